@@ -1,0 +1,282 @@
+"""The classes a plugin subclasses: sources, sinks and converters, and what passes between them.
+
+A plugin registers *classes* through the hooks in :mod:`scmigrate.hookspecs`. Core asks every
+registered source (or sink) whether it ``claims`` a location, opens the one that does, and moves
+items from the reader, through the converter, to the writer. Plugins import only the public
+API (``scmigrate`` and its submodules ``api``, ``model``, ``errors``, ``testing``).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator
+
+from .model import Item, Media, ModelArtifact, Project, Scene
+
+__all__ = [
+    "PluginOption",
+    "RunOptions",
+    "SizeHint",
+    "WriteResult",
+    "ConversionLog",
+    "Source",
+    "Reader",
+    "Sink",
+    "Writer",
+    "Converter",
+]
+
+
+@dataclass(frozen=True)
+class PluginOption:
+    """An option a plugin accepts, declared as data; core turns it into a ``scmigrate run`` flag.
+
+    ``name`` is the flag without dashes (``"images"`` → ``--images``, env ``SCMIGRATE_RUN_IMAGES``).
+    ``type`` is one of ``str``, ``int``, ``float``, ``bool`` (a switch) or ``"path"``.
+    Two plugins may declare the same name only with the same type.
+    """
+
+    name: str
+    type: Any = str
+    default: Any = None
+    help: str = ""
+    multiple: bool = False
+
+
+@dataclass
+class RunOptions:
+    """What the user asked for, as the engine hands it to plugins.
+
+    ``project`` selects a project on a source that holds several (``Source.selects_project``),
+    otherwise it names the result. ``extra`` holds every plugin-declared option by name.
+    """
+
+    project: str | None = None
+    project_type: str | None = None
+    labels: list[str] | None = None
+    label_map: dict[str, str] = field(default_factory=dict)
+    keep_empty: bool = False
+    max_items: int | None = None
+    workers: int = 8
+    resume: bool = False
+    dry_run: bool = False
+    strict: bool = False
+    debug: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A plugin option's value (``None`` → ``default``)."""
+        value = self.extra.get(name)
+        return default if value is None else value
+
+
+@dataclass
+class SizeHint:
+    """What a reader expects to yield, for the progress bar and ``--dry-run``; ``None`` = unknown."""
+
+    items: int | None = None
+    bytes: int | None = None
+    images: int | None = None
+    videos: int | None = None
+
+
+@dataclass
+class WriteResult:
+    """What a writer did with one item: the ids it created (``{"media": "<new id>"}``) and notes."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    skipped: bool = False  # already held (resume, --into-existing): nothing was sent
+    bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class ConversionLog:
+    """Thread-safe tally of what conversions did and what they dropped.
+
+    ``converted("POLYGON → RECTANGLE")`` and ``dropped("KEYPOINT: not used by detection")``
+    feed ``--dry-run`` and the report; under ``--strict`` any drop is an error.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.conversions: Counter[str] = Counter()
+        self.drops: Counter[str] = Counter()
+
+    def converted(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.conversions[what] += n
+
+    def dropped(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.drops[what] += n
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {"converted": dict(self.conversions), "dropped": dict(self.drops)}
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class Reader(ABC):
+    """An opened source. Used as a context manager; ``close()`` releases files and sessions."""
+
+    @abstractmethod
+    def project(self) -> Project:
+        """The project: pipeline, labels, datasets, configuration. Called before ``items()``."""
+
+    @abstractmethod
+    def items(self) -> Iterator[Item]:
+        """Yield every item once. Cheap work here; slow fetches belong in ``Item.load``."""
+
+    def size_hint(self) -> SizeHint:
+        return SizeHint()
+
+    def notes(self) -> list[str]:
+        """Lines for ``--dry-run``: what the reader detected or will skip (e.g. normalised coordinates)."""
+        return []
+
+    def models(self) -> Iterator[ModelArtifact]:
+        """Trained models kept with the project (only cluster and archive sources have any)."""
+        return iter(())
+
+    def describe(self) -> dict[str, Any]:
+        """Facts for ``scmigrate inspect`` beyond the project itself (format version, ...)."""
+        return {}
+
+    def verify(self) -> list[str]:
+        """Re-check the stored data; return one line per damaged member (empty list = intact).
+
+        Sources that cannot verify raise :class:`~scmigrate.errors.InputError`.
+        """
+        from .errors import InputError
+
+        raise InputError(f"{type(self).__name__} cannot verify its data")
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Source(ABC):
+    """A kind of ``--from`` location. Subclass, set ``name``, and register it with ``register_sources``."""
+
+    #: the name users see (``scmigrate plugins``, error messages); unique among sources
+    name: ClassVar[str]
+    #: the locations it claims, for help texts, e.g. ``"coco:PATH/instances.json"``
+    location_help: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    options: ClassVar[tuple[PluginOption, ...]] = ()
+    #: True if ``--project`` picks one project out of several (a cluster) rather than naming the result
+    selects_project: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def claims(cls, location: str) -> bool:
+        """Whether this source handles ``location``. Must be cheap and must not import heavy modules."""
+
+    @abstractmethod
+    def open(self, location: str, options: RunOptions) -> Reader:
+        """Open the location for reading; raise ``InputError`` naming the location if it cannot be read."""
+
+
+# --------------------------------------------------------------------------- sinks
+
+
+class Writer(ABC):
+    """An opened sink. ``write`` is called from several worker threads at once."""
+
+    def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
+        """Prepare the target for ``project`` (create it, check for clashes).
+
+        ``state`` is what this method returned on the interrupted run when resuming, else None.
+        Return a JSON-able dict the engine keeps in its journal (e.g. the new project's id).
+        """
+        return {}
+
+    def done_keys(self) -> set[str]:
+        """Keys of the items the target already holds completely (resume, ``--into-existing``)."""
+        return set()
+
+    @abstractmethod
+    def write(self, item: Item) -> WriteResult:
+        """Store one resolved item (media bytes, scenes, ranges). Thread-safe. Raise on failure."""
+
+    def write_model(self, model: ModelArtifact) -> WriteResult:
+        """Store a trained model; sinks that cannot keep models return ``WriteResult(skipped=True)``."""
+        return WriteResult(skipped=True, notes=["models are not kept by this sink"])
+
+    def finish(self, complete: bool) -> dict[str, Any]:
+        """Seal the target. ``complete`` is False when some items failed (do not look finished then).
+
+        Returns facts for the report (e.g. ``{"project_id": ...}``, refused settings).
+        """
+        return {}
+
+    def abort(self) -> None:
+        """Stop after an interruption, leaving what was written resumable."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "Writer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Sink(ABC):
+    """A kind of ``--to`` location. Subclass, set ``name``, and register it with ``register_sinks``."""
+
+    name: ClassVar[str]
+    location_help: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    options: ClassVar[tuple[PluginOption, ...]] = ()
+
+    @classmethod
+    @abstractmethod
+    def claims(cls, location: str) -> bool:
+        """Whether this sink handles ``location``; cheap, no heavy imports."""
+
+    @abstractmethod
+    def open(self, location: str, options: RunOptions) -> Writer:
+        """Open the target; raise ``InputError`` if it cannot be written (e.g. path not writable)."""
+
+
+# --------------------------------------------------------------------------- converters
+
+
+class Converter(ABC):
+    """Fits a source project and its scenes to one target project type (``--project-type NAME``).
+
+    A converter is chosen by ``name`` (``"detection"``, ``"detection_to_segmentation"``, ...).
+    Label selection (``--labels``) and renaming (``--label-map``) are applied by core before the
+    converter sees the source; the converter builds the target pipeline and rewrites each scene
+    into it, telling the log what it converted and what it dropped.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    @abstractmethod
+    def target_project(self, source: Project, options: RunOptions) -> Project:
+        """The target project (pipeline, labels incl. empty labels, datasets, configuration)."""
+
+    @abstractmethod
+    def convert(
+        self, scene: Scene, media: Media, source: Project, target: Project, log: ConversionLog
+    ) -> Scene | None:
+        """Rewrite one scene for ``target``; ``None`` means "leave this media unannotated"."""
+
+    def plan(self, source: Project, target: Project) -> list[str]:
+        """Lines for ``--dry-run``: which shapes become what and what is dropped."""
+        return []
