@@ -187,6 +187,23 @@ class Source(ABC):
     def open(self, location: str, options: RunOptions) -> Reader:
         """Open the location for reading; raise ``InputError`` naming the location if it cannot be read."""
 
+    def list_projects(self, location: str, options: RunOptions) -> list[dict[str, Any]]:
+        """The projects the location holds (``scmigrate projects``, ``--all-projects``).
+
+        Each entry has at least ``name``; clusters add ``id``, ``task_types``, ``images``, ``videos``.
+        Single-project sources need not override this.
+        """
+        from .errors import InputError
+
+        raise InputError(f"{location}: a {self.name} location holds a single project")
+
+    def probe(self, location: str, options: RunOptions) -> dict[str, Any]:
+        """Check that the location is reachable and usable (``scmigrate clusters test``).
+
+        Return facts to show (``{"version": ..., "dialect": ...}``); raise ``InputError`` otherwise.
+        """
+        return {}
+
 
 # --------------------------------------------------------------------------- sinks
 
