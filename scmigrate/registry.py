@@ -1,0 +1,155 @@
+"""What the plugins registered, and which of them handles a location.
+
+Core calls each ``register_*`` hook with a ``register`` closure that records the plugin's
+name, so a name registered twice is rejected naming both plugins. Locations are resolved by
+asking *every* registered class whether it claims them: hook order depends on the
+environment, so "the first plugin that answers" would make results vary between machines.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from .api import Converter, PluginOption, Sink, Source
+from .errors import InputError, LocationError, PluginError
+from .plugins import PluginManager, get_plugin_manager
+
+__all__ = ["Registered", "Registry", "get_registry"]
+
+_KINDS: dict[str, tuple[str, type]] = {
+    "sources": ("register_sources", Source),
+    "sinks": ("register_sinks", Sink),
+    "converters": ("register_converters", Converter),
+}
+_INSTALL_HINT = "built-in plugins exist only once scmigrate is installed (pip install -e .)"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One registered class and the plugin that registered it."""
+
+    name: str
+    cls: type
+    plugin: str
+
+
+class Registry:
+    """The sources, sinks and converters that a plugin manager's plugins registered."""
+
+    def __init__(self, pm: PluginManager) -> None:
+        self.pm = pm
+        self.sources: dict[str, Registered] = {}
+        self.sinks: dict[str, Registered] = {}
+        self.converters: dict[str, Registered] = {}
+        self.hooks_by_plugin: dict[str, list[str]] = {}
+        for kind in _KINDS:
+            self._collect(kind)
+
+    def _collect(self, kind: str) -> None:
+        hook_name, base = _KINDS[kind]
+        table: dict[str, Registered] = getattr(self, kind)
+        singular = kind[:-1]
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            plugin = impl.plugin_name
+            self.hooks_by_plugin.setdefault(plugin, []).append(hook_name)
+
+            def register(cls: type, _plugin: str = plugin) -> None:
+                if not (isinstance(cls, type) and issubclass(cls, base)):
+                    raise PluginError(
+                        f"plugin {_plugin!r} registered {cls!r} as a {singular}, "
+                        f"but it is not a subclass of scmigrate.api.{base.__name__}"
+                    )
+                name = getattr(cls, "name", None)
+                if not isinstance(name, str) or not name:
+                    raise PluginError(f"plugin {_plugin!r} registered {singular} {cls.__name__} without a name")
+                if name in table:
+                    raise PluginError(
+                        f"{singular} {name!r} is registered by both plugin {table[name].plugin!r} "
+                        f"and plugin {_plugin!r}; disable one with --disable-plugin"
+                    )
+                table[name] = Registered(name, cls, _plugin)
+
+            kwargs: dict[str, Any] = {"register": register}
+            try:
+                impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+            except PluginError:
+                raise
+            except Exception as exc:
+                raise PluginError(f"plugin {plugin!r} failed in {hook_name}: {type(exc).__name__}: {exc}") from exc
+
+    # ------------------------------------------------------------------ resolution
+
+    def _claimants(self, table: dict[str, Registered], location: str, role: str) -> list[Registered]:
+        found = []
+        for reg in table.values():
+            try:
+                if reg.cls.claims(location):
+                    found.append(reg)
+            except Exception as exc:
+                raise PluginError(
+                    f"{role} {reg.name!r} (plugin {reg.plugin!r}) failed to check {location!r}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+        return found
+
+    def _resolve(self, table: dict[str, Registered], location: str, role: str) -> Registered:
+        found = self._claimants(table, location, role)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(sorted(r.name for r in found))
+            raise LocationError(f"ambiguous: {location!r} is claimed by {names}")
+        installed = ", ".join(
+            f"{r.name} ({r.cls.location_help})" if r.cls.location_help else r.name
+            for r in sorted(table.values(), key=lambda r: r.name)
+        ) or "none"
+        msg = f"no plugin handles {location!r} as a {role}; installed {role}s: {installed}"
+        if not self.pm.entry_points_seen:
+            msg += f" ({_INSTALL_HINT})"
+        raise LocationError(msg)
+
+    def resolve_source(self, location: str) -> Source:
+        """An instance of the one source that claims ``location`` (``LocationError`` otherwise)."""
+        return self._resolve(self.sources, location, "source").cls()
+
+    def resolve_sink(self, location: str) -> Sink:
+        """An instance of the one sink that claims ``location`` (``LocationError`` otherwise)."""
+        return self._resolve(self.sinks, location, "sink").cls()
+
+    def converter(self, name: str) -> Converter:
+        """The converter for ``--project-type name``; ``InputError`` lists the known types."""
+        reg = self.converters.get(name)
+        if reg is None:
+            known = ", ".join(sorted(self.converters)) or "none installed"
+            raise InputError(f"unknown project type {name!r}; known project types: {known}")
+        return reg.cls()
+
+    def plugin_options(self) -> list[PluginOption]:
+        """Every option that a source or sink declares, once per name (same name → same type)."""
+        seen: dict[str, tuple[PluginOption, str]] = {}
+        for reg in [*self.sources.values(), *self.sinks.values()]:
+            for opt in getattr(reg.cls, "options", ()):
+                prior = seen.get(opt.name)
+                if prior is None:
+                    seen[opt.name] = (opt, reg.name)
+                elif prior[0].type != opt.type or prior[0].multiple != opt.multiple:
+                    raise PluginError(
+                        f"option --{opt.name} is declared by {prior[1]!r} and {reg.name!r} with different types"
+                    )
+        return [opt for opt, _ in seen.values()]
+
+
+_lock = threading.Lock()
+_cache: dict[int, Registry] = {}
+
+
+def get_registry(pm: PluginManager | None = None) -> Registry:
+    """The registry of ``pm`` (default: the lazily loaded default manager), built once per manager."""
+    pm = pm or get_plugin_manager()
+    with _lock:
+        reg = _cache.get(id(pm))
+        if reg is None or reg.pm is not pm:
+            reg = _cache[id(pm)] = Registry(pm)
+        return reg
