@@ -1,0 +1,103 @@
+"""The archive_spec schemas: every example document is checked, and the model's JSON form validates."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from archive_spec import KINDS, SPEC_DIR, schema_dir
+from scmigrate import schema
+from scmigrate.errors import InputError
+from scmigrate.model import (
+    Annotation, Item, Label, Media, Project, RangeLabel, Scene, ScoredLabel, Shape, Task,
+)
+
+VALID = sorted((SPEC_DIR / "examples" / "valid").glob("*.json"))
+INVALID_DIR = SPEC_DIR / "examples" / "invalid"
+EXPECTED = json.loads((INVALID_DIR / "expected.json").read_text())
+
+
+def _kind(path: Path) -> str:
+    return path.stem.split("-")[0]
+
+
+def test_every_kind_has_a_schema_and_examples() -> None:
+    assert set(KINDS) == set(schema.KINDS)
+    for kind in KINDS:
+        assert (schema_dir(1) / f"{kind}.schema.json").is_file()
+        assert any(_kind(p) == kind for p in VALID), f"no valid example for {kind}"
+        assert any(n.startswith(kind + "-") for n in EXPECTED), f"no invalid example for {kind}"
+
+
+def test_every_invalid_example_is_listed() -> None:
+    on_disk = {p.name for p in INVALID_DIR.glob("*.json")} - {"expected.json"}
+    assert on_disk == set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_valid_example(path: Path) -> None:
+    schema.validate(_kind(path), json.loads(path.read_text()), "1.0", where=path.name)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED), ids=str)
+def test_invalid_example_names_the_field(name: str) -> None:
+    doc = json.loads((INVALID_DIR / name).read_text())
+    with pytest.raises(InputError) as err:
+        schema.validate(name.split("-")[0], doc, where=name)
+    text = str(err.value)
+    assert text.startswith(f"{name}: {EXPECTED[name]}:"), text
+    assert "\n" not in text
+
+
+def test_refs_between_files_resolve_offline() -> None:
+    item = json.loads((SPEC_DIR / "examples/valid/item-image.json").read_text())
+    item["annotations"]["scenes"][0]["kind"] = "guess"  # only reachable through annotations.schema.json
+    with pytest.raises(InputError, match=r"annotations/scenes/0/kind"):
+        schema.validate("item", item)
+
+
+def test_validators_are_cached_and_thread_safe() -> None:
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(schema.validator("media", "1.2"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(v) for v in seen}) == 1
+    assert schema.validator("media") is seen[0]
+
+
+def test_unknown_major_version_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="format version 9"):
+        schema.validate("media", {}, version="9.0")
+    assert schema.supported_majors() == [1]
+    with pytest.raises(ValueError):
+        schema.parse_version("v1")
+
+
+def _sample_item() -> Item:
+    data = b"bytes"
+    media = Media("a/b.png", "image", "b", "b.png", size=5, sha256=hashlib.sha256(data).hexdigest(),
+                  width=3, height=4)
+    scenes = [Scene([Annotation(Shape.polygon([(0, 0), (2, 0), (1, 3)]), [ScoredLabel("x", 0.5)])]),
+              Scene([], frame=3, kind="prediction")]
+    return Item(media, lambda: None, scenes, [RangeLabel(0, 2, ["x"])])
+
+
+def test_model_records_round_trip_through_the_schemas() -> None:
+    """What to_dict() produces validates, and from_dict() of it gives the same record."""
+    project = Project.chain("p", Task("Det", "detection", [Label("x", "#123456ff", "g", hotkey="k"),
+                                                         Label("Empty", is_empty=True)]))
+    schema.validate("project", project.to_dict())
+    assert Project.from_dict(project.to_dict()) == project
+    item = _sample_item()
+    schema.validate("media", item.media.to_dict())
+    schema.validate("annotations", item.annotations_dict())
+    assert [Scene.from_dict(s) for s in item.annotations_dict()["scenes"]] == item.scenes
+    doc = {"media": item.media.to_dict(), "blob": f"blobs/{item.media.sha256}.png",
+           "annotations": item.annotations_dict()}
+    schema.validate("item", doc)
