@@ -42,8 +42,21 @@ __version__ = "0.1.0"
 #: Marks a plugin's hook implementations: ``@scmigrate.hookimpl def register_sources(register): ...``
 hookimpl = pluggy.HookimplMarker("scmigrate")
 
+
+
+def transfer(from_: str, to: str, **options: object) -> "Report":  # noqa: F821 - lazy import below
+    """Move a project: ``scmigrate.transfer(from_="coco:x.json", to="x.scz", labels="dog")``.
+
+    See :func:`scmigrate.engine.facade.transfer`; imported lazily so ``import scmigrate`` stays light.
+    """
+    from .engine.facade import transfer as _transfer
+
+    return _transfer(from_, to, **options)  # type: ignore[arg-type]
+
+
 __all__ = [
     "hookimpl",
+    "transfer",
     "__version__",
     # classes plugins subclass
     "Source", "Reader", "Sink", "Writer", "Converter",

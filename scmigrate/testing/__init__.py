@@ -53,13 +53,20 @@ class MemoryData:
     finished: bool | None = None
     aborted: bool = False
     writes: int = 0
-    in_flight_peak: int = 0  # most items read but not yet written at once (back-pressure)
+    #: most items yielded by this source but not yet written by any memory sink, at once
+    #: (back-pressure; meaningful for a run whose items all reach the sink)
+    in_flight_peak: int = 0
     _yielded: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _store: dict[str, MemoryData] = {}
 _store_lock = threading.Lock()
+
+
+def _written_total() -> int:
+    with _store_lock:
+        return sum(d.writes for d in _store.values())
 
 
 def _name(location: str) -> str:
@@ -107,10 +114,11 @@ class _MemoryReader(Reader):
         return self.data.project
 
     def items(self) -> Iterator[Item]:
+        base = _written_total()
         for item in list(self.data.items.values()):
             with self.data._lock:
                 self.data._yielded += 1
-                inflight = self.data._yielded - self.data.writes
+                inflight = self.data._yielded - (_written_total() - base)
                 self.data.in_flight_peak = max(self.data.in_flight_peak, inflight)
             yield item
 

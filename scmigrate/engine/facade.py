@@ -1,0 +1,71 @@
+"""The Python API for scripts: ``scmigrate.transfer(from_="coco:...", to="x.scz", labels="dog")``."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..api import RunOptions
+from ..registry import Registry
+from .pipeline import transfer as _transfer
+from .progress import Progress, make_progress
+from .report import Report
+from .selection import parse_label_map
+
+__all__ = ["transfer", "make_options"]
+
+_CORE_FIELDS = {f.name for f in dataclasses.fields(RunOptions)} - {"extra"}
+
+
+def make_options(**options: Any) -> RunOptions:
+    """``RunOptions`` from keyword arguments: core fields by name, anything else a plugin option.
+
+    ``labels`` may be a list or ``"a,b"``; ``label_map`` a dict or ``"old=new,a=b"``.
+    """
+    core = {k: v for k, v in options.items() if k in _CORE_FIELDS}
+    extra = {k: v for k, v in options.items() if k not in _CORE_FIELDS}
+    labels = core.get("labels")
+    if isinstance(labels, str):
+        core["labels"] = [x.strip() for x in labels.split(",") if x.strip()]
+    if "label_map" in core and not isinstance(core["label_map"], dict):
+        core["label_map"] = parse_label_map(core["label_map"])
+    return RunOptions(**core, extra=extra)
+
+
+def transfer(
+    from_: str,
+    to: str,
+    *,
+    registry: Registry | None = None,
+    progress: Progress | None = None,
+    quiet: bool = False,
+    retries: int = 3,
+    retries_sleep: float = 0.0,
+    with_models: bool = False,
+    report: str | None = None,
+    **options: Any,
+) -> Report:
+    """Move a project from ``from_`` to ``to``; the keyword options are those of ``scmigrate run``.
+
+    Example::
+
+        import scmigrate
+        scmigrate.transfer(from_="coco:instances.json", images="imgs/", to="dogs.scz",
+                           project_type="detection", labels="dog", project="COCO dogs")
+
+    With ``dry_run=True`` the plan is printed and returned in ``report.plan``. Raises
+    ``InputError`` for bad input and ``TransferIncomplete`` when some items did not move.
+    """
+    opts = make_options(**options)
+    result = _transfer(
+        from_, to, opts,
+        registry=registry,
+        progress=progress or make_progress(quiet=quiet),
+        retries=retries,
+        retries_sleep=retries_sleep,
+        with_models=with_models,
+        report_path=report,
+    )
+    if opts.dry_run:
+        print("\n".join(result.plan))
+    return result

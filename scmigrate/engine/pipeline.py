@@ -1,0 +1,416 @@
+"""The transfer engine: source → selection → converter → sink, through a bounded pool of threads.
+
+One reader thread pulls items from the source into a queue of ``2 × workers`` entries; it blocks
+when the queue is full, so memory stays flat whatever the project's size (back-pressure). Worker
+threads resolve each item (lazy annotations), select and convert its scenes, and hand it to the
+writer. Failures are collected per item and re-tried in whole passes (``--retries``, as rclone
+does); bad input is never retried. Every landed item is journalled so ``--resume`` skips it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+from typing import Any, Iterable, Iterator
+
+from ..api import ConversionLog, Converter, Reader, RunOptions, Sink, Source, Writer
+from ..errors import InputError, TransferIncomplete
+from ..model import Item, Project
+from ..registry import Registry, get_registry
+from .journal import Journal, journal_path
+from .progress import Progress, make_progress
+from .report import Failure, Report
+from .selection import Selection
+
+__all__ = ["transfer"]
+
+_END = object()
+
+
+def transfer(
+    source: str,
+    sink: str,
+    options: RunOptions | None = None,
+    *,
+    registry: Registry | None = None,
+    progress: Progress | None = None,
+    retries: int = 3,
+    retries_sleep: float = 0.0,
+    with_models: bool = False,
+    report_path: str | None = None,
+) -> Report:
+    """Move the project at ``source`` to ``sink``; return the report.
+
+    :param source: a ``--from`` location; exactly one registered source must claim it.
+    :param sink: a ``--to`` location; exactly one registered sink must claim it.
+    :param options: the run's options (label selection, project type, workers, resume...).
+    :param registry: the plugins to use (default: the installed ones, loaded on first use).
+    :param progress: where progress goes (default: a bar on a terminal, else plain lines).
+    :param retries: how many extra passes re-try the items that failed.
+    :param with_models: also copy the source's trained models, where the sink keeps them.
+    :param report_path: write the JSON report there (also when the run fails).
+    :raises InputError: bad input (exit 2); :raises TransferIncomplete: some items did not move.
+    """
+    options = options or RunOptions()
+    reg = registry or get_registry()
+    src = reg.resolve_source(source)
+    snk = reg.resolve_sink(sink)
+    prog = progress or make_progress()
+    report = Report(source=source, sink=sink, dry_run=options.dry_run)
+    started = time.monotonic()
+    with src.open(source, options) as reader:
+        project = reader.project()
+        selection = Selection.build(project, options)
+        selected = selection.project(project)
+        converter = reg.converter(options.project_type) if options.project_type else None
+        target = converter.target_project(selected, options) if converter else selected
+        name = options.project if options.project and not src.selects_project else project.name
+        target = dataclasses.replace(target, name=name)
+        report.project, report.target_project = project.name, target.name
+        if options.dry_run:
+            report.plan = _plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
+            report.duration = time.monotonic() - started
+            report.complete = True
+            return report
+        with snk.open(sink, options) as writer:
+            run = _Run(reader, writer, snk, selection, converter, selected, target, options, report, prog)
+            try:
+                run.run(source, sink, retries, retries_sleep, with_models)
+            finally:
+                report.duration = time.monotonic() - started
+                if report_path:
+                    report.write(report_path)
+            return report
+
+
+class _Run:
+    """The state of one transfer: threads, counters, failures."""
+
+    def __init__(
+        self, reader: Reader, writer: Writer, sink: Sink, selection: Selection, converter: Converter | None,
+        selected: Project, target: Project, options: RunOptions, report: Report, progress: Progress,
+    ) -> None:
+        self.reader, self.writer, self.sink = reader, writer, sink
+        self.selection, self.converter = selection, converter
+        self.selected, self.target = selected, target
+        self.options, self.report, self.progress = options, report, progress
+        self.log = ConversionLog()
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.failed: dict[str, tuple[Item, Failure]] = {}
+        self.accepted: set[str] = set()
+        self.limit_hit = False
+        self.reader_error: BaseException | None = None
+        self.done: set[str] = set()
+        self.journal: Journal | None = None
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self, source: str, sink: str, retries: int, retries_sleep: float, with_models: bool) -> None:
+        opts, report = self.options, self.report
+        journal = self.journal = Journal(journal_path(self.sink, sink, self.target.name))
+        prior = None
+        if opts.resume and journal.load():
+            prior = journal.state
+        state = self.writer.begin(self.target, prior) or {}
+        journal.open(fresh=not opts.resume)
+        journal.begin(state, self.target.name, source)
+        self.done = (journal.keys if opts.resume else set()) | set(self.writer.done_keys())
+        hint = self.reader.size_hint()
+        self.progress.start(hint.items if not opts.max_items else min(hint.items or opts.max_items, opts.max_items),
+                            hint.bytes)
+        try:
+            self._pump(self.reader.items(), first=True)
+            for n in range(1, max(retries, 0) + 1):
+                pending = [it for it, f in self.failed.values() if not f.input_error]
+                if not pending or self.stop.is_set() or isinstance(self.reader_error, InputError):
+                    break
+                report.retry_passes = n
+                self.progress.log(f"retry pass {n} of {retries}: {len(pending)} item(s) failed", important=True)
+                if retries_sleep:
+                    time.sleep(retries_sleep)
+                self._pump(iter(pending), first=False)
+            if with_models and not self.reader_error:
+                self._models()
+        except KeyboardInterrupt:
+            self.stop.set()
+            report.interrupted = True
+            self.writer.abort()
+            journal.close(remove=False)
+            self._fill_report()
+            self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
+            raise
+        complete = not self.failed and self.reader_error is None
+        report.complete = complete
+        report.sink_facts = self.writer.finish(complete) or {}
+        journal.close(remove=complete)
+        self._fill_report()
+        self.progress.close()
+        self._raise_if_incomplete()
+
+    def _fill_report(self) -> None:
+        r = self.report
+        r.failures = [f for _, f in self.failed.values()]
+        if self.reader_error is not None:
+            r.failures.append(Failure("", "(source)", f"reading the source failed: {_one_line(self.reader_error)}",
+                                      isinstance(self.reader_error, InputError)))
+        r.conversions = self.log.to_dict()
+        r.total = r.moved + len(self.failed)
+
+    def _raise_if_incomplete(self) -> None:
+        if isinstance(self.reader_error, InputError):
+            raise self.reader_error
+        bad_input = [f for f in self.report.failures if f.input_error]
+        if bad_input:
+            more = f" (and {len(bad_input) - 1} more bad item(s); see the report)" if len(bad_input) > 1 else ""
+            raise InputError(bad_input[0].error + more)
+        if self.report.failures:
+            n = len(self.failed) or len(self.report.failures)
+            raise TransferIncomplete(
+                f"{n} of {max(self.report.total, n)} items did not move (see report); run again with --resume",
+                self.report,
+            )
+
+    # ------------------------------------------------------------------ threads
+
+    def _pump(self, items: Iterator[Item], first: bool) -> None:
+        workers = max(1, int(self.options.workers or 1))
+        q: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
+        producer = threading.Thread(target=self._produce, args=(items, q, workers, first), daemon=True,
+                                    name="scmigrate-reader")
+        pool = [threading.Thread(target=self._work, args=(q,), daemon=True, name=f"scmigrate-worker-{i}")
+                for i in range(workers)]
+        producer.start()
+        for t in pool:
+            t.start()
+        # join with a timeout so that Ctrl-C reaches this (main) thread promptly
+        for t in [producer, *pool]:
+            while t.is_alive():
+                t.join(0.2)
+
+    def _put(self, q: queue.Queue[Any], entry: Any) -> bool:
+        while True:
+            try:
+                q.put(entry, timeout=0.2)
+                return True
+            except queue.Full:
+                if self.stop.is_set():
+                    return False
+
+    def _produce(self, items: Iterator[Item], q: queue.Queue[Any], workers: int, first: bool) -> None:
+        limit = self.options.max_items
+        try:
+            for item in items:
+                if self.stop.is_set() or self.limit_hit:
+                    break
+                selected = None
+                if first:
+                    key = item.key
+                    if key in self.done:
+                        self.report.skip("already in the target")
+                        self.progress.advance(1)
+                        continue
+                    if self.selection.drops_items and item.load is None:
+                        # annotations are already here: select now, so --max-items is deterministic
+                        selected = self.selection.apply(item.resolve())
+                        if selected is None:
+                            self.report.skip("no selected label")
+                            self.progress.advance(1)
+                            continue
+                    if selected is not None or not self.selection.drops_items:
+                        with self.lock:
+                            if limit is not None and len(self.accepted) >= limit:
+                                break
+                            self.accepted.add(key)
+                if not self._put(q, (item, selected)):
+                    break
+        except BaseException as exc:  # noqa: BLE001 - reported after the workers finish
+            self.reader_error = exc
+        finally:
+            for _ in range(workers):
+                if not self._put(q, _END):
+                    break
+
+    def _work(self, q: queue.Queue[Any]) -> None:
+        while True:
+            try:
+                entry = q.get(timeout=0.2)
+            except queue.Empty:
+                if self.stop.is_set():
+                    return
+                continue
+            if entry is _END or self.stop.is_set():
+                return
+            self._process(*entry)
+
+    # ------------------------------------------------------------------ one item
+
+    def _process(self, item: Item, selected: Item | None) -> None:
+        snapshot = (item.load, item.scenes, item.ranges)
+        try:
+            if selected is None:
+                selected = self.selection.apply(item.resolve())
+                if selected is None:
+                    self.report.skip("no selected label")
+                    self.progress.advance(1)
+                    return
+                if not self._admit(item.key):
+                    return
+            out, ilog = self._convert(selected)
+            result = self.writer.write(out)
+        except Exception as exc:  # noqa: BLE001 - every failure is collected, shown and reported
+            item.load, item.scenes, item.ranges = snapshot  # a retry starts from the original item
+            self._fail(item, exc)
+            return
+        if ilog is not None:
+            for what, n in ilog.conversions.items():
+                self.log.converted(what, n)
+            for what, n in ilog.drops.items():
+                self.log.dropped(what, n)
+        with self.lock:
+            self.failed.pop(item.key, None)
+        media = out.media
+        scenes = out.scenes or []
+        counts = {
+            "items": 1,
+            "images" if media.kind == "image" else "videos": 1,
+            "scenes": len(scenes),
+            "frames": sum(s.frame is not None for s in scenes),
+            "annotations": sum(len(s.annotations) for s in scenes),
+            "ranges": len(out.ranges or []),
+        }
+        if result.skipped:
+            self.report.skip("already in the target")
+        nbytes = result.bytes or (media.size or 0)
+        src_id = media.source_id or media.key
+        assert self.journal is not None
+        self.journal.item(item.key, src_id, result.ids)
+        self.report.add_moved(counts, nbytes, src_id, result.ids)
+        self.progress.advance(1, nbytes)
+
+    def _admit(self, key: str) -> bool:
+        """``--max-items`` for items selected in a worker (lazily loaded annotations)."""
+        limit = self.options.max_items
+        with self.lock:
+            if key in self.accepted or limit is None:
+                self.accepted.add(key)
+                return True
+            if len(self.accepted) >= limit:
+                self.limit_hit = True
+                self.report.skip("beyond --max-items")
+                return False
+            self.accepted.add(key)
+            return True
+
+    def _convert(self, item: Item) -> tuple[Item, ConversionLog | None]:
+        if self.converter is None:
+            return item, None
+        ilog = ConversionLog()
+        scenes = []
+        for scene in item.scenes or []:
+            new = self.converter.convert(scene, item.media, self.selected, self.target, ilog)
+            if new is not None:
+                scenes.append(new)
+        known = {lb.name for lb in self.target.labels()}
+        ranges = []
+        for rng in item.ranges or []:
+            if all(n in known for n in rng.labels):
+                ranges.append(rng)
+            else:
+                ilog.dropped("range annotation: label not in the target project")
+        if self.options.strict and ilog.drops:
+            what = "; ".join(f"{n}× {w}" for w, n in ilog.drops.items())
+            raise InputError(f"{item.media.filename}: the conversion would drop {what} (--strict)")
+        return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges), ilog
+
+    def _fail(self, item: Item, exc: BaseException) -> None:
+        failure = Failure(item.key, item.media.filename or item.media.name, _one_line(exc),
+                          isinstance(exc, InputError))
+        with self.lock:
+            self.failed[item.key] = (item, failure)
+        self.progress.log(f"failed: {failure.name}: {failure.error}", important=True)
+
+    def _models(self) -> None:
+        for model in self.reader.models():
+            try:
+                result = self.writer.write_model(model)
+            except Exception as exc:  # noqa: BLE001
+                self.report.failures.append(Failure(f"model:{model.key}", model.key, _one_line(exc)))
+                self.progress.log(f"failed: model {model.key}: {_one_line(exc)}", important=True)
+                continue
+            if result.skipped:
+                self.report.skip("models not kept by the sink")
+            else:
+                self.report.add_moved({"models": 1}, result.bytes, f"model:{model.key}", result.ids)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    msg = text[0] if text else ""
+    return msg if isinstance(exc, InputError) else f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+# ---------------------------------------------------------------------- dry run
+
+
+def _plan(
+    source: str, sink: str, src: Source, snk: Sink, reader: Reader, project: Project, selected: Project,
+    target: Project, selection: Selection, converter: Converter | None, options: RunOptions,
+) -> list[str]:
+    """What ``--dry-run`` prints: everything the run would do, nothing written."""
+    lines = [f"from: {source} ({src.name})", f"to:   {sink} ({snk.name})"]
+    lines.append(f"project: {project.name!r} ({project.project_type or 'no task'}) → {target.name!r}")
+    lines.append("pipeline: " + " → ".join(f"{t.title} [{t.task_type}]" for t in target.tasks))
+    for task in target.trainable_tasks:
+        names = [lb.name + (" (empty)" if lb.is_empty else "") for lb in task.labels]
+        lines.append(f"labels of {task.title}: {', '.join(names) or 'none'}")
+    hint = reader.size_hint()
+    lines.append(
+        "source holds: "
+        + ", ".join(
+            f"{v if v is not None else '?'} {k}"
+            for k, v in (("items", hint.items), ("images", hint.images), ("videos", hint.videos))
+        )
+        + (f", {hint.bytes / 1e6:.1f} MB" if hint.bytes is not None else "")
+    )
+    lines += selection.describe(project)
+    lines += [f"note: {n}" for n in reader.notes()]
+    if converter is not None:
+        lines.append(f"conversion: {converter.name}")
+        lines += [f"  {p}" for p in converter.plan(selected, target)]
+    else:
+        lines.append("conversion: none (the project is copied as it is)")
+    if options.max_items:
+        lines.append(f"at most {options.max_items} items")
+    lines += _count_selection(reader, selection, options)
+    if options.resume:
+        jr = Journal(journal_path(snk, sink, target.name))
+        if jr.load():
+            lines.append(f"resume: {len(jr.keys)} items already done would be skipped ({jr.path})")
+        else:
+            lines.append("resume: no journal found; every item would be sent")
+    lines.append("dry run: nothing was written")
+    return lines
+
+
+def _count_selection(reader: Reader, selection: Selection, options: RunOptions) -> list[str]:
+    """Count what would move and what would be skipped, when the annotations are at hand."""
+    if selection.keep is None and not options.max_items:
+        return []
+    kept = dropped = 0
+    for item in _iter(reader.items()):
+        if item.load is not None:
+            return ["(items counted at run time: this source loads annotations lazily)"]
+        if selection.apply(item.resolve()) is None:
+            dropped += 1
+        else:
+            kept += 1
+            if options.max_items and kept >= options.max_items:
+                break
+    return [f"would move {kept} items; would skip {dropped} without a selected label"]
+
+
+def _iter(items: Iterable[Item]) -> Iterator[Item]:
+    yield from items

@@ -1,0 +1,111 @@
+"""Progress reporting: a bar on a terminal, occasional plain lines in logs, nothing with ``-q``.
+
+All output goes to stderr so that stdout stays clean for ``--json`` and the plan. Failures and
+retry passes are always shown (even with ``-q``): a run never fails silently.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TextIO
+
+__all__ = ["Progress", "make_progress"]
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"  # pragma: no cover
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+class Progress:
+    """Counts items and bytes; ``mode`` is ``"bar"`` (terminal), ``"log"`` (plain lines) or ``"quiet"``."""
+
+    def __init__(self, mode: str = "log", stream: TextIO | None = None, interval: float | None = None) -> None:
+        self.mode = mode
+        self.stream = stream or sys.stderr
+        self.interval = interval if interval is not None else (0.1 if mode == "bar" else 10.0)
+        self.total_items: int | None = None
+        self.total_bytes: int | None = None
+        self.items = 0
+        self.bytes = 0
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._lock = threading.Lock()
+        self._bar_shown = False
+
+    def start(self, total_items: int | None, total_bytes: int | None) -> None:
+        with self._lock:
+            self.total_items, self.total_bytes = total_items, total_bytes
+            self._start = time.monotonic()
+
+    def advance(self, items: int = 1, nbytes: int = 0) -> None:
+        with self._lock:
+            self.items += items
+            self.bytes += nbytes
+            now = time.monotonic()
+            if self.mode != "quiet" and now - self._last >= self.interval:
+                self._last = now
+                self._render(final=False)
+
+    def line(self) -> str:
+        """The status text: items, bytes, rate and ETA."""
+        elapsed = max(time.monotonic() - self._start, 1e-6)
+        rate = self.items / elapsed
+        total = f"/{self.total_items}" if self.total_items else ""
+        pct = f"{100 * self.items / self.total_items:3.0f}% " if self.total_items else ""
+        eta = None
+        if self.total_items and rate > 0:
+            eta = max(self.total_items - self.items, 0) / rate
+        return (
+            f"{pct}{self.items}{total} items, {_size(self.bytes)} "
+            f"({rate:.1f} items/s, {_size(self.bytes / elapsed)}/s), ETA {_eta(eta)}"
+        )
+
+    def _render(self, final: bool) -> None:
+        if self.mode == "bar":
+            width = 24
+            done = int(width * self.items / self.total_items) if self.total_items else 0
+            bar = "#" * min(done, width) + "-" * (width - min(done, width))
+            self.stream.write(f"\r[{bar}] {self.line()}\x1b[K" + ("\n" if final else ""))
+            self._bar_shown = not final
+        else:
+            self.stream.write(f"progress: {self.line()}\n")
+        self.stream.flush()
+
+    def log(self, message: str, important: bool = False) -> None:
+        """A message line (kept above the bar); ``important`` ones show even with ``-q``."""
+        if self.mode == "quiet" and not important:
+            return
+        with self._lock:
+            if self._bar_shown:
+                self.stream.write("\r\x1b[K")
+                self._bar_shown = False
+            self.stream.write(message + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.mode != "quiet":
+                self._render(final=True)
+
+
+def make_progress(quiet: bool = False, stream: TextIO | None = None) -> Progress:
+    """A bar when stderr is a terminal, plain occasional lines otherwise, silence with ``quiet``."""
+    stream = stream or sys.stderr
+    if quiet:
+        return Progress("quiet", stream)
+    isatty = getattr(stream, "isatty", lambda: False)()
+    return Progress("bar" if isatty else "log", stream)

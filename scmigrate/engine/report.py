@@ -1,0 +1,114 @@
+"""The run report (``--report report.json``): what moved, what did not and why."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Report", "Failure"]
+
+
+@dataclass
+class Failure:
+    """One item that did not move, with the reason from its last attempt."""
+
+    key: str
+    name: str
+    error: str
+    input_error: bool = False  # bad input: retrying cannot help
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key": self.key, "name": self.name, "error": self.error}
+
+
+@dataclass
+class Report:
+    """Counts per kind, bytes, duration, failures, the id map, conversions, skips and sink facts."""
+
+    source: str = ""
+    sink: str = ""
+    project: str = ""
+    target_project: str = ""
+    dry_run: bool = False
+    complete: bool = False
+    interrupted: bool = False
+    total: int = 0  # items the run tried to move (excluding skips)
+    counts: Counter[str] = field(default_factory=Counter)
+    bytes: int = 0
+    duration: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    id_map: dict[str, Any] = field(default_factory=dict)
+    conversions: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    sink_facts: dict[str, Any] = field(default_factory=dict)
+    retry_passes: int = 0
+    plan: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add_moved(self, counts: dict[str, int], nbytes: int, src_id: str | None, ids: dict[str, str]) -> None:
+        """Record one item that landed (thread-safe)."""
+        with self._lock:
+            self.counts.update(counts)
+            self.bytes += nbytes
+            if src_id is not None and ids:
+                self.id_map[src_id] = ids["media"] if set(ids) == {"media"} else dict(ids)
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        with self._lock:
+            self.skipped[reason] += n
+
+    @property
+    def moved(self) -> int:
+        return self.counts.get("items", 0)
+
+    def summary(self) -> str:
+        """One line for the end of a run."""
+        c = self.counts
+        parts = [f"{c.get('images', 0)} images", f"{c.get('videos', 0)} videos"]
+        if c.get("frames"):
+            parts.append(f"{c['frames']} annotated frames")
+        parts.append(f"{c.get('annotations', 0)} annotations")
+        if c.get("models"):
+            parts.append(f"{c['models']} models")
+        rate = self.bytes / self.duration / 1e6 if self.duration > 0 else 0.0
+        line = f"moved {', '.join(parts)}; {self.bytes / 1e6:.1f} MB in {self.duration:.1f} s ({rate:.1f} MB/s)"
+        skipped = sum(self.skipped.values())
+        if skipped:
+            line += f"; skipped {skipped} (" + ", ".join(f"{n} {r}" for r, n in sorted(self.skipped.items())) + ")"
+        if self.failures:
+            line += f"; {len(self.failures)} failed"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "sink": self.sink,
+            "project": self.project,
+            "target_project": self.target_project,
+            "dry_run": self.dry_run,
+            "complete": self.complete,
+            "interrupted": self.interrupted,
+            "total": self.total,
+            "counts": dict(self.counts),
+            "bytes": self.bytes,
+            "duration_s": round(self.duration, 3),
+            "failures": [f.to_dict() for f in self.failures],
+            "id_map": dict(self.id_map),
+            "conversions": self.conversions,
+            "skipped": dict(self.skipped),
+            "sink_facts": self.sink_facts,
+            "retry_passes": self.retry_passes,
+            "plan": list(self.plan),
+        }
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON report (atomically: a reader never sees half a report)."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, target)

@@ -1,0 +1,52 @@
+"""Fixtures shared by every test area: an isolated environment and fresh plugin managers.
+
+Every test gets its own config and state directories (no test reads or writes the user's
+``~/.config/scmigrate`` or journals), and the in-memory store of ``scmigrate.testing`` starts
+empty. ``make_registry`` builds a registry from a fresh plugin manager with an explicit plugin
+list (pluggy's habit), so a test never depends on what happens to be installed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+# one-off plugin modules live in tests/fixture_plugins/ (importable as ``fixture_plugins.x``)
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
+    monkeypatch.delenv("SCMIGRATE_CONFIG", raising=False)
+    monkeypatch.delenv("SCMIGRATE_LOAD_PLUGINS", raising=False)
+    monkeypatch.delenv("SCMIGRATE_STRICT_PLUGINS", raising=False)
+    from scmigrate import plugins
+    from scmigrate.testing import clear_memory
+
+    clear_memory()
+    plugins.reset()
+    yield
+    clear_memory()
+    plugins.reset()
+
+
+@pytest.fixture
+def make_registry() -> Callable[..., "object"]:
+    """``make_registry(*plugin_objects, memory=True)`` → a Registry of a fresh manager, no entry points."""
+    from scmigrate.plugins import make_plugin_manager
+    from scmigrate.registry import Registry
+    from scmigrate.testing import memory_plugin
+
+    def build(*plugins: object, memory: bool = True, block: Iterable[str] = ()) -> Registry:
+        objs = ([memory_plugin] if memory else []) + list(plugins)
+        return Registry(make_plugin_manager(load=False, plugins=objs, block=block))
+
+    return build
