@@ -1,0 +1,190 @@
+"""Validation of a COCO instances JSON before Datumaro sees it.
+
+Datumaro reports a broken annotation with its own exception types and without the file or
+image it came from; users need one line that names the file, the image and the annotation.
+So the document is checked here first, with nothing heavier than :mod:`json`, and the
+result (an index of images and categories) also tells the reader what to expect.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from scmigrate.errors import InputError
+
+__all__ = ["CocoImage", "CocoIndex", "load_coco", "check_coco"]
+
+#: coordinates may exceed the image by this much (COCO's own files have half-pixel overshoots)
+TOLERANCE = 1.0
+
+
+@dataclass
+class CocoImage:
+    """One entry of ``images``: ``file_name`` is relative to the images root and is the media key."""
+
+    id: int
+    file_name: str
+    width: int | None
+    height: int | None
+    path: Path
+    size: int = 0
+
+
+@dataclass
+class CocoIndex:
+    """What the checked document holds, in document order."""
+
+    images: list[CocoImage]
+    categories: dict[int, str]
+    #: counts of segmentation kinds: "polygon", "rle", "box" (bbox only), "crowd", "keypoints"
+    kinds: dict[str, int] = field(default_factory=dict)
+    annotated: set[int] = field(default_factory=set)  # image ids with at least one annotation
+
+
+def load_coco(path: Path) -> dict[str, Any]:
+    """Parse the JSON file; any problem becomes one :class:`InputError` line naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; coco: needs the instances JSON file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a COCO JSON file (not UTF-8 text: byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: not a COCO file: the top level is a {type(doc).__name__}, not an object")
+    for key in ("images", "annotations", "categories"):
+        if key not in doc:
+            raise InputError(f"{path}: not a COCO instances file: it lacks {key!r}")
+        if not isinstance(doc[key], list):
+            raise InputError(f"{path}: {key!r} must be a list, not {type(doc[key]).__name__}")
+    return doc
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _safe_name(name: str) -> bool:
+    p = PurePosixPath(name.replace("\\", "/"))
+    return bool(name) and not p.is_absolute() and ".." not in p.parts and ":" not in p.parts[0]
+
+
+def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
+    """Check every category, image and annotation; return the index or raise one ``InputError``."""
+    categories: dict[int, str] = {}
+    names: dict[str, int] = {}
+    for n, cat in enumerate(doc["categories"]):
+        if not isinstance(cat, dict) or not isinstance(cat.get("id"), int) or not isinstance(cat.get("name"), str):
+            raise InputError(f"{path}: category #{n + 1} needs an integer 'id' and a string 'name'")
+        cid, name = cat["id"], cat["name"]
+        if cid in categories:
+            raise InputError(f"{path}: category id {cid} is defined twice")
+        if name in names:
+            raise InputError(f"{path}: category name {name!r} is used by ids {names[name]} and {cid}")
+        categories[cid], names[name] = name, cid
+
+    images: dict[int, CocoImage] = {}
+    for n, im in enumerate(doc["images"]):
+        if not isinstance(im, dict) or not isinstance(im.get("id"), int) or not isinstance(im.get("file_name"), str):
+            raise InputError(f"{path}: image #{n + 1} needs an integer 'id' and a string 'file_name'")
+        iid, fname = im["id"], im["file_name"]
+        if iid in images:
+            raise InputError(f"{path}: image id {iid} is defined twice ({images[iid].file_name}, {fname})")
+        if not _safe_name(fname):
+            raise InputError(f"{path}: image {iid}: file_name {fname!r} must be a relative path inside the images folder")
+        w, h = im.get("width"), im.get("height")
+        if w is not None and (not isinstance(w, int) or w <= 0) or h is not None and (not isinstance(h, int) or h <= 0):
+            raise InputError(f"{path}: image {iid} ({fname}): width and height must be positive integers")
+        key = PurePosixPath(fname.replace("\\", "/")).as_posix()
+        file = images_root / key
+        try:
+            size = file.stat().st_size
+        except OSError:
+            raise InputError(f"{path}: image {iid} ({fname}): file not found: {file}") from None
+        images[iid] = CocoImage(iid, key, w, h, file, size)
+
+    kinds: dict[str, int] = {}
+    annotated: set[int] = set()
+    seen_ids: set[int] = set()
+    for n, ann in enumerate(doc["annotations"]):
+        if not isinstance(ann, dict) or not isinstance(ann.get("id"), int):
+            raise InputError(f"{path}: annotation #{n + 1} needs an integer 'id'")
+        aid = ann["id"]
+        if aid in seen_ids:
+            raise InputError(f"{path}: annotation id {aid} is used twice")
+        seen_ids.add(aid)
+        iid = ann.get("image_id")
+        if iid not in images:
+            raise InputError(f"{path}: annotation {aid}: image_id {iid!r} is not in 'images'")
+        im = images[iid]
+        where = f"{path}: annotation {aid} on image {iid} ({im.file_name})"
+        if ann.get("category_id") not in categories:
+            raise InputError(f"{where}: unknown category id {ann.get('category_id')!r}")
+        if not isinstance(ann.get("iscrowd", 0), int):
+            raise InputError(f"{where}: 'iscrowd' must be 0 or 1")
+        kinds_here = _check_shapes(ann, im, where)
+        for k in kinds_here:
+            kinds[k] = kinds.get(k, 0) + 1
+        annotated.add(iid)
+    return CocoIndex(list(images.values()), categories, kinds, annotated)
+
+
+def _check_shapes(ann: dict[str, Any], im: CocoImage, where: str) -> list[str]:
+    """Check the bbox and segmentation of one annotation; return the kinds of shape it holds."""
+    w = im.width if im.width is not None else math.inf
+    h = im.height if im.height is not None else math.inf
+    found: list[str] = []
+    bbox = ann.get("bbox")
+    if bbox is not None and bbox != []:
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)):
+            raise InputError(f"{where}: 'bbox' must be 4 numbers [x, y, width, height]")
+        x, y, bw, bh = bbox
+        if bw < 0 or bh < 0:
+            raise InputError(f"{where}: box {bbox} has a negative width or height")
+        if x < -TOLERANCE or y < -TOLERANCE or x + bw > w + TOLERANCE or y + bh > h + TOLERANCE:
+            raise InputError(f"{where}: box {bbox} lies outside the {im.width}x{im.height} image")
+    seg = ann.get("segmentation")
+    if isinstance(seg, dict):
+        size, counts = seg.get("size"), seg.get("counts")
+        if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) for v in size)):
+            raise InputError(f"{where}: RLE mask needs 'size': [height, width]")
+        if not isinstance(counts, (list, str)):
+            raise InputError(f"{where}: RLE mask needs 'counts' (a list or a string)")
+        if im.width is not None and im.height is not None and size != [im.height, im.width]:
+            raise InputError(f"{where}: RLE mask size {size} differs from the image's [{im.height}, {im.width}]")
+        found.append("rle")
+    elif isinstance(seg, list) and seg and seg != [[]]:
+        for poly in seg:
+            if not (isinstance(poly, list) and all(_number(v) for v in poly)):
+                raise InputError(f"{where}: a polygon must be a flat list of numbers [x1, y1, x2, y2, ...]")
+            if len(poly) % 2:
+                raise InputError(f"{where}: polygon has an odd number of coordinates ({len(poly)})")
+            if len(poly) < 6:
+                raise InputError(f"{where}: polygon has {len(poly) // 2} points; at least 3 are needed")
+            xs, ys = poly[0::2], poly[1::2]
+            if min(xs) < -TOLERANCE or min(ys) < -TOLERANCE or max(xs) > w + TOLERANCE or max(ys) > h + TOLERANCE:
+                raise InputError(
+                    f"{where}: polygon lies outside the {im.width}x{im.height} image "
+                    f"(x {min(xs)}..{max(xs)}, y {min(ys)}..{max(ys)})"
+                )
+        found.append("polygon")
+    elif seg not in (None, [], [[]]):
+        raise InputError(f"{where}: 'segmentation' must be a list of polygons or an RLE object")
+    elif bbox:
+        found.append("box")
+    if ann.get("iscrowd"):
+        found.append("crowd")
+    if ann.get("keypoints"):
+        found.append("keypoints")
+    return found

@@ -1,0 +1,129 @@
+"""Datumaro annotations → scmigrate shapes. The only per-type code this plugin has.
+
+========================  ==========================================================
+Datumaro                  scmigrate
+========================  ==========================================================
+Bbox                      RECTANGLE
+RotatedBbox               ROTATED_RECTANGLE (centre, size, degrees clockwise: the same
+                          convention, image y pointing down)
+Polygon                   POLYGON
+Mask, RleMask, ...        POLYGON per connected part; holes kept by a keyhole cut
+                          (see :mod:`.masks`)
+Ellipse                   ELLIPSE (its bounding box)
+Points                    one KEYPOINT per point, labelled with the point's name
+Label (image-level)       the label on the full-image RECTANGLE
+PolyLine, Caption, ...    dropped, and counted in the reader's notes
+========================  ==========================================================
+
+Datumaro groups the shapes of one object (``group``); COCO writes each object's box next to
+its polygon or mask. A box that shares a non-zero group and its label with a polygon, mask
+or ellipse is that region's box, so it is dropped: the object travels once, as its region.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable
+
+from scmigrate.model import Annotation, ScoredLabel, Shape
+
+from .masks import mask_to_polygons
+
+__all__ = ["MappingStats", "map_annotations", "keypoint_names"]
+
+_REGIONS = ("polygon", "mask", "ellipse")
+
+
+class MappingStats:
+    """Counts of what the mapping did; shared by the reader's workers (Counter updates are atomic enough
+    for counting under the GIL, and the totals are only read after the run)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def add(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+
+
+def keypoint_names(points_categories: Any, label_id: int, label_name: str, count: int) -> list[str]:
+    """The names of a Points annotation's points: Datumaro's point names, else "<label> <n>"."""
+    if points_categories is not None:
+        try:
+            names = list(points_categories[label_id].labels)
+        except (KeyError, IndexError):
+            names = []
+        if len(names) == count:
+            return names
+    return [f"{label_name} {i + 1}" for i in range(count)]
+
+
+def _kind(ann: Any) -> str:
+    return ann.type.name  # AnnotationType member name: "bbox", "polygon", "mask", ...
+
+
+def map_annotations(
+    anns: list[Any],
+    label_name: Callable[[int | None], str | None],
+    size: Callable[[], tuple[int, int]],
+    points_categories: Any,
+    stats: MappingStats,
+) -> list[Annotation]:
+    """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed."""
+    regions = {(a.group, a.label) for a in anns if a.group and _kind(a) in _REGIONS}
+    out: list[Annotation] = []
+    # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
+    for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):
+        kind = _kind(a)
+        name = label_name(getattr(a, "label", None))
+        if name is None:
+            stats.add(f"{kind} without a label: dropped")
+            continue
+        crowd = bool(getattr(a, "attributes", {}).get("is_crowd"))
+        shapes: list[tuple[Shape, str]] = []  # (shape, label name)
+        if kind == "bbox":
+            if a.group and (a.group, a.label) in regions:
+                stats.add("box of a polygon/mask of the same object: not repeated")
+                continue
+            shapes.append((Shape.rectangle(a.x, a.y, a.w, a.h), name))
+        elif kind == "rotated_bbox":
+            shapes.append((Shape.rotated_rectangle(a.cx, a.cy, a.w, a.h, a.r), name))
+        elif kind == "polygon":
+            pts = list(zip(a.points[0::2], a.points[1::2]))
+            if len(pts) < 3:
+                stats.add("polygon with fewer than 3 points: dropped")
+                continue
+            shapes.append((Shape.polygon(pts), name))
+        elif kind == "mask":
+            result = mask_to_polygons(a.image)
+            if result.holes:
+                stats.add("mask hole kept by a keyhole cut", result.holes)
+            if result.dropped_parts:
+                stats.add("mask part smaller than a pixel: dropped", result.dropped_parts)
+            if len(result.polygons) > 1:
+                stats.add("mask with several parts: one polygon per part")
+            if not result.polygons:
+                stats.add("empty mask: dropped")
+            shapes.extend((Shape.polygon(p), name) for p in result.polygons)
+        elif kind == "ellipse":
+            shapes.append((Shape.ellipse(a.x1, a.y1, a.x2 - a.x1, a.y2 - a.y1), name))
+        elif kind == "points":
+            xy = list(zip(a.points[0::2], a.points[1::2]))
+            names = keypoint_names(points_categories, a.label, name, len(xy))
+            vis = list(a.visibility or [2] * len(xy))
+            for (x, y), kp, v in zip(xy, names, vis):
+                shapes.append((Shape.keypoint(x, y, visible=int(v) == 2), kp))
+        elif kind == "label":
+            w, h = size()
+            shapes.append((Shape.rectangle(0, 0, w, h), name))
+        else:
+            stats.add(f"{kind}: no such shape on a cluster: dropped")
+            continue
+        if crowd:
+            stats.add("iscrowd region kept as polygon(s)")
+        ann_id = getattr(a, "id", 0)
+        for n, (shape, lbl) in enumerate(shapes):
+            stats.add(f"{kind} → {shape.type}")
+            # one source annotation may become several shapes: their ids stay unique
+            sid = (str(ann_id) if len(shapes) == 1 else f"{ann_id}.{n + 1}") if ann_id else None
+            out.append(Annotation(shape, [ScoredLabel(lbl)], id=sid))
+    return out

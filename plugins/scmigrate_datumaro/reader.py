@@ -1,0 +1,231 @@
+"""The reader shared by the ``coco`` and ``datumaro`` sources: Datumaro items → scmigrate items.
+
+The sources decide which files the items are and what their keys are; this module builds the
+project (one task whose type is guessed from the shapes present, all labels) and yields the
+items. Scenes are built lazily in ``Item.load`` (in the engine's worker threads): turning masks
+into polygons costs CPU and the image header is read only then. Media bytes are the original
+file, streamed, never decoded.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+from scmigrate.api import Reader, SizeHint
+from scmigrate.errors import InputError
+from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
+
+from .mapping import MappingStats, keypoint_names, map_annotations
+
+__all__ = ["Entry", "DatumaroReader", "label_colour", "guess_task_type"]
+
+_TITLES = {
+    "detection": "Detection",
+    "rotated_detection": "Rotated detection",
+    "instance_segmentation": "Instance segmentation",
+    "classification": "Classification",
+    "keypoint_detection": "Keypoint detection",
+}
+
+
+@dataclass
+class Entry:
+    """One media of the source: a Datumaro item and where its bytes are."""
+
+    item: Any  # datumaro DatasetItem
+    key: str
+    filename: str
+    dataset: str
+    path: Path | None = None  # the original file; None for media that exist only in memory
+    data: Callable[[], bytes] | None = None  # encoded bytes of in-memory media
+    size: int | None = None
+
+
+def label_colour(name: str) -> str:
+    """A colour derived from the name alone, so every run and every machine gives the same one."""
+    h = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big")
+    r, g, b = colorsys.hsv_to_rgb((h % 360) / 360, 0.55 + (h >> 9) % 40 / 100, 0.75 + (h >> 17) % 20 / 100)
+    return "#{:02x}{:02x}{:02x}ff".format(round(r * 255), round(g * 255), round(b * 255))
+
+
+def guess_task_type(kinds: Counter[str]) -> str:
+    """The task type the shapes suggest: keypoints, regions, rotated boxes, boxes, then image labels."""
+    if kinds["points"]:
+        return "keypoint_detection"
+    if kinds["polygon"] or kinds["mask"] or kinds["ellipse"]:
+        return "instance_segmentation"
+    if kinds["rotated_bbox"]:
+        return "rotated_detection"
+    if kinds["bbox"]:
+        return "detection"
+    if kinds["label"]:
+        return "classification"
+    return "detection"
+
+
+class DatumaroReader(Reader):
+    """Yields :class:`Entry` items as scmigrate items; builds the project from Datumaro's categories."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        origin: dict[str, Any],
+        entries: list[Entry],
+        categories: dict[Any, Any],
+        datasets: list[str],
+        notes: list[str] | None = None,
+    ) -> None:
+        from datumaro.components.annotation import AnnotationType
+
+        self._name = name
+        self._origin = origin
+        self._entries = entries
+        self._labels = categories.get(AnnotationType.label)
+        self._points = categories.get(AnnotationType.points)
+        self._datasets = datasets
+        self._notes = list(notes or [])
+        self.stats = MappingStats()
+        self.kinds: Counter[str] = Counter()
+        self._multi_label = False
+        self._used_points: dict[int, int] = {}  # label id → number of points
+        for e in entries:
+            n_labels = 0
+            for a in e.item.annotations:
+                kind = a.type.name
+                self.kinds[kind] += 1
+                n_labels += kind == "label"
+                if kind == "points" and a.label is not None:
+                    self._used_points[a.label] = len(a.points) // 2
+            self._multi_label |= n_labels > 1
+        self.task_type = guess_task_type(self.kinds)
+
+    # ------------------------------------------------------------------ project
+
+    def _label_name(self, label_id: int | None) -> str | None:
+        if label_id is None or self._labels is None:
+            return None
+        try:
+            return self._labels[label_id].name
+        except (IndexError, KeyError):
+            return None
+
+    def project(self) -> Project:
+        title = _TITLES[self.task_type]
+        names = [c.name for c in self._labels] if self._labels is not None else []
+        keypoint_structure = None
+        if self.task_type == "keypoint_detection":
+            names, keypoint_structure = self._keypoint_labels()
+        labels = []
+        for n in names:
+            group = n if self.task_type == "classification" and self._multi_label else title
+            labels.append(Label(name=n, color=label_colour(n), group=group))
+        if self._labels is not None and self.task_type != "keypoint_detection":
+            parents = {c.name: c.parent for c in self._labels}
+            for lb in labels:  # a hierarchy only where the parent is itself a label (not a COCO supercategory)
+                if parents.get(lb.name) and parents[lb.name] in parents:
+                    lb.parent = parents[lb.name]
+        task = Task(title, self.task_type, labels, keypoint_structure=keypoint_structure)
+        datasets = [Dataset(d, use_for_training=i == 0) for i, d in enumerate(self._datasets)]
+        return Project.chain(self._name, task, datasets=datasets, origin=dict(self._origin))
+
+    def _keypoint_labels(self) -> tuple[list[str], dict[str, Any]]:
+        """Keypoint tasks label each point: the labels are the point names, the edges Datumaro's joints."""
+        names: list[str] = []
+        edges: list[dict[str, Any]] = []
+        for label_id, count in sorted(self._used_points.items()):
+            pts = keypoint_names(self._points, label_id, self._label_name(label_id) or "point", count)
+            names.extend(n for n in pts if n not in names)
+            joints = []
+            if self._points is not None:
+                try:
+                    joints = sorted(self._points[label_id].joints)
+                except (KeyError, IndexError):
+                    joints = []
+            # COCO's skeletons count from 1; Datumaro passes them through as they are
+            base = 1 if joints and min(min(j) for j in joints) >= 1 and max(max(j) for j in joints) == count else 0
+            for a, b in joints:
+                if 0 <= a - base < count and 0 <= b - base < count:
+                    edges.append({"nodes": [pts[a - base], pts[b - base]]})
+        positions = [
+            {"label": n, "x": round(0.5 + 0.4 * _cos(i, len(names)), 4), "y": round(0.5 + 0.4 * _sin(i, len(names)), 4)}
+            for i, n in enumerate(names)
+        ]
+        return names, {"edges": edges, "positions": positions}
+
+    # ------------------------------------------------------------------ items
+
+    def size_hint(self) -> SizeHint:
+        sizes = [e.size for e in self._entries]
+        total = sum(s for s in sizes if s is not None) if all(s is not None for s in sizes) else None
+        return SizeHint(items=len(self._entries), bytes=total, images=len(self._entries), videos=0)
+
+    def notes(self) -> list[str]:
+        lines = list(self._notes)
+        lines.append(f"guessed task type: {self.task_type} (from {_summary(self.kinds) or 'no annotations'})")
+        lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
+        if self.kinds["mask"]:
+            lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
+        done = {k: v for k, v in self.stats.counts.items() if "→" not in k}
+        lines.extend(f"{what}: {n}" for what, n in sorted(done.items()))
+        return lines
+
+    def items(self) -> Iterator[Item]:
+        for e in self._entries:
+            media = Media(key=e.key, kind="image", name=Path(e.filename).stem, filename=e.filename,
+                          dataset=e.dataset, size=e.size)
+            yield Item(media, open=self._opener(e), load=self._loader(e))
+
+    @staticmethod
+    def _opener(e: Entry) -> Callable[[], BinaryIO]:
+        if e.path is not None:
+            path = e.path
+            return lambda: open(path, "rb")
+        data = e.data
+        assert data is not None
+        return lambda: io.BytesIO(data())
+
+    def _loader(self, e: Entry) -> Callable[[Item], None]:
+        def load(item: Item) -> None:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with self._opener(e)() as f, Image.open(f) as im:  # reads the header only
+                    item.media.width, item.media.height = im.size
+            except (OSError, UnidentifiedImageError) as exc:
+                raise InputError(f"{e.path or e.key}: not a readable image ({exc})") from None
+            if item.media.size is None and e.data is not None:
+                item.media.size = len(e.data())
+            anns = list(e.item.annotations)
+            size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
+            mapped = map_annotations(anns, self._label_name, size, self._points, self.stats)
+            if anns and not mapped:
+                self.stats.add("image whose every annotation was dropped: left unannotated")
+                item.scenes = []
+            else:
+                item.scenes = [Scene(annotations=mapped)]
+            item.ranges = []
+
+        return load
+
+
+def _cos(i: int, n: int) -> float:
+    import math
+
+    return math.cos(2 * math.pi * i / max(n, 1))
+
+
+def _sin(i: int, n: int) -> float:
+    import math
+
+    return math.sin(2 * math.pi * i / max(n, 1))
+
+
+def _summary(kinds: Counter[str]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))

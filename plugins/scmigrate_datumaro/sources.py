@@ -1,0 +1,227 @@
+"""The ``coco:`` and ``datumaro:`` sources.
+
+``claims()`` is a prefix check. Datumaro takes about a second to import, so it is imported
+only inside ``open()``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+from scmigrate.api import PluginOption, Reader, RunOptions, Source
+from scmigrate.errors import InputError
+
+from .coco_check import check_coco, load_coco
+
+__all__ = ["CocoSource", "DatumaroSource"]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+class CocoSource(Source):
+    """A COCO instances JSON and its images folder."""
+
+    name: ClassVar[str] = "coco"
+    location_help: ClassVar[str] = "coco:PATH/instances.json (or a folder holding exactly one)"
+    description: ClassVar[str] = "COCO instances: boxes, polygons, RLE masks (as polygons), iscrowd"
+    options: ClassVar[tuple[PluginOption, ...]] = (
+        PluginOption(
+            "images", "path", None,
+            "folder of the COCO images (default: images/ next to the annotations folder, else the JSON's folder)",
+        ),
+    )
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return location.startswith("coco:")
+
+    @staticmethod
+    def _json_path(location: str) -> Path:
+        path = Path(location[len("coco:"):]).expanduser()
+        if not path.is_dir():
+            return path
+        found = sorted(path.glob("annotations/instances_*.json")) + sorted(path.glob("instances_*.json"))
+        if len(found) != 1:
+            what = ", ".join(str(p) for p in found) if found else "no instances_*.json in it or in annotations/"
+            raise InputError(f"{path}: coco: needs one instances JSON file; the folder holds {what}")
+        return found[0]
+
+    @staticmethod
+    def _images_root(json_path: Path, options: RunOptions) -> Path:
+        given = options.get("images")
+        if given is not None:
+            root = Path(given).expanduser()
+            if not root.is_dir():
+                raise InputError(f"--images {root}: not a folder")
+            return root
+        parent = json_path.parent
+        for root in (parent.parent / "images", parent / "images"):
+            if root.is_dir():
+                return root
+        return parent
+
+    def open(self, location: str, options: RunOptions) -> Reader:
+        path = self._json_path(location)
+        doc = load_coco(path)
+        root = self._images_root(path, options)
+        index = check_coco(doc, path, root)
+        keypoints = bool(index.kinds.get("keypoints")) and all(
+            isinstance(c.get("keypoints"), list) for c in doc["categories"]
+        )
+        del doc  # Datumaro parses the file itself; keep one copy in memory, not two
+
+        from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened
+        from datumaro.plugins.data_formats.coco import base as coco_base
+        from datumaro.plugins.data_formats.coco.format import CocoImporterType
+
+        kind = coco_base.CocoPersonKeypointsBase if keypoints else coco_base.CocoInstancesBase
+        try:
+            # Image files are resolved here, against --images; the "roboflow" layout is the one in
+            # which Datumaro assumes nothing about where the JSON sits relative to the images.
+            extractor = kind(str(path), coco_importer_type=CocoImporterType.roboflow, subset="default")
+        except Exception as exc:  # Datumaro's own errors: one line, naming the file
+            raise InputError(f"{path}: Datumaro could not read it: {_one_line(exc)}") from None
+        entries = [
+            Entry(extractor.get_dataset_item(im.id), im.file_name, PurePosixPath(im.file_name).name,
+                  "Dataset", im.path, size=im.size)
+            for im in index.images
+        ]
+        notes = [f"COCO file {path}, images from {root}: {len(entries)} images, "
+                 f"{len(index.annotated)} with annotations, {len(index.categories)} categories"]
+        if index.kinds.get("crowd"):
+            notes.append(f"{index.kinds['crowd']} iscrowd regions are kept as polygons of the crowd region")
+        return DatumaroReader(
+            name=options.project or path.stem,
+            origin={"kind": "coco", "path": str(path), "images": str(root)},
+            entries=entries,
+            categories=extractor.categories(),
+            datasets=["Dataset"],
+            notes=notes,
+        )
+
+
+_FORMAT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class DatumaroSource(Source):
+    """Any dataset Datumaro imports: ``datumaro:FORMAT:PATH``, or ``datumaro:PATH`` to detect the format."""
+
+    name: ClassVar[str] = "datumaro"
+    location_help: ClassVar[str] = "datumaro:FORMAT:PATH or datumaro:PATH (format detected)"
+    description: ClassVar[str] = "every format Datumaro imports (VOC, YOLO, ImageNet, CVAT, Datumaro, ...)"
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return location.startswith("datumaro:")
+
+    @staticmethod
+    def parse(location: str) -> tuple[str | None, Path]:
+        """``(format or None, path)``; a prefix that is an existing path is a path, not a format."""
+        rest = location[len("datumaro:"):]
+        head, sep, tail = rest.partition(":")
+        if sep and _FORMAT.match(head) and not Path(rest).exists():
+            return head, Path(tail).expanduser()
+        return None, Path(rest).expanduser()
+
+    def open(self, location: str, options: RunOptions) -> Reader:
+        fmt, path = self.parse(location)
+        if not path.exists():
+            raise InputError(f"{location}: {path} does not exist")
+        from datumaro.components.dataset import Dataset as DmDataset
+        from datumaro.components.environment import Environment
+
+        from .reader import DatumaroReader
+
+        env = Environment()
+        if fmt is None:
+            try:
+                found = env.detect_dataset(str(path))
+            except Exception as exc:
+                raise InputError(f"{location}: Datumaro could not detect a format: {_one_line(exc)}") from None
+            if len(found) != 1:
+                what = "no format it knows" if not found else "several formats: " + ", ".join(sorted(found))
+                raise InputError(f"{location}: Datumaro detected {what}; name one as datumaro:FORMAT:{path}")
+            fmt = found[0]
+        elif fmt not in env.importers:
+            raise InputError(f"{location}: Datumaro has no format {fmt!r}; known: {', '.join(sorted(env.importers))}")
+        try:
+            ds = DmDataset.import_from(str(path), fmt, env=env)
+            items = list(ds)
+        except Exception as exc:
+            raise InputError(f"{location}: Datumaro could not import it as {fmt}: {_one_line(exc)}") from None
+        entries, skipped = _entries(items, path)
+        if not entries:
+            raise InputError(f"{location}: Datumaro found no images in it as {fmt}" + (f" ({skipped[0]})" if skipped else ""))
+        subsets = list(dict.fromkeys(e.dataset for e in entries))
+        if len(subsets) > 1:  # one dataset per subset; training uses "train" if there is one, else the first
+            subsets.sort(key=lambda s: s != "train")
+        else:
+            subsets = ["Dataset"]
+            for e in entries:
+                e.dataset = "Dataset"
+        notes = [f"Datumaro format {fmt}: {len(entries)} images in {len(subsets)} dataset(s)"]
+        notes += skipped[:5] + ([f"... and {len(skipped) - 5} more skipped"] if len(skipped) > 5 else [])
+        return DatumaroReader(
+            name=options.project or path.resolve().name,
+            origin={"kind": "datumaro", "format": fmt, "path": str(path)},
+            entries=entries,
+            categories=ds.categories(),
+            datasets=subsets,
+            notes=notes,
+        )
+
+
+def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
+    """Media of each item: its file when there is one (key = path relative to ``root``), else encoded bytes."""
+    from datumaro.components.media import Image as DmImage
+
+    from .reader import Entry
+
+    base = root.resolve() if root.is_dir() else root.resolve().parent
+    entries: list[Entry] = []
+    skipped: list[str] = []
+    keys: set[str] = set()
+    for item in items:
+        media = item.media
+        if not isinstance(media, DmImage):
+            skipped.append(f"item {item.id!r}: {type(media).__name__} media is not an image: skipped")
+            continue
+        file = getattr(media, "path", None)
+        if file and os.path.isfile(file):
+            p = Path(file).resolve()
+            try:
+                key = p.relative_to(base).as_posix()
+            except ValueError:
+                key = f"{item.subset}/{p.name}"
+            entry = Entry(item, key, p.name, item.subset, p, size=p.stat().st_size)
+        elif media.has_data:
+            name = f"{PurePosixPath(str(item.id)).name}.png"
+            key = f"{item.subset}/{item.id}.png"
+            entry = Entry(item, key, name, item.subset, None, data=_png_encoder(media))
+        else:
+            raise InputError(f"{root}: item {item.id!r} ({item.subset}): image file not found: {file or '?'}")
+        if entry.key in keys:  # the same file listed in two subsets: keep both, keys stay unique
+            entry.key = f"{entry.key}#{item.subset}"
+        keys.add(entry.key)
+        entries.append(entry)
+    return entries, skipped
+
+
+def _png_encoder(media: Any):
+    """Media that exist only as pixels (MNIST, CIFAR, ...) have no original file: PNG is lossless."""
+
+    def encode() -> bytes:
+        import cv2
+
+        ok, buf = cv2.imencode(".png", media.data)  # Datumaro holds pixels as BGR, as OpenCV does
+        if not ok:
+            raise InputError("could not encode an in-memory image as PNG")
+        return buf.tobytes()
+
+    return encode
