@@ -1,0 +1,77 @@
+"""Tests of the example plugin, using the helpers scmigrate ships for plugin authors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scmigrate import InputError, RunOptions
+from scmigrate.plugins import make_plugin_manager
+from scmigrate.registry import Registry
+from scmigrate.testing import check_source_conformance, image_bytes
+from scmigrate_csvboxes import CsvBoxesSource
+
+CSV = """image,label,x,y,width,height
+photos/a.jpg,dog,10,20,30,40
+photos/a.jpg,cat,50,5,20,20
+photos/b.png,,,,,
+photos/c.jpg,dog,0,0,64,48
+"""
+
+
+@pytest.fixture
+def boxes_csv(tmp_path: Path) -> Path:
+    """A CSV file with three real images next to it (one of them without objects)."""
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(image_bytes(100, 80, "JPEG", seed=1))
+    (tmp_path / "photos" / "b.png").write_bytes(image_bytes(32, 32, "PNG", seed=2))
+    (tmp_path / "photos" / "c.jpg").write_bytes(image_bytes(64, 48, "JPEG", seed=3))
+    path = tmp_path / "boxes.csv"
+    path.write_text(CSV)
+    return path
+
+
+def test_reads_project_and_boxes(boxes_csv: Path) -> None:
+    with CsvBoxesSource().open(f"csvboxes:{boxes_csv}", RunOptions()) as reader:
+        project = reader.project()
+        items = {item.key: item.resolve() for item in reader.items()}
+    assert project.name == "boxes" and project.project_type == "detection"
+    assert [label.name for label in project.labels()] == ["dog", "cat"]
+    assert list(items) == ["photos/a.jpg", "photos/b.png", "photos/c.jpg"]
+    a = items["photos/a.jpg"].scenes[0].annotations
+    assert [(x.shape.bbox(), x.label_names) for x in a] == [((10, 20, 30, 40), ["dog"]), ((50, 5, 20, 20), ["cat"])]
+    assert items["photos/b.png"].scenes[0].annotations == []  # present and annotated as empty
+    assert (items["photos/c.jpg"].media.width, items["photos/c.jpg"].media.height) == (64, 48)
+
+
+def test_conformance(boxes_csv: Path) -> None:
+    # The same check scmigrate runs on its built-in sources: keys, streams, labels, shapes in bounds.
+    with CsvBoxesSource().open(f"csvboxes:{boxes_csv}", RunOptions()) as reader:
+        assert check_source_conformance(reader) == {"items": 3, "scenes": 3, "annotations": 3}
+
+
+@pytest.mark.parametrize("row, message", [
+    ("photos/a.jpg,dog,1,2,three,4", r"boxes\.csv:3: x, y, width and height must be numbers"),
+    ("photos/zzz.jpg,dog,1,2,3,4", r"boxes\.csv:3: image photos/zzz\.jpg not found"),
+    ("photos/a.jpg,dog,1,2,0,4", r"boxes\.csv:3: width and height must be positive"),
+])
+def test_bad_rows_name_file_and_line(boxes_csv: Path, row: str, message: str) -> None:
+    boxes_csv.write_text("image,label,x,y,width,height\nphotos/a.jpg,dog,1,1,2,2\n" + row + "\n")
+    with pytest.raises(InputError, match=message):
+        CsvBoxesSource().open(f"csvboxes:{boxes_csv}", RunOptions())
+
+
+def test_missing_columns_and_missing_file(boxes_csv: Path) -> None:
+    boxes_csv.write_text("image,label,x,y\n")
+    with pytest.raises(InputError, match="missing columns width, height"):
+        CsvBoxesSource().open(f"csvboxes:{boxes_csv}", RunOptions())
+    with pytest.raises(InputError, match="no such file"):
+        CsvBoxesSource().open(f"csvboxes:{boxes_csv}.missing", RunOptions())
+
+
+def test_installed_plugin_is_found_through_its_entry_point() -> None:
+    # Fails if the package is not installed (pip install -e docs/example-plugin).
+    registry = Registry(make_plugin_manager(load=True))
+    assert registry.sources["csvboxes"].plugin == "csvboxes"
+    assert type(registry.resolve_source("csvboxes:x.csv")) is CsvBoxesSource
