@@ -1,0 +1,137 @@
+"""The cluster plugin: read projects from, and write projects to, SC / Intel Geti clusters.
+
+A location is a configured cluster name (``scmigrate clusters add``) or an inline
+``https://host`` URL (token from ``SCMIGRATE_TOKEN`` or ``--token-stdin``). ``claims`` is
+cheap: the HTTP machinery (requests, the dialects) is imported only when a location opens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import scmigrate
+from scmigrate.api import PluginOption, Reader, RunOptions, Sink, Source, Writer
+
+__all__ = ["ClusterSource", "ClusterSink", "register_sources", "register_sinks"]
+
+_LOCATION_HELP = "NAME (a configured cluster) or https://HOST"
+
+#: options shared by reading and writing: how to reach and authenticate to the cluster
+_CONNECT_OPTIONS: tuple[PluginOption, ...] = (
+    PluginOption("ca-bundle", "path", None, "CA certificate(s) to trust for the cluster's TLS certificate"),
+    PluginOption("insecure", bool, False, "do not verify the cluster's TLS certificate (warns; avoid)"),
+    PluginOption("token-stdin", bool, False, "read the cluster's access token from one line of standard input"),
+    PluginOption("workspace", str, None, "the workspace by name or id (default: the only one)"),
+    PluginOption("timeout", float, 60.0, "read timeout of one cluster request, seconds"),
+    PluginOption("low-level-retries", int, 10, "retries of one cluster request (connection errors, 429, 5xx)"),
+)
+
+
+def _claims(location: str) -> bool:
+    from .connection import configured, is_url
+
+    return is_url(location) or configured(location) is not None
+
+
+class ClusterSource(Source):
+    """Reads one project (``--project NAME``) from a cluster."""
+
+    name: ClassVar[str] = "cluster"
+    location_help: ClassVar[str] = _LOCATION_HELP
+    description: ClassVar[str] = "a project on an SC / Intel Geti cluster (Geti 1.16 – 2.13 REST API)"
+    options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS
+    selects_project: ClassVar[bool] = True
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return _claims(location)
+
+    def open(self, location: str, options: RunOptions) -> Reader:
+        from .connection import connect
+        from .reader import ClusterReader
+
+        conn = connect(location, options)
+        try:
+            return ClusterReader(conn, options)
+        except BaseException:
+            conn.http.close()
+            raise
+
+    def list_projects(self, location: str, options: RunOptions) -> list[dict[str, Any]]:
+        from .connection import connect
+        from .projects import list_projects
+
+        conn = connect(location, options)
+        try:
+            out = []
+            for p in list_projects(conn):
+                tasks = [t.get("task_type") for t in p.get("pipeline", {}).get("tasks", [])]
+                entry = {"name": p.get("name"), "id": p.get("id"),
+                         "task_types": [t for t in tasks if t not in ("dataset", "crop")]}
+                entry.update(_media_counts(conn, p))
+                out.append(entry)
+            return out
+        finally:
+            conn.http.close()
+
+    def probe(self, location: str, options: RunOptions) -> dict[str, Any]:
+        from .connection import connect
+
+        conn = connect(location, options)
+        try:
+            return conn.facts()
+        finally:
+            conn.http.close()
+
+
+def _media_counts(conn: Any, p: dict[str, Any]) -> dict[str, int]:
+    """Images and videos of a project over all its datasets (one small query each)."""
+    counts = {"images": 0, "videos": 0}
+    pp = conn.dialect.project(conn.w, p["id"])
+    for d in conn.http.get_json(f"{pp}/datasets").get("datasets", []):
+        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
+        resp = conn.http.request("POST", f"{pp}/datasets/{d['id']}/media:query", params={"limit": 1}, json=body)
+        page = conn.http.json_of(resp, "media:query")
+        counts["images"] += int(page.get("total_images") or page.get("total_matched_images") or 0)
+        counts["videos"] += int(page.get("total_videos") or 0)
+    return counts
+
+
+class ClusterSink(Sink):
+    """Creates a project on a cluster (or continues one) and uploads media and annotations."""
+
+    name: ClassVar[str] = "cluster"
+    location_help: ClassVar[str] = _LOCATION_HELP
+    description: ClassVar[str] = "a new project on an SC / Intel Geti cluster"
+    options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS + (
+        PluginOption("into-existing", bool, False,
+                     "write into a project of the same name (media already there are skipped)"),
+        PluginOption("auto-train", str, None, "auto-training of the new project after the upload: on or off"),
+        PluginOption("set", str, None, "a training parameter for every task, KEY=VALUE (repeatable)",
+                     multiple=True),
+    )
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return _claims(location)
+
+    def open(self, location: str, options: RunOptions) -> Writer:
+        from .connection import connect
+        from .writer import ClusterWriter
+
+        conn = connect(location, options)
+        try:
+            return ClusterWriter(conn, options)
+        except BaseException:
+            conn.http.close()
+            raise
+
+
+@scmigrate.hookimpl
+def register_sources(register: Any) -> None:
+    register(ClusterSource)
+
+
+@scmigrate.hookimpl
+def register_sinks(register: Any) -> None:
+    register(ClusterSink)

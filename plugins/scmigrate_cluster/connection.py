@@ -1,0 +1,228 @@
+"""From a location to a connected cluster: token, TLS settings, handshake, workspace.
+
+A location is a configured cluster name (``scmigrate.config``) or an inline ``https://host``
+URL whose token comes from ``SCMIGRATE_TOKEN`` or ``--token-stdin``. The token is never taken
+from an argument and never appears in a message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from scmigrate.api import RunOptions
+from scmigrate.errors import InputError
+
+from .dialects import Dialect, parse_version, pick
+from .http import ClusterHttp, ClusterUnreachable, HttpError
+
+__all__ = ["Endpoint", "Connection", "resolve", "connect", "opt", "is_url", "configured"]
+
+log = logging.getLogger("scmigrate.cluster")
+TOKEN_ENV = "SCMIGRATE_TOKEN"
+_stdin_lock = threading.Lock()
+_stdin_token: str | None = None
+
+
+def opt(options: RunOptions, name: str, default: Any = None) -> Any:
+    """A plugin option by its flag name, whichever spelling (``ca-bundle``/``ca_bundle``) core used."""
+    for key in (name, name.replace("-", "_")):
+        value = options.extra.get(key)
+        if value is not None:
+            return value
+    return default
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("https://", "http://"))
+
+
+def configured(name: str) -> Any:
+    """The named cluster's config, or None (no config module yet, no such name, unreadable file)."""
+    if not name or "/" in name or ":" in name or name.endswith(".scz"):
+        return None
+    try:
+        from scmigrate import config  # type: ignore[attr-defined]
+
+        return config.get_cluster(name)
+    except Exception:  # noqa: BLE001 - claims() must never fail: "not mine" is the answer
+        return None
+
+
+def _read_stdin_token() -> str:
+    """One line from standard input, read once per process (source and sink may both ask)."""
+    global _stdin_token
+    with _stdin_lock:
+        if _stdin_token is None:
+            _stdin_token = sys.stdin.readline().strip()
+        return _stdin_token
+
+
+@dataclass
+class Endpoint:
+    """Where and how to connect; ``label`` is what messages call the cluster (never the token)."""
+
+    url: str
+    token: str
+    verify: bool | str
+    workspace: str | None
+    label: str
+
+
+def resolve(location: str, options: RunOptions) -> Endpoint:
+    """Turn ``--from``/``--to`` plus the plugin options into an :class:`Endpoint`."""
+    ca_bundle = opt(options, "ca-bundle")
+    insecure = bool(opt(options, "insecure", False))
+    workspace = opt(options, "workspace")
+    token: str | None = None
+    if is_url(location):
+        url, label = location.rstrip("/"), location.rstrip("/")
+    else:
+        cfg = configured(location)
+        if cfg is None:
+            raise InputError(f"{location}: not a configured cluster name and not an http(s):// URL")
+        url, label = str(cfg.url).rstrip("/"), location
+        ca_bundle = ca_bundle or getattr(cfg, "ca_bundle", None)
+        insecure = insecure or bool(getattr(cfg, "insecure", False))
+        workspace = workspace or getattr(cfg, "workspace", None)
+        try:
+            token = cfg.token()
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a config problem is the user's to fix
+            raise InputError(f"{location}: cannot read the cluster's token: {type(exc).__name__}") from None
+    if opt(options, "token-stdin", False):
+        token = _read_stdin_token()
+    if not token:
+        token = os.environ.get(TOKEN_ENV)
+    if not token:
+        raise InputError(
+            f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
+            "`scmigrate clusters add`"
+        )
+    if ca_bundle:
+        if not os.path.isfile(str(ca_bundle)):
+            raise InputError(f"{ca_bundle}: --ca-bundle file not found")
+        verify: bool | str = str(ca_bundle)
+    elif insecure:
+        log.warning("%s: TLS certificate verification is OFF (--insecure)", label)
+        verify = False
+    else:
+        # trust_env is off in our session; keep honouring the machine's bundle variables as the default
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return Endpoint(url=url, token=token, verify=verify, workspace=workspace, label=label)
+
+
+@dataclass
+class Connection:
+    """A cluster after the handshake: the session, its dialect and the workspace prefix."""
+
+    http: ClusterHttp
+    dialect: Dialect
+    version: str
+    organization_id: str
+    workspace_id: str
+    workspace_name: str
+
+    @property
+    def w(self) -> str:
+        """The workspace-scoped path prefix."""
+        return self.dialect.workspace(self.organization_id, self.workspace_id)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "url": self.http.base_url,
+            "version": self.version,
+            "dialect": self.dialect.name,
+            "organization_id": self.organization_id,
+            "workspace_id": self.workspace_id,
+            "workspace": self.workspace_name,
+            "token": "ok",
+        }
+
+
+def _handshake_get(http: ClusterHttp, path: str) -> Any:
+    """A GET during the handshake: few retries, and every failure is the user's input problem."""
+    try:
+        return http.get_json(path, retries=2)
+    except ClusterUnreachable:
+        raise InputError(
+            f"{http.label}: cannot connect (connection refused or host unreachable); check the URL"
+        ) from None
+    except HttpError as exc:
+        if exc.status == 401:
+            raise InputError(f"{http.label}: the cluster refused the access token (HTTP 401)") from None
+        if exc.status == 403:
+            raise InputError(f"{http.label}: the access token may not do this (HTTP 403 on {path})") from None
+        raise InputError(str(exc)) from None
+
+
+def connect(location: str, options: RunOptions) -> Connection:
+    """Resolve ``location``, shake hands and pick the workspace; InputError with one line otherwise."""
+    ep = resolve(location, options)
+    timeout = float(opt(options, "timeout", 60.0))
+    retries = int(opt(options, "low-level-retries", 10))
+    http = ClusterHttp(
+        ep.url, ep.token, verify=ep.verify, timeout=timeout, retries=retries,
+        workers=max(1, int(options.workers or 8)), label=ep.label,
+    )
+    try:
+        info = _handshake_get(http, "/api/v1/product_info")
+        if not isinstance(info, dict):
+            raise InputError(f"{ep.label}: /api/v1/product_info is not an SC product description")
+        version_text = info.get("build-version") or info.get("product-version")
+        version = parse_version(version_text)
+        if version is None:
+            raise InputError(f"{ep.label}: /api/v1/product_info reports no version; is this an SC cluster?")
+        dialect = pick(version, ep.label)
+        org = _organization(http)
+        ws_id, ws_name = _workspace(http, dialect, org, ep.workspace)
+    except BaseException:
+        http.close()
+        raise
+    return Connection(http, dialect, str(version_text), org, ws_id, ws_name)
+
+
+def _organization(http: ClusterHttp) -> str:
+    try:
+        doc = http.get_json("/api/v1/personal_access_tokens/organization", retries=2)
+        org = doc.get("organizationId") if isinstance(doc, dict) else None
+        if org:
+            return str(org)
+    except HttpError as exc:
+        if exc.status == 401:
+            raise InputError(f"{http.label}: the cluster refused the access token (HTTP 401)") from None
+    except ClusterUnreachable:
+        raise InputError(f"{http.label}: cannot connect (connection refused or host unreachable)") from None
+    profile = _handshake_get(http, "/api/v1/profile")
+    if isinstance(profile, dict):
+        if profile.get("organizationId"):
+            return str(profile["organizationId"])
+        orgs = sorted(profile.get("organizations") or [], key=lambda o: str(o.get("organizationCreatedAt", "")))
+        if orgs:
+            return str(orgs[0]["organizationId"])
+    raise InputError(f"{http.label}: cannot find the organisation of this access token")
+
+
+def _workspace(http: ClusterHttp, dialect: Dialect, org: str, wanted: str | None) -> tuple[str, str]:
+    doc = _handshake_get(http, dialect.workspaces(org))  # type: ignore[attr-defined]
+    items = doc.get("workspaces") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        items = (doc or {}).get("items", []) if isinstance(doc, dict) else []
+    spaces = [(str(w["id"]), str(w.get("name", w["id"]))) for w in items if isinstance(w, dict) and "id" in w]
+    if wanted:
+        for wid, name in spaces:
+            if wanted in (name, wid):
+                return wid, name
+        names = ", ".join(repr(n) for _, n in spaces) or "none"
+        raise InputError(f"{http.label}: no workspace named {wanted!r} (workspaces: {names})")
+    if len(spaces) == 1:
+        return spaces[0]
+    if not spaces:
+        raise InputError(f"{http.label}: the organisation has no workspace")
+    names = ", ".join(repr(n) for _, n in spaces)
+    raise InputError(f"{http.label}: several workspaces ({names}); choose one with --workspace")

@@ -1,0 +1,39 @@
+"""Dialects: what differs between cluster versions (URL shapes, media listing, coordinates).
+
+The reader and writer talk to a cluster only through a dialect object, so older dialects
+(SC 1.x with normalised coordinates, Geti 1.x with ``GET media/images``) can be added as
+sibling modules without touching them. ``pick(version)`` chooses by the version the cluster
+reports.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scmigrate.errors import InputError
+
+from .current import CurrentDialect, Dialect
+
+__all__ = ["Dialect", "CurrentDialect", "parse_version", "pick"]
+
+_SEMVER = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """``"2.13.0-release-20251101120000"`` → ``(2, 13, 0)``; None when it is not a version."""
+    if not text:
+        return None
+    m = _SEMVER.match(str(text))
+    if not m:
+        return None
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+
+
+def pick(version: tuple[int, int, int], label: str) -> Dialect:
+    """The dialect for a cluster reporting ``version`` on ``/api/v1/product_info``."""
+    if version >= CurrentDialect.min_version:
+        return CurrentDialect(version)
+    raise InputError(
+        f"{label}: the cluster reports version {'.'.join(map(str, version))}; this scmigrate speaks "
+        "Geti 1.16 and newer (older dialects are not supported yet)"
+    )

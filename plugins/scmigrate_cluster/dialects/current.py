@@ -1,0 +1,108 @@
+"""The current dialect: Geti 1.16 – 2.13 (organisation-scoped paths, ``POST media:query``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from scmigrate.model import Shape
+
+if TYPE_CHECKING:
+    from ..http import ClusterHttp
+
+__all__ = ["Dialect", "CurrentDialect"]
+
+
+class Dialect:
+    """The interface the reader and writer use; one subclass per cluster generation."""
+
+    name = "abstract"
+    min_version: tuple[int, int, int] = (0, 0, 0)
+
+    def __init__(self, version: tuple[int, int, int]) -> None:
+        self.version = version
+
+
+class CurrentDialect(Dialect):
+    """Geti 1.16–2.13: ``/api/v1/organizations/{o}/workspaces/{w}/…``, pixel coordinates."""
+
+    name = "geti-2"
+    min_version = (1, 16, 0)
+    #: page size for media listing; always sent, because the default differs between spec and code
+    page_size = 100
+    #: the whole-video annotation GET returns at most this many frames per call
+    video_annotation_page = 500
+
+    # ------------------------------------------------------------------ URLs
+
+    def workspaces(self, org: str) -> str:
+        return f"/api/v1/organizations/{org}/workspaces"
+
+    def workspace(self, org: str, ws: str) -> str:
+        return f"/api/v1/organizations/{org}/workspaces/{ws}"
+
+    def project(self, w: str, pid: str) -> str:
+        return f"{w}/projects/{pid}"
+
+    def dataset(self, w: str, pid: str, did: str) -> str:
+        return f"{w}/projects/{pid}/datasets/{did}"
+
+    def media(self, d: str, kind: str, mid: str) -> str:
+        return f"{d}/media/{kind}s/{mid}"
+
+    def media_bytes(self, d: str, kind: str, mid: str) -> str:
+        """The original bytes: ``display/full`` for images, ``display/stream`` for videos."""
+        return f"{self.media(d, kind, mid)}/display/{'full' if kind == 'image' else 'stream'}"
+
+    def upload(self, d: str, kind: str) -> str:
+        return f"{d}/media/{kind}s"
+
+    def annotations(self, d: str, kind: str, mid: str, frame: int | None = None) -> str:
+        base = self.media(d, kind, mid)
+        return f"{base}/frames/{frame}/annotations" if frame is not None else f"{base}/annotations"
+
+    @property
+    def has_project_configuration(self) -> bool:
+        """``project_configuration``/``training_configuration`` exist from 2.12."""
+        return self.version >= (2, 12, 0)
+
+    # ------------------------------------------------------------------ listing
+
+    def iter_media(
+        self, http: "ClusterHttp", d: str, kind: str, name: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every image (or video) of a dataset, following ``next_page`` with the same body.
+
+        Stops on an empty page, when ``next_page`` is absent, or when the total is reached, so
+        a server that sets ``next_page`` on its last page cannot make us loop.
+        """
+        rules = [{"field": "media_type", "operator": "equal", "value": kind}]
+        if name is not None:
+            rules.append({"field": "media_name", "operator": "equal", "value": name})
+        body = {"condition": "and", "rules": rules}
+        path: str = f"{d}/media:query"
+        params: dict[str, Any] | None = {"limit": self.page_size, "skip": 0, "sort_by": "media_upload_date"}
+        seen = 0
+        total_key = "total_matched_images" if kind == "image" else "total_matched_videos"
+        while True:
+            resp = http.request("POST", path, params=params, json=body)
+            page = http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
+            media = page.get("media") or []
+            for m in media:
+                if m.get("type", kind) == kind:
+                    yield m
+            seen += len(media)
+            total = page.get(total_key)
+            nxt = page.get("next_page")
+            if not media or not nxt or (isinstance(total, int) and seen >= total):
+                return
+            path, params = nxt, None
+
+    # ------------------------------------------------------------------ coordinates
+
+    def shape_from_api(self, d: dict[str, Any], width: int | None, height: int | None) -> Shape:
+        """A cluster shape (pixels in this dialect) as a model shape."""
+        return Shape.from_dict(d)
+
+    def shape_to_api(self, shape: Shape, width: int | None, height: int | None) -> dict[str, Any]:
+        """A model shape as the cluster expects it (pixels, integers where the server rounds)."""
+        return shape.to_dict()

@@ -1,0 +1,276 @@
+"""The HTTP session every cluster request goes through: pooling, timeouts, retries, TLS, auth.
+
+One ``requests.Session`` sized to the worker count. Every request carries a connect and a read
+timeout. Connection errors, 429, 500, 502, 503 and 504 are retried with exponential backoff and
+full jitter, honouring ``Retry-After``, up to ``--low-level-retries`` times, and counted.
+A request that is not safe to repeat (an upload) whose outcome is unknown — the connection
+dropped after the body was sent, or a gateway error — is not blindly sent again: the caller's
+``on_unknown`` check looks on the cluster first.
+
+TLS: the session's ``trust_env`` is off because, with it on, requests silently replaces the
+``verify`` we choose by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (psf/requests#3829), which
+would make ``--ca-bundle`` a no-op on machines that set them. We pass ``verify=`` with every
+request and take proxies from the environment ourselves.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+import requests.adapters
+import requests.utils
+
+from scmigrate.errors import InputError, PluginError
+
+from .limiter import AdaptiveLimiter, HttpStats
+
+__all__ = ["ClusterHttp", "HttpError", "ClusterUnreachable", "Recovered", "RETRY_STATUSES"]
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: statuses after which an upload may or may not have been stored
+_UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
+_BACKOFF_BASE = 0.2
+_BACKOFF_CAP = 8.0
+_RETRY_AFTER_CAP = 30.0
+
+
+class HttpError(PluginError):
+    """The cluster answered an error that retrying will not fix; the text names the request."""
+
+    def __init__(self, message: str, status: int, error_code: str = "", body: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.body = body
+
+
+class ClusterUnreachable(PluginError):
+    """The cluster could not be reached after every retry."""
+
+
+@dataclass
+class Recovered:
+    """An upload with an unknown outcome that the check found on the cluster: ``value`` is what it found."""
+
+    value: Any
+
+
+def _not_sent(exc: Exception) -> bool:
+    """True when the request never reached the server (safe to send again)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    text = repr(exc)
+    return any(s in text for s in ("NewConnectionError", "Connection refused", "NameResolutionError"))
+
+
+def _retry_after(resp: requests.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class ClusterHttp:
+    """Requests to one cluster, relative to its base URL (``https://host``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        retries: int = 10,
+        workers: int = 8,
+        label: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.label = label or self.base_url
+        self.verify = verify
+        self.timeout = (connect_timeout, timeout)
+        self.retries = max(0, int(retries))
+        self._token = token
+        self.stats = HttpStats()
+        self.limiter = AdaptiveLimiter(max(1, workers))
+        self.session = requests.Session()
+        self.session.trust_env = False  # see the module docstring
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        pool = max(4, workers + 4)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(
+            {"x-api-key": token, "x-geti-csrf-protection": "1", "User-Agent": "scmigrate-cluster/0.1"}
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def mask(self, text: str) -> str:
+        """``text`` with the token replaced, for any message built from foreign text."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # ------------------------------------------------------------------ requests
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        body: Callable[[], Any] | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        ok: tuple[int, ...] = (200, 201, 202, 204),
+        retries: int | None = None,
+        idempotent: bool = True,
+        on_unknown: Callable[[], Any] | None = None,
+    ) -> requests.Response | Recovered:
+        """Send one request with retries; return the response (status in ``ok``) or raise.
+
+        ``body`` is a factory so that a retry sends a fresh stream. For ``idempotent=False``
+        requests an unknown outcome calls ``on_unknown()``: a non-None result is returned as
+        :class:`Recovered` and the request is not sent again.
+        """
+        url = self.url(path)
+        limit = self.retries if retries is None else retries
+        attempt = 0
+        while True:
+            data = body() if body is not None else None
+            resp: requests.Response | None = None
+            unknown = False
+            with self.limiter:
+                self.stats.add("requests")
+                try:
+                    resp = self.session.request(
+                        method, url, params=params, json=json, data=data, headers=headers,
+                        timeout=self.timeout, verify=self.verify, stream=stream,
+                    )
+                except requests.exceptions.SSLError as exc:
+                    raise self._tls_error(exc) from None
+                except (
+                    requests.exceptions.ConnectionError,
+                    requests.exceptions.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                ) as exc:
+                    reason = "timeout" if isinstance(exc, requests.exceptions.Timeout) else "connection"
+                    unknown = not _not_sent(exc)
+                    failure: Exception = exc
+                finally:
+                    if hasattr(data, "close"):
+                        data.close()
+            if resp is not None:
+                if resp.status_code in ok:
+                    self.limiter.succeeded()
+                    return resp
+                if resp.status_code not in RETRY_STATUSES:
+                    raise self.error_for(method, path, resp)
+                reason = str(resp.status_code)
+                unknown = resp.status_code in _UNKNOWN_OUTCOME_STATUSES
+                if resp.status_code == 429:
+                    self.limiter.throttled()
+                failure = self.error_for(method, path, resp)
+                wait_hint = _retry_after(resp)
+                resp.close()
+            else:
+                wait_hint = None
+            if not idempotent and unknown:
+                self.stats.add("unknown_outcomes")
+                if on_unknown is not None:
+                    found = on_unknown()
+                    if found is not None:
+                        self.stats.add("recovered")
+                        return Recovered(found)
+            if attempt >= limit:
+                if isinstance(failure, HttpError):
+                    raise failure
+                raise ClusterUnreachable(
+                    f"{self.label}: {method} {path} failed after {attempt + 1} attempts: "
+                    f"{self.mask(type(failure).__name__)}: {self.mask(str(failure))[:200]}"
+                )
+            backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
+            delay = max(backoff, min(wait_hint, _RETRY_AFTER_CAP)) if wait_hint is not None else backoff
+            self.stats.retry(reason)
+            attempt += 1
+            time.sleep(delay)
+
+    def get_json(self, path: str, **kw: Any) -> Any:
+        resp = self.request("GET", path, **kw)
+        assert isinstance(resp, requests.Response)
+        return self.json_of(resp, f"GET {path}")
+
+    def send_json(self, method: str, path: str, payload: Any, **kw: Any) -> Any:
+        resp = self.request(method, path, json=payload, **kw)
+        if isinstance(resp, Recovered):
+            return resp.value
+        if resp.status_code == 204 or not resp.content:
+            return None
+        return self.json_of(resp, f"{method} {path}")
+
+    def json_of(self, resp: requests.Response, what: str) -> Any:
+        """The JSON body, or a clear error when the server answered HTML or garbage."""
+        ctype = resp.headers.get("Content-Type", "")
+        try:
+            if "json" not in ctype.lower():
+                raise ValueError(ctype or "no content type")
+            return resp.json()
+        except ValueError:
+            kind = "HTML" if "html" in ctype.lower() or resp.content[:20].lstrip().startswith(b"<") else "not JSON"
+            raise InputError(
+                f"{self.label}: {what} answered {kind} ({ctype or 'no content type'}), "
+                "not the SC REST API; is this the cluster's URL?"
+            ) from None
+
+    def error_for(self, method: str, path: str, resp: requests.Response) -> HttpError:
+        """An :class:`HttpError` naming the request, the status and the cluster's message."""
+        code, message, body = "", "", None
+        try:
+            body = resp.json()
+            if isinstance(body, dict):
+                code = str(body.get("error_code") or "")
+                message = body.get("message") or body.get("detail") or ""
+                if not isinstance(message, str):
+                    message = str(message)
+        except ValueError:
+            message = resp.text[:200].strip() if "html" not in resp.headers.get("Content-Type", "") else ""
+        text = f"{self.label}: {method} {path} → HTTP {resp.status_code}"
+        if code:
+            text += f" {code}"
+        if message:
+            text += f": {message}"
+        return HttpError(self.mask(text), resp.status_code, code, body)
+
+    def _tls_error(self, exc: Exception) -> InputError:
+        detail = self.mask(str(exc))
+        if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
+            why = "its certificate is not trusted (self-signed or a private CA)"
+        elif "hostname" in detail.lower() or "match" in detail.lower():
+            why = "its certificate does not match the host name"
+        else:
+            why = "the TLS handshake failed"
+        return InputError(
+            f"{self.label}: TLS verification failed: {why}; pass the cluster's CA certificate with "
+            "--ca-bundle FILE (or, only if you must, --insecure)"
+        )

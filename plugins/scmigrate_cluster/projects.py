@@ -1,0 +1,167 @@
+"""Projects on a cluster: listing, finding by name, and the pipeline ↔ model conversion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scmigrate.errors import InputError
+from scmigrate.model import Dataset, Label, Project, Task
+
+from .connection import Connection
+
+__all__ = ["list_projects", "find_project", "LabelIndex", "project_from_api", "create_body"]
+
+
+def list_projects(conn: Connection) -> list[dict[str, Any]]:
+    """Every project of the workspace (id, name, pipeline), paging with limit/skip.
+
+    The server sets ``next_page`` even on its last page, so we stop on an empty page or at
+    ``project_counts``, whichever comes first.
+    """
+    out: list[dict[str, Any]] = []
+    skip, limit = 0, 100
+    while True:
+        page = conn.http.get_json(f"{conn.w}/projects", params={"limit": limit, "skip": skip})
+        items = page.get("projects") or []
+        out.extend(items)
+        skip += len(items)
+        total = page.get("project_counts")
+        if not items or (isinstance(total, int) and skip >= total) or len(items) < limit:
+            return out
+
+
+def find_project(conn: Connection, name: str) -> dict[str, Any] | None:
+    """The full project document named exactly ``name``, or None."""
+    for p in list_projects(conn):
+        if p.get("name") == name:
+            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))  # type: ignore[attr-defined]
+    return None
+
+
+def require_project(conn: Connection, name: str | None) -> dict[str, Any]:
+    """The project to read; a missing or unknown name is an error that lists the names."""
+    projects = list_projects(conn)
+    names = sorted(str(p.get("name")) for p in projects)
+    listing = ", ".join(repr(n) for n in names) or "none"
+    if not name:
+        if len(projects) == 1:
+            name = str(projects[0]["name"])
+        else:
+            raise InputError(f"{conn.http.label}: choose a project with --project (projects: {listing})")
+    for p in projects:
+        if p.get("name") == name:
+            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))  # type: ignore[attr-defined]
+    raise InputError(f"{conn.http.label}: no project named {name!r} (projects: {listing})")
+
+
+@dataclass
+class LabelIndex:
+    """Ids of one cluster project: labels and tasks both ways, per task."""
+
+    label_by_id: dict[str, Label] = field(default_factory=dict)
+    id_by_name: dict[str, str] = field(default_factory=dict)
+    task_title_by_id: dict[str, str] = field(default_factory=dict)
+    task_id_by_title: dict[str, str] = field(default_factory=dict)
+    #: task title → {"empty": id, "anomalous": id, "normal": id}
+    special: dict[str, dict[str, str]] = field(default_factory=dict)
+    labels_of_task: dict[str, list[str]] = field(default_factory=dict)
+
+
+def project_from_api(doc: dict[str, Any], origin: dict[str, Any]) -> tuple[Project, LabelIndex]:
+    """A cluster project document as a model :class:`Project` (ids resolved to names)."""
+    idx = LabelIndex()
+    raw_tasks = doc.get("pipeline", {}).get("tasks", [])
+    for t in raw_tasks:
+        idx.task_title_by_id[str(t["id"])] = t["title"]
+        idx.task_id_by_title[t["title"]] = str(t["id"])
+        for lb in t.get("labels") or []:
+            idx.label_by_id[str(lb["id"])] = Label(name=lb["name"])
+            idx.id_by_name[lb["name"]] = str(lb["id"])
+    tasks: list[Task] = []
+    for t in raw_tasks:
+        labels = []
+        special: dict[str, str] = {}
+        for lb in t.get("labels") or []:
+            if lb.get("is_deleted"):
+                continue
+            parent_id = lb.get("parent_id")
+            parent = idx.label_by_id[str(parent_id)].name if parent_id and str(parent_id) in idx.label_by_id else None
+            label = Label(
+                name=lb["name"], color=lb.get("color"), group=lb.get("group"), parent=parent,
+                hotkey=lb.get("hotkey") or "", is_empty=bool(lb.get("is_empty")),
+                is_anomalous=bool(lb.get("is_anomalous")),
+            )
+            idx.label_by_id[str(lb["id"])] = label
+            labels.append(label)
+            if label.is_empty:
+                special["empty"] = str(lb["id"])
+            elif label.is_anomalous:
+                special["anomalous"] = str(lb["id"])
+            elif t.get("task_type") == "anomaly":
+                special["normal"] = str(lb["id"])
+        idx.special[t["title"]] = special
+        idx.labels_of_task[t["title"]] = [lb.name for lb in labels]
+        tasks.append(
+            Task(
+                title=t["title"], task_type=t["task_type"], labels=labels,
+                keypoint_structure=_keypoints_by_name(t.get("keypoint_structure"), idx),
+            )
+        )
+    connections = [
+        (idx.task_title_by_id.get(str(c["from"]), str(c["from"])), idx.task_title_by_id.get(str(c["to"]), str(c["to"])))
+        for c in doc.get("pipeline", {}).get("connections", [])
+    ]
+    datasets = [
+        Dataset(d["name"], bool(d.get("use_for_training")), source_id=str(d["id"])) for d in doc.get("datasets") or []
+    ]
+    project = Project(
+        name=doc["name"], tasks=tasks, connections=connections,
+        datasets=datasets or [Dataset("Dataset", True)], origin=dict(origin, project_id=doc.get("id")),
+    )
+    return project, idx
+
+
+def _keypoints_by_name(ks: Any, idx: LabelIndex) -> dict[str, Any] | None:
+    """Keypoint structure with label ids replaced by names (the model's form)."""
+    if not ks:
+        return None
+
+    def name(v: Any) -> Any:
+        lb = idx.label_by_id.get(str(v))
+        return lb.name if lb is not None else v
+
+    edges = [{"nodes": [name(n) for n in e.get("nodes", [])]} for e in ks.get("edges", [])]
+    positions = [dict(p, label=name(p.get("label"))) for p in ks.get("positions", [])]
+    return {"edges": edges, "positions": positions}
+
+
+def create_body(project: Project) -> dict[str, Any]:
+    """The POST body that creates ``project``: labels by name, parents by name.
+
+    Empty labels are left out (the cluster adds its own; the writer matches them by flag);
+    anomaly tasks send no labels, because the create schema has no ``is_anomalous`` field and
+    the cluster creates Normal/Anomalous itself.
+    """
+    tasks = []
+    for t in project.tasks:
+        body: dict[str, Any] = {"title": t.title, "task_type": t.task_type}
+        if t.trainable and t.task_type != "anomaly":
+            labels = []
+            for lb in t.labels:
+                if lb.is_empty:
+                    continue
+                d: dict[str, Any] = {"name": lb.name, "hotkey": lb.hotkey or ""}
+                if lb.color:
+                    d["color"] = lb.color
+                if lb.group:
+                    d["group"] = lb.group
+                if lb.parent:
+                    d["parent_id"] = lb.parent
+                labels.append(d)
+            body["labels"] = labels
+        if t.keypoint_structure:
+            body["keypoint_structure"] = t.keypoint_structure
+        tasks.append(body)
+    conns = [{"from": a, "to": b} for a, b in project.connections]
+    return {"name": project.name, "pipeline": {"tasks": tasks, "connections": conns}}

@@ -1,0 +1,183 @@
+"""Reading one project from a cluster: project, media stream, lazily loaded scenes, models."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import requests
+
+from scmigrate.api import Reader, RunOptions, SizeHint
+from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, Scene
+
+from .connection import Connection, opt
+from .http import HttpError
+from .projects import LabelIndex, project_from_api, require_project
+from .scenes import ranges_from_api, scene_from_api
+from .settings import read_configuration
+from .streams import DownloadStream
+
+__all__ = ["ClusterReader"]
+
+
+class ClusterReader(Reader):
+    """The project named by ``--project`` on a connected cluster."""
+
+    def __init__(self, conn: Connection, options: RunOptions) -> None:
+        self.conn = conn
+        self.http = conn.http
+        self.d = conn.dialect
+        self.options = options
+        self.doc = require_project(conn, options.project)
+        self.pid = str(self.doc["id"])
+        self._project: Project | None = None
+        self.idx = LabelIndex()
+
+    # ------------------------------------------------------------------ project
+
+    def project(self) -> Project:
+        if self._project is None:
+            origin = {"kind": "cluster", "url": self.http.base_url, "version": self.conn.version,
+                      "dialect": self.d.name}
+            project, self.idx = project_from_api(self.doc, origin)
+            if not self.doc.get("datasets"):
+                p = self.d.project(self.conn.w, self.pid)  # type: ignore[attr-defined]
+                self.doc["datasets"] = self.http.get_json(f"{p}/datasets").get("datasets", [])
+                project, self.idx = project_from_api(self.doc, origin)
+            trainable = [t.title for t in project.trainable_tasks]
+            project.configuration = read_configuration(self.conn, self.pid, self.idx, trainable)
+            self._project = project
+        return self._project
+
+    def _datasets(self) -> list[tuple[str, str]]:
+        self.project()
+        return [(str(d["id"]), d["name"]) for d in self.doc.get("datasets") or []]
+
+    def _dpath(self, did: str) -> str:
+        return self.d.dataset(self.conn.w, self.pid, did)  # type: ignore[attr-defined]
+
+    def size_hint(self) -> SizeHint:
+        counts = {"image": 0, "video": 0}
+        for did, _ in self._datasets():
+            for kind in counts:
+                body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
+                path = f"{self._dpath(did)}/media:query"
+                resp = self.http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)
+                page = self.http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
+                counts[kind] += int(page.get(f"total_matched_{kind}s") or 0)
+        return SizeHint(items=sum(counts.values()), images=counts["image"], videos=counts["video"])
+
+    def describe(self) -> dict[str, Any]:
+        return dict(self.conn.facts(), project_id=self.pid, http=self.http.stats.to_dict(self.http.limiter))
+
+    # ------------------------------------------------------------------ items
+
+    def items(self) -> Iterator[Item]:
+        for did, dname in self._datasets():
+            d = self._dpath(did)
+            for kind in ("image", "video"):
+                for m in self.d.iter_media(self.http, d, kind):  # type: ignore[attr-defined]
+                    yield self._item(d, dname, kind, m)
+
+    def _item(self, d: str, dname: str, kind: str, m: dict[str, Any]) -> Item:
+        info = m.get("media_information") or {}
+        ext = info.get("extension") or (".jpg" if kind == "image" else ".mp4")
+        if not ext.startswith("."):
+            ext = "." + ext
+        mid = str(m["id"])
+        media = Media(
+            key=mid, kind=kind, name=m["name"], filename=m["name"] + ext, dataset=dname,
+            size=info.get("size"), width=info.get("width"), height=info.get("height"),
+            fps=info.get("frame_rate"), frame_count=info.get("frame_count"), duration=info.get("duration"),
+            frame_stride=info.get("frame_stride"), upload_time=m.get("upload_time"),
+            uploader=m.get("uploader_id"), source_id=mid,
+        )
+        path = self.d.media_bytes(d, kind, mid)  # type: ignore[attr-defined]
+        return Item(
+            media=media,
+            open=lambda: DownloadStream(self.http, path),  # type: ignore[arg-type,return-value]
+            load=lambda item: self._load(item, d),
+        )
+
+    def _load(self, item: Item, d: str) -> None:
+        media = item.media
+        if media.kind == "image":
+            url = self.d.annotations(d, "image", media.source_id) + "/latest"  # type: ignore[attr-defined]
+            resp = self.http.request("GET", url, ok=(200, 204, 404))
+            assert isinstance(resp, requests.Response)
+            scenes: list[Scene] = []
+            if resp.status_code == 200 and resp.content:
+                scene = scene_from_api(self.http.json_of(resp, f"GET {url}"), self.idx, self.d, media.width, media.height)
+                if scene.annotations:
+                    scenes.append(scene)
+            item.scenes = scenes
+            item.ranges = []
+            return
+        item.scenes = self._video_scenes(d, media)
+        item.ranges = self._ranges(d, media)
+
+    def _video_scenes(self, d: str, media: Media) -> list[Scene]:
+        """Every annotated frame, from the whole-video GET paged by frame range (500 per call)."""
+        base = self.d.media(d, "video", media.source_id) + "/annotations/latest"  # type: ignore[attr-defined]
+        last = max(0, int(media.frame_count or 1) - 1)
+        start, scenes = 0, {}
+        while start <= last:
+            resp = self.http.request("GET", base, params={"start_frame": start, "end_frame": last}, ok=(200, 204))
+            assert isinstance(resp, requests.Response)
+            if resp.status_code == 204 or not resp.content:
+                break
+            doc = self.http.json_of(resp, f"GET {base}")
+            anns = doc.get("video_annotations") or []
+            top = start - 1
+            for a in anns:
+                frame = int((a.get("media_identifier") or {}).get("frame_index", -1))
+                if frame < 0:
+                    continue
+                scene = scene_from_api(a, self.idx, self.d, media.width, media.height, frame=frame)
+                if scene.annotations:
+                    scenes[frame] = scene
+                top = max(top, frame)
+            props = doc.get("video_annotation_properties") or {}
+            total = props.get("total_count")
+            if not anns or top < start or (isinstance(total, int) and len(anns) >= total):
+                break
+            if len(anns) < self.d.video_annotation_page:  # type: ignore[attr-defined]
+                break
+            start = top + 1
+        return [scenes[f] for f in sorted(scenes)]
+
+    def _ranges(self, d: str, media: Media) -> list[Any]:
+        url = self.d.media(d, "video", media.source_id) + "/range_annotation"  # type: ignore[attr-defined]
+        try:
+            doc = self.http.get_json(url)
+        except HttpError:
+            return []  # a task type without ranges
+        return ranges_from_api(doc or {}, self.idx)
+
+    # ------------------------------------------------------------------ models
+
+    def models(self) -> Iterator[ModelArtifact]:
+        if not (opt(self.options, "with-models") or self.options.extra.get("with_models")):
+            return
+        self.project()
+        p = self.d.project(self.conn.w, self.pid)  # type: ignore[attr-defined]
+        groups = self.http.get_json(f"{p}/model_groups").get("model_groups") or []
+        for g in groups:
+            summary = {k: v for k, v in g.items() if k != "models"}
+            summary["task_title"] = self.idx.task_title_by_id.get(str(g.get("task_id")))
+            for m in g.get("models") or []:
+                base = f"{p}/model_groups/{g['id']}/models/{m['id']}"
+                detail = self.http.get_json(base)
+                files = [self._model_file("base.zip", f"{base}/export", detail.get("size"))]
+                for opt_model in detail.get("optimized_models") or []:
+                    files.append(self._model_file(
+                        f"optimized-{opt_model['id']}.zip", f"{base}/optimized_models/{opt_model['id']}/export",
+                        opt_model.get("size"),
+                    ))
+                yield ModelArtifact(key=f"model-{m['id']}", metadata={"model_group": summary, "model": detail},
+                                    files=files)
+
+    def _model_file(self, name: str, path: str, size: Any) -> ModelFile:
+        return ModelFile(name, lambda: DownloadStream(self.http, path), size if isinstance(size, int) else None)  # type: ignore[arg-type,return-value]
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,318 @@
+"""Project configuration: read both styles, switch auto-training, validate and apply ``--set``.
+
+Two styles exist. The legacy "configurable parameters" documents (``configuration``, with the
+``TASK_NODE.auto_training`` switch) are on every 2.x cluster; ``project_configuration`` and
+``training_configuration`` (``{"key", "value"}`` trees, PATCH → 204) exist from 2.12. Both are
+read and kept verbatim in ``Configuration.raw``; values are flattened to dotted keys
+(``training.max_epochs``) so ``--set`` can name them, by full key or by a unique last part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from scmigrate.errors import InputError
+from scmigrate.model import Configuration
+
+from .connection import Connection
+from .http import HttpError
+from .projects import LabelIndex
+
+__all__ = ["read_configuration", "TargetSettings", "parse_sets"]
+
+_TRUE = {"1", "true", "on", "yes"}
+_FALSE = {"0", "false", "off", "no"}
+
+
+@dataclass
+class Param:
+    """One settable value: where it lives (for the PATCH/POST body) and its constraints."""
+
+    path: str
+    container: tuple[str, ...]
+    key: str
+    value: Any
+    type: str
+    min_value: Any = None
+    max_value: Any = None
+    allowed: list[Any] | None = None
+    entity: dict[str, Any] | None = None  # legacy: the component's entity_identifier
+    group: str | None = None  # legacy: the parameter group inside the component
+
+
+def _walk_new(node: Any, container: tuple[str, ...]) -> Iterator[Param]:
+    """The ``{"key","value"}`` parameters of a ``training_configuration`` tree."""
+    if isinstance(node, dict):
+        if "key" in node and "value" in node and not isinstance(node["value"], (dict, list)):
+            yield Param(
+                ".".join(container + (str(node["key"]),)), container, str(node["key"]), node["value"],
+                str(node.get("type") or type(node["value"]).__name__), node.get("min_value"),
+                node.get("max_value"), node.get("allowed_values"),
+            )
+            return
+        for k, v in node.items():
+            if isinstance(v, (dict, list)):
+                yield from _walk_new(v, container + (str(k),))
+    elif isinstance(node, list):
+        for v in node:
+            yield from _walk_new(v, container)
+
+
+def _legacy_params(task_doc: dict[str, Any]) -> Iterator[Param]:
+    """The parameters of one legacy ``task_chain`` entry (components and their groups)."""
+    for comp in task_doc.get("components") or []:
+        ent = comp.get("entity_identifier") or {}
+        cname = str(ent.get("component") or comp.get("name") or comp.get("header") or "component").lower()
+        nested = [(None, comp.get("parameters") or [])] + [
+            (g.get("name"), g.get("parameters") or []) for g in comp.get("groups") or []
+        ]
+        for group, params in nested:
+            for p in params:
+                path = ".".join(x for x in (cname, group, p["name"]) if x)
+                yield Param(
+                    path, (cname,), str(p["name"]), p.get("value"), str(p.get("data_type") or "string"),
+                    p.get("min_value"), p.get("max_value"), p.get("options"), ent, group,
+                )
+
+
+def _flatten(params: Iterator[Param]) -> dict[str, Param]:
+    return {p.path: p for p in params}
+
+
+def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
+    """Both configuration styles of a project, raw and flattened, keyed by task title."""
+    cfg = Configuration()
+    p = conn.dialect.project(conn.w, pid)  # type: ignore[attr-defined]
+    try:
+        legacy = conn.http.get_json(f"{p}/configuration")
+        cfg.raw["configuration"] = legacy
+        for entry in legacy.get("task_chain") or []:
+            title = entry.get("task_title") or idx.task_title_by_id.get(str(entry.get("task_id")))
+            if not title:
+                continue
+            params = _flatten(_legacy_params(entry))
+            switch = next((v for k, v in params.items() if v.key == "auto_training"), None)
+            if switch is not None:
+                cfg.auto_training[title] = bool(switch.value)
+            cfg.training_parameters[title] = {k: v.value for k, v in params.items() if v.key != "auto_training"}
+    except HttpError:
+        pass  # a cluster without the legacy API: the new one below carries the same facts
+    if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
+        try:
+            doc = conn.http.get_json(f"{p}/project_configuration")
+            cfg.raw["project_configuration"] = doc
+            for tc in doc.get("task_configs") or []:
+                title = idx.task_title_by_id.get(str(tc.get("task_id")))
+                enable = next((a.get("value") for a in tc.get("auto_training") or [] if a.get("key") == "enable"), None)
+                if title and enable is not None:
+                    cfg.auto_training[title] = bool(enable)
+            for title in tasks:
+                tid = idx.task_id_by_title[title]
+                tdoc = conn.http.get_json(f"{p}/training_configuration", params={"task_id": tid})
+                cfg.raw[f"training_configuration/{title}"] = tdoc
+                cfg.training_parameters[title] = {k: v.value for k, v in _flatten(_walk_new(tdoc, ())).items()}
+        except HttpError:
+            pass  # 403 feature_not_available on clusters with the flag off
+    return cfg
+
+
+def parse_sets(values: Any) -> list[tuple[str, str]]:
+    """``--set KEY=VALUE`` (repeatable, or comma-separated) as pairs."""
+    if not values:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out = []
+    for item in values:
+        for part in str(item).split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InputError(f"--set {part!r}: expected KEY=VALUE")
+            k, v = part.split("=", 1)
+            out.append((k.strip(), v.strip()))
+    return out
+
+
+def coerce(param: Param, value: Any, what: str) -> Any:
+    """``value`` converted to the parameter's type and checked against its range/options."""
+    t = param.type.lower()
+    try:
+        if t in ("bool", "boolean"):
+            if isinstance(value, bool):
+                out: Any = value
+            elif str(value).lower() in _TRUE | _FALSE:
+                out = str(value).lower() in _TRUE
+            else:
+                raise ValueError
+        elif t in ("int", "integer"):
+            out = int(value) if not isinstance(value, float) or value.is_integer() else None
+            if out is None:
+                raise ValueError
+        elif t == "float":
+            out = float(value)
+        else:
+            out = value if isinstance(value, str) else str(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: {value!r} is not a valid {t} for {param.path}") from None
+    if param.min_value is not None and isinstance(out, (int, float)) and out < param.min_value:
+        raise InputError(f"{what}: {param.path}={out} is below the minimum {param.min_value}")
+    if param.max_value is not None and isinstance(out, (int, float)) and out > param.max_value:
+        raise InputError(f"{what}: {param.path}={out} is above the maximum {param.max_value}")
+    if param.allowed and out not in param.allowed:
+        raise InputError(f"{what}: {param.path}={out!r} is not one of {param.allowed}")
+    return out
+
+
+class TargetSettings:
+    """The configuration of a project on the target cluster, as it can be changed."""
+
+    def __init__(self, conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> None:
+        self.conn, self.idx, self.tasks = conn, idx, tasks
+        self.p = conn.dialect.project(conn.w, pid)  # type: ignore[attr-defined]
+        self.new_style = False
+        self.params: dict[str, dict[str, Param]] = {}
+        self.legacy: dict[str, dict[str, Param]] = {}
+        try:
+            doc = conn.http.get_json(f"{self.p}/configuration")
+            for entry in doc.get("task_chain") or []:
+                title = entry.get("task_title") or idx.task_title_by_id.get(str(entry.get("task_id")))
+                if title:
+                    self.legacy[title] = _flatten(_legacy_params(entry))
+        except HttpError:
+            pass
+        if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
+            try:
+                conn.http.get_json(f"{self.p}/project_configuration")
+                for title in tasks:
+                    tid = idx.task_id_by_title[title]
+                    tdoc = conn.http.get_json(f"{self.p}/training_configuration", params={"task_id": tid})
+                    self.params[title] = _flatten(_walk_new(tdoc, ()))
+                self.new_style = True
+            except HttpError:
+                self.params = {}
+        if not self.new_style:
+            self.params = {t: {k: v for k, v in d.items() if v.key != "auto_training"} for t, d in self.legacy.items()}
+
+    def lookup(self, title: str, key: str) -> Param | None:
+        """A parameter by dotted key or by a unique trailing part; InputError when ambiguous."""
+        params = self.params.get(title, {})
+        if key in params:
+            return params[key]
+        hits = [p for path, p in params.items() if path.endswith("." + key)]
+        if len(hits) > 1:
+            raise InputError(f"--set {key}: ambiguous in task {title!r}: " + ", ".join(p.path for p in hits))
+        return hits[0] if hits else None
+
+    def validate_sets(self, sets: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
+        """Check every ``--set`` against every task; return the typed values per task title."""
+        out: dict[str, dict[str, Any]] = {t: {} for t in self.tasks}
+        for key, value in sets:
+            for title in self.tasks:
+                param = self.lookup(title, key)
+                if param is None:
+                    known = ", ".join(sorted(self.params.get(title, {}))[:12])
+                    raise InputError(f"--set {key}: no such setting in task {title!r} (known: {known}, ...)")
+                out[title][param.path] = coerce(param, value, f"--set {key}")
+        return out
+
+    def carry(self, title: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Source values the target accepts (and that differ), and a line per refused one."""
+        accepted: dict[str, Any] = {}
+        refused: list[str] = []
+        for path, value in values.items():
+            param = self.params.get(title, {}).get(path)
+            if param is None:
+                refused.append(f"{title}: {path}={value!r}: not a setting of the target cluster")
+                continue
+            try:
+                typed = coerce(param, value, title)
+            except InputError as exc:
+                refused.append(str(exc))
+                continue
+            if typed != param.value:
+                accepted[path] = typed
+        return accepted, refused
+
+    def apply(self, title: str, values: dict[str, Any]) -> list[str]:
+        """Send ``values`` (dotted keys) for one task; return lines for what the cluster refused."""
+        if not values:
+            return []
+        params = self.params.get(title, {})
+        tid = self.idx.task_id_by_title[title]
+        try:
+            if self.new_style:
+                tree: dict[str, Any] = {}
+                for path, value in values.items():
+                    param = params[path]
+                    node = tree
+                    for k in param.container[:-1]:
+                        node = node.setdefault(k, {})
+                    slot = param.container[-1] if param.container else "training"
+                    node.setdefault(slot, []).append({"key": param.key, "value": value})
+                self.conn.http.send_json("PATCH", f"{self.p}/training_configuration", tree, params={"task_id": tid})
+            else:
+                self._post_legacy(tid, [(params[path], value) for path, value in values.items()])
+        except HttpError as exc:
+            return [f"{title}: the target refused {sorted(values)}: {exc}"]
+        for path, value in values.items():
+            params[path].value = value
+        return []
+
+    def _post_legacy(self, tid: str, items: list[tuple[Param, Any]]) -> None:
+        comps: dict[str, dict[str, Any]] = {}
+        for param, value in items:
+            ent = param.entity or {}
+            key = repr(sorted(ent.items()))
+            comp = comps.setdefault(key, {"entity_identifier": ent, "parameters": [], "groups": []})
+            entry = {"name": param.key, "value": value}
+            if param.group:
+                grp = next((g for g in comp["groups"] if g["name"] == param.group), None)
+                if grp is None:
+                    grp = {"name": param.group, "parameters": []}
+                    comp["groups"].append(grp)
+                grp["parameters"].append(entry)
+            else:
+                comp["parameters"].append(entry)
+        body = {"task_chain": [{"task_id": tid, "components": list(comps.values())}]}
+        self.conn.http.send_json("POST", f"{self.p}/configuration/task_chain", body)
+
+    # ------------------------------------------------------------------ auto-training
+
+    def auto_training(self) -> dict[str, bool]:
+        """The auto-training switch per task, as the target has it now."""
+        out: dict[str, bool] = {}
+        if self.new_style:
+            doc = self.conn.http.get_json(f"{self.p}/project_configuration")
+            for tc in doc.get("task_configs") or []:
+                title = self.idx.task_title_by_id.get(str(tc.get("task_id")))
+                enable = next((a.get("value") for a in tc.get("auto_training") or [] if a.get("key") == "enable"), None)
+                if title and enable is not None:
+                    out[title] = bool(enable)
+            return out
+        for title, params in self.legacy.items():
+            switch = next((p for p in params.values() if p.key == "auto_training"), None)
+            if switch is not None:
+                out[title] = bool(switch.value)
+        return out
+
+    def set_auto_training(self, wanted: dict[str, bool]) -> None:
+        """Switch auto-training per task (PATCH project_configuration, or legacy TASK_NODE)."""
+        wanted = {t: v for t, v in wanted.items() if t in self.idx.task_id_by_title}
+        if not wanted:
+            return
+        if self.new_style:
+            body = {
+                "task_configs": [
+                    {"task_id": self.idx.task_id_by_title[t], "auto_training": [{"key": "enable", "value": v}]}
+                    for t, v in wanted.items()
+                ]
+            }
+            self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
+            return
+        for title, value in wanted.items():
+            switch = next((p for p in self.legacy.get(title, {}).values() if p.key == "auto_training"), None)
+            if switch is not None:
+                self._post_legacy(self.idx.task_id_by_title[title], [(switch, value)])
+                switch.value = value

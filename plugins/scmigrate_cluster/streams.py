@@ -1,0 +1,157 @@
+"""Byte streams to and from a cluster: resumable downloads and a streaming multipart body.
+
+Media bytes are never held whole: downloads are read from the socket as the sink consumes
+them, and uploads are sent from a spool file (kept in memory up to a few MB, on disk above)
+whose size is known, so the request carries a ``Content-Length`` and can be re-sent after a
+retry without fetching the media from the source again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+import uuid
+from typing import IO, Any, BinaryIO
+
+import requests
+
+from .http import ClusterHttp, ClusterUnreachable
+
+__all__ = ["DownloadStream", "Spool", "MultipartBody"]
+
+_SPOOL_IN_MEMORY = 4 << 20
+
+
+class DownloadStream(io.RawIOBase):
+    """A GET whose body is read on demand; a dropped connection resumes where it stopped.
+
+    It asks for the remaining bytes with ``Range``; a server that ignores ranges (200) is
+    read from the start again and the bytes already delivered are skipped.
+    """
+
+    def __init__(self, http: ClusterHttp, path: str) -> None:
+        super().__init__()
+        self._http, self._path = http, path
+        self._pos = 0
+        self._failures = 0
+        self._resp: requests.Response | None = None
+        self._expected: int | None = None
+        self._open()
+
+    def _open(self) -> None:
+        headers = {"Range": f"bytes={self._pos}-"} if self._pos else None
+        resp = self._http.request("GET", self._path, stream=True, headers=headers, ok=(200, 206))
+        assert isinstance(resp, requests.Response)
+        if self._pos and resp.status_code == 200:
+            skip = self._pos
+            while skip:
+                chunk = resp.raw.read(min(skip, 1 << 16), decode_content=True)
+                if not chunk:
+                    raise OSError("short body while skipping")
+                skip -= len(chunk)
+        if self._expected is None and resp.status_code == 200 and resp.headers.get("Content-Length"):
+            self._expected = int(resp.headers["Content-Length"])
+        self._resp = resp
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while True:
+            try:
+                assert self._resp is not None
+                data = self._resp.raw.read(len(b), decode_content=True)
+                if not data and self._expected is not None and self._pos < self._expected:
+                    raise OSError(f"connection closed at byte {self._pos} of {self._expected}")
+                n = len(data)
+                b[:n] = data
+                self._pos += n
+                self._http.stats.add("bytes_received", n)
+                return n
+            except (OSError, requests.exceptions.RequestException, Exception) as exc:  # noqa: BLE001
+                # urllib3 raises ProtocolError/IncompleteRead/ReadTimeoutError on a dropped body
+                self._failures += 1
+                if self._failures > self._http.retries:
+                    raise ClusterUnreachable(
+                        f"{self._http.label}: GET {self._path}: download kept failing: {type(exc).__name__}"
+                    ) from None
+                self._http.stats.retry("download resumed")
+                if self._resp is not None:
+                    self._resp.close()
+                self._open()
+
+    def close(self) -> None:
+        if self._resp is not None:
+            self._resp.close()
+            self._resp = None
+        super().close()
+
+
+class Spool:
+    """The media bytes copied once from the source, with their size and sha256."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                digest.update(chunk)
+                self.file.write(chunk)
+                size += len(chunk)
+        finally:
+            stream.close()
+        self.size = size
+        self.sha256 = digest.hexdigest()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class MultipartBody(io.RawIOBase):
+    """``multipart/form-data`` with one ``file`` part, read in blocks from a :class:`Spool`."""
+
+    def __init__(
+        self, spool: Spool, filename: str, content_type: str = "application/octet-stream",
+        boundary: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.boundary = boundary or uuid.uuid4().hex
+        safe = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+        head = (
+            f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe}\"\r\n"
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode("utf-8")
+        tail = f"\r\n--{self.boundary}--\r\n".encode()
+        spool.file.seek(0)
+        self._parts: list[Any] = [io.BytesIO(head), spool.file, io.BytesIO(tail)]
+        self._len = len(head) + spool.size + len(tail)
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return self._len
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+        out = b""
+        while self._parts and (n < 0 or len(out) < n):
+            chunk = self._parts[0].read(-1 if n < 0 else n - len(out))
+            if not chunk:
+                self._parts.pop(0)
+                continue
+            out += chunk
+        return out
+
+    def close(self) -> None:
+        # the spool outlives one attempt: a retry sends it again
+        self._parts = []
+        super().close()

@@ -1,0 +1,324 @@
+"""Writing one project to a cluster: create (or resume, or continue into) it, then upload items.
+
+``begin`` creates the project and its datasets, validates ``--set`` against the target's own
+configuration documents (deleting a project it just created if they are wrong, so a typo
+leaves nothing behind), carries the source's settings over where the target accepts them and
+switches auto-training off. ``write`` uploads one media with its original file name and posts
+its scenes; it is called from many threads. ``finish`` restores auto-training.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+import uuid
+from typing import Any
+
+import requests
+
+from scmigrate.api import RunOptions, WriteResult, Writer
+from scmigrate.errors import InputError, PluginError
+from scmigrate.model import Item, Media, ModelArtifact, Project
+
+from .connection import Connection, opt
+from .http import HttpError, Recovered
+from .projects import LabelIndex, create_body, find_project, project_from_api
+from .scenes import ranges_to_api, scene_to_api
+from .settings import TargetSettings, parse_sets
+from .streams import MultipartBody, Spool
+
+__all__ = ["ClusterWriter"]
+
+_ON = {"on", "true", "1", "yes"}
+_OFF = {"off", "false", "0", "no"}
+
+
+class ClusterWriter(Writer):
+    """A project on a connected cluster, created or continued by ``begin``."""
+
+    def __init__(self, conn: Connection, options: RunOptions) -> None:
+        self.conn, self.http, self.d = conn, conn.http, conn.dialect
+        self.options = options
+        self.into_existing = bool(opt(options, "into-existing", False))
+        auto = opt(options, "auto-train")
+        if auto is not None and str(auto).lower() not in _ON | _OFF:
+            raise InputError(f"--auto-train {auto!r}: expected on or off")
+        self.auto_train: bool | None = None if auto is None else str(auto).lower() in _ON
+        self.sets = parse_sets(opt(options, "set"))
+        self._lock = threading.Lock()
+        self._existing: dict[tuple[str, str], dict[str, list[tuple[int | None, str]]]] = {}
+        self._claimed: set[str] = set()
+        self.refused: list[str] = []
+        self.pid = ""
+        self.ids: dict[str, str] = {}
+        self.empty_id: str | None = None
+        self.datasets: dict[str, str] = {}
+        self.check_existing = self.into_existing
+        self.settings: TargetSettings | None = None
+        self.state: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ begin
+
+    def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
+        created = False
+        w = self.conn.w
+        if state and state.get("project_id"):
+            try:
+                doc = self.http.get_json(self.d.project(w, state["project_id"]))  # type: ignore[attr-defined]
+            except HttpError as exc:
+                raise InputError(
+                    f"{self.http.label}: the project of the interrupted run ({state['project_id']}) is gone: {exc}"
+                ) from None
+            self.check_existing = True  # items in flight when the run stopped may have arrived
+            self.state = dict(state)
+        else:
+            doc = find_project(self.conn, project.name)
+            if doc is not None and not self.into_existing:
+                raise InputError(
+                    f"{self.http.label}: a project named {project.name!r} already exists; pass --into-existing "
+                    "to add to it (media already there are skipped) or choose another name with --project"
+                )
+            if doc is None:
+                doc = self._create(project)
+                created = True
+            self.state = {"project_id": str(doc["id"]), "created": created}
+        self.pid = str(doc["id"])
+        _, idx = project_from_api(doc, {})
+        self._map_labels(project, idx)
+        trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
+        self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
+        try:
+            typed = self.settings.validate_sets(self.sets)
+        except InputError:
+            if created:
+                self.http.request("DELETE", self.d.project(w, self.pid))  # type: ignore[attr-defined]
+            raise
+        if "auto_training_restore" not in self.state:
+            self.state["auto_training_restore"] = self.settings.auto_training()
+            self._carry_settings(project, typed)
+        self.settings.set_auto_training({t: False for t in trainable})
+        self._map_datasets(project, doc)
+        self.state["datasets"] = dict(self.datasets)
+        return dict(self.state)
+
+    def _create(self, project: Project) -> dict[str, Any]:
+        path = f"{self.conn.w}/projects"
+        try:
+            doc = self.http.send_json(
+                "POST", path, create_body(project), idempotent=False,
+                on_unknown=lambda: find_project(self.conn, project.name),
+            )
+        except HttpError as exc:
+            raise InputError(f"{self.http.label}: cannot create project {project.name!r}: {exc}") from None
+        if not doc.get("datasets"):
+            doc = self.http.get_json(self.d.project(self.conn.w, doc["id"]))  # type: ignore[attr-defined]
+        return doc
+
+    def _map_labels(self, project: Project, idx: LabelIndex) -> None:
+        """Source label name → target label id; empty and anomaly labels by their flags."""
+        self.ids = {name: lid for name, lid in idx.id_by_name.items()}
+        src_tasks = project.trainable_tasks
+        dst_titles = [t for t in idx.task_id_by_title if idx.special.get(t) is not None and t in idx.labels_of_task]
+        dst_titles = [t for t in dst_titles if idx.labels_of_task[t] or idx.special[t]]
+        for i, task in enumerate(src_tasks):
+            title = task.title if task.title in idx.special else (dst_titles[i] if i < len(dst_titles) else None)
+            if title is None:
+                continue
+            special = idx.special.get(title, {})
+            for lb in task.labels:
+                if lb.is_empty and "empty" in special:
+                    self.ids[lb.name] = special["empty"]
+                elif lb.name in idx.labels_of_task.get(title, []):
+                    continue
+                elif lb.is_anomalous and "anomalous" in special:
+                    self.ids[lb.name] = special["anomalous"]
+                elif task.task_type == "anomaly" and "normal" in special:
+                    self.ids[lb.name] = special["normal"]
+        first = next((t for t in dst_titles), None)
+        self.empty_id = idx.special.get(first or "", {}).get("empty")
+
+    def _carry_settings(self, project: Project, typed_sets: dict[str, dict[str, Any]]) -> None:
+        """Re-apply the source's training parameters where accepted, then ``--set`` on top."""
+        assert self.settings is not None
+        for title in self.settings.tasks:
+            source = project.configuration.training_parameters.get(title) or {}
+            accepted, refused = self.settings.carry(title, source)
+            self.refused.extend(refused)
+            accepted.update(typed_sets.get(title, {}))
+            problems = self.settings.apply(title, accepted)
+            if problems and typed_sets.get(title):
+                raise InputError(problems[0])
+            self.refused.extend(problems)
+
+    def _map_datasets(self, project: Project, doc: dict[str, Any]) -> None:
+        dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"  # type: ignore[attr-defined]
+        have = {d["name"]: str(d["id"]) for d in doc.get("datasets") or []}
+        training = next((d for d in doc.get("datasets") or [] if d.get("use_for_training")), None)
+        src_training = project.training_dataset()
+        if training is not None:
+            if src_training.name not in have and not self.into_existing:
+                self.http.send_json("PUT", f"{dp}/{training['id']}", {"name": src_training.name})
+                have.pop(training["name"], None)
+                have[src_training.name] = str(training["id"])
+            self.datasets[src_training.name] = have.get(src_training.name, str(training["id"]))
+        for ds in project.datasets:
+            if ds.name not in self.datasets:
+                self.datasets[ds.name] = have.get(ds.name) or self._create_dataset(dp, ds.name)
+
+    def _create_dataset(self, dp: str, name: str) -> str:
+        def lookup() -> Any:
+            found = [d for d in self.http.get_json(dp).get("datasets", []) if d.get("name") == name]
+            return found[0] if found else None
+
+        try:
+            doc = self.http.send_json("POST", dp, {"name": name}, idempotent=False, on_unknown=lookup)
+        except HttpError as exc:
+            if exc.status != 409:
+                raise
+            doc = lookup()
+        return str(doc["id"])
+
+    def _dataset(self, name: str) -> str:
+        with self._lock:
+            if name not in self.datasets:
+                dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"  # type: ignore[attr-defined]
+                self.datasets[name] = self._create_dataset(dp, name)
+            return self.datasets[name]
+
+    # ------------------------------------------------------------------ items
+
+    def write(self, item: Item) -> WriteResult:
+        item.resolve()
+        m = item.media
+        did = self._dataset(m.dataset or "Dataset")
+        dpath = self.d.dataset(self.conn.w, self.pid, did)  # type: ignore[attr-defined]
+        filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"
+        stem = os.path.splitext(filename)[0]
+        found = self._find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
+        if found is not None:
+            if not self._annotated(dpath, m.kind, str(found["id"])):
+                self._post_scenes(item, dpath, found)
+            return WriteResult(ids={"media": str(found["id"])}, skipped=True, notes=["already on the cluster"])
+        spool = Spool(item.open())
+        try:
+            doc = self._upload(dpath, m, filename, stem, spool)
+        finally:
+            spool.close()
+        self._post_scenes(item, dpath, doc)
+        return WriteResult(ids={"media": str(doc["id"])}, bytes=spool.size)
+
+    def _upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
+        ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        path = self.d.upload(dpath, m.kind)  # type: ignore[attr-defined]
+        fixed = uuid.uuid4().hex
+        try:
+            resp = self.http.request(
+                "POST", path, body=lambda: _with_boundary(spool, filename, ctype, fixed),
+                headers={"Content-Type": f"multipart/form-data; boundary={fixed}"},
+                idempotent=False, on_unknown=lambda: self._lookup(dpath, m.kind, stem, spool.size),
+            )
+        except HttpError as exc:
+            raise PluginError(f"{m.dataset}/{filename}: the cluster refused the upload: {exc}") from None
+        self.http.stats.add("bytes_sent", spool.size)
+        if isinstance(resp, Recovered):
+            doc = resp.value
+        else:
+            assert isinstance(resp, requests.Response)
+            doc = self.http.json_of(resp, f"POST {path}")
+        with self._lock:
+            self._claimed.add(str(doc["id"]))
+        return doc
+
+    def _lookup(self, dpath: str, kind: str, stem: str, size: int) -> dict[str, Any] | None:
+        """After an upload with an unknown outcome: the media it may have created, if any."""
+        for doc in self.d.iter_media(self.http, dpath, kind, name=stem):  # type: ignore[attr-defined]
+            info = doc.get("media_information") or {}
+            with self._lock:
+                if doc.get("name") == stem and info.get("size") == size and str(doc["id"]) not in self._claimed:
+                    self._claimed.add(str(doc["id"]))
+                    return doc
+        return None
+
+    def _find_existing(self, dpath: str, kind: str, stem: str, size: int | None) -> dict[str, Any] | None:
+        """Media already in the target dataset with this name (and size, when known)."""
+        with self._lock:
+            index = self._existing.get((dpath, kind))
+            if index is None:
+                index = {}
+                for doc in self.d.iter_media(self.http, dpath, kind):  # type: ignore[attr-defined]
+                    size_of = (doc.get("media_information") or {}).get("size")
+                    index.setdefault(doc["name"], []).append((size_of, str(doc["id"]), doc))
+                self._existing[(dpath, kind)] = index  # type: ignore[assignment]
+            for size_of, mid, doc in index.get(stem, []):  # type: ignore[misc]
+                if (size is None or size_of == size) and mid not in self._claimed:
+                    self._claimed.add(mid)
+                    return doc
+        return None
+
+    def _annotated(self, dpath: str, kind: str, mid: str) -> bool:
+        url = self.d.annotations(dpath, kind, mid) + "/latest"  # type: ignore[attr-defined]
+        params = {"start_frame": 0, "end_frame": 0} if kind == "video" else None
+        resp = self.http.request("GET", url, params=params, ok=(200, 204, 404))
+        assert isinstance(resp, requests.Response)
+        if resp.status_code != 200 or not resp.content:
+            return False
+        doc = resp.json()
+        return bool(doc.get("annotations") or doc.get("video_annotations"))
+
+    def _post_scenes(self, item: Item, dpath: str, doc: dict[str, Any]) -> None:
+        m = item.media
+        mid = str(doc["id"])
+        info = doc.get("media_information") or {}
+        width, height = info.get("width") or m.width, info.get("height") or m.height
+        what = f"{m.dataset}/{m.filename}"
+        if m.kind == "video" and item.ranges:
+            url = self.d.media(dpath, "video", mid) + "/range_annotation"  # type: ignore[attr-defined]
+            self._send(what, "POST", url, ranges_to_api(item.ranges, self.ids, what))
+        for scene in item.scenes or []:
+            if m.kind == "image" and scene.frame is not None:
+                continue
+            frame = scene.frame if m.kind == "video" else None
+            if m.kind == "video" and frame is None:
+                continue
+            body = scene_to_api(scene, self.ids, self.empty_id, self.d, width, height, what)
+            if not body["annotations"]:
+                continue
+            self._send(what, "POST", self.d.annotations(dpath, m.kind, mid, frame), body)  # type: ignore[attr-defined]
+
+    def _send(self, what: str, method: str, path: str, body: Any) -> None:
+        try:
+            self.http.send_json(method, path, body)
+        except HttpError as exc:
+            raise PluginError(f"{what}: the cluster refused the annotations: {exc}") from None
+
+    # ------------------------------------------------------------------ end
+
+    def write_model(self, model: ModelArtifact) -> WriteResult:
+        return WriteResult(skipped=True, notes=["clusters do not accept model uploads"])
+
+    def finish(self, complete: bool) -> dict[str, Any]:
+        facts: dict[str, Any] = {"project_id": self.pid, "cluster": self.http.base_url,
+                                 "refused_settings": list(self.refused)}
+        if self.settings is not None:
+            if complete:
+                wanted = dict(self.state.get("auto_training_restore") or {})
+                if self.auto_train is not None:
+                    wanted = {t: self.auto_train for t in self.settings.tasks}
+                try:
+                    self.settings.set_auto_training(wanted)
+                    facts["auto_training"] = wanted
+                except HttpError as exc:
+                    facts["refused_settings"].append(f"auto-training: {exc}")
+            else:
+                facts["notes"] = ["auto-training stays off until the run is resumed and completes"]
+        facts["http"] = self.http.stats.to_dict(self.http.limiter)
+        return facts
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _with_boundary(spool: Spool, filename: str, ctype: str, boundary: str) -> MultipartBody:
+    """A fresh multipart body (for one attempt) with the boundary the headers announce."""
+    return MultipartBody(spool, filename, ctype, boundary=boundary)
