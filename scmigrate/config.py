@@ -1,0 +1,167 @@
+"""Named clusters: ``scmigrate clusters add NAME --url ... --token-stdin``.
+
+Kept as JSON at ``$SCMIGRATE_CONFIG``, else ``$XDG_CONFIG_HOME/scmigrate/config.json`` (default
+``~/.config``)::
+
+    {"clusters": {"<name>": {"url": ..., "workspace": ..., "ca_bundle": ..., "insecure": false,
+                             "token": ..., "token_env": ...}}}
+
+The file holds secrets, so it is written atomically (a temporary file renamed over it) with
+mode 0600 from the moment it exists. A token is never printed: :class:`ClusterConfig` hides it
+from ``repr`` and keeps it out of :meth:`ClusterConfig.public`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["ClusterConfig", "config_path", "get_cluster", "save_cluster", "remove_cluster", "list_clusters"]
+
+
+def config_path() -> Path:
+    """Where the config file is (it need not exist)."""
+    explicit = os.environ.get("SCMIGRATE_CONFIG")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "scmigrate" / "config.json"
+
+
+@dataclass
+class ClusterConfig:
+    """One named cluster. The token is stored apart and never shown (see :meth:`token`)."""
+
+    name: str
+    url: str
+    workspace: str | None = None
+    ca_bundle: str | None = None
+    insecure: bool = False
+    token_env: str | None = None
+    _token: str | None = field(default=None, repr=False, compare=False)
+
+    def token(self) -> str | None:
+        """The secret: from the config file, else from the environment variable ``token_env``, else None."""
+        if self._token:
+            return self._token
+        if self.token_env:
+            return os.environ.get(self.token_env) or None
+        return None
+
+    def public(self) -> dict[str, Any]:
+        """What may be shown (``clusters list``): everything but the secret."""
+        return {
+            "name": self.name,
+            "url": self.url,
+            "workspace": self.workspace,
+            "ca_bundle": self.ca_bundle,
+            "insecure": self.insecure,
+            "token_env": self.token_env,
+            "token": "stored" if self._token else (f"from ${self.token_env}" if self.token_env else "none"),
+        }
+
+    def __repr__(self) -> str:
+        return (f"ClusterConfig(name={self.name!r}, url={self.url!r}, workspace={self.workspace!r}, "
+                f"token={'***' if self._token else None})")
+
+
+def _read() -> dict[str, Any]:
+    path = config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {"clusters": {}}
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{path}: the config file is not valid JSON (line {exc.lineno})") from None  # type: ignore[attr-defined]
+    if not isinstance(data, dict) or not isinstance(data.get("clusters", {}), dict):
+        raise InputError(f"{path}: the config file must be an object with a \"clusters\" object")
+    data.setdefault("clusters", {})
+    return data
+
+
+def _write(data: dict[str, Any]) -> None:
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600 before a byte is written: the token is never world-readable
+    fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _from_entry(name: str, entry: dict[str, Any]) -> ClusterConfig:
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        raise InputError(f"{config_path()}: cluster {name!r} has no \"url\"")
+    return ClusterConfig(
+        name=name,
+        url=entry["url"],
+        workspace=entry.get("workspace"),
+        ca_bundle=entry.get("ca_bundle"),
+        insecure=bool(entry.get("insecure", False)),
+        token_env=entry.get("token_env"),
+        _token=entry.get("token"),
+    )
+
+
+def get_cluster(name: str) -> ClusterConfig | None:
+    """The cluster configured under ``name``, or None."""
+    entry = _read()["clusters"].get(name)
+    return None if entry is None else _from_entry(name, entry)
+
+
+def list_clusters() -> list[ClusterConfig]:
+    """Every configured cluster, sorted by name."""
+    clusters = _read()["clusters"]
+    return [_from_entry(n, clusters[n]) for n in sorted(clusters)]
+
+
+def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
+    """Add or replace a cluster; ``token`` (if given) is stored in the file. Returns the file's path."""
+    if not cfg.name or any(c in cfg.name for c in "/:\\") or cfg.name.startswith(("http", ".")):
+        raise InputError(f"cluster name {cfg.name!r}: use letters, digits, '-' and '_' (no ':' or '/')")
+    if not cfg.url.startswith(("https://", "http://")):
+        raise InputError(f"cluster {cfg.name!r}: the URL must start with https:// or http:// (got {cfg.url!r})")
+    data = _read()
+    entry: dict[str, Any] = {"url": cfg.url.rstrip("/")}
+    for key in ("workspace", "ca_bundle", "token_env"):
+        if getattr(cfg, key):
+            entry[key] = getattr(cfg, key)
+    if cfg.insecure:
+        entry["insecure"] = True
+    secret = token if token is not None else cfg._token
+    if secret:
+        entry["token"] = secret
+    data["clusters"][cfg.name] = entry
+    _write(data)
+    return config_path()
+
+
+def remove_cluster(name: str) -> bool:
+    """Forget a cluster; returns whether it was there."""
+    data = _read()
+    if name not in data["clusters"]:
+        return False
+    del data["clusters"][name]
+    _write(data)
+    return True
