@@ -75,3 +75,5 @@ def test_installed_plugin_is_found_through_its_entry_point() -> None:
     registry = Registry(make_plugin_manager(load=True))
     assert registry.sources["csvboxes"].plugin == "csvboxes"
     assert type(registry.resolve_source("csvboxes:x.csv")) is CsvBoxesSource
+    assert registry.sinks["csvboxes"].plugin == "csvboxes"
+    assert registry.converters["largest_box_classification"].plugin == "csvboxes"
