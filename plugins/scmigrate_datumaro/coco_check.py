@@ -131,8 +131,8 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
         where = f"{path}: annotation {aid} on image {iid} ({im.file_name})"
         if ann.get("category_id") not in categories:
             raise InputError(f"{where}: unknown category id {ann.get('category_id')!r}")
-        if not isinstance(ann.get("iscrowd", 0), int):
-            raise InputError(f"{where}: 'iscrowd' must be 0 or 1")
+        if ann.get("iscrowd") not in (0, 1) or isinstance(ann.get("iscrowd"), bool):
+            raise InputError(f"{where}: 'iscrowd' must be 0 or 1, not {ann.get('iscrowd')!r}")
         kinds_here = _check_shapes(ann, im, where)
         for k in kinds_here:
             kinds[k] = kinds.get(k, 0) + 1
@@ -145,15 +145,6 @@ def _check_shapes(ann: dict[str, Any], im: CocoImage, where: str) -> list[str]:
     w = im.width if im.width is not None else math.inf
     h = im.height if im.height is not None else math.inf
     found: list[str] = []
-    bbox = ann.get("bbox")
-    if bbox is not None and bbox != []:
-        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)):
-            raise InputError(f"{where}: 'bbox' must be 4 numbers [x, y, width, height]")
-        x, y, bw, bh = bbox
-        if bw < 0 or bh < 0:
-            raise InputError(f"{where}: box {bbox} has a negative width or height")
-        if x < -TOLERANCE or y < -TOLERANCE or x + bw > w + TOLERANCE or y + bh > h + TOLERANCE:
-            raise InputError(f"{where}: box {bbox} lies outside the {im.width}x{im.height} image")
     seg = ann.get("segmentation")
     if isinstance(seg, dict):
         size, counts = seg.get("size"), seg.get("counts")
@@ -181,8 +172,20 @@ def _check_shapes(ann: dict[str, Any], im: CocoImage, where: str) -> list[str]:
         found.append("polygon")
     elif seg not in (None, [], [[]]):
         raise InputError(f"{where}: 'segmentation' must be a list of polygons or an RLE object")
-    elif bbox:
-        found.append("box")
+    # the box after the segmentation: a polygon outside its image is the more telling message
+    if "bbox" not in ann:
+        raise InputError(f"{where}: it lacks 'bbox'")
+    bbox = ann["bbox"]
+    if bbox != []:
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)):
+            raise InputError(f"{where}: 'bbox' must be 4 numbers [x, y, width, height]")
+        x, y, bw, bh = bbox
+        if bw < 0 or bh < 0:
+            raise InputError(f"{where}: box {bbox} has a negative width or height")
+        if x < -TOLERANCE or y < -TOLERANCE or x + bw > w + TOLERANCE or y + bh > h + TOLERANCE:
+            raise InputError(f"{where}: box {bbox} lies outside the {im.width}x{im.height} image")
+        if not found:
+            found.append("box")
     if ann.get("iscrowd"):
         found.append("crowd")
     if ann.get("keypoints"):

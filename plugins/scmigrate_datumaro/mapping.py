@@ -57,6 +57,19 @@ def keypoint_names(points_categories: Any, label_id: int, label_name: str, count
     return [f"{label_name} {i + 1}" for i in range(count)]
 
 
+def _f(v: Any) -> float:
+    """Datumaro keeps coordinates as float32 (192.2 becomes 192.19999694...); give back the shortest
+    decimal that float32 value stands for, which is the number the source file held."""
+    import numpy as np
+
+    return float(str(np.float32(v)))
+
+
+def _xy(points: Any) -> list[tuple[float, float]]:
+    flat = [_f(v) for v in points]
+    return list(zip(flat[0::2], flat[1::2]))
+
+
 def _kind(ann: Any) -> str:
     return ann.type.name  # AnnotationType member name: "bbox", "polygon", "mask", ...
 
@@ -84,11 +97,11 @@ def map_annotations(
             if a.group and (a.group, a.label) in regions:
                 stats.add("box of a polygon/mask of the same object: not repeated")
                 continue
-            shapes.append((Shape.rectangle(a.x, a.y, a.w, a.h), name))
+            shapes.append((Shape.rectangle(_f(a.x), _f(a.y), _f(a.w), _f(a.h)), name))
         elif kind == "rotated_bbox":
-            shapes.append((Shape.rotated_rectangle(a.cx, a.cy, a.w, a.h, a.r), name))
+            shapes.append((Shape.rotated_rectangle(*(_f(v) for v in (a.cx, a.cy, a.w, a.h, a.r))), name))
         elif kind == "polygon":
-            pts = list(zip(a.points[0::2], a.points[1::2]))
+            pts = _xy(a.points)
             if len(pts) < 3:
                 stats.add("polygon with fewer than 3 points: dropped")
                 continue
@@ -105,9 +118,10 @@ def map_annotations(
                 stats.add("empty mask: dropped")
             shapes.extend((Shape.polygon(p), name) for p in result.polygons)
         elif kind == "ellipse":
-            shapes.append((Shape.ellipse(a.x1, a.y1, a.x2 - a.x1, a.y2 - a.y1), name))
+            x1, y1, x2, y2 = (_f(v) for v in (a.x1, a.y1, a.x2, a.y2))
+            shapes.append((Shape.ellipse(x1, y1, x2 - x1, y2 - y1), name))
         elif kind == "points":
-            xy = list(zip(a.points[0::2], a.points[1::2]))
+            xy = _xy(a.points)
             names = keypoint_names(points_categories, a.label, name, len(xy))
             vis = list(a.visibility or [2] * len(xy))
             for (x, y), kp, v in zip(xy, names, vis):

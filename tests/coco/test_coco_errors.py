@@ -1,0 +1,83 @@
+"""Broken COCO input: one InputError line that names the file and the item, before anything is read."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scmigrate.errors import InputError
+from scmigrate.testing.coco import BROKEN_CASES, make_coco
+
+EXPECTED = {
+    "not_json": "not valid JSON: Expecting ',' delimiter at line {line}, column {column}",
+    "missing_images": "not a COCO instances file: it lacks 'images'",
+    "missing_annotations": "not a COCO instances file: it lacks 'annotations'",
+    "missing_categories": "not a COCO instances file: it lacks 'categories'",
+    "missing_image_file": "image {image_id} ({file_name}): file not found",
+    "unknown_category": "annotation {annotation_id} on image {image_id} ({file_name}): unknown category id 999",
+    "short_polygon": "annotation {annotation_id} on image {image_id} ({file_name}): polygon has 2 points; at least 3",
+    "polygon_outside": "annotation {annotation_id} on image {image_id} ({file_name}): polygon lies outside the",
+    "box_outside": "annotation {annotation_id} on image {image_id} ({file_name}): box [1, 235, 10, 40] lies outside",
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_CASES)
+def test_broken_case_is_one_clear_line(tmp_path, case, open_coco):
+    fx = make_coco(tmp_path, 4, seed=3, broken=case)
+    with pytest.raises(InputError) as err:
+        open_coco(fx.location)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{fx.annotations}: ")
+    assert EXPECTED[case].format(**fx.detail) in msg
+
+
+def _doc(fx):
+    return json.loads(fx.annotations.read_text())
+
+
+def _write(fx, doc):
+    fx.annotations.write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d["images"][0].update(file_name="../../etc/passwd"), "must be a relative path inside the images folder"),
+        (lambda d: d["images"][0].update(width=-3), "width and height must be positive integers"),
+        (lambda d: d["categories"].append({"id": 99, "name": "dog"}), "category name 'dog' is used by ids 18 and 99"),
+        (lambda d: d["annotations"].append({"id": 1, "image_id": 1, "category_id": 18}), "annotation id 1 is used twice"),
+        (lambda d: d["annotations"][0].pop("iscrowd"), "'iscrowd' must be 0 or 1, not None"),
+        (lambda d: d["annotations"][0].pop("bbox"), "it lacks 'bbox'"),
+        (lambda d: d["annotations"].append({"id": 500, "image_id": 77, "category_id": 18}), "annotation 500: image_id 77 is not in 'images'"),
+        (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 1, "bbox": [],
+                                            "segmentation": {"size": [10, 10], "counts": "x"}}), "RLE mask size [10, 10] differs"),
+        (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 0, "bbox": [1, 1, 2, 2],
+                                            "segmentation": [[1, 1, 2, 2, 3]]}), "polygon has an odd number of coordinates (5)"),
+        (lambda d: d.update(images={"a": 1}), "'images' must be a list, not dict"),
+    ],
+)
+def test_other_bad_documents(tmp_path, change, expected, open_coco):
+    fx = make_coco(tmp_path, 4, seed=3)
+    doc = _doc(fx)
+    change(doc)
+    _write(fx, doc)
+    with pytest.raises(InputError, match=None) as err:
+        open_coco(fx.location)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_bad_paths(tmp_path, open_coco):
+    fx = make_coco(tmp_path / "ds", 2, seed=1)
+    with pytest.raises(InputError, match="no such file"):
+        open_coco(f"coco:{tmp_path / 'nope.json'}")
+    with pytest.raises(InputError, match="--images .*: not a folder"):
+        open_coco(fx.location, images=str(tmp_path / "nowhere"))
+    with pytest.raises(InputError, match="not a COCO JSON file"):
+        open_coco(f"coco:{next(fx.images_dir.rglob('*.jpg'))}")  # a JPEG given as the JSON
+    with pytest.raises(InputError, match="needs one instances JSON file"):
+        open_coco(f"coco:{tmp_path}")  # a folder without annotations/instances_*.json
+    # images folder given but the file is not in it
+    with pytest.raises(InputError, match=r"image 1 \(000000.jpg\): file not found"):
+        open_coco(fx.location, images=str(tmp_path))
