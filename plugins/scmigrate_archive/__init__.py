@@ -1,0 +1,63 @@
+"""The ``.scz`` archive: a zstd-compressed tar stream with an index (see archive_spec/SPEC.md).
+
+Registers ``archive`` as both a source (``--from backup.scz``) and a sink (``--to backup.scz``).
+Only this module is imported when plugins load; the codec lives in submodules imported on open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import scmigrate
+from scmigrate.api import Reader, RunOptions, Sink, Source, Writer
+
+__all__ = ["ArchiveSource", "ArchiveSink", "register_sources", "register_sinks"]
+
+
+def _claims(location: str) -> bool:
+    return location.lower().endswith(".scz") and "://" not in location
+
+
+class ArchiveSource(Source):
+    """Reads a ``.scz`` archive written by ``--to x.scz`` (any 1.x format version)."""
+
+    name = "archive"
+    location_help = "PATH.scz"
+    description = "scmigrate archive (.scz): project, media, annotations and models"
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return _claims(location)
+
+    def open(self, location: str, options: RunOptions) -> Reader:
+        from .reader import ArchiveReader
+
+        return ArchiveReader(Path(location))
+
+
+class ArchiveSink(Sink):
+    """Writes a ``.scz`` archive; ``--resume`` continues an interrupted one."""
+
+    name = "archive"
+    location_help = "PATH.scz"
+    description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return _claims(location)
+
+    def open(self, location: str, options: RunOptions) -> Writer:
+        from .writer import ArchiveWriter
+
+        return ArchiveWriter(Path(location), options)
+
+
+@scmigrate.hookimpl
+def register_sources(register: Callable[[type], None]) -> None:
+    register(ArchiveSource)
+
+
+@scmigrate.hookimpl
+def register_sinks(register: Callable[[type], None]) -> None:
+    register(ArchiveSink)

@@ -1,0 +1,245 @@
+"""zstd frames as the .scz container: walking their structure, decoding one member, the trailer.
+
+Every member of the tar stream sits in its own zstd frame, so a frame boundary is a member
+boundary. The frame walker finds a frame's length from its block headers without decompressing
+(for resume and verify); the decoder reads one member with a bounded window and never more output
+than the member's own header declares (a "zstd bomb" ends at the first surplus byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+from typing import Callable
+
+import zstandard
+
+from .layout import MAX_WINDOW
+from .tarfmt import BLOCK, HeaderError, padding, parse_header
+
+__all__ = [
+    "ReadAt", "FrameError", "EndOfArchive", "Truncated", "MemberDamaged", "frame_length", "RangeReader",
+    "decode_member", "MemberStream", "TRAILER_SIZE", "pack_trailer", "unpack_trailer", "Trailer",
+    "is_skippable", "decompressor",
+]
+
+#: ``read_at(offset, n)`` → up to ``n`` bytes of the archive file starting at ``offset``.
+ReadAt = Callable[[int, int], bytes]
+
+_ZSTD_MAGIC = 0xFD2FB528
+_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+_TRAILER_MAGIC = 0x184D2A5E
+_TRAILER_ID = b"SCZINDEX"
+_TRAILER = struct.Struct("<II8sQQQII")  # frame magic, payload size, id, offsets/lengths, crcs
+TRAILER_SIZE = _TRAILER.size + 4  # + CRC-32 of the payload
+_MAX_BLOCK = 128 << 10
+
+
+class FrameError(ValueError):
+    """Bytes that are not a well-formed zstd frame."""
+
+
+class Truncated(FrameError):
+    """A frame that runs past the end of the file."""
+
+
+class MemberDamaged(ValueError):
+    """A member whose frame decodes wrongly: bad header, sizes, padding, checksum or hash."""
+
+
+class EndOfArchive(Exception):
+    """The frame starts with a zero block: the tar end-of-archive marker, not a member."""
+
+
+def decompressor() -> zstandard.ZstdDecompressor:
+    """A decompressor whose window (the memory a frame can demand) is capped."""
+    return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW)
+
+
+def is_skippable(read_at: ReadAt, offset: int) -> bool:
+    head = read_at(offset, 4)
+    return len(head) == 4 and struct.unpack("<I", head)[0] in _SKIPPABLE
+
+
+def frame_length(read_at: ReadAt, offset: int, end: int) -> int:
+    """Compressed length of the zstd or skippable frame at ``offset``, from its structure alone."""
+    head = read_at(offset, 18)
+    if len(head) < 8:
+        raise Truncated(f"frame at byte {offset} is cut short")
+    magic = struct.unpack_from("<I", head)[0]
+    if magic in _SKIPPABLE:
+        total = 8 + struct.unpack_from("<I", head, 4)[0]
+    elif magic == _ZSTD_MAGIC:
+        fhd = head[4]
+        fcs_flag, single, checksum, dict_flag = fhd >> 6, (fhd >> 5) & 1, (fhd >> 2) & 1, fhd & 3
+        if fhd & 0x08:
+            raise FrameError(f"frame at byte {offset}: reserved bit set")
+        if dict_flag:
+            raise FrameError(f"frame at byte {offset}: uses a dictionary (never written by scmigrate)")
+        fcs_size = (1 if single else 0, 2, 4, 8)[fcs_flag]
+        pos = offset + 5 + (0 if single else 1) + fcs_size
+        while True:
+            raw = read_at(pos, 3)
+            if len(raw) < 3:
+                raise Truncated(f"frame at byte {offset} is cut short")
+            block = int.from_bytes(raw, "little")
+            last, kind, size = block & 1, (block >> 1) & 3, block >> 3
+            if kind == 3 or size > _MAX_BLOCK:
+                raise FrameError(f"frame at byte {offset}: invalid block at byte {pos}")
+            pos += 3 + (1 if kind == 1 else size)
+            if last:
+                break
+            if pos > end:
+                raise Truncated(f"frame at byte {offset} is cut short")
+        total = pos + 4 * checksum - offset
+    else:
+        raise FrameError(f"no zstd frame at byte {offset}")
+    if offset + total > end:
+        raise Truncated(f"frame at byte {offset} is cut short")
+    return total
+
+
+class RangeReader(io.RawIOBase):
+    """A byte range of the archive as a stream; keeps the CRC-32 of what passed through."""
+
+    def __init__(self, read_at: ReadAt, offset: int, length: int, chunk: int = 1 << 16) -> None:
+        self._read_at, self._pos, self._left, self._chunk = read_at, offset, length, chunk
+        self.crc32 = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self._left if n is None or n < 0 else min(n, self._left, self._chunk)
+        data = self._read_at(self._pos, n) if n else b""
+        self._pos += len(data)
+        self._left -= len(data)
+        self.crc32 = zlib.crc32(data, self.crc32)
+        return data
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> int:
+        """Read (and CRC) what the decoder left of the range; returns how many bytes that was."""
+        left = self._left
+        while self._left and self.read(self._chunk):
+            pass
+        return left
+
+
+class MemberStream(io.RawIOBase):
+    """One member's data, decoded from its frame; checks padding, sizes and (optionally) sha256."""
+
+    def __init__(self, read_at: ReadAt, offset: int, length: int, expect_sha256: str | None = None) -> None:
+        self.range = RangeReader(read_at, offset, length)
+        self._z = decompressor().stream_reader(self.range, read_size=1 << 16, read_across_frames=False)
+        self._sha = hashlib.sha256()
+        self._expect = expect_sha256
+        block = self._exact(BLOCK, "tar header")
+        if not any(block):
+            raise EndOfArchive()
+        try:
+            self.name, self.size = parse_header(block)
+        except HeaderError as e:
+            raise MemberDamaged(str(e)) from None
+        self._left = self.size
+        self.sha256: str | None = None
+
+    def _exact(self, n: int, what: str) -> bytes:
+        parts, got = [], 0
+        while got < n:
+            try:
+                part = self._z.read(n - got)
+            except zstandard.ZstdError as e:
+                raise MemberDamaged(f"zstd frame does not decode ({e})") from None
+            if not part:
+                raise MemberDamaged(f"frame ends inside the {what}")
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left == 0:
+            if self.sha256 is None:
+                self._finish()
+            return b""
+        n = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._exact(min(n, 1 << 20), "member data")
+        self._left -= len(data)
+        self._sha.update(data)
+        return data
+
+    def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def _finish(self) -> None:
+        pad = padding(self.size)
+        if pad and self._exact(pad, "padding").strip(b"\0"):
+            raise MemberDamaged("non-zero tar padding")
+        try:
+            extra = self._z.read(1)
+        except zstandard.ZstdError as e:  # the frame's content checksum is checked here
+            raise MemberDamaged(f"zstd frame does not decode ({e})") from None
+        if extra:
+            raise MemberDamaged("frame holds more data than the member's declared size")
+        self.range.drain()
+        self.sha256 = self._sha.hexdigest()
+        if self._expect is not None and self.sha256 != self._expect:
+            raise MemberDamaged("sha256 of the data does not match")
+
+
+def decode_member(read_at: ReadAt, offset: int, length: int, keep_up_to: int = 0) -> tuple[MemberStream, bytes | None]:
+    """Decode a whole member; returns the finished stream (name, size, sha256, range.crc32) and,
+    when its size is at most ``keep_up_to``, its data."""
+    stream = MemberStream(read_at, offset, length)
+    keep = stream.size <= keep_up_to
+    parts = []
+    while True:
+        chunk = stream.read(1 << 20)
+        if not chunk:
+            break
+        if keep:
+            parts.append(chunk)
+    return stream, (b"".join(parts) if keep else None)
+
+
+class Trailer:
+    """The skippable frame that ends a complete archive and points at its index."""
+
+    def __init__(self, index_offset: int, index_length: int, end_length: int, index_crc: int, end_crc: int):
+        self.index_offset, self.index_length, self.end_length = index_offset, index_length, end_length
+        self.index_crc, self.end_crc = index_crc, end_crc
+
+    @property
+    def end_offset(self) -> int:
+        return self.index_offset + self.index_length
+
+
+def pack_trailer(t: Trailer) -> bytes:
+    body = _TRAILER.pack(_TRAILER_MAGIC, TRAILER_SIZE - 8, _TRAILER_ID, t.index_offset, t.index_length,
+                         t.end_length, t.index_crc, t.end_crc)
+    return body + struct.pack("<I", zlib.crc32(body[8:]))
+
+
+def unpack_trailer(raw: bytes, file_size: int) -> Trailer | None:
+    """The trailer in the last bytes of a file, or None if they are not a consistent trailer."""
+    if len(raw) != TRAILER_SIZE:
+        return None
+    magic, size, ident, ioff, ilen, elen, icrc, ecrc = _TRAILER.unpack_from(raw)
+    if magic != _TRAILER_MAGIC or size != TRAILER_SIZE - 8 or ident != _TRAILER_ID:
+        return None
+    if struct.unpack_from("<I", raw, _TRAILER.size)[0] != zlib.crc32(raw[8 : _TRAILER.size]):
+        return None
+    if ioff + ilen + elen + TRAILER_SIZE != file_size or ilen <= 0 or elen <= 0:
+        return None
+    return Trailer(ioff, ilen, elen, icrc, ecrc)

@@ -1,0 +1,267 @@
+"""Read a .scz archive by random access: trailer → index → only the frames that are asked for.
+
+Nothing from the file is trusted before it is checked: the manifest's version before anything
+else, the trailer's CRC, the index against its schema and the file's bounds, each member's tar
+header against its index entry, and every JSON member against its schema before it is used.
+Damage shows up as :class:`~scmigrate.errors.InputError` naming the file and the member.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterator
+
+import zstandard
+
+from scmigrate import schema
+from scmigrate.api import Reader, SizeHint
+from scmigrate.errors import InputError
+from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, RangeLabel, Scene
+
+from .frames import (
+    FrameError, MemberDamaged, MemberStream, TRAILER_SIZE, decode_member, frame_length, unpack_trailer,
+    EndOfArchive,
+)
+from .layout import INDEX, MANIFEST, MAX_INDEX, MAX_JSON, PROJECT, READS_MAJOR, item_member
+
+__all__ = ["ArchiveReader", "INCOMPLETE"]
+
+INCOMPLETE = "incomplete archive (interrupted write); resume with --resume"
+
+
+class ArchiveReader(Reader):
+    """An opened ``.scz``. ``opener`` exists so tests can watch which bytes are read."""
+
+    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None) -> None:
+        self.path = path
+        try:
+            self._f = opener(path) if opener else open(path, "rb")
+        except OSError as e:
+            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        self._lock = threading.Lock()
+        self._f.seek(0, os.SEEK_END)
+        self.size = self._f.tell()
+        self.manifest = self._read_manifest()
+        self.version = self.manifest["format_version"]
+        self.trailer = unpack_trailer(self.read_at(self.size - TRAILER_SIZE, TRAILER_SIZE), self.size) \
+            if self.size >= TRAILER_SIZE else None
+        self.problem: str | None = None
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.index_size = 0
+        if self.trailer is None:
+            self.problem = INCOMPLETE
+        else:
+            try:
+                self._load_index()
+            except InputError as e:
+                self.problem = str(e)
+
+    # ----------------------------------------------------------------------- low level
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset`` (thread-safe: items' streams are read from worker threads)."""
+        if offset < 0 or n <= 0:
+            return b""
+        with self._lock:
+            self._f.seek(offset)
+            return self._f.read(min(n, max(0, self.size - offset)))
+
+    def _fail(self, member: str, why: str) -> InputError:
+        return InputError(f"{self.path}: {member}: {why}")
+
+    def _read_manifest(self) -> dict[str, Any]:
+        """The first member; its ``format_version`` decides whether we may read on."""
+        try:
+            length = frame_length(self.read_at, 0, self.size)
+            stream, data = decode_member(self.read_at, 0, length, keep_up_to=MAX_JSON)
+        except (FrameError, MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
+            raise InputError(f"{self.path}: not a scmigrate archive ({e})") from None
+        if stream.name != MANIFEST or data is None:
+            raise InputError(f"{self.path}: not a scmigrate archive (first member is {stream.name!r})")
+        doc = self._parse(MANIFEST, data)
+        version = doc.get("format_version") if isinstance(doc, dict) else None
+        try:
+            major, _ = schema.parse_version(str(version))
+        except ValueError:
+            raise self._fail(MANIFEST, f"format_version {version!r} is not MAJOR.MINOR") from None
+        if major > READS_MAJOR:
+            raise InputError(f"{self.path}: format version {version} is newer than this scmigrate reads "
+                             f"({READS_MAJOR}.x); upgrade scmigrate")
+        if major < 1:
+            raise self._fail(MANIFEST, f"unknown format version {version}")
+        schema.validate("manifest", doc, str(version), where=f"{self.path}: {MANIFEST}")
+        return doc
+
+    def _parse(self, name: str, data: bytes) -> Any:
+        try:
+            return json.loads(data)
+        except ValueError as e:
+            raise self._fail(name, f"not valid JSON ({e})") from None
+
+    def _load_index(self) -> None:
+        t = self.trailer
+        assert t is not None
+        try:
+            stream, data = decode_member(self.read_at, t.index_offset, t.index_length, keep_up_to=MAX_INDEX)
+        except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
+            raise self._fail(INDEX, f"damaged ({e}); run scmigrate verify") from None
+        if stream.name != INDEX or data is None or stream.range.crc32 != t.index_crc:
+            raise self._fail(INDEX, "damaged (does not match the trailer); run scmigrate verify")
+        doc = self._parse(INDEX, data)
+        schema.validate("index", doc, self.version, where=f"{self.path}: {INDEX}")
+        self.index_size = stream.size
+        for e in doc["members"]:
+            if e["name"] in self.entries:
+                raise self._fail(INDEX, f"lists {e['name']} twice")
+            if e["offset"] + e["length"] > t.index_offset:
+                raise self._fail(INDEX, f"places {e['name']} outside the archive's member area")
+            self.entries[e["name"]] = e
+
+    def _ready(self) -> None:
+        if self.problem:
+            raise InputError(self.problem if self.problem.startswith(str(self.path)) else f"{self.path}: {self.problem}")
+
+    def _stream(self, entry: dict[str, Any]) -> MemberStream:
+        """Open one member's frame, checking its header against the index entry."""
+        try:
+            stream = MemberStream(self.read_at, entry["offset"], entry["length"], expect_sha256=entry["sha256"])
+        except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
+            raise self._fail(entry["name"], f"damaged ({e}); run scmigrate verify") from None
+        if stream.name != entry["name"] or stream.size != entry["size"]:
+            raise self._fail(entry["name"], "damaged (its header does not match the index); run scmigrate verify")
+        return stream
+
+    def _json(self, name: str, kind: str) -> Any:
+        entry = self.entries.get(name)
+        if entry is None:
+            raise self._fail(name, "missing from the archive")
+        if entry["size"] > MAX_JSON:
+            raise self._fail(name, f"declares {entry['size']} bytes, more than a JSON member may hold")
+        stream = self._stream(entry)
+        parts = []
+        try:
+            while chunk := stream.read(1 << 20):
+                parts.append(chunk)
+        except MemberDamaged as e:
+            raise self._fail(name, f"damaged ({e}); run scmigrate verify") from None
+        doc = self._parse(name, b"".join(parts))
+        schema.validate(kind, doc, self.version, where=f"{self.path}: {name}")
+        return doc
+
+    def open_member(self, name: str, label: str = "") -> BinaryIO:
+        """A buffered stream of one member's data (sha256 checked when it reaches the end)."""
+        entry = self.entries.get(name)
+        if entry is None:
+            raise self._fail(name + label, "missing from the archive")
+        return io.BufferedReader(_SafeStream(self._stream(entry), self, name + label), buffer_size=1 << 16)
+
+    # ----------------------------------------------------------------------- Reader API
+
+    def project(self) -> Project:
+        self._ready()
+        return Project.from_dict(self._json(PROJECT, "project"))
+
+    def _sorted(self, prefix: str) -> list[dict[str, Any]]:
+        return sorted((e for e in self.entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"])
+
+    def items(self) -> Iterator[Item]:
+        self._ready()
+        for entry in self._sorted("items/"):
+            yield self._item(entry["name"])
+
+    def item(self, key: str) -> Item:
+        """One item by key, reading only its own frames."""
+        self._ready()
+        name = item_member(key)
+        if name not in self.entries:
+            raise InputError(f"{self.path}: no item {key!r}")
+        return self._item(name)
+
+    def _item(self, name: str) -> Item:
+        doc = self._json(name, "item")
+        media = Media.from_dict(doc["media"])
+        if item_member(media.key) != name or doc["annotations"]["key"] != media.key:
+            raise self._fail(name, "its key does not match the member name")
+        blob = doc["blob"]
+        if blob not in self.entries or self.entries[blob]["sha256"] != media.sha256:
+            raise self._fail(name, f"refers to {blob}, which the archive does not hold")
+        label = f" (media of item {media.key!r})"
+        ann = doc["annotations"]
+        return Item(media=media, open=lambda: self.open_member(blob, label),
+                    scenes=[Scene.from_dict(s) for s in ann["scenes"]],
+                    ranges=[RangeLabel.from_dict(r) for r in ann["ranges"]])
+
+    def models(self) -> Iterator[ModelArtifact]:
+        self._ready()
+        for entry in self._sorted("models/"):
+            doc = self._json(entry["name"], "model")
+            files = []
+            for f in doc["files"]:
+                if f["blob"] not in self.entries:
+                    raise self._fail(entry["name"], f"refers to {f['blob']}, which the archive does not hold")
+                files.append(ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]))
+            yield ModelArtifact(doc["key"], doc["metadata"], files)
+
+    def size_hint(self) -> SizeHint:
+        if self.problem:
+            return SizeHint()
+        items = self._sorted("items/")
+        return SizeHint(items=len(items), bytes=sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries))
+
+    def describe(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {
+            "format_version": self.version,
+            "created_by": self.manifest.get("created_by"),
+            "created_at": self.manifest.get("created_at"),
+            "complete": self.problem is None,
+            "compressed_bytes": self.size,
+        }
+        if self.problem:
+            facts["problem"] = self.problem
+            return facts
+        entries = list(self.entries.values())
+        items = [e for e in entries if e["name"].startswith("items/")]
+        blobs = [e for e in entries if e["name"].startswith("blobs/")]
+        logical = sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries)
+        stored_media = sum(self.entries[n]["size"] for n in {e.get("blob") for e in items} if n in self.entries)
+        facts.update(
+            members=len(entries) + 1,  # + the index itself
+            items=len(items),
+            models=sum(e["name"].startswith("models/") for e in entries),
+            blobs=len(blobs),
+            uncompressed_bytes=sum(e["size"] for e in entries) + self.index_size,
+            media_bytes=logical,
+            stored_media_bytes=stored_media,
+            dedup_saved_bytes=logical - stored_media,
+        )
+        return facts
+
+    def verify(self) -> list[str]:
+        from .verify import verify
+
+        return verify(self)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+class _SafeStream(io.RawIOBase):
+    """Turns damage found while streaming a member into an InputError naming it."""
+
+    def __init__(self, inner: MemberStream, reader: ArchiveReader, label: str) -> None:
+        self._inner, self._reader, self._label = inner, reader, label
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            data = self._inner.read(len(buf))
+        except (MemberDamaged, zstandard.ZstdError) as e:
+            raise self._reader._fail(self._label, f"damaged ({e}); run scmigrate verify") from None
+        buf[: len(data)] = data
+        return len(data)

@@ -1,0 +1,104 @@
+"""Walk an archive front to back, frame by frame, trusting nothing but the bytes.
+
+Resume uses this to find the last complete member and rebuild the index; verify uses it when
+an archive has no usable index. A scan decodes every member fully (sizes, padding, zstd
+checksum) and hashes its data, so what it reports as complete really is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import zstandard
+
+from .frames import (
+    EndOfArchive, FrameError, MemberDamaged, MemberStream, ReadAt, Truncated, decode_member,
+    decompressor, frame_length, is_skippable,
+)
+from .layout import MAX_JSON
+from .tarfmt import END_BLOCKS
+
+__all__ = ["Scanned", "Problem", "scan", "peek_name", "is_end_frame"]
+
+
+@dataclass
+class Scanned:
+    """A complete member found by a scan (``kind`` "member"), or the end blocks / a skippable frame."""
+
+    kind: str
+    offset: int
+    length: int
+    name: str = ""
+    size: int = 0
+    sha256: str = ""
+    crc32: int = 0
+    data: bytes | None = None  # the decoded data of small JSON members (not of the index)
+
+
+@dataclass
+class Problem:
+    """Where and why a scan had to stop; ``name`` is the member when its header could be read."""
+
+    offset: int
+    reason: str
+    name: str | None = None
+    truncated: bool = False
+
+
+def peek_name(read_at: ReadAt, offset: int, available: int) -> str | None:
+    """The member name in the header of a (possibly cut-short) frame, if it can be decoded."""
+    try:
+        return MemberStream(read_at, offset, available).name
+    except (MemberDamaged, EndOfArchive, zstandard.ZstdError, ValueError):
+        return None
+
+
+def is_end_frame(read_at: ReadAt, offset: int, length: int) -> bool:
+    """True if the frame decodes to exactly the two zero blocks that end a tar stream."""
+    from .frames import RangeReader
+
+    try:
+        reader = decompressor().stream_reader(RangeReader(read_at, offset, length), read_across_frames=False)
+        data = reader.read(len(END_BLOCKS) + 1)
+        while len(data) <= len(END_BLOCKS):
+            more = reader.read(len(END_BLOCKS) + 1 - len(data))
+            if not more:
+                break
+            data += more
+        return data == END_BLOCKS
+    except zstandard.ZstdError:
+        return False
+
+
+def scan(read_at: ReadAt, file_size: int, start: int = 0) -> Iterator[Scanned | Problem]:
+    """Yield each frame from ``start`` as :class:`Scanned`; a :class:`Problem` is the last thing yielded."""
+    offset = start
+    while offset < file_size:
+        try:
+            length = frame_length(read_at, offset, file_size)
+        except Truncated as e:
+            yield Problem(offset, str(e), peek_name(read_at, offset, file_size - offset), truncated=True)
+            return
+        except FrameError as e:
+            yield Problem(offset, str(e))
+            return
+        if is_skippable(read_at, offset):
+            yield Scanned("skippable", offset, length)
+        else:
+            try:
+                stream, data = decode_member(read_at, offset, length, keep_up_to=MAX_JSON)
+            except EndOfArchive:
+                if not is_end_frame(read_at, offset, length):
+                    yield Problem(offset, "end-of-archive frame does not decode to two zero blocks", "end blocks")
+                    return
+                yield Scanned("end", offset, length)
+            except MemberDamaged as e:
+                yield Problem(offset, str(e), peek_name(read_at, offset, length))
+                return
+            else:
+                if not stream.name.endswith(".json"):
+                    data = None
+                yield Scanned("member", offset, length, stream.name, stream.size, stream.sha256 or "",
+                              stream.range.crc32, data)
+        offset += length

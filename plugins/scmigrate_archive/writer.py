@@ -1,0 +1,380 @@
+"""Write a .scz archive: append-only, one zstd frame per member, index and trailer at the end.
+
+Memory stays flat whatever the project's size: media are spooled to temporary files while they
+are hashed (their size and sha256 go into the tar header, so they must be known before the
+member starts), compressed into another temporary file outside the lock, and only then appended
+under the lock. Index entries are spooled too. A crash leaves a prefix of complete frames plus
+at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import zstandard
+
+import scmigrate
+from scmigrate import schema
+from scmigrate.api import RunOptions, WriteResult, Writer
+from scmigrate.errors import InputError
+from scmigrate.model import Item, ModelArtifact, Project
+
+from .frames import Trailer, pack_trailer
+from .scan import Problem
+from .layout import (
+    CHUNK, FORMAT_VERSION, INDEX, MANIFEST, PROJECT, READS_MAJOR, blob_name, item_member, level_for,
+    model_member,
+)
+from .tarfmt import END_BLOCKS, header, padding
+
+__all__ = ["ArchiveWriter", "compress_member"]
+
+_SPOOL = 1 << 20  # per-worker memory before a temporary file spills to disk
+
+
+def _json_bytes(doc: Any) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def compress_member(name: str, size: int, src: BinaryIO, mtime: int) -> tuple[IO[bytes], int, int]:
+    """One tar member (header, data, padding) as one zstd frame in a spooled temp file.
+
+    Returns ``(file positioned at 0, compressed length, CRC-32 of the compressed bytes)``.
+    """
+    total = 512 + size + padding(size)
+    cobj = zstandard.ZstdCompressor(level=level_for(name), write_checksum=True).compressobj(size=total)
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
+    crc, length, left = 0, 0, size
+
+    def emit(data: bytes) -> None:
+        nonlocal crc, length
+        if data:
+            out.write(data)
+            crc = zlib.crc32(data, crc)
+            length += len(data)
+
+    emit(cobj.compress(header(name, size, mtime)))
+    while left:
+        chunk = src.read(min(CHUNK, left))
+        if not chunk:
+            raise InputError(f"{name}: the data ended {left} bytes early")
+        left -= len(chunk)
+        emit(cobj.compress(chunk))
+    if src.read(1):
+        raise InputError(f"{name}: the data is longer than declared")
+    emit(cobj.compress(bytes(padding(size))))
+    emit(cobj.flush())
+    out.seek(0)
+    return out, length, crc
+
+
+class ArchiveWriter(Writer):
+    """The ``.scz`` writer; ``write`` may be called from many threads at once."""
+
+    def __init__(self, path: Path, options: RunOptions) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._mtime = int(time.time())
+        self._pos = 0
+        self._blobs: set[str] = set()
+        self._done: set[str] = set()
+        self._models: set[str] = set()
+        self._counts = {"members": 0, "items": 0, "models": 0}
+        self._has: set[str] = set()  # manifest / project present
+        self._project_name: str | None = None
+        self._failed: str | None = None
+        self._closed = False
+        self._entries = tempfile.TemporaryFile()  # index entries, one JSON line each
+        if not path.parent.is_dir():
+            raise InputError(f"{path}: cannot write (folder {path.parent} does not exist)")
+        exists = path.exists()
+        if exists and not options.resume:
+            raise InputError(f"{path}: already exists; run with --resume to continue it, or remove it")
+        try:
+            self._f = open(path, "r+b" if exists else "xb", buffering=0)
+        except OSError as e:
+            raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
+        if exists:
+            self._resume()
+
+    # ----------------------------------------------------------------------- resume
+
+    def _read_at(self, offset: int, n: int) -> bytes:
+        return os.pread(self._f.fileno(), n, offset)
+
+    def _resume(self) -> None:
+        """Keep every complete member, cut the rest (a partial frame, or the old index/trailer)."""
+        from .scan import scan
+
+        size = os.fstat(self._f.fileno()).st_size
+        cut = size
+        for ev in scan(self._read_at, size):
+            if isinstance(ev, Problem) or ev.kind != "member" or ev.name == INDEX:
+                cut = ev.offset
+                break
+            if not self._has and ev.name != MANIFEST:
+                raise InputError(f"{self.path}: cannot resume: not a scmigrate archive (no manifest first)")
+            key = blob = None
+            if ev.name.endswith(".json"):
+                doc = self._resumed_doc(ev.name, ev.data)
+                if ev.name.startswith(("items/", "models/")):
+                    key = doc["media"]["key"] if ev.name.startswith("items/") else doc["key"]
+                    want = item_member(key) if ev.name.startswith("items/") else model_member(key)
+                    blobs = [doc["blob"]] if ev.name.startswith("items/") else [f["blob"] for f in doc["files"]]
+                    if ev.name != want or not set(blobs) <= self._blobs:
+                        cut = ev.offset  # not what this writer would have written: keep what precedes it
+                        break
+                    blob = doc.get("blob")
+                    (self._done if ev.name.startswith("items/") else self._models).add(key)
+                    self._counts["items" if ev.name.startswith("items/") else "models"] += 1
+                else:
+                    self._has.add(ev.name)  # manifest.json, project.json
+                    if ev.name == PROJECT:
+                        self._project_name = doc["name"]
+            else:
+                self._blobs.add(ev.name)
+            self._record(ev.name, ev.offset, ev.length, ev.size, ev.sha256, ev.crc32, key, blob)
+        self._truncate(cut)
+        self._pos = cut
+
+    def _resumed_doc(self, name: str, data: bytes | None) -> dict[str, Any]:
+        kind = name.split("/")[0].rstrip("s") if "/" in name else name[: -len(".json")]
+        try:
+            doc = json.loads(data or b"")
+        except ValueError:
+            raise InputError(f"{self.path}: {name}: not valid JSON; cannot resume") from None
+        if kind == "manifest":
+            major = schema.parse_version(str(doc.get("format_version", "0")))[0] if isinstance(doc, dict) else 0
+            if major != READS_MAJOR:
+                raise InputError(f"{self.path}: cannot resume an archive of format version {doc.get('format_version')}")
+        schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
+        return doc
+
+    def _truncate(self, size: int) -> None:
+        try:
+            self._f.truncate(size)
+            self._f.seek(size)
+        except OSError as e:
+            raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
+
+    # ----------------------------------------------------------------------- appending
+
+    def _record(self, name: str, offset: int, length: int, size: int, sha: str, crc: int,
+                key: str | None = None, blob: str | None = None) -> None:
+        entry: dict[str, Any] = {"name": name, "offset": offset, "length": length, "size": size,
+                                 "sha256": sha, "crc32": crc}
+        if key is not None:
+            entry["key"] = key
+        if blob is not None:
+            entry["blob"] = blob
+        self._entries.write(_json_bytes(entry) + b"\n")
+        self._counts["members"] += 1
+
+    def _append(self, frame: IO[bytes], length: int) -> int:
+        """Copy a compressed frame to the end of the archive (lock held); returns its offset."""
+        if self._failed:
+            raise InputError(self._failed)
+        offset = self._pos
+        try:
+            while True:
+                chunk = frame.read(CHUNK)
+                if not chunk:
+                    break
+                view = memoryview(chunk)
+                while view:  # an unbuffered write may write less than asked
+                    view = view[self._f.write(view) :]
+        except OSError as e:
+            self._failed = (f"{self.path}: cannot write ({e.strerror or e}); what was written is kept: "
+                            "run again with --resume")
+            try:
+                self._f.truncate(offset)  # best effort; resume would cut the partial frame anyway
+            except OSError:
+                pass
+            raise InputError(self._failed) from None
+        self._pos = offset + length
+        return offset
+
+    def _add(self, name: str, data: BinaryIO, size: int, sha: str, key: str | None = None,
+             blob: str | None = None) -> None:
+        """Compress outside any lock, then append and record (takes the lock)."""
+        frame, length, crc = compress_member(name, size, data, self._mtime)
+        with frame, self._lock:
+            offset = self._append(frame, length)
+            self._record(name, offset, length, size, sha, crc, key, blob)
+
+    def _add_json(self, kind: str, name: str, doc: Any, key: str | None = None, blob: str | None = None) -> None:
+        schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
+        data = _json_bytes(doc)
+        frame, length, crc = compress_member(name, len(data), _BytesReader(data), self._mtime)
+        with frame, self._lock:
+            offset = self._append(frame, length)
+            self._record(name, offset, length, len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
+
+    def _spool(self, src: BinaryIO, what: str) -> tuple[IO[bytes], int, str]:
+        """Copy a stream to a temp file while hashing it (size and sha256 go in the tar header)."""
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
+        digest, size = hashlib.sha256(), 0
+        with src:
+            while True:
+                chunk = src.read(CHUNK)
+                if not chunk:
+                    break
+                spool.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+        spool.seek(0)
+        return spool, size, digest.hexdigest()
+
+    def _add_blob(self, spool: IO[bytes], size: int, sha: str, filename: str) -> str:
+        name = blob_name(sha, filename)
+        with self._lock:
+            present = name in self._blobs
+        if not present:
+            frame, length, crc = compress_member(name, size, spool, self._mtime)
+            with frame, self._lock:
+                if name not in self._blobs:  # another thread may have stored the same bytes meanwhile
+                    offset = self._append(frame, length)
+                    self._record(name, offset, length, size, sha, crc)
+                    self._blobs.add(name)
+        return name
+
+    # ----------------------------------------------------------------------- Writer API
+
+    def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
+        if MANIFEST not in self._has:
+            manifest = {"format_version": FORMAT_VERSION, "created_by": f"scmigrate {scmigrate.__version__}",
+                        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            self._add_json("manifest", MANIFEST, manifest)
+            self._has.add(MANIFEST)
+        if PROJECT not in self._has:
+            self._add_json("project", PROJECT, project.to_dict())
+            self._has.add(PROJECT)
+        elif self._project_name != project.name:
+            raise InputError(f"{self.path}: holds project {self._project_name!r}, not {project.name!r}; "
+                             "cannot resume into it")
+        return {"archive": str(self.path)}
+
+    def done_keys(self) -> set[str]:
+        with self._lock:
+            return set(self._done)
+
+    def write(self, item: Item) -> WriteResult:
+        item.resolve()
+        key, member = item.key, item_member(item.key)
+        with self._lock:
+            if key in self._done:
+                return WriteResult(ids={"member": member}, skipped=True)
+        spool, size, sha = self._spool(item.open(), key)
+        with spool:
+            media = item.media
+            if media.sha256 not in (None, sha) or media.size not in (None, size):
+                raise InputError(f"{key}: media bytes do not match the size/sha256 the source declared")
+            blob = self._add_blob(spool, size, sha, media.filename)
+        doc = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(), "blob": blob,
+               "annotations": item.annotations_dict()}
+        schema.validate("item", doc, FORMAT_VERSION, where=f"{self.path}: {member} (item {key!r})")
+        data = _json_bytes(doc)
+        frame, length, crc = compress_member(member, len(data), _BytesReader(data), self._mtime)
+        with frame, self._lock:
+            if key in self._done:  # the same key written twice at once: keep exactly one
+                return WriteResult(ids={"member": member}, skipped=True)
+            offset = self._append(frame, length)
+            self._record(member, offset, length, len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
+            self._done.add(key)
+            self._counts["items"] += 1
+        return WriteResult(ids={"member": member, "blob": blob}, bytes=size)
+
+    def write_model(self, model: ModelArtifact) -> WriteResult:
+        member = model_member(model.key)
+        with self._lock:
+            if model.key in self._models:
+                return WriteResult(ids={"member": member}, skipped=True)
+        files, total = [], 0
+        for f in model.files:
+            spool, size, sha = self._spool(f.open(), f"{model.key}/{f.name}")
+            with spool:
+                files.append({"name": f.name, "blob": self._add_blob(spool, size, sha, f.name), "size": size,
+                              "sha256": sha})
+            total += size
+        self._add_json("model", member, {"key": model.key, "metadata": model.metadata, "files": files},
+                       key=model.key)
+        with self._lock:
+            self._models.add(model.key)
+            self._counts["models"] += 1
+        return WriteResult(ids={"member": member}, bytes=total)
+
+    def finish(self, complete: bool) -> dict[str, Any]:
+        """Seal with index, end blocks and trailer when ``complete``; otherwise leave it resumable."""
+        facts = {"archive": str(self.path), "complete": False, "items": self._counts["items"]}
+        if self._closed:
+            return facts
+        if complete and not self._failed:
+            self._seal()
+            facts.update(complete=True, bytes=self._pos, members=self._counts["members"] + 1)  # + index
+        self.close()
+        return facts
+
+    def _seal(self) -> None:
+        with self._lock:
+            index = tempfile.TemporaryFile()
+            with index:
+                head = {"format_version": FORMAT_VERSION, "items": self._counts["items"],
+                        "models": self._counts["models"]}
+                index.write(_json_bytes(head)[:-1] + b',"members":[')
+                self._entries.seek(0)
+                validator = schema.validator("index", FORMAT_VERSION)
+                for n, line in enumerate(self._entries):
+                    # validate entry by entry: the whole index is never held in memory
+                    if not validator.is_valid({"format_version": FORMAT_VERSION, "members": [json.loads(line)]}):
+                        schema.validate("index", {"format_version": FORMAT_VERSION, "members": [json.loads(line)]},
+                                        where=f"{self.path}: {INDEX} entry {n}")
+                    index.write((b"," if n else b"") + line.rstrip(b"\n"))
+                index.write(b"]}")
+                size = index.tell()
+                index.seek(0)
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: index.read(CHUNK), b""):
+                    digest.update(chunk)
+                index.seek(0)
+                frame, ilen, icrc = compress_member(INDEX, size, index, self._mtime)
+            with frame:
+                ioff = self._append(frame, ilen)
+            end = zstandard.ZstdCompressor(level=1, write_checksum=True).compress(END_BLOCKS)
+            self._append(_BytesReader(end), len(end))
+            trailer = pack_trailer(Trailer(ioff, ilen, len(end), icrc, zlib.crc32(end)))
+            self._append(_BytesReader(trailer), len(trailer))
+            try:
+                os.fsync(self._f.fileno())
+            except OSError as e:
+                raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
+
+    def abort(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._f.close()
+            self._entries.close()
+
+
+class _BytesReader:
+    """A minimal reader over bytes (``io.BytesIO`` would copy them)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view, self._pos = memoryview(data), 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._view) if n < 0 else self._pos + n
+        out = bytes(self._view[self._pos : end])
+        self._pos += len(out)
+        return out
