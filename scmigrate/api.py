@@ -12,7 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Iterable, Iterator
 
 from .model import Item, Media, ModelArtifact, Project, Scene
 
@@ -283,6 +283,15 @@ class Converter(ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: True if the converter decides the target from the scenes too (classification: multi-label
+    #: when an image holds several labels); the engine then calls ``survey`` before ``target_project``
+    wants_survey: ClassVar[bool] = False
+
+    def survey(self, source: Project, scenes: Iterable[Scene]) -> None:
+        """Look at every source scene once before ``target_project`` (only if ``wants_survey``).
+
+        Without a survey a converter falls back to a choice that loses nothing.
+        """
 
     @abstractmethod
     def target_project(self, source: Project, options: RunOptions) -> Project:

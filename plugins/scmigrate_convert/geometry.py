@@ -1,0 +1,234 @@
+"""Shape arithmetic for the converters: bounding boxes, clipping to the image, validity.
+
+SC validates shapes against the media (sc-rest-api.md §3.5): a RECTANGLE must lie inside the
+image with width and height of at least 1 px, POLYGON points must satisfy 0 ≤ x ≤ W and
+0 ≤ y ≤ H (at most 5000 of them), an ELLIPSE needs at least one pixel inside the image and a
+KEYPOINT must sit on the image. :func:`fit` turns a source shape into one the cluster accepts,
+or says in a short reason why it cannot.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from scmigrate.model import Shape
+
+__all__ = [
+    "MAX_POLYGON_POINTS",
+    "Fitted",
+    "fit",
+    "full_image_box",
+    "is_full_image",
+    "to_box",
+    "box_to_polygon",
+    "box_to_rotated",
+    "polygon_area",
+    "same_object",
+]
+
+#: SC refuses polygons with more points than this.
+MAX_POLYGON_POINTS = 5000
+#: A keypoint this far outside the image (fraction of the side, at least 2 px) is an error of
+#: the source rather than rounding, so it is dropped instead of being moved onto the border.
+_KEYPOINT_SLACK = 0.02
+_POINT = tuple[float, float]
+
+
+class Fitted:
+    """The outcome of :func:`fit`: the shape to keep (or None) and what happened to it."""
+
+    __slots__ = ("shape", "clipped", "reason", "simplified")
+
+    def __init__(self, shape: Shape | None, clipped: bool = False, reason: str = "",
+                 simplified: bool = False):
+        self.shape = shape
+        self.clipped = clipped
+        self.reason = reason
+        self.simplified = simplified
+
+
+def full_image_box(width: float, height: float) -> Shape:
+    """The full-image box on which SC expects image-level and empty labels."""
+    return Shape.rectangle(0.0, 0.0, float(width), float(height))
+
+
+def is_full_image(shape: Shape, width: float | None, height: float | None) -> bool:
+    """Whether ``shape`` is the full-image RECTANGLE (within the cluster's 1 px rounding)."""
+    if shape.type != "RECTANGLE" or width is None or height is None:
+        return False
+    return (abs(shape.x) <= 1 and abs(shape.y) <= 1
+            and abs(shape.x + shape.width - width) <= 1 and abs(shape.y + shape.height - height) <= 1)
+
+
+def to_box(shape: Shape) -> Shape:
+    """The axis-aligned RECTANGLE around any shape."""
+    x, y, w, h = shape.bbox()
+    return Shape.rectangle(x, y, w, h)
+
+
+def box_to_polygon(shape: Shape) -> Shape:
+    """A (rotated) rectangle as its 4-corner polygon."""
+    return Shape.polygon(shape.corners())
+
+
+def box_to_rotated(shape: Shape) -> Shape:
+    """A RECTANGLE as a ROTATED_RECTANGLE with angle 0 (what SC itself does in rotated detection)."""
+    return Shape.rotated_rectangle(shape.x + shape.width / 2, shape.y + shape.height / 2,
+                                   shape.width, shape.height, 0.0)
+
+
+def polygon_area(points: list[_POINT]) -> float:
+    """Absolute area by the shoelace formula."""
+    s = 0.0
+    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]):
+        s += x0 * y1 - x1 * y0
+    return abs(s) / 2
+
+
+def same_object(box: Shape, outline: Shape) -> bool:
+    """Whether a RECTANGLE is the bounding box of ``outline`` (both describe one object).
+
+    Sources such as COCO carry an object's box and its polygon as two annotations; they are the
+    same object when every edge of the outline's bounding box is within 2 px (or 2 % of the
+    object's size) of the rectangle's.
+    """
+    ox, oy, ow, oh = outline.bbox()
+    tol = max(2.0, 0.02 * max(box.width, box.height))
+    return (abs(ox - box.x) <= tol and abs(oy - box.y) <= tol
+            and abs(ox + ow - box.x - box.width) <= tol and abs(oy + oh - box.y - box.height) <= tol)
+
+
+def _clip_edge(points: list[_POINT], inside: Callable[[_POINT], bool],
+               cross: Callable[[_POINT, _POINT], _POINT]) -> list[_POINT]:
+    out: list[_POINT] = []
+    for i, cur in enumerate(points):
+        prev = points[i - 1]
+        if inside(cur):
+            if not inside(prev):
+                out.append(cross(prev, cur))
+            out.append(cur)
+        elif inside(prev):
+            out.append(cross(prev, cur))
+    return out
+
+
+def _at_x(c: float) -> Callable[[_POINT, _POINT], _POINT]:
+    def cross(p: _POINT, q: _POINT) -> _POINT:
+        t = (c - p[0]) / (q[0] - p[0])
+        return (c, p[1] + t * (q[1] - p[1]))
+    return cross
+
+
+def _at_y(c: float) -> Callable[[_POINT, _POINT], _POINT]:
+    def cross(p: _POINT, q: _POINT) -> _POINT:
+        t = (c - p[1]) / (q[1] - p[1])
+        return (p[0] + t * (q[0] - p[0]), c)
+    return cross
+
+
+def clip_polygon(points: list[_POINT], width: float, height: float) -> list[_POINT]:
+    """Sutherland–Hodgman clipping of a polygon to the image rectangle."""
+    pts = list(points)
+    for inside, cross in (
+        (lambda p: p[0] >= 0, _at_x(0.0)),
+        (lambda p: p[0] <= width, _at_x(float(width))),
+        (lambda p: p[1] >= 0, _at_y(0.0)),
+        (lambda p: p[1] <= height, _at_y(float(height))),
+    ):
+        if not pts:
+            break
+        pts = _clip_edge(pts, inside, cross)
+    return pts
+
+
+def _dedupe(points: list[_POINT]) -> list[_POINT]:
+    out: list[_POINT] = []
+    for p in points:
+        if not out or abs(p[0] - out[-1][0]) > 1e-9 or abs(p[1] - out[-1][1]) > 1e-9:
+            out.append(p)
+    while len(out) > 1 and abs(out[0][0] - out[-1][0]) <= 1e-9 and abs(out[0][1] - out[-1][1]) <= 1e-9:
+        out.pop()
+    return out
+
+
+def _fit_rectangle(s: Shape, w: float | None, h: float | None) -> Fitted:
+    if s.width <= 0 or s.height <= 0:
+        return Fitted(None, reason="zero area")
+    if w is None or h is None:
+        return Fitted(s)
+    x0, y0 = max(0.0, s.x), max(0.0, s.y)
+    x1, y1 = min(float(w), s.x + s.width), min(float(h), s.y + s.height)
+    if x1 <= x0 or y1 <= y0:
+        return Fitted(None, reason="outside the image")
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return Fitted(None, reason="zero area")
+    if (x0, y0, x1, y1) == (s.x, s.y, s.x + s.width, s.y + s.height):
+        return Fitted(s)
+    return Fitted(Shape.rectangle(x0, y0, x1 - x0, y1 - y0), clipped=True)
+
+
+def _fit_polygon(s: Shape, w: float | None, h: float | None) -> Fitted:
+    pts = _dedupe(s.points)
+    if len(pts) < 3:
+        return Fitted(None, reason="fewer than 3 points")
+    if polygon_area(pts) <= 0:
+        return Fitted(None, reason="zero area")
+    clipped = False
+    if w is not None and h is not None and any(not (0 <= x <= w and 0 <= y <= h) for x, y in pts):
+        pts = _dedupe(clip_polygon(pts, w, h))
+        clipped = True
+        if len(pts) < 3 or polygon_area(pts) <= 0:
+            return Fitted(None, reason="outside the image")
+    simplified = False
+    if len(pts) > MAX_POLYGON_POINTS:
+        step = math.ceil(len(pts) / MAX_POLYGON_POINTS)
+        pts = pts[::step]
+        simplified = True
+    if not clipped and not simplified and len(pts) == len(s.points):
+        return Fitted(s)
+    return Fitted(Shape.polygon(pts), clipped=clipped, simplified=simplified)
+
+
+def _fit_ellipse(s: Shape, w: float | None, h: float | None) -> Fitted:
+    if s.width <= 0 or s.height <= 0:
+        return Fitted(None, reason="zero area")
+    # SC accepts an ellipse that sticks out as long as part of it is inside: keep it whole.
+    if w is not None and h is not None and (s.x >= w or s.y >= h or s.x + s.width <= 0 or s.y + s.height <= 0):
+        return Fitted(None, reason="outside the image")
+    return Fitted(s)
+
+
+def _fit_rotated(s: Shape, w: float | None, h: float | None) -> Fitted:
+    if s.width <= 0 or s.height <= 0:
+        return Fitted(None, reason="zero area")
+    # A rotated box is kept whole when its centre is on the image; cutting it would change
+    # its angle or make it a polygon.
+    if w is not None and h is not None and not (0 <= s.x <= w and 0 <= s.y <= h):
+        return Fitted(None, reason="outside the image")
+    return Fitted(s)
+
+
+def _fit_keypoint(s: Shape, w: float | None, h: float | None) -> Fitted:
+    if w is None or h is None or (0 <= s.x <= w and 0 <= s.y <= h):
+        return Fitted(s)
+    if (s.x < -max(2.0, _KEYPOINT_SLACK * w) or s.x > w + max(2.0, _KEYPOINT_SLACK * w)
+            or s.y < -max(2.0, _KEYPOINT_SLACK * h) or s.y > h + max(2.0, _KEYPOINT_SLACK * h)):
+        return Fitted(None, reason="outside the image")
+    x = min(max(s.x, 0.0), float(w))
+    y = min(max(s.y, 0.0), float(h))
+    return Fitted(Shape.keypoint(x, y, s.is_visible), clipped=True)
+
+
+_FITTERS = {
+    "RECTANGLE": _fit_rectangle,
+    "POLYGON": _fit_polygon,
+    "ELLIPSE": _fit_ellipse,
+    "ROTATED_RECTANGLE": _fit_rotated,
+    "KEYPOINT": _fit_keypoint,
+}
+
+
+def fit(shape: Shape, width: float | None, height: float | None) -> Fitted:
+    """Make ``shape`` valid on a ``width`` × ``height`` image (sizes unknown → only checked)."""
+    return _FITTERS[shape.type](shape, width, height)

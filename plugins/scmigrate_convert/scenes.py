@@ -1,0 +1,201 @@
+"""Reading a source scene into objects and image-level labels, and writing the target scene.
+
+:func:`parse` turns the annotations of one image (or video frame) into
+
+- **objects**: local shapes with the labels that say what they are (object, keypoint, or
+  old-style local anomaly labels), plus ``extra`` labels on the same shape (the class of a
+  detection→classification box, the second task's empty label on a parent box);
+- **image-level labels**: classification/anomaly labels on the full-image box;
+- **empty**: the image is annotated as holding nothing (a scene with zero annotations, or only
+  the source's empty label on the full-image box).
+
+When a source carries one object as two annotations (COCO: a box and a polygon with the same
+label), they are paired into one object (rule in :func:`geometry.same_object`), except in
+pass-through where every annotation stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from scmigrate.api import ConversionLog
+from scmigrate.model import Annotation, Media, Project, Scene, ScoredLabel, Shape
+
+from .geometry import MAX_POLYGON_POINTS, fit, full_image_box, is_full_image, same_object
+from .labels import SourceInfo
+
+__all__ = ["Obj", "Parsed", "parse", "Out", "relabel"]
+
+_OUTLINES = ("POLYGON", "ELLIPSE", "ROTATED_RECTANGLE")
+
+
+def relabel(sl: ScoredLabel, name: str) -> ScoredLabel:
+    """The same scored label (probability, source) under another name."""
+    return dataclasses.replace(sl, name=name)
+
+
+@dataclass
+class Obj:
+    """One object of the source scene: its shapes (1, or a box and its outline) and labels."""
+
+    labels: list[ScoredLabel]
+    shapes: list[Shape]
+    extra: list[ScoredLabel] = field(default_factory=list)
+    id: str | None = None
+
+    def shape(self, *types: str) -> Shape | None:
+        return next((s for s in self.shapes if s.type in types), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(sl.name for sl in self.labels)
+
+    @property
+    def kind(self) -> str:
+        """The shape types, for log keys: ``"POLYGON"`` or ``"RECTANGLE+POLYGON"``."""
+        return "+".join(s.type for s in self.shapes)
+
+
+@dataclass
+class Parsed:
+    objects: list[Obj] = field(default_factory=list)
+    image_labels: list[ScoredLabel] = field(default_factory=list)
+    empty: bool = False
+    empty_id: str | None = None
+    image_id: str | None = None  # the annotation that held the image-level labels
+    lost: bool = False  # something was dropped while parsing
+
+
+def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair: bool) -> Parsed:
+    """Split a source scene into objects, image-level labels and the empty flag."""
+    w, h = media.width, media.height
+    out = Parsed()
+    empty_marker = False
+    for ann in scene.annotations:
+        roles = [info.role(sl.name) for sl in ann.labels]
+        objs = [sl for sl, r in zip(ann.labels, roles) if r in ("object", "keypoint")]
+        image = [sl for sl, r in zip(ann.labels, roles) if r in ("class", "anomaly")]
+        empties = [sl for sl, r in zip(ann.labels, roles) if r == "empty"]
+        if objs:
+            out.objects.append(Obj(objs, [ann.shape], image + empties, ann.id))
+        elif is_full_image(ann.shape, w, h) and (image or empties):
+            if image:
+                out.image_id = out.image_id or ann.id
+            for sl in image:
+                if sl.name not in {x.name for x in out.image_labels}:
+                    out.image_labels.append(sl)
+            if empties and not image:
+                empty_marker = True
+                out.empty_id = out.empty_id or ann.id
+        elif image:
+            # class or anomaly labels on a local shape: the local anomaly shapes of older
+            # anomaly detection/segmentation tasks, or a chain's class on its box
+            out.objects.append(Obj(image, [ann.shape], empties, ann.id))
+        elif empties:
+            log.dropped(f"{ann.shape.type}: empty label off the full-image box")
+            out.lost = True
+    if not scene.annotations:
+        out.empty = True
+    elif empty_marker:
+        if out.objects or out.image_labels:
+            log.dropped("empty label next to other annotations")
+        else:
+            out.empty = True
+    if pair:
+        out.objects = _pair(out.objects)
+    return out
+
+
+def _pair(objects: list[Obj]) -> list[Obj]:
+    """Merge a RECTANGLE and an outline with the same labels that describe one object."""
+    boxes = [o for o in objects if len(o.shapes) == 1 and o.shapes[0].type == "RECTANGLE"]
+    merged: set[int] = set()
+    for o in objects:
+        if len(o.shapes) != 1 or o.shapes[0].type not in _OUTLINES:
+            continue
+        for b in boxes:
+            if id(b) in merged or b.names != o.names or not same_object(b.shapes[0], o.shapes[0]):
+                continue
+            b.shapes.append(o.shapes[0])
+            b.extra += [x for x in o.extra if x.name not in {e.name for e in b.extra}]
+            merged.add(id(b))
+            merged.add(id(o))
+            o.shapes = []  # absorbed
+            break
+    return [o for o in objects if o.shapes]
+
+
+class Out:
+    """The target scene under construction: every shape is fitted to the image on the way in."""
+
+    def __init__(self, scene: Scene, media: Media, target: Project, log: ConversionLog):
+        self.scene, self.media, self.target, self.log = scene, media, target, log
+        self.annotations: list[Annotation] = []
+        self.lost = False
+        self._ids: set[str] = set()
+        self._names = {lb.name for lb in target.labels()}
+
+    @property
+    def size_known(self) -> bool:
+        return self.media.width is not None and self.media.height is not None
+
+    def keep_labels(self, labels: list[ScoredLabel], allowed: set[str] | None = None) -> list[ScoredLabel]:
+        """The labels the target (or ``allowed``) has; each other one is logged as dropped."""
+        allowed = self._names if allowed is None else allowed
+        kept = []
+        for sl in labels:
+            if sl.name in allowed:
+                if sl.name not in {k.name for k in kept}:
+                    kept.append(sl)
+            else:
+                self.log.dropped(f"label {sl.name}: not in the target task")
+        return kept
+
+    def prefit(self, shape: Shape) -> Shape | None:
+        """``shape`` fitted to the image (logged), before it is turned into another type."""
+        fitted = fit(shape, self.media.width, self.media.height)
+        if fitted.shape is None:
+            self.log.dropped(f"{shape.type}: {fitted.reason}")
+            self.lost = True
+            return None
+        if fitted.clipped:
+            self.log.converted(f"{shape.type} clipped to the image")
+        if fitted.simplified:
+            self.log.converted(f"POLYGON simplified to at most {MAX_POLYGON_POINTS} points")
+        return fitted.shape
+
+    def add(self, shape: Shape, labels: list[ScoredLabel], ann_id: str | None = None) -> bool:
+        """Fit ``shape`` to the image and append it; a shape that cannot be fitted is logged."""
+        fitted_shape = self.prefit(shape)
+        if fitted_shape is None:
+            return False
+        # one source annotation may give several target ones: only the first keeps its id
+        if ann_id is not None and ann_id in self._ids:
+            ann_id = None
+        if ann_id is not None:
+            self._ids.add(ann_id)
+        self.annotations.append(Annotation(fitted_shape, list(labels), ann_id))
+        return True
+
+    def drop(self, what: str) -> None:
+        """A shape the target cannot use."""
+        self.log.dropped(what)
+        self.lost = True
+
+    def add_full_image(self, labels: list[ScoredLabel], ann_id: str | None = None) -> bool:
+        """Image-level labels on the full-image box; impossible when the image size is unknown."""
+        if not self.size_known:
+            self.drop("image-level labels: image size unknown")
+            return False
+        return self.add(full_image_box(self.media.width, self.media.height), labels, ann_id)
+
+    def result(self) -> Scene:
+        titles = {t.title for t in self.target.tasks}
+        return Scene(
+            annotations=self.annotations,
+            frame=self.scene.frame,
+            kind=self.scene.kind,
+            state_per_task={k: v for k, v in self.scene.state_per_task.items() if k in titles},
+            modified=self.scene.modified,
+        )
