@@ -1,0 +1,101 @@
+"""The ``scmigrate`` command line: a thin layer that parses, calls core and renders.
+
+One error handler (:func:`main`) turns every error into one line and an exit code: bad input
+or usage 2, a transfer that did not move everything 1, a plugin's own error 1, anything else 1
+with a hint to ``--debug``, which alone shows tracebacks. Plugins load only when a command
+needs them, never for ``scmigrate --help``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from typing import Any, Sequence
+
+import click
+
+from .. import __version__
+from ..errors import InputError, PluginError, ScmigrateError, TransferIncomplete
+from .options import state
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"auto_envvar_prefix": "SCMIGRATE", "help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks; a plugin that fails to load stops the run.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for even more).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output; only errors.")
+@click.option("--disable-plugin", "disabled", multiple=True, metavar="NAME", help="Do not load this plugin.")
+@click.version_option(__version__, "--version", prog_name="scmigrate", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, disabled: tuple[str, ...]) -> None:
+    """Back up, restore, migrate and seed SC / Intel Geti computer-vision projects.
+
+    \b
+    scmigrate run --from cluster-a --to backup.scz
+    scmigrate run --from coco:instances.json --images imgs/ --to dogs.scz --project-type detection --labels dog
+    scmigrate inspect backup.scz
+    """
+    from .. import plugins
+
+    st = state(ctx)
+    st.update(debug=debug, verbose=verbose, quiet=quiet)
+    plugins.configure(block=disabled, debug=debug)
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register_commands() -> None:
+    from . import check, clusters, inspect, plugins_cmd, projects, run, verify
+
+    for mod in (run, inspect, verify, check, plugins_cmd, clusters, projects):
+        cli.add_command(mod.command)
+
+
+_register_commands()
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and map every error to one line and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    import os
+
+    debug = "--debug" in args or os.environ.get("SCMIGRATE_DEBUG", "") not in ("", "0", "false")
+    code: Any = 0
+    try:
+        code = cli.main(args=args, prog_name="scmigrate", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        code = 1
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        click.echo("interrupted: what moved is kept; run again with --resume to finish", err=True)
+        code = 1
+    except (InputError, TransferIncomplete, PluginError, ScmigrateError) as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {_line(exc)}", err=True)
+        code = exc.exit_code
+    except BrokenPipeError:
+        code = 1
+    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into one line
+        if debug:
+            traceback.print_exc()
+            click.echo(f"error: {type(exc).__name__}: {_line(exc)}", err=True)
+        else:
+            click.echo(f"error: {type(exc).__name__}: {_line(exc)} (--debug for a traceback)", err=True)
+        code = 1
+    sys.stdout.flush()
+    sys.exit(code if isinstance(code, int) else 0)

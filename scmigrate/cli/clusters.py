@@ -1,0 +1,99 @@
+"""``scmigrate clusters add|list|remove|test``: named clusters in the config file.
+
+Tokens never travel on the command line (where ``ps`` and shell history would show them): they
+come from standard input (``--token-stdin``) or from an environment variable named in the config
+(``--token-env VAR``), and are never printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .options import registry, state
+from .render import echo_json, table
+
+__all__ = ["command"]
+
+
+@click.group("clusters")
+def command() -> None:
+    """Manage named clusters (kept in the config file, mode 0600)."""
+
+
+@command.command("add")
+@click.argument("name")
+@click.option("--url", required=True, help="The cluster's URL (https://...).")
+@click.option("--token-stdin", is_flag=True, help="Read the access token from standard input.")
+@click.option("--token-env", metavar="VAR", help="Take the token from this environment variable at run time.")
+@click.option("--workspace", help="Workspace name (default: the first one).")
+@click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates to trust.")
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (not recommended).")
+def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
+        ca_bundle: str | None, insecure: bool) -> int:
+    """Add (or replace) the cluster NAME."""
+    import os
+
+    from ..config import ClusterConfig, save_cluster
+    from ..errors import InputError
+
+    if token_stdin and token_env:
+        raise InputError("--token-stdin and --token-env exclude each other")
+    token = None
+    if token_stdin:
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise InputError("--token-stdin: standard input held no token")
+    cfg = ClusterConfig(name=name, url=url, workspace=workspace,
+                        ca_bundle=os.path.abspath(ca_bundle) if ca_bundle else None,
+                        insecure=insecure, token_env=token_env)
+    path = save_cluster(cfg, token=token)
+    if insecure:
+        click.echo(f"warning: TLS verification is off for {name!r}", err=True)
+    click.echo(f"cluster {name!r} saved in {path}", err=True)
+    return 0
+
+
+@command.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_(as_json: bool) -> int:
+    """List the configured clusters (never their tokens)."""
+    from ..config import list_clusters
+
+    clusters = [c.public() for c in list_clusters()]
+    if as_json:
+        echo_json(clusters)
+        return 0
+    rows = [[c["name"], c["url"], c["workspace"] or "", c["token"], "insecure" if c["insecure"] else ""]
+            for c in clusters]
+    click.echo(table(rows, ["NAME", "URL", "WORKSPACE", "TOKEN", ""]) if rows else "no clusters configured")
+    return 0
+
+
+@command.command("remove")
+@click.argument("name")
+def remove(name: str) -> int:
+    """Forget the cluster NAME."""
+    from ..config import remove_cluster
+    from ..errors import InputError
+
+    if not remove_cluster(name):
+        raise InputError(f"no cluster named {name!r} is configured")
+    click.echo(f"cluster {name!r} removed", err=True)
+    return 0
+
+
+@command.command("test")
+@click.argument("name")
+@click.pass_context
+def test(ctx: click.Context, name: str) -> int:
+    """Check that NAME is reachable and the token is accepted (version, dialect)."""
+    from ..api import RunOptions
+
+    facts: dict[str, Any] = registry().resolve_source(name).probe(name, RunOptions(debug=state(ctx)["debug"]))
+    click.echo(f"{name}: ok")
+    for key, value in facts.items():
+        click.echo(f"  {key}: {value}")
+    return 0

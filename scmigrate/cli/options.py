@@ -1,0 +1,75 @@
+"""Plugin options as click flags, added when a command that opens locations is invoked.
+
+Plugins declare options as data (:class:`scmigrate.api.PluginOption`); this is the only place
+that turns them into click parameters. They are built lazily, in ``get_params``, so the plugins
+load only when such a command runs (or shows its ``--help``), never for ``scmigrate --help``.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["PluginOptionsCommand", "plugin_extra", "registry", "state"]
+
+
+def state(ctx: click.Context) -> dict[str, Any]:
+    """The group's settings (debug, quiet, verbose) as a dict kept on the root context."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {"debug": False, "quiet": False, "verbose": 0}
+    return root.obj  # type: ignore[no-any-return]
+
+
+def registry() -> Any:
+    """The registry of the default plugin manager (plugins load here, on first use)."""
+    from ..registry import get_registry
+
+    return get_registry()
+
+
+_CLICK_TYPES: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT, "path": click.Path()}
+
+
+class PluginOptionsCommand(click.Command):
+    """A command that also accepts every plugin's declared options as ``--<name>``."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        taken = {opt for p in params for opt in getattr(p, "opts", [])}
+        extra: dict[str, str] = {}
+        for opt in registry().plugin_options():
+            flag = f"--{opt.name}"
+            if flag in taken:
+                print(f"warning: plugin option {flag} clashes with a core option and is ignored", file=sys.stderr)
+                continue
+            param_name = "plugin__" + opt.name.replace("-", "_")
+            extra[param_name] = opt.name
+            if opt.type is bool:
+                param = click.Option([flag, param_name], is_flag=True, default=bool(opt.default), help=opt.help)
+            else:
+                param = click.Option(
+                    [flag, param_name],
+                    type=_CLICK_TYPES.get(opt.type, click.STRING),
+                    default=opt.default,
+                    multiple=opt.multiple,
+                    help=opt.help + (f" (plugin option, default {opt.default})" if opt.default is not None else ""),
+                    show_envvar=True,
+                )
+            params.append(param)
+        ctx.meta["scmigrate.plugin_params"] = extra
+        return params
+
+
+def plugin_extra(ctx: click.Context, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the plugin options out of a command's kwargs: ``{option name: value}``."""
+    names: dict[str, str] = ctx.meta.get("scmigrate.plugin_params", {})
+    out = {}
+    for param_name, opt_name in names.items():
+        value = kwargs.pop(param_name, None)
+        if isinstance(value, tuple):
+            value = list(value) or None
+        out[opt_name] = value
+    return out

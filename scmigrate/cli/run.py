@@ -1,0 +1,110 @@
+"""``scmigrate run --from X --to Y``: move a project (or every project) from a source to a sink."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Any
+
+import click
+
+from .options import PluginOptionsCommand, plugin_extra, registry, state
+
+__all__ = ["command", "safe_name"]
+
+
+def safe_name(name: str) -> str:
+    """A project name as a file name: letters, digits, ``.-_``; never empty, never hidden."""
+    cleaned = re.sub(r"[^\w.-]+", "_", name).strip("._")
+    return cleaned[:120] or "project"
+
+
+@click.command("run", cls=PluginOptionsCommand)
+@click.option("--from", "from_", required=True, metavar="LOCATION", help="Where to read the project.")
+@click.option("--to", "to", required=True, metavar="LOCATION", help="Where to write it.")
+@click.option("--project", help="The project to read (cluster sources) or the name of the result.")
+@click.option("--project-type", help="Convert to this project type (see `scmigrate plugins`).")
+@click.option("--labels", help="Keep only these labels (comma-separated).")
+@click.option("--label-map", multiple=True, metavar="OLD=NEW", help="Rename (or merge) labels; repeatable.")
+@click.option("--keep-empty", is_flag=True, help="Keep items without a selected label as empty images.")
+@click.option("--max-items", type=click.IntRange(min=1), help="Move at most N items.")
+@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel transfers.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run: skip what already moved.")
+@click.option("-n", "--dry-run", is_flag=True, help="Print the plan; write nothing.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write a JSON report there.")
+@click.option("--strict", is_flag=True, help="Fail an item when a conversion would drop anything from it.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Passes that re-try the items that failed.")
+@click.option("--retries-sleep", type=click.FloatRange(min=0), default=0.0, help="Seconds between retry passes.")
+@click.option("--with-models", is_flag=True, help="Also copy trained models (where the sink keeps them).")
+@click.option("--all-projects", is_flag=True, help="Every project of the source; --to is then a directory.")
+@click.pass_context
+def command(ctx: click.Context, **kw: Any) -> int:
+    """Move a project from --from to --to (converting it with --project-type)."""
+    from ..api import RunOptions
+    from ..engine import make_progress, parse_label_map, transfer
+    from ..errors import InputError, TransferIncomplete
+
+    st = state(ctx)
+    extra = plugin_extra(ctx, kw)
+    labels = [x.strip() for x in (kw["labels"] or "").split(",") if x.strip()] or None
+    options = RunOptions(
+        project=kw["project"], project_type=kw["project_type"], labels=labels,
+        label_map=parse_label_map(list(kw["label_map"])), keep_empty=kw["keep_empty"],
+        max_items=kw["max_items"], workers=kw["workers"], resume=kw["resume"], dry_run=kw["dry_run"],
+        strict=kw["strict"], debug=st["debug"], extra=extra,
+    )
+    common = dict(retries=kw["retries"], retries_sleep=kw["retries_sleep"], with_models=kw["with_models"])
+    reg = registry()
+    if not kw["all_projects"]:
+        progress = make_progress(quiet=st["quiet"])
+        report = transfer(kw["from_"], kw["to"], options, registry=reg, progress=progress,
+                          report_path=kw["report_path"], **common)
+        _render(report, st["quiet"])
+        return 0
+
+    if options.project:
+        raise InputError("--all-projects and --project exclude each other")
+    if kw["to"].endswith(".scz"):
+        raise InputError(f"--all-projects writes one archive per project: --to must be a directory, not {kw['to']!r}")
+    projects = reg.resolve_source(kw["from_"]).list_projects(kw["from_"], options)
+    if not kw["dry_run"]:
+        os.makedirs(kw["to"], exist_ok=True)
+    reports, failed, used = [], [], set()
+    for entry in projects:
+        stem = safe_name(entry["name"])
+        n = 2
+        while stem in used:
+            stem, n = f"{safe_name(entry['name'])}-{n}", n + 1
+        used.add(stem)
+        target = os.path.join(kw["to"], stem + ".scz")
+        click.echo(f"project {entry['name']!r} → {target}", err=True)
+        try:
+            report = transfer(kw["from_"], target, dataclasses.replace(options, project=entry["name"]),
+                              registry=reg, progress=make_progress(quiet=st["quiet"]), **common)
+            _render(report, st["quiet"])
+            reports.append(report.to_dict())
+        except (TransferIncomplete, InputError) as exc:
+            click.echo(f"error: {entry['name']}: {exc}", err=True)
+            failed.append(entry["name"])
+            rep = getattr(exc, "report", None)
+            reports.append(rep.to_dict() if rep is not None else {"project": entry["name"], "error": str(exc)})
+    if kw["report_path"]:
+        import json
+
+        with open(kw["report_path"], "w", encoding="utf-8") as fh:
+            json.dump({"projects": reports}, fh, indent=2, default=str)
+    if failed:
+        raise TransferIncomplete(
+            f"{len(failed)} of {len(projects)} projects did not move completely ({', '.join(failed)}); "
+            "run again with --resume"
+        )
+    return 0
+
+
+def _render(report: Any, quiet: bool) -> None:
+    if report.dry_run:
+        click.echo("\n".join(report.plan))
+    elif not quiet:
+        click.echo(report.summary(), err=True)

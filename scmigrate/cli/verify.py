@@ -1,0 +1,32 @@
+"""``scmigrate verify LOCATION``: re-check stored data; exit 0 intact, 1 damaged, 2 unreadable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .options import PluginOptionsCommand, plugin_extra, registry, state
+
+__all__ = ["command"]
+
+
+@click.command("verify", cls=PluginOptionsCommand)
+@click.argument("location")
+@click.pass_context
+def command(ctx: click.Context, location: str, **kw: Any) -> int:
+    """Re-hash every member of LOCATION and name each damaged one."""
+    from ..api import RunOptions
+
+    options = RunOptions(debug=state(ctx)["debug"], extra=plugin_extra(ctx, kw))
+    src = registry().resolve_source(location)
+    with src.open(location, options) as reader:
+        damaged = reader.verify()
+    for line in damaged:
+        click.echo(f"damaged: {line}")
+    if damaged:
+        click.echo(f"{location}: {len(damaged)} damaged member(s)", err=True)
+        return 1
+    if not state(ctx)["quiet"]:
+        click.echo(f"{location}: intact")
+    return 0
