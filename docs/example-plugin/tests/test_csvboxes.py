@@ -70,6 +70,17 @@ def test_missing_columns_and_missing_file(boxes_csv: Path) -> None:
         CsvBoxesSource().open(f"csvboxes:{boxes_csv}.missing", RunOptions())
 
 
+def test_registered_on_a_fresh_plugin_manager() -> None:
+    # Tests build their own manager: only the plugins they name, nothing from the environment.
+    import scmigrate_csvboxes
+    from scmigrate.testing import memory_plugin
+
+    registry = Registry(make_plugin_manager(load=False, plugins=[scmigrate_csvboxes, memory_plugin]))
+    assert sorted(registry.sources) == ["csvboxes", "memory"]
+    assert sorted(registry.sinks) == ["csvboxes", "memory"]
+    assert type(registry.resolve_sink("memory:out")).__name__ == "MemorySink"
+
+
 def test_installed_plugin_is_found_through_its_entry_point() -> None:
     # Fails if the package is not installed (pip install -e docs/example-plugin).
     registry = Registry(make_plugin_manager(load=True))
