@@ -39,6 +39,7 @@ def safe_name(name: str) -> str:
 @click.option("--retries-sleep", type=click.FloatRange(min=0), default=0.0, help="Seconds between retry passes.")
 @click.option("--with-models", is_flag=True, help="Also copy trained models (where the sink keeps them).")
 @click.option("--all-projects", is_flag=True, help="Every project of the source; --to is then a directory.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output (same as scmigrate -q).")
 @click.pass_context
 def command(ctx: click.Context, **kw: Any) -> int:
     """Move a project from --from to --to (converting it with --project-type)."""
@@ -47,6 +48,7 @@ def command(ctx: click.Context, **kw: Any) -> int:
     from ..errors import InputError, TransferIncomplete
 
     st = state(ctx)
+    st["quiet"] = st["quiet"] or kw.pop("quiet")
     extra = plugin_extra(ctx, kw)
     labels = [x.strip() for x in (kw["labels"] or "").split(",") if x.strip()] or None
     options = RunOptions(

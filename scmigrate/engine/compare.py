@@ -26,6 +26,7 @@ __all__ = ["CheckResult", "compare_locations", "compare_projects"]
 class _Entry:
     name: str
     sha256: str | None = None
+    key: str = ""
     scenes: Any = None
     ranges: Any = None
     error: str | None = None
@@ -83,9 +84,9 @@ def _entry(item: Item) -> _Entry:
         return _Entry(name, error=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
-def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], _Entry]:
-    """Every item's comparable facts, computed by ``workers`` threads in bounded batches."""
-    out: dict[tuple[str, str, str], _Entry] = {}
+def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], list[_Entry]]:
+    """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches."""
+    out: dict[tuple[str, str, str], list[_Entry]] = {}
     items: Iterator[Item] = iter(reader.items())
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while True:
@@ -93,14 +94,25 @@ def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], _Entry
             if not batch:
                 break
             for item, entry in zip(batch, pool.map(_entry, batch)):
-                key = (item.media.dataset, item.media.filename or item.media.name, item.media.kind)
-                n = 2
-                while key in out:  # the same name twice in one dataset: keep both, in order
-                    key = (key[0], f"{item.media.filename or item.media.name}#{n}", key[2])
-                    entry.name = f"{key[0]}/{key[1]}"
-                    n += 1
-                out[key] = entry
+                m = item.media
+                entry.key = m.key
+                out.setdefault((m.dataset, m.filename or m.name, m.kind), []).append(entry)
     return out
+
+
+def _pair(a: list[_Entry], b: list[_Entry]) -> Iterator[tuple[_Entry | None, _Entry | None]]:
+    """Pair entries that share a name: equal content first, then equal bytes, then in order."""
+    a, b = list(a), list(b)
+    for same in (lambda x, y: (x.sha256, x.scenes, x.ranges) == (y.sha256, y.scenes, y.ranges),
+                 lambda x, y: x.sha256 == y.sha256):
+        for x in list(a):
+            y = next((y for y in b if not x.error and not y.error and same(x, y)), None)
+            if y is not None:
+                a.remove(x)
+                b.remove(y)
+                yield x, y
+    for x, y in itertools.zip_longest(a, b):
+        yield x, y
 
 
 def compare_projects(a: Project, b: Project) -> list[str]:
@@ -136,21 +148,25 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
     with src_a.open(source, options) as ra, src_b.open(dest, options) as rb:
         result.project_diffs = compare_projects(ra.project(), rb.project())
         a, b = _snapshot(ra, workers), _snapshot(rb, workers)
-    for key in sorted(set(a) | set(b)):
-        ea, eb = a.get(key), b.get(key)
-        if ea is None:
-            assert eb is not None
-            result.lines.append(("-", eb.name, "only in destination"))
-        elif eb is None:
-            result.lines.append(("+", ea.name, "only in source"))
-        elif ea.error or eb.error:
-            result.lines.append(("!", ea.name, ea.error or eb.error or ""))
-        elif ea.sha256 != eb.sha256:
-            result.lines.append(("*", ea.name, "media bytes differ (sha256)"))
-        elif ea.scenes != eb.scenes:
-            result.lines.append(("*", ea.name, "annotations differ"))
-        elif ea.ranges != eb.ranges:
-            result.lines.append(("*", ea.name, "range annotations differ"))
-        else:
-            result.lines.append(("=", ea.name, ""))
+    for group in sorted(set(a) | set(b)):
+        ga, gb = a.get(group, []), b.get(group, [])
+        several = max(len(ga), len(gb)) > 1
+        for ea, eb in _pair(ga, gb):
+            ref = ea or eb
+            assert ref is not None
+            name = ref.name + (f" [{ref.key}]" if several else "")
+            if ea is None:
+                result.lines.append(("-", name, "only in destination"))
+            elif eb is None:
+                result.lines.append(("+", name, "only in source"))
+            elif ea.error or eb.error:
+                result.lines.append(("!", name, ea.error or eb.error or ""))
+            elif ea.sha256 != eb.sha256:
+                result.lines.append(("*", name, "media bytes differ (sha256)"))
+            elif ea.scenes != eb.scenes:
+                result.lines.append(("*", name, "annotations differ"))
+            elif ea.ranges != eb.ranges:
+                result.lines.append(("*", name, "range annotations differ"))
+            else:
+                result.lines.append(("=", name, ""))
     return result

@@ -10,6 +10,7 @@ does); bad input is never retried. Every landed item is journalled so ``--resume
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import queue
 import threading
 import time
@@ -65,6 +66,8 @@ def transfer(
         selection = Selection.build(project, options)
         selected = selection.project(project)
         converter = reg.converter(options.project_type) if options.project_type else None
+        if converter is not None and getattr(converter, "wants_survey", False):
+            _survey(converter, reader, selection, selected, remote=src.selects_project)
         target = converter.target_project(selected, options) if converter else selected
         name = options.project if options.project and not src.selects_project else project.name
         target = dataclasses.replace(target, name=name)
@@ -83,6 +86,29 @@ def transfer(
                 if report_path:
                     report.write(report_path)
             return report
+
+
+def _survey(converter: Converter, reader: Reader, selection: Selection, selected: Project, remote: bool) -> None:
+    """Show a converter that asks for it every selected scene once, before it builds the target.
+
+    Not for remote sources (those that hold several projects, i.e. clusters) whose annotations
+    load lazily: that would fetch every annotation twice, and a converter without a survey falls
+    back to a choice that loses nothing.
+    """
+    items = iter(reader.items())
+    first = next(items, None)
+    if first is None or (remote and first.load is not None):
+        return
+
+    def scenes() -> Iterator[Any]:
+        for item in itertools.chain([first], items):
+            if remote and item.load is not None:
+                continue
+            chosen = selection.apply(item.resolve())
+            if chosen is not None:
+                yield from chosen.scenes or []
+
+    converter.survey(selected, scenes())
 
 
 class _Run:
@@ -384,7 +410,7 @@ def _plan(
         lines.append("conversion: none (the project is copied as it is)")
     if options.max_items:
         lines.append(f"at most {options.max_items} items")
-    lines += _count_selection(reader, selection, options)
+    lines += _count_selection(reader, selection, options, remote=src.selects_project)
     if options.resume:
         jr = Journal(journal_path(snk, sink, target.name))
         if jr.load():
@@ -395,14 +421,14 @@ def _plan(
     return lines
 
 
-def _count_selection(reader: Reader, selection: Selection, options: RunOptions) -> list[str]:
-    """Count what would move and what would be skipped, when the annotations are at hand."""
+def _count_selection(reader: Reader, selection: Selection, options: RunOptions, remote: bool) -> list[str]:
+    """Count what would move and what would be skipped (not for remote sources: too slow)."""
     if selection.keep is None and not options.max_items:
         return []
     kept = dropped = 0
     for item in _iter(reader.items()):
-        if item.load is not None:
-            return ["(items counted at run time: this source loads annotations lazily)"]
+        if remote and item.load is not None:
+            return ["(items counted at run time: this source loads annotations remotely)"]
         if selection.apply(item.resolve()) is None:
             dropped += 1
         else:

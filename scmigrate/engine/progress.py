@@ -49,7 +49,7 @@ class Progress:
     def start(self, total_items: int | None, total_bytes: int | None) -> None:
         with self._lock:
             self.total_items, self.total_bytes = total_items, total_bytes
-            self._start = time.monotonic()
+            self._start = self._last = time.monotonic()
 
     def advance(self, items: int = 1, nbytes: int = 0) -> None:
         with self._lock:
