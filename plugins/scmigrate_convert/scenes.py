@@ -73,6 +73,11 @@ def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair
     out = Parsed()
     empty_marker = False
     for ann in scene.annotations:
+        # a degenerate shape is nothing in any target: drop it before it is turned into another
+        if fit(ann.shape, None, None).shape is None:
+            log.dropped(f"{ann.shape.type}: {fit(ann.shape, None, None).reason}")
+            out.lost = True
+            continue
         roles = [info.role(sl.name) for sl in ann.labels]
         objs = [sl for sl, r in zip(ann.labels, roles) if r in ("object", "keypoint")]
         image = [sl for sl, r in zip(ann.labels, roles) if r in ("class", "anomaly")]
