@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -66,6 +67,11 @@ def _not_sent(exc: Exception) -> bool:
         return True
     text = repr(exc)
     return any(s in text for s in ("NewConnectionError", "Connection refused", "NameResolutionError"))
+
+
+def _short(path: str) -> str:
+    """A path without the organisation/workspace prefix, for messages people read."""
+    return re.sub(r"^/api/v1/organizations/[^/]+/workspaces/[^/]+", "…", path)
 
 
 def _retry_after(resp: requests.Response) -> float | None:
@@ -207,7 +213,7 @@ class ClusterHttp:
                 if isinstance(failure, HttpError):
                     raise failure
                 raise ClusterUnreachable(
-                    f"{self.label}: {method} {path} failed after {attempt + 1} attempts: "
+                    f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: "
                     f"{self.mask(type(failure).__name__)}: {self.mask(str(failure))[:200]}"
                 )
             backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
@@ -255,7 +261,7 @@ class ClusterHttp:
                     message = str(message)
         except ValueError:
             message = resp.text[:200].strip() if "html" not in resp.headers.get("Content-Type", "") else ""
-        text = f"{self.label}: {method} {path} → HTTP {resp.status_code}"
+        text = f"{self.label}: {method} {_short(path)} → HTTP {resp.status_code}"
         if code:
             text += f" {code}"
         if message:

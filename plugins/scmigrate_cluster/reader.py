@@ -9,7 +9,7 @@ import requests
 from scmigrate.api import Reader, RunOptions, SizeHint
 from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, Scene
 
-from .connection import Connection, opt
+from .connection import Connection
 from .http import HttpError
 from .projects import LabelIndex, project_from_api, require_project
 from .scenes import ranges_from_api, scene_from_api
@@ -102,10 +102,14 @@ class ClusterReader(Reader):
         media = item.media
         if media.kind == "image":
             url = self.d.annotations(d, "image", media.source_id) + "/latest"  # type: ignore[attr-defined]
-            resp = self.http.request("GET", url, ok=(200, 204, 404))
-            assert isinstance(resp, requests.Response)
             scenes: list[Scene] = []
-            if resp.status_code == 200 and resp.content:
+            try:
+                resp = self.http.request("GET", url, ok=(200, 204))
+            except HttpError as exc:
+                if exc.error_code != "annotation_not_found":  # some versions answer 404 for "none yet"
+                    raise
+                resp = None
+            if isinstance(resp, requests.Response) and resp.status_code == 200 and resp.content:
                 scene = scene_from_api(self.http.json_of(resp, f"GET {url}"), self.idx, self.d, media.width, media.height)
                 if scene.annotations:
                     scenes.append(scene)
@@ -156,8 +160,7 @@ class ClusterReader(Reader):
     # ------------------------------------------------------------------ models
 
     def models(self) -> Iterator[ModelArtifact]:
-        if not (opt(self.options, "with-models") or self.options.extra.get("with_models")):
-            return
+        """Model groups, model details and exported files (the engine asks only with ``--with-models``)."""
         self.project()
         p = self.d.project(self.conn.w, self.pid)  # type: ignore[attr-defined]
         groups = self.http.get_json(f"{p}/model_groups").get("model_groups") or []

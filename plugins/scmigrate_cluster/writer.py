@@ -49,6 +49,7 @@ class ClusterWriter(Writer):
         self._lock = threading.Lock()
         self._existing: dict[tuple[str, str], dict[str, list[tuple[int | None, str]]]] = {}
         self._claimed: set[str] = set()
+        self._uploaded: dict[str, dict[str, Any]] = {}
         self.refused: list[str] = []
         self.pid = ""
         self.ids: dict[str, str] = {}
@@ -200,13 +201,22 @@ class ClusterWriter(Writer):
             if not self._annotated(dpath, m.kind, str(found["id"])):
                 self._post_scenes(item, dpath, found)
             return WriteResult(ids={"media": str(found["id"])}, skipped=True, notes=["already on the cluster"])
-        spool = Spool(item.open())
-        try:
-            doc = self._upload(dpath, m, filename, stem, spool)
-        finally:
-            spool.close()
+        with self._lock:
+            doc = self._uploaded.get(item.key)  # a retried item: its media arrived, its scenes did not
+        size = 0
+        if doc is None:
+            spool = Spool(item.open())
+            try:
+                doc = self._upload(dpath, m, filename, stem, spool)
+            finally:
+                spool.close()
+            size = spool.size
+            with self._lock:
+                self._uploaded[item.key] = doc
         self._post_scenes(item, dpath, doc)
-        return WriteResult(ids={"media": str(doc["id"])}, bytes=spool.size)
+        with self._lock:
+            self._uploaded.pop(item.key, None)
+        return WriteResult(ids={"media": str(doc["id"])}, bytes=size)
 
     def _upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
         ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,0 +1,139 @@
+"""What a user sees when a cluster cannot be used: one clear line and exit code 2, never a token."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+
+def scmigrate(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "scmigrate", *args], capture_output=True, text=True, env=full_env,
+        input=stdin, timeout=60,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """Exit 2, exactly one line on stderr, no traceback; return that line."""
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_wrong_token(clusters: Any, tmp_path: Path) -> None:
+    c = clusters("a")
+    wrong = "geti_pat_" + "x" * 43 + "_abcdef"
+    proc = scmigrate("run", "--from", c.url, "--project", "P", "--to", str(tmp_path / "x.scz"),
+                     env={"SCMIGRATE_TOKEN": wrong})
+    one_line_error(proc, "refused the access token", "401")
+    assert wrong not in proc.stderr + proc.stdout
+
+
+def test_token_from_stdin_and_never_printed(clusters: Any, tmp_path: Path) -> None:
+    c = clusters("a")
+    proc = scmigrate("run", "--from", c.url, "--token-stdin", "--project", "Nope", "--to", str(tmp_path / "x.scz"),
+                     stdin=c.token + "\n")
+    one_line_error(proc, "no project named 'Nope'")
+    assert c.token not in proc.stderr + proc.stdout
+
+
+def test_connection_refused(config_file: Path, tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    proc = scmigrate("run", "--from", f"http://127.0.0.1:{port}", "--project", "P", "--to", str(tmp_path / "x.scz"),
+                     "--low-level-retries", "1", env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+    one_line_error(proc, "cannot connect")
+
+
+def test_tls_failure_names_ca_bundle_and_ca_bundle_fixes_it(clusters: Any, tmp_path: Path) -> None:
+    c = clusters("s", tls=True)
+    assert os.environ.get("REQUESTS_CA_BUNDLE") or True  # the machine's bundle must not override ours
+    env = {"SCMIGRATE_TOKEN": c.token, "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+           "CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
+    proc = scmigrate("run", "--from", c.url, "--project", "P", "--to", str(tmp_path / "x.scz"), env=env)
+    one_line_error(proc, "TLS verification failed", "--ca-bundle")
+    proc = scmigrate("run", "--from", c.url, "--ca-bundle", c.ca_bundle, "--project", "P",
+                     "--to", str(tmp_path / "x.scz"), env=env)
+    one_line_error(proc, "no project named 'P'")  # TLS passed: the next problem is the project name
+
+
+def test_unknown_project_lists_the_names(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    from cluster_helpers import detection_items, detection_project
+    from scmigrate.engine.facade import transfer
+    from scmigrate.testing import put_memory
+
+    clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    proc = scmigrate("run", "--from", "a", "--project", "Cats", "--to", str(tmp_path / "x.scz"))
+    one_line_error(proc, "no project named 'Cats'", "'Dogs'")
+
+
+class _Fake(http.server.BaseHTTPRequestHandler):
+    body = b""
+    ctype = ""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        self.send_response(200)
+        self.send_header("Content-Type", self.ctype)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_server(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A real HTTP server that is not a cluster: a web page, or garbage labelled JSON."""
+    ctype, body = request.param
+    handler = type("H", (_Fake,), {"ctype": ctype, "body": body})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize(
+    "fake_server, needle",
+    [
+        (("text/html", b"<html><body>Welcome to nginx</body></html>"), "answered HTML"),
+        (("application/json", b"\x00\x01garbage{"), "not JSON"),
+    ],
+    indirect=["fake_server"],
+)
+def test_not_a_cluster(fake_server: str, needle: str, config_file: Path, tmp_path: Path) -> None:
+    proc = scmigrate("run", "--from", fake_server, "--project", "P", "--to", str(tmp_path / "x.scz"),
+                     env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+    one_line_error(proc, needle, "not the SC REST API")
+
+
+def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: Any) -> None:
+    from cluster_helpers import detection_items, detection_project
+    from scmigrate.engine.facade import transfer
+    from scmigrate.errors import InputError
+    from scmigrate.testing import put_memory
+
+    clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    with pytest.raises(InputError, match="already exists; pass --into-existing"):
+        transfer("memory:seed", "a", registry=registry, quiet=True)
