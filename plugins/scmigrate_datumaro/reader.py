@@ -95,16 +95,25 @@ class DatumaroReader(Reader):
         self.kinds: Counter[str] = Counter()
         self._multi_label = False
         self._used_points: dict[int, int] = {}  # label id → number of points
+        used: set[int] = set()
         for e in entries:
             n_labels = 0
             for a in e.item.annotations:
                 kind = a.type.name
                 self.kinds[kind] += 1
+                if getattr(a, "label", None) is not None:
+                    used.add(a.label)
                 n_labels += kind == "label"
                 if kind == "points" and a.label is not None:
                     self._used_points[a.label] = len(a.points) // 2
             self._multi_label |= n_labels > 1
         self.task_type = guess_task_type(self.kinds)
+        # VOC and others declare a "background" class that no annotation carries; it is not a label
+        self._skip = {
+            c.name for i, c in enumerate(self._labels or []) if c.name.lower() == "background" and i not in used
+        }
+        if self._skip:
+            self._notes.append("the unused 'background' class is not made a label")
 
     # ------------------------------------------------------------------ project
 
@@ -118,10 +127,12 @@ class DatumaroReader(Reader):
 
     def project(self) -> Project:
         title = _TITLES[self.task_type]
-        names = [c.name for c in self._labels] if self._labels is not None else []
+        names = [c.name for c in self._labels if c.name not in self._skip] if self._labels is not None else []
         keypoint_structure = None
         if self.task_type == "keypoint_detection":
-            names, keypoint_structure = self._keypoint_labels()
+            # the points are the task's labels; labels of other shapes stay too, for converters to use
+            points, keypoint_structure = self._keypoint_labels()
+            names = points + [n for n in names if n not in points]
         labels = []
         for n in names:
             group = n if self.task_type == "classification" and self._multi_label else title

@@ -144,10 +144,10 @@ class DatumaroSource(Source):
                 found = env.detect_dataset(str(path))
             except Exception as exc:
                 raise InputError(f"{location}: Datumaro could not detect a format: {_one_line(exc)}") from None
-            if len(found) != 1:
+            fmt = _pick_format(found)
+            if fmt is None:
                 what = "no format it knows" if not found else "several formats: " + ", ".join(sorted(found))
                 raise InputError(f"{location}: Datumaro detected {what}; name one as datumaro:FORMAT:{path}")
-            fmt = found[0]
         elif fmt not in env.importers:
             raise InputError(f"{location}: Datumaro has no format {fmt!r}; known: {', '.join(sorted(env.importers))}")
         try:
@@ -175,6 +175,20 @@ class DatumaroSource(Source):
             datasets=subsets,
             notes=notes,
         )
+
+
+def _pick_format(found: list[str]) -> str | None:
+    """The one detected format, or the family format when the others are its parts.
+
+    A full VOC folder matches "voc" and also "voc_detection", "voc_segmentation", ...: each
+    part reads a subset of what "voc" reads, so "voc" is the answer. Anything else is ambiguous.
+    """
+    if len(found) == 1:
+        return found[0]
+    for fmt in found:
+        if all(other == fmt or other.startswith(fmt + "_") for other in found):
+            return fmt
+    return None
 
 
 def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:

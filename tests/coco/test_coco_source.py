@@ -118,7 +118,7 @@ def test_keypoints_are_kept(tmp_path, open_coco, read_all):
     reader = open_coco(fx.location)
     (task,) = reader.project().trainable_tasks
     assert task.task_type == "keypoint_detection"
-    assert [lb.name for lb in task.labels] == ["head", "left hand", "right hand"]
+    assert [lb.name for lb in task.labels] == ["head", "left hand", "right hand", "person"]  # person: its box
     assert task.keypoint_structure["edges"] == [{"nodes": ["head", "left hand"]}, {"nodes": ["head", "right hand"]}]
     kps = [a for s in read_all(reader)[fx.images[0].key].scenes for a in s.annotations if a.shape.type == "KEYPOINT"]
     assert [(a.label_names[0], a.shape.x, a.shape.y, a.shape.is_visible) for a in kps] == [
