@@ -1,0 +1,74 @@
+"""``sc-emulator serve ...``: run a local SC-compatible cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .app import Settings
+from .faults import Knobs
+
+
+def _codes(text: str) -> tuple[int, ...]:
+    try:
+        codes = tuple(int(c) for c in text.split(",") if c.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of HTTP statuses: {text!r}") from None
+    if not codes or any(not 400 <= c <= 599 for c in codes):
+        raise argparse.ArgumentTypeError(f"fail codes must be HTTP error statuses: {text!r}")
+    return codes
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a rate must be between 0 and 1: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sc-emulator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run a local SC-compatible cluster")
+    s.add_argument("--data-dir", type=Path, required=True, help="state directory (SQLite, blobs, token, TLS)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=0, help="0 = any free port (printed and written to --url-file)")
+    s.add_argument("--tls", action="store_true", help="HTTPS with a certificate generated in the data dir")
+    s.add_argument("--token-file", type=Path, help="read the access token from here (created if missing)")
+    s.add_argument("--url-file", type=Path, help="write the base URL here once listening")
+    s.add_argument("--version", default="2.13.0", help="product version reported by product_info")
+    s.add_argument("--csrf", choices=("strict", "lenient"), default="lenient",
+                   help="strict: mutating requests need x-geti-csrf-protection: 1")
+    s.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
+    s.add_argument("--fail-rate", type=_rate, default=0.0, help="fraction of requests failed on purpose")
+    s.add_argument("--fail-codes", type=_codes, default=(500, 502, 503, 429), help="e.g. 500,502,503,429")
+    s.add_argument("--drop-rate", type=_rate, default=0.0, help="fraction of responses cut mid-way")
+    s.add_argument("--rate-limit", type=float, default=None, help="requests per second per connection (429)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the fault random source")
+    s.add_argument("--max-upload-bytes", type=int, default=int(4.7 * 1024 ** 3), help="largest accepted media file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    knobs = Knobs(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=args.fail_codes,
+                  drop_rate=args.drop_rate, rate_limit=args.rate_limit, seed=args.seed,
+                  max_upload_bytes=args.max_upload_bytes)
+    settings = Settings(data_dir=args.data_dir, host=args.host, port=args.port, tls=args.tls,
+                        token_file=args.token_file, url_file=args.url_file, version=args.version,
+                        csrf=args.csrf, knobs=knobs)
+    from .server import serve  # uvicorn import only when serving
+
+    try:
+        serve(settings)
+    except OSError as exc:
+        print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Running one emulated cluster with uvicorn (httptools) on a socket bound here, so port 0 works."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from .app import Settings, create_app
+from .tlsgen import ensure_certificates
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def serve(settings: Settings) -> None:
+    """Start the cluster and block until SIGINT/SIGTERM; prints URL, organisation and workspace."""
+    settings.data_dir = Path(settings.data_dir).resolve()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    emulator = app.emulator
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    # Reuse lets restart() bind the same port while old connections sit in TIME_WAIT.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.host, settings.port))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    ssl_args = {}
+    scheme = "http"
+    ca_path = None
+    if settings.tls:
+        ca_path, cert, key = ensure_certificates(settings.data_dir)
+        ssl_args = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+        scheme = "https"
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"{scheme}://{host}:{port}"
+    if settings.url_file:
+        _write_atomically(Path(settings.url_file), url + "\n")
+    print(f"sc_emulator {emulator.version} serving {url}", flush=True)
+    print(f"organization_id: {emulator.org_id}", flush=True)
+    print(f"workspace_id: {emulator.workspace_id}", flush=True)
+    print(f"token file: {settings.token_file or settings.data_dir / 'token.txt'}", flush=True)
+    if ca_path:
+        print(f"ca bundle: {ca_path}", flush=True)
+    config = uvicorn.Config(app, http="httptools", loop="asyncio", lifespan="on", log_level="warning",
+                            access_log=False, timeout_keep_alive=75, backlog=2048, timeout_graceful_shutdown=1, **ssl_args)
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    sys.stdout.flush()

@@ -1,0 +1,137 @@
+"""Glue between Starlette and the endpoint functions.
+
+Endpoint functions are plain synchronous functions ``fn(call) -> dict | Response``: SQLite and file
+work block, so they run in Starlette's thread pool. The async wrapper reads the (small, JSON) body
+first; uploads use :func:`upload_endpoint`, which streams the body to disk before the sync part runs.
+Rule violations (``RuleError`` from ``sc_emulator.rules``) and ``ApiError`` become the contract's
+error bodies here, in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .errors import ApiError, error_response, json_response
+from .rules.errors import RuleError
+from .upload import UploadedFile, receive_upload
+
+log = logging.getLogger("sc_emulator")
+
+API = "/api/v1"
+ORG = API + "/organizations/{organization_id}"
+WS = ORG + "/workspaces/{workspace_id}"
+PROJ = WS + "/projects/{project_id}"
+DS = PROJ + "/datasets/{dataset_id}"
+
+
+class Call:
+    """One request as seen by an endpoint function."""
+
+    def __init__(self, request: Request, body: bytes, upload: UploadedFile | None = None) -> None:
+        self.request = request
+        self.raw_body = body
+        self.upload = upload
+        self.emu = request.app.state.emulator
+        self.params: dict[str, str] = dict(request.path_params)
+        self.query = request.query_params
+        self.method = request.method
+
+    def json(self, *, allow_empty: bool = False) -> Any:
+        """The JSON body; 400 ``bad_request`` when missing or malformed."""
+        if not self.raw_body.strip():
+            if allow_empty:
+                return {}
+            raise ApiError(400, "bad_request", "Request body is empty; a JSON body is required.")
+        try:
+            return json.loads(self.raw_body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "bad_request", f"Request body is not valid JSON: {exc}") from exc
+
+    def int_query(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
+        """An integer query parameter within bounds; 400 in the FastAPI style otherwise."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ApiError(400, "bad_request", json.dumps({name: ["Not a valid integer."]})) from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ApiError(400, "bad_request", json.dumps({name: [f"Must be {bound}."]}))
+        return value
+
+    def bool_query(self, name: str, default: bool = False) -> bool:
+        raw = self.query.get(name)
+        if raw is None:
+            return default
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+
+    def check_workspace(self) -> None:
+        """404 unless the organisation and workspace in the path are this cluster's."""
+        if self.params.get("organization_id") != self.emu.org_id:
+            raise ApiError(404, "organization_not_found",
+                           f"Organization with ID '{self.params.get('organization_id')}' could not be found.")
+        if "workspace_id" in self.params and self.params["workspace_id"] != self.emu.workspace_id:
+            raise ApiError(404, "workspace_not_found",
+                           f"Workspace with ID '{self.params['workspace_id']}' could not be found.")
+
+    def prefix(self) -> str:
+        """``/api/v1/organizations/{o}/workspaces/{w}`` for URLs in responses."""
+        return f"{API}/organizations/{self.emu.org_id}/workspaces/{self.emu.workspace_id}"
+
+
+def _to_response(result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    return json_response(result)
+
+
+def _error(exc: Exception) -> Response:
+    if isinstance(exc, ApiError):
+        return exc.response()
+    if isinstance(exc, RuleError):
+        return error_response(exc.status, exc.error_code, exc.message)
+    log.exception("unhandled error", exc_info=exc)
+    return json_response({"internal_server_error": f"{type(exc).__name__}: {exc}"}, 500)
+
+
+def endpoint(fn: Callable[[Call], Any]) -> Callable[[Request], Any]:
+    """Wrap a sync endpoint function as a Starlette endpoint (body read first, work in a thread)."""
+
+    @functools.wraps(fn)
+    async def wrapper(request: Request) -> Response:
+        body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+        try:
+            return _to_response(await run_in_threadpool(fn, Call(request, body)))
+        except Exception as exc:  # noqa: BLE001 - every failure must become the contract's body
+            return _error(exc)
+
+    return wrapper
+
+
+def upload_endpoint(fn: Callable[[Call], Any], precheck: Callable[[Call], None]) -> Callable[[Request], Any]:
+    """Like :func:`endpoint`, but the multipart body is streamed to disk first (``call.upload``);
+    ``precheck`` validates the path (404s) before a possibly huge body is accepted."""
+
+    async def wrapper(request: Request) -> Response:
+        emu = request.app.state.emulator
+        upload = None
+        try:
+            await run_in_threadpool(precheck, Call(request, b""))
+            upload = await receive_upload(request, emu.store.tmp_dir, emu.knobs.max_upload_bytes)
+            return _to_response(await run_in_threadpool(fn, Call(request, b"", upload)))
+        except Exception as exc:  # noqa: BLE001
+            return _error(exc)
+        finally:
+            if upload is not None:
+                upload.discard()
+
+    return wrapper

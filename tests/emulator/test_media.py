@@ -1,0 +1,74 @@
+"""Media upload, get, delete, display endpoints and media:query (contract §3.4, §2.3)."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from conftest import image_bytes
+
+
+def test_image_upload_get_display_delete(api):
+    project = api.create_project("media basics")
+    data = image_bytes(80, 60, "PNG")
+    r = api.upload(project, "folder/cat.photo.png", data)
+    assert r.status_code == 200, r.text
+    image = r.json()
+    assert image["name"] == "cat.photo" and image["type"] == "image"
+    info = image["media_information"]
+    assert (info["width"], info["height"], info["size"], info["extension"]) == (80, 60, len(data), ".png")
+    assert info["display_url"].endswith(f"/media/images/{image['id']}/display/full")
+    assert [s["state"] for s in image["annotation_state_per_task"]] == ["none"]
+    path = f"{api.dataset_path(project)}/media/images/{image['id']}"
+    assert api.get(path).json()["id"] == image["id"]
+    full = api.get(info["display_url"])
+    assert full.status_code == 200 and full.content == data and full.headers["content-type"] == "image/png"
+    thumb = api.get(path + "/display/thumb")
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(thumb.content)).size[0] <= 256
+    assert api.delete(path).json() == {"result": "success"}
+    gone = api.get(path)
+    assert gone.status_code == 404 and gone.json()["error_code"] == "image_not_found"
+
+
+def test_upload_errors(api):
+    project = api.create_project("media errors")
+    r = api.upload(project, "notes.txt", b"hello")
+    assert r.status_code == 415 and r.json()["error_code"] == "invalid_media"
+    r = api.upload(project, "broken.jpg", b"not really a jpeg at all")
+    assert r.status_code == 415 and r.json()["error_code"] == "invalid_media"
+    r = api.upload(project, "tiny.png", image_bytes(31, 40))
+    assert r.status_code == 415 and "between 32 and 20000" in r.json()["message"]
+    r = api.post(f"{api.dataset_path(project)}/media/images", files={"other": ("a.png", image_bytes())})
+    assert r.status_code == 400 and r.json()["error_code"] == "bad_request"
+    assert "No file provided" in r.json()["message"]
+    r = api.upload(project, "a.png", image_bytes(), upload_info="{not json")
+    assert r.status_code == 400
+    bad = f"/projects/{project['id']}/datasets/{'0' * 24}/media/images"
+    r = api.post(bad, files={"file": ("a.png", image_bytes())})
+    assert r.status_code == 404 and r.json()["error_code"] == "dataset_not_found"
+
+
+def test_media_query_paging_and_filters(api):
+    project = api.create_project("media query")
+    for i in range(5):
+        assert api.upload(project, f"img{i}.png", image_bytes(40 + i, 40)).status_code == 200
+    url = f"{api.dataset_path(project)}/media:query"
+    body = {"condition": "and", "rules": [{"field": "MEDIA_TYPE", "operator": "EQUAL", "value": "image"}]}
+    seen, page = [], api.post(url + "?limit=2", json=body).json()
+    assert page["total_matched_images"] == 5 and page["total_images"] == 5
+    while True:
+        seen += [m["name"] for m in page["media"]]
+        if "next_page" not in page:
+            break
+        assert "limit=2" in page["next_page"] and "sort_by=media_name" in page["next_page"]
+        page = api.post(page["next_page"], json=body).json()
+    assert seen == [f"img{i}" for i in range(5)]
+    r = api.post(url, json={"condition": "and", "rules": [{"field": "media_name", "operator": "contains",
+                                                            "value": "IMG3"}]}).json()
+    assert [m["name"] for m in r["media"]] == ["img3"] and "next_page" not in r
+    r = api.post(url + "?sort_by=media_width&sort_direction=dsc", json={}).json()
+    assert [m["name"] for m in r["media"]] == [f"img{i}" for i in reversed(range(5))]
+    r = api.post(url, json={"rules": [{"field": "shoe_size", "operator": "equal", "value": 3}]})
+    assert r.status_code == 400 and r.json()["error_code"] == "invalid_filter"
