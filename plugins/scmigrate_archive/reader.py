@@ -79,7 +79,7 @@ class ArchiveReader(Reader):
             length = frame_length(self.read_at, 0, self.size)
             stream, data = decode_member(self.read_at, 0, length, keep_up_to=MAX_JSON)
         except (FrameError, MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
-            raise InputError(f"{self.path}: not a scmigrate archive ({e})") from None
+            raise InputError(f"{self.path}: not a scmigrate archive, or its {MANIFEST} is damaged ({e})") from None
         if stream.name != MANIFEST or data is None:
             raise InputError(f"{self.path}: not a scmigrate archive (first member is {stream.name!r})")
         doc = self._parse(MANIFEST, data)

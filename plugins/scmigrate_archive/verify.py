@@ -98,14 +98,17 @@ def verify(reader: "ArchiveReader") -> list[str]:
             lines.append(f"bytes {expected}-{reader.trailer.index_offset}: not covered by the index")
         return lines
     # No index to go by: walk the frames and report where the damage starts.
-    seen_index = False
+    seen_index = seen_end = False
     for ev in scan(reader.read_at, reader.size):
         if isinstance(ev, Problem):
             what = ev.name or f"frame at byte {ev.offset}"
             lines.append(f"{what}: {'truncated' if ev.truncated else 'damaged'} ({ev.reason})")
             break
         seen_index = seen_index or ev.name == INDEX
+        seen_end = seen_end or ev.kind == "end"
     else:
         if not seen_index:
             lines.append(f"{INDEX}: missing (the write was interrupted; resume with --resume)")
+        elif not seen_end:
+            lines.append("end-of-archive blocks: missing (the file is truncated)")
     return lines

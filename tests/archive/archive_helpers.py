@@ -1,0 +1,115 @@
+"""Helpers for the archive tests (imported by name: pytest puts this folder on sys.path): real images drawn with Pillow, items, and archive builders."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import zstandard
+from PIL import Image, ImageDraw
+
+from scmigrate.api import RunOptions
+from scmigrate.model import (
+    Annotation, Item, Label, Media, Project, RangeLabel, Scene, ScoredLabel, Shape, Task,
+)
+from scmigrate_archive import ArchiveSink, ArchiveSource
+from scmigrate_archive.frames import Trailer, pack_trailer
+
+
+def jpeg(seed: int, side: int = 48) -> bytes:
+    """A JPEG of coloured noise with a drawn box (noise so it does not compress to nothing)."""
+    rng = np.random.default_rng(seed)
+    img = Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+    ImageDraw.Draw(img).rectangle((side // 4, side // 4, side // 2, side // 2), outline=(255, 0, 0), width=2)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def project() -> Project:
+    return Project.chain(
+        "Dogs", Task("Detection", "detection", [Label("dog", "#ff0000ff"), Label("No object", is_empty=True)]),
+        Task("Segmentation", "segmentation", [Label("dog shape", "#00ff00ff", parent="dog")]),
+    )
+
+
+def item(key: str, data: bytes, n: int = 0) -> Item:
+    """An item with a box and a polygon (``n`` varies the shapes), a frame-less image scene."""
+    scene = Scene([
+        Annotation(Shape.rectangle(1 + n, 2, 10, 12), [ScoredLabel("dog")]),
+        Annotation(Shape.polygon([(1, 1), (9 + n, 1), (5, 8)]), [ScoredLabel("dog shape", 0.75)]),
+    ], state_per_task={"Detection": "annotated"})
+    media = Media(key, "image", key.rsplit("/", 1)[-1], key.rsplit("/", 1)[-1] + ".jpg", width=48, height=48)
+    return Item(media, lambda: io.BytesIO(data), [scene], [])
+
+
+def items(n: int, dup_every: int = 0, side: int = 48) -> list[Item]:
+    """``n`` items with awkward keys; with ``dup_every=k`` every k-th one repeats an earlier image."""
+    out = []
+    for i in range(n):
+        seed = i - 1 if dup_every and i % dup_every == dup_every - 1 else i
+        out.append(item(f"folder {i % 3}/img ü {i}?*..", jpeg(seed, side), i))
+    return out
+
+
+def write_archive(path: Path, its: Iterable[Item], workers: int = 1, complete: bool = True,
+                  resume: bool = False, proj: Project | None = None) -> dict:
+    w = ArchiveSink().open(str(path), RunOptions(resume=resume))
+    w.begin(proj or project(), None)
+    if workers == 1:
+        for it in its:
+            w.write(it)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(w.write, its))
+    return w.finish(complete)
+
+
+def open_archive(path: Path):
+    return ArchiveSource().open(str(path), RunOptions())
+
+
+def tar_member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, linkname: str = "",
+               size: int | None = None) -> bytes:
+    """A tar member built by Python's tarfile (independent of the plugin's own header code)."""
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, linkname
+    info.size = len(data) if size is None else size
+    head = info.tobuf(format=tarfile.USTAR_FORMAT)
+    return head + data + bytes(-len(data) % 512)
+
+
+def raw_archive(members: list[tuple[str, bytes]] | list[bytes], version: str = "1.0",
+                entries: list[dict] | None = None) -> bytes:
+    """An archive assembled by hand: a manifest, the given tar members, an index and a trailer.
+
+    ``members`` are ``(name, data)`` pairs or ready tar member bytes (for hostile headers).
+    ``entries`` overrides the index entries (for lying indexes).
+    """
+    cctx = zstandard.ZstdCompressor(level=3, write_checksum=True)
+    manifest = json.dumps({"format_version": version, "created_by": "test", "created_at": "now"}).encode()
+    out, made = bytearray(), []
+    for m in [("manifest.json", manifest), *members]:
+        name, data = (m if isinstance(m, tuple) else (None, None))
+        raw = tar_member(name, data) if name is not None else m
+        frame = cctx.compress(raw)
+        import hashlib
+
+        made.append({"name": name or "manifest.json", "offset": len(out), "length": len(frame),
+                     "size": len(data or b""), "sha256": hashlib.sha256(data or b"").hexdigest(),
+                     "crc32": zlib.crc32(frame)})
+        out += frame
+    index = json.dumps({"format_version": version, "members": made if entries is None else entries}).encode()
+    iframe = cctx.compress(tar_member("index.json", index))
+    ioff = len(out)
+    out += iframe
+    end = cctx.compress(bytes(1024))
+    out += end
+    out += pack_trailer(Trailer(ioff, len(iframe), len(end), zlib.crc32(iframe), zlib.crc32(end)))
+    return bytes(out)

@@ -1,0 +1,108 @@
+"""verify() finds every flipped byte and every truncation, and names the member."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archive_helpers import items, open_archive, write_archive
+from scmigrate.errors import InputError
+from scmigrate_archive.frames import TRAILER_SIZE
+
+
+def _regions(path: Path) -> list[tuple[int, int, str]]:
+    """(start, end, what verify must name) for every byte of an intact archive."""
+    with open_archive(path) as reader:
+        out = [(e["offset"], e["offset"] + e["length"], e["name"]) for e in reader.entries.values()]
+        t = reader.trailer
+        out += [(t.index_offset, t.end_offset, "index.json"),
+                (t.end_offset, t.end_offset + t.end_length, "end-of-archive"),
+                (reader.size - TRAILER_SIZE, reader.size, "trailer")]
+    return sorted(out)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, list[tuple[int, int, str]]]:
+    path = tmp_path_factory.mktemp("v") / "tiny.scz"
+    write_archive(path, items(3, dup_every=3, side=16))
+    regions = _regions(path)
+    assert regions[0][0] == 0 and all(a[1] == b[0] for a, b in zip(regions, regions[1:]))
+    assert regions[-1][1] == path.stat().st_size  # the regions tile the file
+    return path, regions
+
+
+def _region(regions, offset: int) -> tuple[int, int, str]:
+    return next(r for r in regions if r[0] <= offset < r[1])
+
+
+def test_intact_archive_verifies(tiny) -> None:
+    with open_archive(tiny[0]) as reader:
+        assert reader.verify() == []
+
+
+def test_every_flipped_byte_is_found_and_named(tiny, tmp_path: Path) -> None:
+    path, regions = tiny
+    original = path.read_bytes()
+    bad = tmp_path / "bad.scz"
+    missed = []
+    for offset in range(len(original)):
+        data = bytearray(original)
+        data[offset] ^= 0x5A
+        bad.write_bytes(data)
+        start, _, name = _region(regions, offset)
+        try:
+            with open_archive(bad) as reader:
+                lines = reader.verify()
+        except InputError as e:  # only a damaged manifest can stop the archive being opened at all
+            assert name == "manifest.json" and "manifest.json" in str(e), (offset, str(e))
+            continue
+        if not any(name in line or f"frame at byte {start}" in line for line in lines):
+            missed.append((offset, name, lines))
+    assert not missed, missed[:5]
+
+
+def test_every_truncation_is_found_and_named(tiny, tmp_path: Path) -> None:
+    path, regions = tiny
+    original = path.read_bytes()
+    bad = tmp_path / "cut.scz"
+    cuts = sorted(set(range(0, len(original), 3)) | {r[0] for r in regions} | {r[1] - 1 for r in regions})
+    for cut in cuts:
+        bad.write_bytes(original[:cut])
+        try:
+            reader = open_archive(bad)
+        except InputError as e:
+            assert cut < regions[0][1], (cut, str(e))  # the manifest itself is cut
+            assert "not a scmigrate archive" in str(e) and str(bad) in str(e)
+            continue
+        with reader:
+            lines = reader.verify()
+            with pytest.raises(InputError, match="incomplete archive"):
+                reader.project()
+        start, _, name = _region(regions, cut)
+        text = "\n".join(lines)
+        assert lines and lines[0].startswith("trailer: missing"), (cut, lines)
+        if start == cut and name == "end-of-archive":
+            assert "end-of-archive blocks: missing" in text, (cut, lines)
+        elif start == cut and name != "trailer":
+            assert "index.json: missing" in text, (cut, lines)  # cut between members: nothing is damaged
+        elif name in ("end-of-archive", "trailer"):
+            assert "damaged" in text or "truncated" in text, (cut, lines)
+        else:
+            assert f"{name}: truncated" in text or f"frame at byte {start}: truncated" in text, (cut, lines)
+
+
+def test_damaged_media_is_named_with_its_item(tmp_path: Path) -> None:
+    its = items(3, side=32)
+    path = tmp_path / "m.scz"
+    write_archive(path, its)
+    with open_archive(path) as reader:
+        blob = next(e for n, e in reader.entries.items() if n.startswith("blobs/"))
+    data = bytearray(path.read_bytes())
+    data[blob["offset"] + blob["length"] // 2] ^= 1
+    path.write_bytes(data)
+    with open_archive(path) as reader:
+        [line] = reader.verify()
+        assert line.startswith(f"{blob['name']} (media of item {its[0].key!r}): ")
+        with pytest.raises(InputError, match=rf"{blob['name']} \(media of item .*damaged"):
+            next(iter(reader.items())).open().read()
