@@ -1,0 +1,76 @@
+"""The folder sources through the real CLI, in a separate process: dry runs, transfers, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from folders_gen import make_class_tree, make_sdk_folder, make_vitens, write_image
+
+from scmigrate.api import RunOptions
+from scmigrate.plugins import make_plugin_manager
+from scmigrate.registry import Registry
+
+
+def scmigrate(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scmigrate", *args], capture_output=True, text=True, timeout=120)
+
+
+def read_archive(path):
+    registry = Registry(make_plugin_manager(load=True))
+    location = str(path)
+    with registry.resolve_source(location).open(location, RunOptions()) as reader:
+        return reader.project(), {item.key: item.resolve() for item in reader.items()}
+
+
+def test_vitens_dry_run_shows_the_notes(tmp_path):
+    make_vitens(tmp_path / "v")
+    out = scmigrate("run", "--from", f"vitens:{tmp_path / 'v'}", "--to", str(tmp_path / "x.scz"),
+                    "--project-type", "detection", "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert "1 of 4 annotation files have coordinates normalised to [0, 1]" in out.stdout
+    assert "plate_1_b_x.json" in out.stdout
+    assert "unknown shape type 'line'" in out.stdout and "blank.jpg" in out.stdout
+    assert not (tmp_path / "x.scz").exists()
+
+
+def test_vitens_to_detection_archive_turns_circles_into_squares(tmp_path):
+    make_vitens(tmp_path / "v")
+    out = scmigrate("run", "--quiet", "--from", f"vitens:{tmp_path / 'v'}", "--to", str(tmp_path / "x.scz"),
+                    "--project-type", "detection")
+    assert out.returncode == 0, out.stderr
+    project, items = read_archive(tmp_path / "x.scz")
+    assert project.project_type == "detection"
+    boxes = sorted(a.shape.bbox() for a in items["images/plate_1.jpg"].scenes[0].annotations)
+    assert boxes == [(10, 10, 20, 20), (45, 35, 10, 10), (98, 48, 4, 4), (140, 50, 20, 20)]
+    normalised = sorted(a.shape.bbox() for a in items["images/plate_1_b.png"].scenes[0].annotations)
+    assert normalised == [(10, 10, 80, 30), (40, 20, 20, 10)]
+    assert items["images/blank.jpg"].scenes == []
+
+
+def test_malformed_vitens_file_is_one_line_and_exit_2(tmp_path):
+    write_image(tmp_path / "v" / "images" / "a.jpg", 20, 20)
+    (tmp_path / "v" / "annotations").mkdir()
+    (tmp_path / "v" / "annotations" / "a_1.json").write_text('{"data": [}')
+    out = scmigrate("run", "--from", f"vitens:{tmp_path / 'v'}", "--to", str(tmp_path / "x.scz"), "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: {tmp_path / 'v' / 'annotations' / 'a_1.json'}: not valid "
+                                               f"JSON (Expecting value at line 1 column 11)"]
+    assert "Traceback" not in out.stderr
+
+
+def test_class_folders_and_sc1_backup_to_archives(tmp_path):
+    make_class_tree(tmp_path / "c")
+    expected = make_sdk_folder(tmp_path / "s", normalised=True)
+    for location, target in ((f"folders:{tmp_path / 'c'}", "c.scz"), (f"sdk-folder:{tmp_path / 's'}", "s.scz")):
+        out = scmigrate("run", "--quiet", "--from", location, "--to", str(tmp_path / target))
+        assert out.returncode == 0, out.stderr
+    project, items = read_archive(tmp_path / "c.scz")
+    assert project.label("cat").parent == "animal"
+    assert items["animal/cat/c1.jpg"].scenes[0].annotations[0].shape.bbox() == (0, 0, 60, 40)
+    project, items = read_archive(tmp_path / "s.scz")
+    assert project.project_type == "detection_to_classification"
+    for key, want in expected["boxes"].items():
+        got = [(a.shape.bbox(), a.label_names) for s in items[key].scenes for a in s.annotations]
+        assert got == [(tuple(float(v) for v in box), labels) for box, labels in want or []], key
+    assert [s.frame for s in items["videos/Dataset/clip.mp4"].scenes] == [0, 5]
