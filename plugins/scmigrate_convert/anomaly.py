@@ -70,7 +70,7 @@ class AnomalyConverter(BaseConverter):
             elif info.role(sl.name) == "anomaly" or sl.name == normal:
                 found.setdefault(normal, relabel(sl, normal))
             else:
-                out.log.dropped(f"label {sl.name}: not an anomaly label")
+                out.drop(f"label {sl.name}: not an anomaly label")
         for obj in parsed.objects:
             anomaly_labels = [sl for sl in obj.labels if info.role(sl.name) == "anomaly"]
             if anomaly_labels:
