@@ -135,7 +135,11 @@ class DatumaroReader(Reader):
             names = points + [n for n in names if n not in points]
         labels = []
         for n in names:
-            group = n if self.task_type == "classification" and self._multi_label else title
+            # groups matter to classification only (one exclusive group, or one per label when
+            # images carry several); elsewhere the converter building the target decides
+            group = None
+            if self.task_type == "classification":
+                group = n if self._multi_label else title
             labels.append(Label(name=n, color=label_colour(n), group=group))
         if self._labels is not None and self.task_type != "keypoint_detection":
             parents = {c.name: c.parent for c in self._labels}

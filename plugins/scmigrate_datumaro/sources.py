@@ -20,7 +20,14 @@ __all__ = ["CocoSource", "DatumaroSource"]
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    """The error and its causes (Datumaro wraps the useful one) on one line, bounded."""
+    parts: list[str] = []
+    while exc is not None and len(parts) < 3:
+        part = " ".join(str(exc).split()) or type(exc).__name__
+        if not any(part in p for p in parts):  # Datumaro often repeats the cause in its message
+            parts.append(part)
+        exc = exc.__cause__ or exc.__context__
+    text = ": ".join(parts)
     return text if len(text) < 300 else text[:297] + "..."
 
 
