@@ -137,7 +137,11 @@ def _check_scene(anns: list[dict[str, Any]], tasks: list[dict[str, Any]], by_id:
 
 def validate_scene(project: dict[str, Any], width: int, height: int, body: Any, new_uuid: Callable[[], str], *,
                    now: str | None = None, user_id: str | None = None) -> list[dict[str, Any]]:
-    """Validate an annotation-scene request for a ``width``×``height`` media; return the stored annotations."""
+    """Validate an annotation-scene request for a ``width``×``height`` media; return the stored annotations.
+
+    Each stored annotation is ``{"id", "modified", "shape" (normalised), "labels": [{"id", "probability",
+    "source"}], "labels_to_revisit"}``; ``source`` is filled only when ``user_id`` is given.
+    """
     if body == {}:
         raise bad_request("Server received empty annotation data")
     body = as_object(body, "body")
@@ -167,12 +171,11 @@ def validate_scene(project: dict[str, Any], width: int, height: int, body: Any, 
         revisit = [as_str(x, f"{field}.labels_to_revisit") for x in as_list(obj.get("labels_to_revisit", []),
                                                                              f"{field}.labels_to_revisit")]
         pixel_anns.append(ann)
-        stored.append({
-            "id": ann_id, "modified": modified, "shape": normalise_shape(shape, width, height),
-            "labels": [{"id": lab["id"], "probability": lab["probability"],
-                        "source": {"user_id": user_id, "model_id": None, "model_storage_id": None}}
-                       for lab in labels],
-            "labels_to_revisit": [x for x in revisit if x in by_id]})
+        if user_id is not None:  # without a user the caller adds the source (it knows who posted)
+            for lab in labels:
+                lab["source"] = {"user_id": user_id, "model_id": None, "model_storage_id": None}
+        stored.append({"id": ann_id, "modified": modified, "shape": normalise_shape(shape, width, height),
+                       "labels": labels, "labels_to_revisit": [x for x in revisit if x in by_id]})
     _check_scene(pixel_anns, tasks, by_id)
     return stored
 
