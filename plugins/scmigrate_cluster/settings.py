@@ -39,6 +39,7 @@ class Param:
     allowed: list[Any] | None = None
     entity: dict[str, Any] | None = None  # legacy: the component's entity_identifier
     group: str | None = None  # legacy: the parameter group inside the component
+    doc: str = "training"  # new style: "training" (training_configuration) or "project" (project_configuration)
 
 
 def _walk_new(node: Any, container: tuple[str, ...]) -> Iterator[Param]:
@@ -80,6 +81,23 @@ def _flatten(params: Iterator[Param]) -> dict[str, Param]:
     return {p.path: p for p in params}
 
 
+def _project_params(doc: dict[str, Any], tid: str) -> dict[str, Param]:
+    """One task's ``project_configuration`` values other than the auto-training switch, as
+    ``project.<section>.<key>`` (the switch is carried by ``Configuration.auto_training``)."""
+    out: dict[str, Param] = {}
+    for tc in doc.get("task_configs") or []:
+        if str(tc.get("task_id")) != tid:
+            continue
+        body = {k: v for k, v in tc.items() if k != "task_id"}
+        for p in _walk_new(body, ()):
+            if p.container == ("auto_training",) and p.key == "enable":
+                continue
+            p.doc = "project"
+            p.path = "project." + p.path
+            out[p.path] = p
+    return out
+
+
 def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
     """Both configuration styles of a project, raw and flattened, keyed by task title."""
     cfg = Configuration()
@@ -111,7 +129,9 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
                 tid = idx.task_id_by_title[title]
                 tdoc = conn.http.get_json(f"{p}/training_configuration", params={"task_id": tid})
                 cfg.raw[f"training_configuration/{title}"] = tdoc
-                cfg.training_parameters[title] = {k: v.value for k, v in _flatten(_walk_new(tdoc, ())).items()}
+                params = _flatten(_walk_new(tdoc, ()))
+                params.update(_project_params(doc, tid))
+                cfg.training_parameters[title] = {k: v.value for k, v in params.items()}
         except HttpError:
             pass  # 403 feature_not_available on clusters with the flag off
     return cfg
@@ -184,11 +204,12 @@ class TargetSettings:
             pass
         if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
             try:
-                conn.http.get_json(f"{self.p}/project_configuration")
+                pdoc = conn.http.get_json(f"{self.p}/project_configuration")
                 for title in tasks:
                     tid = idx.task_id_by_title[title]
                     tdoc = conn.http.get_json(f"{self.p}/training_configuration", params={"task_id": tid})
                     self.params[title] = _flatten(_walk_new(tdoc, ()))
+                    self.params[title].update(_project_params(pdoc, tid))
                 self.new_style = True
             except HttpError:
                 self.params = {}
@@ -243,15 +264,20 @@ class TargetSettings:
         tid = self.idx.task_id_by_title[title]
         try:
             if self.new_style:
-                tree: dict[str, Any] = {}
+                trees: dict[str, dict[str, Any]] = {}
                 for path, value in values.items():
                     param = params[path]
-                    node = tree
+                    node = trees.setdefault(param.doc, {})
                     for k in param.container[:-1]:
                         node = node.setdefault(k, {})
                     slot = param.container[-1] if param.container else "training"
                     node.setdefault(slot, []).append({"key": param.key, "value": value})
-                self.conn.http.send_json("PATCH", f"{self.p}/training_configuration", tree, params={"task_id": tid})
+                if "training" in trees:
+                    self.conn.http.send_json("PATCH", f"{self.p}/training_configuration", trees["training"],
+                                             params={"task_id": tid})
+                if "project" in trees:
+                    body = {"task_configs": [dict(trees["project"], task_id=tid)]}
+                    self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
             else:
                 self._post_legacy(tid, [(params[path], value) for path, value in values.items()])
         except HttpError as exc:

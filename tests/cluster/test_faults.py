@@ -1,0 +1,98 @@
+"""A cluster that fails, drops connections, rate-limits or goes away: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from scmigrate.engine.facade import transfer
+from scmigrate.errors import TransferIncomplete
+from scmigrate.testing import put_memory
+
+from cluster_helpers import detection_items, detection_project, snapshot
+
+
+def media_count(cluster: Any) -> int:
+    """Images the emulator holds in the project, straight from its listing (not through the plugin)."""
+    s = snapshot(cluster.name, "Dogs")
+    return sum(len(v) for v in s["media"].values())
+
+
+def test_upload_dropped_after_processing_is_not_sent_twice(clusters: Any, registry: Any) -> None:
+    c = clusters("a")
+    c.name = "a"
+    # the 2nd image upload is stored, then its connection is cut before the answer
+    c.admin.drop("POST", r"/media/images$", nth=2, when="after")
+    put_memory("seed", detection_project("Dogs"), detection_items(4))
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
+    assert report.complete
+    http = report.sink_facts["http"]
+    assert http["uploads_with_unknown_outcome"] == 1
+    assert http["uploads_found_on_cluster"] == 1
+    assert media_count(c) == 4
+    assert c.admin.count("POST", "/media/images") == 4  # the dropped one was not re-sent
+
+
+def test_upload_dropped_before_processing_is_sent_again(clusters: Any, registry: Any) -> None:
+    c = clusters("a")
+    c.name = "a"
+    c.admin.drop("POST", r"/media/images$", nth=1, when="before")
+    put_memory("seed", detection_project("Dogs"), detection_items(3))
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
+    assert report.complete
+    assert report.sink_facts["http"]["uploads_found_on_cluster"] == 0
+    assert media_count(c) == 3
+
+
+def test_noisy_cluster_completes_without_loss_or_duplicates(clusters: Any, registry: Any) -> None:
+    """5 % server errors, 1 % dropped connections and a rate limit, on both sides of a migration."""
+    noisy = dict(fail_rate=0.05, fail_codes=(500, 502, 503, 429), drop_rate=0.01, rate_limit=40, seed=7)
+    a = clusters("a")
+    b = clusters("b", **noisy)
+    a.name, b.name = "a", "b"
+    datasets = ("Dataset", "Testing set")
+    put_memory("seed", detection_project("Dogs", datasets), detection_items(5, datasets))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True, workers=4).complete
+    a.admin.knobs(**{k: list(v) if isinstance(v, tuple) else v for k, v in noisy.items()})
+    report = transfer("a", "b", registry=registry, quiet=True, project="Dogs", workers=8)
+    assert report.complete, report.to_dict()
+    b.admin.knobs(fail_rate=0.0, drop_rate=0.0, rate_limit=None)
+    a.admin.knobs(fail_rate=0.0, drop_rate=0.0, rate_limit=None)
+    assert snapshot("b", "Dogs") == snapshot("a", "Dogs")
+    assert media_count(b) == 10
+    retries = report.sink_facts["http"]["retries_total"]
+    assert retries > 0  # the faults really happened and were absorbed
+
+
+def test_cluster_gone_mid_run_then_resume(clusters: Any, registry: Any) -> None:
+    c = clusters("a", latency_ms=30)
+    c.name = "a"
+    items = detection_items(12)
+    put_memory("seed", detection_project("Dogs"), items)
+
+    def kill_soon() -> None:
+        deadline = time.monotonic() + 20
+        while c.admin.count("POST", "/media/images") < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        c.kill()
+
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    with pytest.raises(TransferIncomplete) as info:
+        transfer("memory:seed", "a", registry=registry, quiet=True, workers=2, retries=0,
+                 **{"low-level-retries": 2, "timeout": 5})
+    killer.join()
+    report = info.value.report
+    assert report is not None and report.failures  # says what did not move
+    moved_before = len(report.id_map) if hasattr(report, "id_map") else None
+
+    c.restart()
+    c.admin.clear_counters()
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=2, resume=True)
+    assert report.complete, report.to_dict()
+    assert media_count(c) == 12  # everything, once
+    assert c.admin.count("POST", "/media/images") < 12  # what had arrived was not sent again
+    assert moved_before is None or moved_before < 12
