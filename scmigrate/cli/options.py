@@ -47,8 +47,11 @@ class PluginOptionsCommand(click.Command):
                 continue
             param_name = "plugin__" + opt.name.replace("-", "_")
             extra[param_name] = opt.name
+            # the env var a user expects from the flag (SCMIGRATE_RUN_IMAGES), not from our param name
+            envvar = f"{ctx.auto_envvar_prefix}_{opt.name.upper().replace('-', '_')}" if ctx.auto_envvar_prefix else None
             if opt.type is bool:
-                param = click.Option([flag, param_name], is_flag=True, default=bool(opt.default), help=opt.help)
+                param = click.Option([flag, param_name], is_flag=True, default=bool(opt.default), help=opt.help,
+                                     envvar=envvar, show_envvar=True)
             else:
                 param = click.Option(
                     [flag, param_name],
@@ -56,6 +59,7 @@ class PluginOptionsCommand(click.Command):
                     default=opt.default,
                     multiple=opt.multiple,
                     help=opt.help + (f" (plugin option, default {opt.default})" if opt.default is not None else ""),
+                    envvar=envvar,
                     show_envvar=True,
                 )
             params.append(param)
