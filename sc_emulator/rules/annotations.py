@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Callable
 
 from .checks import as_list, as_number, as_object, as_str, need
-from .errors import bad_request, field_error
+from .errors import bad_request
 from .labels import LOCAL_TASKS
 from .pipeline import label_index, trainable_tasks
 from .shapes import is_full_image_box, normalise_shape, overlaps, read_shape, render_shape

@@ -26,7 +26,8 @@ from .checks import as_bool
 from .errors import bad_request
 from .labels import TRAINABLE_TASKS
 
-__all__ = ["Param", "TASK_PARAMS", "GLOBAL_PARAMS", "HYPER_GROUP", "default_state", "derived_id", "coerce"]
+__all__ = ["Param", "TASK_PARAMS", "GLOBAL_PARAMS", "HYPER_GROUP", "default_state", "task_defaults", "derived_id",
+           "coerce"]
 
 HYPER_GROUP = "learning_parameters"
 
@@ -121,7 +122,8 @@ def derived_id(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode("utf-8")).hexdigest()[:24]
 
 
-def _task_defaults(task: dict[str, Any]) -> dict[str, Any]:
+def task_defaults(task: dict[str, Any]) -> dict[str, Any]:
+    """The configuration values of a new task of this type."""
     batch, rate = _HYPER_DEFAULTS[task["task_type"]]
     return {"auto_training": True, "enable_dynamic_required_annotations": True,
             "required_images_auto_training": 12, "label_constraint_first_training": False,
@@ -134,7 +136,7 @@ def _task_defaults(task: dict[str, Any]) -> dict[str, Any]:
 def default_state(project: dict[str, Any]) -> dict[str, Any]:
     """The configuration state of a new project: defaults for the project and each trainable task."""
     return {"global": {"use_ndr": False, "inter_task_reduce_fn": "mean", "project_max_unseen_media": 250},
-            "tasks": {t["id"]: _task_defaults(t) for t in project["pipeline"]["tasks"]
+            "tasks": {t["id"]: task_defaults(t) for t in project["pipeline"]["tasks"]
                       if t["task_type"] in TRAINABLE_TASKS}}
 
 
@@ -157,7 +159,8 @@ def coerce(param: Param, value: Any, name: str) -> Any:
     elif kind == "float" and number_ok:
         value = float(value)
     else:
-        raise bad_request(f"Invalid value {value!r} for parameter '{name}': expected {'an integer' if kind == 'integer' else 'a number'}")
+        expected = "an integer" if kind == "integer" else "a number"
+        raise bad_request(f"Invalid value {value!r} for parameter '{name}': expected {expected}")
     if (param.min_value is not None and value < param.min_value) or (
             param.max_value is not None and value > param.max_value):
         raise bad_request(f"Invalid value {value!r} for parameter '{name}': must be between {param.min_value:g} "

@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 from .checks import as_list, as_object, as_str, need
-from .config_params import (GLOBAL_PARAMS, HYPER_GROUP, TASK_PARAMS, Param, _task_defaults, coerce, default_state,
+from .config_params import (GLOBAL_PARAMS, HYPER_GROUP, TASK_PARAMS, Param, task_defaults, coerce, default_state,
                             derived_id)
 from .errors import bad_request
 from .labels import TRAINABLE_TASKS
@@ -58,7 +58,7 @@ def _task(project: dict[str, Any], task_id: str | None) -> dict[str, Any]:
 
 
 def _task_values(state: dict[str, Any], task: dict[str, Any]) -> dict[str, Any]:
-    return {**_task_defaults(task), **state.get("tasks", {}).get(task["id"], {})}
+    return {**task_defaults(task), **state.get("tasks", {}).get(task["id"], {})}
 
 
 def _check_split(values: dict[str, Any], title: str) -> None:
@@ -130,7 +130,10 @@ def _components(params: tuple[Param, ...], values: dict[str, Any], defaults: dic
 
 def legacy_document(project: dict[str, Any], state: dict[str, Any], workspace_id: str,
                     project_id: str) -> dict[str, Any]:
-    """``GET {P}/configuration``: ``{"global": [component], "task_chain": [{"task_id", "task_title", "components"}]}``."""
+    """``GET {P}/configuration``.
+
+    Returns ``{"global": [component], "task_chain": [{"task_id", "task_title", "components"}]}``.
+    """
     base = {"type": "COMPONENT_PARAMETERS", "workspace_id": workspace_id, "project_id": project_id}
     glob_defaults = default_state(project)["global"]
     project_key = project.get("id", "")  # the same key apply_legacy uses to recognise component ids
@@ -139,7 +142,7 @@ def legacy_document(project: dict[str, Any], state: dict[str, Any], workspace_id
     for task in _tasks(project):
         values = _task_values(state, task)
         chain.append({"task_id": task["id"], "task_title": task["title"], "components": _components(
-            TASK_PARAMS, values, _task_defaults(task), {**base, "task_id": task["id"]}, values["model_storage_id"],
+            TASK_PARAMS, values, task_defaults(task), {**base, "task_id": task["id"]}, values["model_storage_id"],
             task["id"])})
     return {"global": _components(GLOBAL_PARAMS, glob_values, glob_defaults, base, None, project_key),
             "task_chain": chain}
@@ -229,7 +232,7 @@ def _new_param(param: Param, value: Any, default: Any) -> dict[str, Any]:
 
 
 def _section(document: str, path: str, task: dict[str, Any], values: dict[str, Any]) -> list[dict[str, Any]]:
-    defaults = _task_defaults(task)
+    defaults = task_defaults(task)
     return [_new_param(p, values[p.key], defaults[p.key]) for p in TASK_PARAMS
             if p.new and p.new[0] == document and p.new[1] == path]
 

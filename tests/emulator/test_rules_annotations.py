@@ -351,3 +351,29 @@ def test_chain_detection_segmentation():
     # segmentation shapes without any box
     assert state_per_task(project, post(project, ann(project, poly, "address")))[1]["state"] == \
         "partially_annotated"
+
+
+def test_stored_forms_of_every_shape_are_normalised():
+    seg = single("segmentation", [{"name": "s"}])
+    stored = post(seg, ann(seg, {"type": "POLYGON", "points": [{"x": 0, "y": 0}, {"x": 640, "y": 360},
+                                                                {"x": W, "y": H}]}, "s"),
+                  ann(seg, {"type": "ELLIPSE", "x": 320, "y": 180, "width": 64, "height": 36}, "s"))
+    assert stored[0]["shape"]["points"] == [{"x": 0.0, "y": 0.0}, {"x": 0.5, "y": 0.5}, {"x": 1.0, "y": 1.0}]
+    assert stored[1]["shape"] == {"type": "ELLIPSE", "x": 0.25, "y": 0.25, "width": 0.05, "height": 0.05}
+    rot = single("rotated_detection", [{"name": "r"}])
+    stored = post(rot, ann(rot, {"type": "ROTATED_RECTANGLE", "x": 640, "y": 360, "width": 128, "height": 72,
+                                 "angle": 45}, "r"))
+    assert stored[0]["shape"] == {"type": "ROTATED_RECTANGLE", "x": 0.5, "y": 0.5, "width": 0.1, "height": 0.1,
+                                  "angle": 45}
+    assert all(0 <= v <= 1 for v in (stored[0]["shape"][k] for k in ("x", "y", "width", "height")))
+
+
+def test_without_user_the_caller_fills_source_and_time(det):
+    stored = validate_scene(det, W, H, {"annotations": [ann(det, rect(1, 1, 5, 5), "cat")]}, uuids())
+    assert stored[0]["labels"] == [{"id": lid(det, "cat"), "probability": 1.0}]
+    assert stored[0]["modified"].endswith("+00:00")
+
+
+def test_labels_to_revisit_keeps_only_project_labels(det):
+    stored = post(det, ann(det, rect(1, 1, 5, 5), "cat", labels_to_revisit=[lid(det, "dog"), "f" * 24]))
+    assert stored[0]["labels_to_revisit"] == [lid(det, "dog")]
