@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 
 def scmigrate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scmigrate", *args], capture_output=True, text=True, timeout=120)
+    # The engine journals runs to a scheme location (csvboxes:) under XDG_STATE_HOME: keep it out of $HOME.
+    with tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, XDG_STATE_HOME=state)
+        return subprocess.run([sys.executable, "-m", "scmigrate", *args], capture_output=True, text=True,
+                              timeout=120, env=env)
 
 
 def test_csv_to_csv_through_the_cli(boxes_csv: Path, tmp_path: Path) -> None:
