@@ -22,6 +22,7 @@ or ellipse is that region's box, so it is dropped: the object travels once, as i
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any, Callable
 
@@ -29,20 +30,22 @@ from scmigrate.model import Annotation, ScoredLabel, Shape
 
 from .masks import mask_to_polygons
 
-__all__ = ["MappingStats", "map_annotations", "keypoint_names"]
+__all__ = ["MappingStats", "map_annotations", "keypoint_names", "REGIONS"]
 
-_REGIONS = ("polygon", "mask", "ellipse")
+#: shapes that outline an object; a box grouped with one of them is that outline's box
+REGIONS = ("polygon", "mask", "ellipse")
 
 
 class MappingStats:
-    """Counts of what the mapping did; shared by the reader's workers (Counter updates are atomic enough
-    for counting under the GIL, and the totals are only read after the run)."""
+    """Counts of what the mapping did, shared by the engine's worker threads."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
 
     def add(self, what: str, n: int = 1) -> None:
-        self.counts[what] += n
+        with self._lock:  # ``+=`` on a Counter is a read and a write: two threads could lose one
+            self.counts[what] += n
 
 
 def keypoint_names(points_categories: Any, label_id: int, label_name: str, count: int) -> list[str]:
@@ -82,7 +85,7 @@ def map_annotations(
     stats: MappingStats,
 ) -> list[Annotation]:
     """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed."""
-    regions = {(a.group, a.label) for a in anns if a.group and _kind(a) in _REGIONS}
+    regions = {(a.group, a.label) for a in anns if a.group and _kind(a) in REGIONS}
     out: list[Annotation] = []
     # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
     for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):

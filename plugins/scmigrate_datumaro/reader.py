@@ -21,7 +21,7 @@ from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
-from .mapping import MappingStats, keypoint_names, map_annotations
+from .mapping import REGIONS, MappingStats, keypoint_names, map_annotations
 
 __all__ = ["Entry", "DatumaroReader", "label_colour", "guess_task_type"]
 
@@ -98,8 +98,11 @@ class DatumaroReader(Reader):
         used: set[int] = set()
         for e in entries:
             n_labels = 0
+            regions = {(a.group, a.label) for a in e.item.annotations if a.group and a.type.name in REGIONS}
             for a in e.item.annotations:
                 kind = a.type.name
+                if kind == "bbox" and a.group and (a.group, a.label) in regions:
+                    continue  # a region's own box (COCO writes both): not counted as a box
                 self.kinds[kind] += 1
                 if getattr(a, "label", None) is not None:
                     used.add(a.label)
@@ -187,7 +190,8 @@ class DatumaroReader(Reader):
         lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
         if self.kinds["mask"]:
             lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
-        done = {k: v for k, v in self.stats.counts.items() if "→" not in k}
+        with self.stats._lock:
+            done = {k: v for k, v in self.stats.counts.items() if "→" not in k}
         lines.extend(f"{what}: {n}" for what, n in sorted(done.items()))
         return lines
 
@@ -210,6 +214,8 @@ class DatumaroReader(Reader):
         def load(item: Item) -> None:
             from PIL import Image, UnidentifiedImageError
 
+            _datumaro_thread_setup()
+
             try:
                 with self._opener(e)() as f, Image.open(f) as im:  # reads the header only
                     item.media.width, item.media.height = im.size
@@ -228,6 +234,21 @@ class DatumaroReader(Reader):
             item.ranges = []
 
         return load
+
+
+def _datumaro_thread_setup() -> None:
+    """Give this worker thread Datumaro's image backend.
+
+    Datumaro keeps its image backend in a ContextVar that has no default and is set once, at
+    import, in the importing thread; every other thread starts with an empty context, so
+    loading a lazy mask (VOC, Datumaro, CVAT) from a worker raised ``LookupError``.
+    """
+    from datumaro.util.image import IMAGE_BACKEND, ImageBackend
+
+    try:
+        IMAGE_BACKEND.get()
+    except LookupError:
+        IMAGE_BACKEND.set(ImageBackend.cv2)
 
 
 def _cos(i: int, n: int) -> float:
