@@ -109,7 +109,7 @@ def create_app(settings: Settings) -> Any:
     """The ASGI application: faults (outermost) → auth → routes."""
     emulator = Emulator(settings)
     routes = (api_admin.ROUTES + api_discovery.ROUTES + api_projects.ROUTES + api_media.ROUTES + api_media_query.ROUTES
-              + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES)
+              + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES + api_models.ADMIN_ROUTES)
     app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={404: _not_found, HTTPException: _http_error})
     app.state.emulator = emulator
     stack: Any = AuthMiddleware(app, emulator.token, settings.csrf)

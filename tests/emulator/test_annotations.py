@@ -1,0 +1,129 @@
+"""Annotations over HTTP (contract §3.5): images, video frames, whole-video latest, range annotations."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import image_bytes
+
+
+@pytest.fixture()
+def detection(api):
+    project = api.create_project("annotated detection", labels=[{"name": "cat"}, {"name": "dog"}])
+    labels = {lab["name"]: lab["id"] for lab in project["pipeline"]["tasks"][1]["labels"]}
+    image = api.upload(project, "scene.jpg", image_bytes(100, 80, "JPEG")).json()
+    path = f"{api.dataset_path(project)}/media/images/{image['id']}/annotations"
+    return project, labels, image, path
+
+
+def test_post_and_get_latest_image_scene(api, detection):
+    project, labels, image, path = detection
+    assert api.get(path + "/latest").status_code == 204
+    assert api.get(path + "/latest").content == b""
+    body = {"annotations": [{"shape": {"type": "RECTANGLE", "x": 10.4, "y": 20, "width": 30.2, "height": 40},
+                             "labels": [{"id": labels["cat"], "name": "cat", "probability": 1.0, "color": "#fff"}]}]}
+    r = api.post(path, json=body)
+    assert r.status_code == 200, r.text
+    scene = r.json()
+    assert scene["kind"] == "annotation" and scene["media_identifier"] == {"type": "image", "image_id": image["id"]}
+    shape = scene["annotations"][0]["shape"]
+    assert shape == {"type": "RECTANGLE", "x": 10, "y": 20, "width": 30, "height": 40}
+    assert scene["annotations"][0]["labels"][0]["id"] == labels["cat"]
+    assert scene["annotation_state_per_task"][0]["state"] == "annotated"
+    latest = api.get(path + "/latest").json()
+    assert latest["id"] == scene["id"] and latest["annotations"][0]["shape"] == shape
+    assert "shape" not in api.get(path + "/latest?label_only=true").json()["annotations"][0]
+    media = api.get(f"{api.dataset_path(project)}/media/images/{image['id']}").json()
+    assert media["annotation_state_per_task"][0]["state"] == "annotated"
+    # label filter and annotation-state filter of media:query see the new scene
+    query = f"{api.dataset_path(project)}/media:query"
+    hit = api.post(query, json={"rules": [{"field": "label_id", "operator": "equal", "value": labels["cat"]}]})
+    miss = api.post(query, json={"rules": [{"field": "label_id", "operator": "equal", "value": labels["dog"]}]})
+    assert [m["id"] for m in hit.json()["media"]] == [image["id"]] and miss.json()["media"] == []
+    state = api.post(query, json={"rules": [{"field": "ANNOTATION_SCENE_STATE", "operator": "EQUAL",
+                                             "value": "annotated"}]}).json()
+    assert state["total_matched_images"] == 1
+
+
+@pytest.mark.parametrize("annotation, fragment", [
+    ({"shape": {"type": "RECTANGLE", "x": 90, "y": 0, "width": 20, "height": 10}, "labels": [{"id": "L:cat"}]}, ""),
+    ({"shape": {"type": "POLYGON", "points": [{"x": 1, "y": 1}, {"x": 5, "y": 1}, {"x": 3, "y": 4}]},
+      "labels": [{"id": "L:cat"}]}, ""),
+    ({"shape": {"type": "RECTANGLE", "x": 1, "y": 1, "width": 5, "height": 5}, "labels": [{"id": "0" * 24}]}, ""),
+    ({"shape": {"type": "RECTANGLE", "x": 1, "y": 1, "width": 5, "height": 5}, "labels": []}, ""),
+])
+def test_invalid_scenes_are_refused(api, detection, annotation, fragment):
+    _, labels, _, path = detection
+    for lab in annotation["labels"]:
+        if lab["id"].startswith("L:"):
+            lab["id"] = labels[lab["id"][2:]]
+    r = api.post(path, json={"annotations": [annotation]})
+    assert r.status_code == 400, r.text
+    assert r.json()["error_code"] in ("bad_request", "invalid_labels", "label_not_found")
+    assert r.headers["content-type"] == "application/json"
+    assert api.get(path + "/latest").status_code == 204  # nothing stored
+
+
+def test_empty_object_refused_and_empty_list_clears(api, detection):
+    _, labels, _, path = detection
+    r = api.post(path, json={})
+    assert r.status_code == 400 and "empty annotation data" in r.json()["message"]
+    full = {"type": "RECTANGLE", "x": 0, "y": 0, "width": 100, "height": 80}
+    assert api.post(path, json={"annotations": [{"shape": full, "labels": [{"id": labels["cat"]}]}]}).ok
+    cleared = api.post(path, json={"annotations": []}).json()
+    assert cleared["annotations"] == [] and api.get(path + "/latest").json()["annotations"] == []
+
+
+def test_classification_upload_info_and_global_box(api):
+    project = api.create_project("classes", "classification", labels=[{"name": "a"}, {"name": "b"}])
+    ids = {lab["name"]: lab["id"] for lab in project["pipeline"]["tasks"][1]["labels"]}
+    image = api.upload(project, "x.png", image_bytes(50, 40), upload_info=f'{{"label_ids": ["{ids["b"]}"]}}')
+    assert image.status_code == 200, image.text
+    path = f"{api.dataset_path(project)}/media/images/{image.json()['id']}/annotations"
+    scene = api.get(path + "/latest").json()
+    assert scene["annotations"][0]["shape"] == {"type": "RECTANGLE", "x": 0, "y": 0, "width": 50, "height": 40}
+    assert [lab["id"] for lab in scene["annotations"][0]["labels"]] == [ids["b"]]
+    partial = {"type": "RECTANGLE", "x": 0, "y": 0, "width": 20, "height": 40}
+    assert api.post(path, json={"annotations": [{"shape": partial, "labels": [{"id": ids["a"]}]}]}).status_code == 400
+    both = api.post(path, json={"annotations": [{"shape": scene["annotations"][0]["shape"],
+                                                 "labels": [{"id": ids["a"]}, {"id": ids["b"]}]}]})
+    assert both.status_code == 400  # one exclusive group
+    bad = api.upload(project, "y.png", image_bytes(), upload_info='{"label_ids": ["' + "f" * 24 + '"]}')
+    assert bad.status_code == 400
+
+
+def test_video_frames_whole_video_and_ranges(api, video_file):
+    project = api.create_project("video classes", "classification", labels=[{"name": "a"}, {"name": "b"}])
+    ids = {lab["name"]: lab["id"] for lab in project["pipeline"]["tasks"][1]["labels"]}
+    r = api.upload(project, "clip.mp4", video_file, kind="videos")
+    assert r.status_code == 200, r.text
+    video = r.json()
+    info = video["media_information"]
+    assert (info["frame_count"], info["frame_rate"], info["width"], info["height"]) == (12, 6.0, 64, 48)
+    assert info["display_url"].endswith("/display/stream") and video["name"] == "clip"
+    base = f"{api.dataset_path(project)}/media/videos/{video['id']}"
+    stream = api.get(base + "/display/stream")
+    assert stream.content == video_file and stream.headers["content-type"] == "video/mp4"
+    frame = api.get(base + "/frames/5/display/full")
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+    assert api.get(base + "/frames/12/display/full").status_code == 400
+    box = {"type": "RECTANGLE", "x": 0, "y": 0, "width": 64, "height": 48}
+    assert api.get(base + "/frames/3/annotations/latest").status_code == 204
+    posted = api.post(base + "/frames/3/annotations", json={"annotations": [{"shape": box, "labels": [{"id": ids["a"]}]}]})
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["media_identifier"] == {"type": "video_frame", "video_id": video["id"], "frame_index": 3}
+    whole = api.get(base + "/annotations/latest").json()
+    assert [s["media_identifier"]["frame_index"] for s in whole["video_annotations"]] == [3]
+    assert whole["video_annotation_properties"]["total_count"] == 1
+    assert api.get(base + "/annotations/latest?start_frame=4&end_frame=11").json()["video_annotations"] == []
+    frames = api.post(base + ":query?limit=5", json={}).json()
+    assert frames["video_frame_indices"] == [0, 1, 2, 3, 4] and "next_page" in frames
+    assert frames["video_frames"][3]["annotation_scene_id"] == posted.json()["id"]
+    ranges = {"range_labels": [{"start_frame": 0, "end_frame": 5, "label_ids": [ids["b"]]}]}
+    got = api.post(base + "/range_annotation?skip_frame=2", json=ranges).json()
+    assert got == {"video_id": video["id"], **ranges}
+    assert api.get(base + "/range_annotation").json() == got
+    whole = api.get(base + "/annotations/latest").json()
+    assert [s["media_identifier"]["frame_index"] for s in whole["video_annotations"]] == [0, 2, 4]
+    bad = api.post(base + "/range_annotation", json={"range_labels": [{"start_frame": 3, "end_frame": 99, "label_ids": []}]})
+    assert bad.status_code == 400
