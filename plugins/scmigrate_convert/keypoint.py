@@ -16,7 +16,7 @@ from scmigrate.errors import InputError
 from scmigrate.model import Label, Task
 
 from .base import BaseConverter
-from .labels import SourceInfo, color_for
+from .labels import SourceInfo, color_for, structure_names
 from .scenes import Out, Parsed
 
 __all__ = ["KeypointConverter", "restrict_structure"]
@@ -48,8 +48,11 @@ class KeypointConverter(BaseConverter):
                 f"and a keypoint structure; the source is {info.project.project_type or 'untyped'}"
             )
         task = src[0]
+        # labels of whole objects (a "person" box around the points) are not keypoints
+        points = structure_names(task.keypoint_structure)
         labels = [Label(lb.name, lb.color or color_for(lb.name), lb.group or f"{task.title} labels",
-                        lb.parent, lb.hotkey) for lb in task.labels if not lb.is_empty]
+                        lb.parent, lb.hotkey) for lb in task.labels
+                  if not lb.is_empty and (not points or lb.name in points)]
         structure = restrict_structure(task.keypoint_structure, {lb.name for lb in labels})
         return [Task(info.title_for(self.name, set()), self.name, labels, structure)]
 

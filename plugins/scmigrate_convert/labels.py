@@ -24,6 +24,7 @@ __all__ = [
     "empty_label",
     "local_labels",
     "object_labels",
+    "structure_names",
     "build_project",
     "check_unique",
 ]
@@ -139,7 +140,20 @@ def object_labels(info: SourceInfo, target_type: str) -> list[Label]:
     local = same or info.tasks_of_type(*LOCAL_TYPES)
     if local:
         return [lb for lb in local[0].labels if not lb.is_empty]
-    return [info.labels[n] for n, r in info.roles.items() if r == "object"]
+    found = [info.labels[n] for n, r in info.roles.items() if r == "object"]
+    if found:
+        return found
+    # a keypoint source may also label whole objects (COCO's "person" boxes around the points)
+    return [lb for t in info.tasks_of_type("keypoint_detection") for lb in t.labels
+            if not lb.is_empty and lb.name not in structure_names(t.keypoint_structure)]
+
+
+def structure_names(structure: dict | None) -> set[str]:
+    """The labels a keypoint structure names (its positions and edge ends)."""
+    structure = structure or {}
+    names = {p.get("label") for p in structure.get("positions", [])}
+    names |= {n for e in structure.get("edges", []) for n in e.get("nodes", [])}
+    return {n for n in names if isinstance(n, str)}
 
 
 def empty_label(task_type: str, info: SourceInfo, group: str | None = None) -> Label:

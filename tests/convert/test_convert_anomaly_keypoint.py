@@ -129,3 +129,17 @@ def test_keypoints_to_detection_are_dropped():
     _, (out,), log = run("detection", Project.chain("p", Task("D", "detection", [Label("head")])),
                          Scene([ann(Shape.keypoint(10, 10), "head")]))
     assert out is None and log.drops["KEYPOINT: not used by detection"] == 1
+
+
+def test_object_labels_of_a_keypoint_source_are_not_keypoints():
+    """A COCO keypoints dataset labels the points and the "person" box around them."""
+    src = keypoint_source(("head", "neck", "tail", "person"))
+    scene = Scene([ann(rect(5, 5, 30, 30), "person"), ann(Shape.keypoint(10, 10), "head")])
+    target, (out,), log = run("keypoint_detection", src, scene)
+    assert task_summary(target) == [("keypoint_detection", ["head", "neck", "tail"])]
+    assert [a.label_names for a in out.annotations] == [["head"]]
+    assert log.drops == {"label person: not in the target task": 1}
+    target, (out,), log = run("detection", src, scene)
+    assert task_summary(target) == [("detection", ["person", "No object"])]
+    assert [a.label_names for a in out.annotations] == [["person"]]
+    assert log.drops == {"label head: not in the target task": 1}
