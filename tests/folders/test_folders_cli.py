@@ -74,3 +74,14 @@ def test_class_folders_and_sc1_backup_to_archives(tmp_path):
         got = [(a.shape.bbox(), a.label_names) for s in items[key].scenes for a in s.annotations]
         assert got == [(tuple(float(v) for v in box), labels) for box, labels in want or []], key
     assert [s.frame for s in items["videos/Dataset/clip.mp4"].scenes] == [0, 5]
+
+
+def test_sdk_coordinates_flag_reaches_the_source(tmp_path):
+    make_sdk_folder(tmp_path / "s", normalised=True)
+    args = ("run", "--from", f"sdk-folder:{tmp_path / 's'}", "--to", str(tmp_path / "s.scz"), "--dry-run")
+    detected = scmigrate(*args)
+    assert detected.returncode == 0, detected.stderr
+    assert "normalised to [0, 1] (SC 1.x backup; detected" in detected.stdout
+    forced = scmigrate(*args, "--sdk-coordinates", "pixels")
+    assert forced.returncode == 0, forced.stderr
+    assert "normalised" not in forced.stdout and "models/ not read" in forced.stdout
