@@ -47,6 +47,10 @@ class MappingStats:
         with self._lock:  # ``+=`` on a Counter is a read and a write: two threads could lose one
             self.counts[what] += n
 
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.counts)
+
 
 def keypoint_names(points_categories: Any, label_id: int, label_name: str, count: int) -> list[str]:
     """The names of a Points annotation's points: Datumaro's point names, else "<label> <n>"."""

@@ -190,8 +190,7 @@ class DatumaroReader(Reader):
         lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
         if self.kinds["mask"]:
             lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
-        with self.stats._lock:
-            done = {k: v for k, v in self.stats.counts.items() if "→" not in k}
+        done = {k: v for k, v in self.stats.snapshot().items() if "→" not in k}
         lines.extend(f"{what}: {n}" for what, n in sorted(done.items()))
         return lines
 

@@ -151,3 +151,13 @@ def test_unknown_and_undetectable(tmp_path, open_dm):
         open_dm(f"datumaro:voc:{tmp_path / 'missing'}")
     with pytest.raises(InputError, match="could not import it as voc"):
         open_dm(f"datumaro:voc:{tmp_path}")
+
+
+@pytest.mark.parametrize("fmt", ["voc", "yolo", "cvat", "datumaro"])
+def test_missing_image_file_is_one_line_naming_it(tmp_path, fmt, open_dm):
+    out = export(tmp_path, fmt, ("bbox",))
+    next(out.rglob("img1.jpg")).unlink()
+    with pytest.raises(InputError) as err:
+        open_dm(f"datumaro:{fmt}:{out}")
+    msg = str(err.value)
+    assert "img1" in msg and str(out) in msg and "\n" not in msg
