@@ -377,3 +377,23 @@ def test_without_user_the_caller_fills_source_and_time(det):
 def test_labels_to_revisit_keeps_only_project_labels(det):
     stored = post(det, ann(det, rect(1, 1, 5, 5), "cat", labels_to_revisit=[lid(det, "dog"), "f" * 24]))
     assert stored[0]["labels_to_revisit"] == [lid(det, "dog")]
+
+
+@pytest.mark.parametrize("size", [32, 997, 1280, 20000])
+def test_every_integer_pixel_survives_normalisation(size):
+    from sc_emulator.rules.shapes import normalise_shape, render_shape
+
+    for v in range(size + 1):
+        point = {"type": "KEYPOINT", "x": v, "y": v, "is_visible": True}
+        assert render_shape(normalise_shape(point, size, size), size, size) == point
+
+
+def test_which_floats_change():
+    from sc_emulator.rules.shapes import normalise_shape, render_shape
+
+    box = {"type": "RECTANGLE", "x": 0.49, "y": 2.5, "width": 3.5, "height": 7.51}
+    assert render_shape(normalise_shape(box, 100, 100), 100, 100) == rect(0, 2, 4, 8)
+    rot = {"type": "ROTATED_RECTANGLE", "x": 50.123449, "y": 50.00005001, "width": 10.0, "height": 20.99999,
+           "angle": 359.99996}
+    assert render_shape(normalise_shape(rot, 100, 100), 100, 100) == {
+        "type": "ROTATED_RECTANGLE", "x": 50.1234, "y": 50.0001, "width": 10.0, "height": 21.0, "angle": 360.0}
