@@ -161,3 +161,19 @@ def test_missing_image_file_is_one_line_naming_it(tmp_path, fmt, open_dm):
         open_dm(f"datumaro:{fmt}:{out}")
     msg = str(err.value)
     assert "img1" in msg and str(out) in msg and "\n" not in msg
+
+
+def test_coco_folder_through_datumaro_matches_the_coco_source(tmp_path, open_dm, read_all):
+    """The same COCO folder read as datumaro:PATH (format detected) and as coco:: the same scenes."""
+    from scmigrate.api import RunOptions
+    from scmigrate.testing.coco import make_coco
+    from scmigrate_datumaro import CocoSource
+
+    fx = make_coco(tmp_path / "coco", 12, seed=5)
+    reader = open_dm(f"datumaro:{fx.root}")
+    assert reader.project().origin["format"] == "coco_instances"
+    via_dm = read_all(reader)
+    via_coco = read_all(CocoSource().open(fx.location, RunOptions()))
+    assert sorted(via_dm) == sorted(f"images/{k}" for k in via_coco)
+    for key, it in via_coco.items():
+        assert [s.to_dict() for s in via_dm[f"images/{key}"].scenes] == [s.to_dict() for s in it.scenes]
