@@ -205,9 +205,10 @@ class SdkFolderReader(Reader):
                 parsed = Shape.from_dict(shape)
             except (KeyError, TypeError, ValueError) as exc:
                 raise InputError(f"{path}: annotations[{i}].shape: {exc.__class__.__name__} {exc}") from None
-            labels = [ScoredLabel(lb["name"], float(lb.get("probability", 1.0)), lb.get("source"))
-                      for lb in ann["labels"]]
-            annotations.append(Annotation(parsed, labels, id=ann.get("id")))
+            # Annotation ids and label sources (user and model ids) are the old cluster's ids: not kept,
+            # as the cluster source does not keep them either.
+            labels = [ScoredLabel(lb["name"], float(lb.get("probability", 1.0))) for lb in ann["labels"]]
+            annotations.append(Annotation(parsed, labels))
         return Scene(annotations, frame=frame, kind=doc.get("kind") or "annotation", modified=doc.get("modified"))
 
     def project(self) -> Project:

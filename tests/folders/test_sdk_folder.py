@@ -62,7 +62,8 @@ def test_media_names_datasets_and_boxes(pixel_folder):
     assert (b.media.name, b.media.source_id, b.media.dataset) == ("twin", MEDIA_ID_B, "Testing set 1")
     scene = items["images/Dataset/alpha.jpg"].scenes[0]
     assert scene.modified == "2024-05-01T10:00:00+00:00" and scene.kind == "annotation"
-    assert scene.annotations[0].labels[0].source == {"user_id": "u1", "model_id": None, "model_storage_id": None}
+    assert scene.annotations[0].labels[0].source is None  # the old cluster's user/model ids do not leak
+    assert scene.annotations[0].labels[0].probability == 1.0
     with items["images/Dataset/alpha.jpg"].open() as fh:
         assert fh.read() == (root / "images/Dataset/alpha.jpg").read_bytes()
 

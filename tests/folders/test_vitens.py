@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from folders_gen import make_vitens, vitens_doc, vitens_point, write_image, write_json
