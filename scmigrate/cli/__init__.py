@@ -75,8 +75,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            if debug:
+                traceback.print_exception(exc.__cause__)
+            click.echo("interrupted: what moved is kept; run again with --resume to finish", err=True)
+        else:
+            click.echo("aborted", err=True)
         code = 1
     except KeyboardInterrupt:
         if debug:
