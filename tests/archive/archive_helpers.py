@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -86,24 +87,28 @@ def tar_member(name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, link
 
 
 def raw_archive(members: list[tuple[str, bytes]] | list[bytes], version: str = "1.0",
-                entries: list[dict] | None = None) -> bytes:
+                entries: list[dict] | None = None, patch: dict[str, dict] | None = None) -> bytes:
     """An archive assembled by hand: a manifest, the given tar members, an index and a trailer.
 
     ``members`` are ``(name, data)`` pairs or ready tar member bytes (for hostile headers).
-    ``entries`` overrides the index entries (for lying indexes).
+    ``entries`` overrides the index entries (for lying indexes); ``patch`` maps a member's name to
+    fields its index entry should claim instead (a clean index in front of a hostile tar header).
     """
     cctx = zstandard.ZstdCompressor(level=3, write_checksum=True)
     manifest = json.dumps({"format_version": version, "created_by": "test", "created_at": "now"}).encode()
     out, made = bytearray(), []
     for m in [("manifest.json", manifest), *members]:
-        name, data = (m if isinstance(m, tuple) else (None, None))
-        raw = tar_member(name, data) if name is not None else m
+        if isinstance(m, tuple):
+            name, data = m
+            raw = tar_member(name, data)
+        else:
+            raw = m
+            info = tarfile.TarInfo.frombuf(raw[:512], "utf-8", "strict")
+            name, data = info.name, raw[512 : 512 + info.size]
         frame = cctx.compress(raw)
-        import hashlib
-
-        made.append({"name": name or "manifest.json", "offset": len(out), "length": len(frame),
-                     "size": len(data or b""), "sha256": hashlib.sha256(data or b"").hexdigest(),
-                     "crc32": zlib.crc32(frame)})
+        made.append({"name": name, "offset": len(out), "length": len(frame), "size": len(data),
+                     "sha256": hashlib.sha256(data).hexdigest(), "crc32": zlib.crc32(frame),
+                     **(patch or {}).get(name, {})})
         out += frame
     index = json.dumps({"format_version": version, "members": made if entries is None else entries}).encode()
     iframe = cctx.compress(tar_member("index.json", index))
