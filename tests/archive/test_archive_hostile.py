@@ -215,13 +215,21 @@ def test_zstd_bombs_stop_early_with_bounded_memory(tmp_path: Path) -> None:
 
 def test_cli_hostile_archive_exits_2_with_one_line(tmp_path: Path) -> None:
     cases = _hostile_cases(tmp_path)
-    for name in ("dotdot name", "symlink", "garbage", "gnu tar.zst"):
+    for name in ("dotdot name", "garbage", "gnu tar.zst", "huge declared size", "manifest with bad version"):
         path = tmp_path / (name.replace(" ", "_") + ".scz")
         path.write_bytes(cases[name])
         proc = subprocess.run([str(SCMIGRATE), "inspect", str(path)], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, (name, proc.stdout, proc.stderr)
         lines = proc.stderr.strip().splitlines()
-        assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in proc.stderr, (name, proc.stderr)
+        assert len(lines) == 1 and str(path) in lines[0] and WHY[name] in lines[0], (name, proc.stderr)
+    # a link posing as media is only met when the media is read: `run` stops with exit 2
+    for name in ("symlink", "device"):
+        path = tmp_path / (name.replace(" ", "_") + ".scz")
+        path.write_bytes(cases[name])
+        proc = subprocess.run([str(SCMIGRATE), "-q", "run", "--from", str(path), "--to", str(tmp_path / f"{name}-out.scz")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, (name, proc.stdout, proc.stderr)
+        assert WHY[name] in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr
 
 
 def test_cli_verify_exit_codes(tmp_path: Path) -> None:
