@@ -115,3 +115,16 @@ def test_projects_lists(cli):
     proc = cli("projects", "memory:src", "--json")
     assert proc.returncode == 0
     assert json.loads(proc.stdout) == [{"name": "Pets", "store": "src"}]
+
+
+def test_all_projects_writes_one_archive_per_project(cli, tmp_path):
+    proc = cli("run", "--from", "memory:src", "--all-projects", "--to", "backups", "-q", "--report", "r.json",
+               plugins="memfixture,archive")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == ["Pets.scz"]
+    assert json.loads((tmp_path / "r.json").read_text())["projects"][0]["counts"]["items"] == 6
+    proc = cli("run", "--from", "memory:src", "--all-projects", "--to", "x.scz", plugins="memfixture,archive")
+    assert proc.returncode == 2 and "--to must be a directory" in proc.stderr
+    proc = cli("run", "--from", "memory:src", "--all-projects", "--project", "P", "--to", "d",
+               plugins="memfixture,archive")
+    assert proc.returncode == 2 and "exclude each other" in proc.stderr

@@ -164,3 +164,66 @@ def test_python_api_is_short(pets, make_registry):
     dst = memory_target("dst")
     assert [lb.name for lb in dst.project.labels()] == ["dog", "kitty", "No object"]
     assert dst.items["img-0003"].scenes[0].annotations == []  # unannotated → annotated as empty
+
+
+def test_models_move_only_with_models(pets, make_registry):
+    import io
+
+    from scmigrate.model import ModelArtifact, ModelFile
+
+    src = pets("src", n=2)
+    src.models = [ModelArtifact("m1", {"name": "yolo"}, [ModelFile("w.bin", lambda: io.BytesIO(b"w"), 1)])]
+    reg = make_registry()
+    report = transfer("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET)
+    assert memory_target("dst").models == [] and "models" not in report.counts
+    report = transfer("memory:src", "memory:dst2", RunOptions(), registry=reg, progress=QUIET, with_models=True)
+    assert [m.key for m in memory_target("dst2").models] == ["m1"] and report.counts["models"] == 1
+
+
+def test_interrupt_aborts_the_writer_and_keeps_the_journal(pets, make_registry):
+    import _thread
+    import threading
+
+    pets("src", n=40)
+    dst = memory_target("dst", delay=0.02)
+    def interrupt_after_three_writes():
+        for _ in range(1000):
+            if dst.writes >= 3:
+                _thread.interrupt_main()
+                return
+            time.sleep(0.01)
+
+    import time
+
+    threading.Thread(target=interrupt_after_three_writes, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(), progress=QUIET)
+    assert dst.aborted is True and dst.finished is None
+    journals = list(Path(os.environ["XDG_STATE_HOME"]).glob("scmigrate/journals/*.journal"))
+    assert len(journals) == 1
+    keys = {json.loads(x)["key"] for x in journals[0].read_text().splitlines() if '"item"' in x}
+    time.sleep(0.2)  # let the workers finish the item in hand
+    assert keys <= set(dst.items) and 0 < len(dst.items) < 40
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise(pets, make_registry):
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    from scmigrate.engine import make_progress
+
+    pets("src", n=5)
+    tty = Tty()
+    transfer("memory:src", "memory:dst", RunOptions(), registry=make_registry(), progress=make_progress(stream=tty))
+    text = tty.getvalue()
+    assert "\r[" in text and "100% 5/5 items" in text and "ETA" in text and "items/s" in text
+    log = io.StringIO()
+    transfer("memory:src", "memory:dst2", RunOptions(), registry=make_registry(), progress=make_progress(stream=log))
+    assert "\r" not in log.getvalue() and log.getvalue().startswith("progress: 100% 5/5 items")
+    quiet = io.StringIO()
+    transfer("memory:src", "memory:dst3", RunOptions(), registry=make_registry(),
+             progress=make_progress(quiet=True, stream=quiet))
+    assert quiet.getvalue() == ""
