@@ -96,3 +96,119 @@ def _scene_view(scene: Scene) -> dict[str, Any]:
     d = scene.to_dict()
     d.pop("modified", None)
     return d
+
+
+# --------------------------------------------------------------------------- every project kind
+
+
+def full(w: int, h: int, *labels: str) -> Annotation:
+    """A global label: the full-image box."""
+    return box(0, 0, w, h, *labels)
+
+
+def video_item(key: str, name: str, scenes: list[Scene], ranges: list[Any] | None = None, *, frames: int = 10,
+               fps: int = 5, w: int = 64, h: int = 48) -> Item:
+    """A real H.264 MP4 written with PyAV (a moving square)."""
+    import io
+    from fractions import Fraction
+
+    import av
+    from PIL import Image, ImageDraw
+
+    from scmigrate.testing import make_item
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        for i in range(frames):
+            im = Image.new("RGB", (w, h), (10, 10, 10))
+            ImageDraw.Draw(im).rectangle((i * 3, 10, i * 3 + 12, 22), fill=(250, 250, 250))
+            frame = av.VideoFrame.from_image(im)
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    media = Media(key=key, kind="video", name=name, filename=name + ".mp4", width=w, height=h, source_id=key)
+    return make_item(media, buf.getvalue(), scenes, ranges=ranges or [])
+
+
+def kind_project(kind: str) -> tuple[Project, list[Item]]:
+    """A small project of each kind the emulator supports, with real media and scenes."""
+    from scmigrate.model import RangeLabel
+
+    W, H = 64, 48
+    if kind == "detection_to_segmentation":
+        det = Task("Detection", "detection", [Label("dog", "#ff0000ff", "det")])
+        seg = Task("Segmentation", "segmentation", [Label("dog shape", "#00ff00ff", "seg", hotkey="s")])
+        poly = Annotation(Shape.polygon([(12, 12), (30, 12), (30, 28), (12, 28)]), [ScoredLabel("dog shape")])
+        ell = Annotation(Shape.ellipse(14, 14, 8, 6), [ScoredLabel("dog shape")])
+        items = [image_item("i0", "a", [Scene([box(10, 10, 30, 25, "dog"), poly, ell])]),
+                 image_item("i1", "b", [Scene([box(5, 5, 20, 20, "dog")])], seed=1)]
+        return Project.chain("Chain seg", det, seg), items
+    if kind == "detection_to_classification":
+        det = Task("Detection", "detection", [Label("animal", "#ff0000ff", "det")])
+        cls = Task("Classification", "classification", [Label("big", "#0000ffff", "size"),
+                                                        Label("small", "#00ffffff", "size")])
+        items = [image_item("i0", "a", [Scene([box(10, 10, 30, 25, "animal", "big"),
+                                                box(40, 5, 10, 10, "animal", "small")])])]
+        return Project.chain("Chain cls", det, cls), items
+    if kind == "multilabel":
+        cls = Task("Classification", "classification", [Label(n, None, f"g-{n}") for n in ("red", "green", "blue")])
+        items = [image_item("i0", "a", [Scene([full(W, H, "red", "blue")])]),
+                 image_item("i1", "b", [Scene([full(W, H, "green")])], seed=1)]
+        return Project.chain("Multi", cls), items
+    if kind == "hierarchical":
+        cls = Task("Classification", "classification", [
+            Label("mammal", "#111111ff", "animal"), Label("bird", "#222222ff", "animal"),
+            Label("dog", "#333333ff", "mammal kind", parent="mammal"),
+            Label("cat", "#444444ff", "mammal kind", parent="mammal")])
+        items = [image_item("i0", "a", [Scene([full(W, H, "mammal", "dog")])]),
+                 image_item("i1", "b", [Scene([full(W, H, "bird")])], seed=1)]
+        return Project.chain("Hierarchy", cls), items
+    if kind == "anomaly":
+        task = Task("Anomaly", "anomaly", [Label("Normal"), Label("Anomalous", is_anomalous=True)])
+        items = [image_item("i0", "a", [Scene([full(W, H, "Normal")])]),
+                 image_item("i1", "b", [Scene([full(W, H, "Anomalous")])], seed=1)]
+        return Project.chain("Anomaly", task), items
+    if kind == "segmentation":
+        task = Task("Segmentation", "segmentation", [Label("blob", "#ff00ffff", "seg")])
+        poly = Annotation(Shape.polygon([(2, 2), (40, 3), (20, 30)]), [ScoredLabel("blob")])
+        items = [image_item("i0", "a", [Scene([poly, Annotation(Shape.ellipse(30, 20, 10, 8), [ScoredLabel("blob")])])])]
+        return Project.chain("Seg", task), items
+    if kind == "instance_segmentation":
+        task = Task("Instances", "instance_segmentation", [Label("cell", "#ff00ffff", "inst")])
+        poly = Annotation(Shape.polygon([(2, 2), (40, 3), (20, 30)]), [ScoredLabel("cell")])
+        return Project.chain("Inst", task), [image_item("i0", "a", [Scene([poly])])]
+    if kind == "rotated_detection":
+        task = Task("Rotated", "rotated_detection", [Label("ship", "#ff00ffff", "rot")])
+        rot = Annotation(Shape.rotated_rectangle(30.5, 20.25, 20, 10, 30.0), [ScoredLabel("ship")])
+        return Project.chain("Rot", task), [image_item("i0", "a", [Scene([rot])])]
+    if kind == "keypoint_detection":
+        names = ("head", "tail")
+        task = Task("Keypoints", "keypoint_detection", [Label(n, None, "kp") for n in names],
+                    keypoint_structure={"edges": [{"nodes": ["head", "tail"]}],
+                                        "positions": [{"label": "head", "x": 0.2, "y": 0.3},
+                                                      {"label": "tail", "x": 0.8, "y": 0.6}]})
+        anns = [Annotation(Shape.keypoint(10, 12, True), [ScoredLabel("head")]),
+                Annotation(Shape.keypoint(50, 30, False), [ScoredLabel("tail")])]
+        return Project.chain("Keys", task), [image_item("i0", "a", [Scene(anns)])]
+    if kind == "video_classification":
+        cls = Task("Classification", "classification", [Label("day", "#ffff00ff", "tod"),
+                                                        Label("night", "#000080ff", "tod")])
+        ranges = [RangeLabel(0, 4, ["day"]), RangeLabel(5, 9, ["night"])]
+        frames = [Scene([full(W, H, "day")], frame=0), Scene([full(W, H, "night")], frame=7)]
+        items = [video_item("v0", "clip", frames, ranges), image_item("i0", "still", [Scene([full(W, H, "day")])])]
+        return Project.chain("Video cls", cls), items
+    if kind == "video_detection":
+        det = Task("Detection", "detection", [Label("square", "#ffffffff", "det")])
+        frames = [Scene([box(i * 3, 10, 13, 13, "square")], frame=i) for i in (0, 3, 9)]
+        return Project.chain("Video det", det), [video_item("v0", "clip", frames)]
+    raise ValueError(kind)
+
+
+KINDS = ("detection_to_segmentation", "detection_to_classification", "multilabel", "hierarchical", "anomaly",
+         "segmentation", "instance_segmentation", "rotated_detection", "keypoint_detection",
+         "video_classification", "video_detection")
