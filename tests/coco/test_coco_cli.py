@@ -63,3 +63,19 @@ def test_coco_dogs_to_archive(tmp_path, capsys):
     assert (dog["annotations"], dog["media"]) == (boxes, len(dogs))
     code, out, err = _run(["verify", str(target)], capsys)
     assert code == 0, out + err
+
+
+def test_labels_with_keep_empty_keeps_every_image(tmp_path, capsys):
+    fx = make_coco(tmp_path / "ds", 20, seed=4)
+    target = tmp_path / "cats.scz"
+    code, _, err = _run(["-q", "run", "--from", fx.location, "--to", str(target), "--project-type", "detection",
+                         "--labels", "cat", "--keep-empty"], capsys)
+    assert code == 0, err
+    code, out, err = _run(["inspect", str(target), "--json"], capsys)
+    info = json.loads(out)
+    with_cat = [im for im in fx.images if any(o.category == "cat" for o in im.objects)]
+    assert info["media"]["images"] == 20
+    # images without a cat are kept, annotated as empty: the detection task's empty label on the whole image
+    labels = {lb["name"]: lb for t in info["tasks"] for lb in t["labels"]}
+    assert labels["No object"]["is_empty"] and labels["No object"]["media"] == 20 - len(with_cat) > 0
+    assert labels["cat"]["media"] == len(with_cat)

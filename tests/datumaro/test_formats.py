@@ -177,3 +177,42 @@ def test_coco_folder_through_datumaro_matches_the_coco_source(tmp_path, open_dm,
     assert sorted(via_dm) == sorted(f"images/{k}" for k in via_coco)
     for key, it in via_coco.items():
         assert [s.to_dict() for s in via_dm[f"images/{key}"].scenes] == [s.to_dict() for s in it.scenes]
+
+
+def test_dota_rotated_boxes(tmp_path, open_dm, read_all):
+    out = export(tmp_path, "dota", ("rotated_bbox",))
+    reader = open_dm(f"datumaro:{out}")
+    assert reader.project().trainable_tasks[0].task_type == "rotated_detection"
+    items = read_all(reader)
+    assert sorted(items) == ["train/images/img0.jpg", "train/images/img1.jpg", "train/images/img2.jpg",
+                             "val/images/img3.jpg"]
+    for it in items.values():
+        (a,) = _shapes(it)
+        s = a.shape
+        assert a.label_names == ["car"] and s.type == "ROTATED_RECTANGLE"
+        assert (s.x, s.y, s.width, s.height, s.angle) == pytest.approx((48, 32, 20, 10, 30), abs=0.01)
+
+
+def test_label_hierarchy_from_parents(tmp_path, open_dm, read_all):
+    from datumaro.components.annotation import AnnotationType, Label, LabelCategories
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+
+    src = tmp_path / "src"
+    src.mkdir()
+    cats = LabelCategories()
+    cats.add("animal")
+    cats.add("dog", parent="animal")
+    cats.add("cat", parent="animal")
+    cats.add("vehicle", parent="thing")  # a parent that is no label (like a COCO supercategory)
+    items = []
+    for i in range(4):
+        Image.new("RGB", (40, 30), (30 * i, 60, 90)).save(src / f"p{i}.png")
+        items.append(DatasetItem(id=f"p{i}", media=DmImage.from_file(str(src / f"p{i}.png")),
+                                 annotations=[Label(i)]))
+    Dataset.from_iterable(items, categories={AnnotationType.label: cats}).export(
+        str(tmp_path / "dm"), "datumaro", save_media=True)
+    (task,) = open_dm(f"datumaro:datumaro:{tmp_path / 'dm'}").project().trainable_tasks
+    assert [(lb.name, lb.parent) for lb in task.labels] == [
+        ("animal", None), ("dog", "animal"), ("cat", "animal"), ("vehicle", None)]
