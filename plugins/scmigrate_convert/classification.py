@@ -75,7 +75,6 @@ class ClassificationConverter(BaseConverter):
     wants_survey = True
     rules = (
         "every object (RECTANGLE, POLYGON, ELLIPSE, ...) → its label on the full-image box",
-        "multi-class: an image with 2 different labels of one group is left unannotated",
         "empty images → full-image box with 'No class' when the project has it, else unannotated",
     )
 
@@ -140,4 +139,7 @@ class ClassificationConverter(BaseConverter):
             kind = "multi-class"
         why = {None: "no survey of the images", True: "some images hold 2+ labels",
                False: "no image holds 2+ labels"}[self.cooccurrence]
-        return [f"classification kind: {kind} ({why})"]
+        lines = [f"classification kind: {kind} ({why})"]
+        if kind != "multi-label":
+            lines.append("an image with 2 different labels of one exclusive group is left unannotated")
+        return lines

@@ -40,7 +40,9 @@ def test_multi_class_when_no_image_holds_two_labels():
     target = conv.target_project(src, RunOptions())
     assert task_summary(target) == [("classification", ["dog", "cat"])]  # no "No class"
     assert set(groups(target).values()) == {"Classification labels"}
-    assert "classification kind: multi-class (no image holds 2+ labels)" in conv.plan(src, target)
+    plan = conv.plan(src, target)
+    assert "classification kind: multi-class (no image holds 2+ labels)" in plan
+    assert "an image with 2 different labels of one exclusive group is left unannotated" in plan
     log = ConversionLog()
     dog = conv.convert(DOG, media(), src, target, log)
     both = conv.convert(BOTH, media(), src, target, log)
@@ -58,7 +60,9 @@ def test_without_a_survey_several_labels_make_multi_label():
     conv = converter("classification")
     target = conv.target_project(coco_like("dog", "cat"), RunOptions())
     assert groups(target) == {"dog": "dog", "cat": "cat", "No class": "No class"}
-    assert any("multi-label (no survey of the images)" in line for line in conv.plan(coco_like("dog", "cat"), target))
+    plan = conv.plan(coco_like("dog", "cat"), target)
+    assert "classification kind: multi-label (no survey of the images)" in plan
+    assert not any("left unannotated" in line for line in plan)
 
 
 def test_hierarchical_when_source_labels_have_parents():
