@@ -1,0 +1,105 @@
+"""Test knobs and fault plans (issue 3): latency, fail rate/codes, drops, rate limit, seed, counters."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+import sc_emulator
+from conftest import Api, image_bytes
+
+UPLOAD = r"/media/images$"
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    with sc_emulator.running(tmp_path_factory.mktemp("knobs")) as cluster:
+        yield cluster
+
+
+@pytest.fixture()
+def k(plain) -> Api:
+    plain.admin.reset()
+    return Api(plain)
+
+
+def _names(k: Api, project) -> list[str]:
+    return [m["name"] for m in k.post(f"{k.dataset_path(project)}/media:query", json={}).json()["media"]]
+
+
+def test_fail_the_third_upload_precisely(k, plain):
+    project = k.create_project("faults")
+    plain.admin.fail("POST", UPLOAD, nth=3, status=503)
+    statuses = [k.upload(project, f"i{i}.png", image_bytes()).status_code for i in range(4)]
+    assert statuses == [200, 200, 503, 200]
+    assert _names(k, project) == ["i0", "i1", "i3"]
+    assert plain.admin.count("POST", "/media/images") == 4
+    plan = plain.admin.faults()[0]
+    assert (plan["seen"], plan["fired"]) == (4, 1)
+    plain.admin.clear_faults()
+    plain.admin.fail("POST", UPLOAD, nth=1, status=429)
+    limited = k.upload(project, "j.png", image_bytes())
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
+    assert limited.json()["error_code"] == "too_many_requests"
+
+
+def test_drop_after_processing_and_before(k, plain):
+    project = k.create_project("drops")
+    plain.admin.drop("POST", UPLOAD, nth=1, when="after")
+    with pytest.raises(requests.exceptions.RequestException):
+        k.upload(project, "stored.png", image_bytes())
+    assert _names(k, project) == ["stored"]  # processed, but the client never heard back
+    plain.admin.drop("POST", UPLOAD, nth=2, when="before")  # the 2nd upload seen by this new plan
+    assert k.upload(project, "a.png", image_bytes()).status_code == 200
+    with pytest.raises(requests.exceptions.RequestException):
+        k.upload(project, "lost.png", image_bytes())
+    assert _names(k, project) == ["a", "stored"]
+    counts = plain.admin.counters()
+    key = next(key for key in counts["requests"] if key.startswith("POST ") and key.endswith("/media/images"))
+    assert counts["requests"][key] == 3 and counts["statuses"][key] == {"0": 2, "200": 1}
+
+
+def test_latency_and_runtime_knobs(k, plain):
+    plain.admin.knobs(latency_ms=200)
+    start = time.monotonic()
+    assert k.get("/api/v1/product_info").ok
+    assert time.monotonic() - start >= 0.2
+    plain.admin.knobs(latency_ms=0)
+    start = time.monotonic()
+    assert k.get("/api/v1/product_info").ok
+    assert time.monotonic() - start < 0.2
+    with pytest.raises(RuntimeError):
+        plain.admin.knobs(fail_rate=2)
+
+
+def test_fail_rate_is_seeded_and_repeatable(k, plain):
+    def run() -> list[int]:
+        plain.admin.knobs(fail_rate=0.5, fail_codes=[500, 503], seed=11)
+        return [k.get("/api/v1/product_info").status_code for _ in range(24)]
+
+    first, second = run(), run()
+    assert first == second
+    assert {200, 500, 503} <= set(first)
+    plain.admin.knobs(seed=12)
+    assert [k.get("/api/v1/product_info").status_code for _ in range(24)] != first
+    plain.admin.knobs(fail_rate=0, drop_rate=1.0)
+    with pytest.raises(requests.exceptions.RequestException):
+        k.get("/api/v1/product_info")
+
+
+def test_rate_limit_per_connection(k, plain):
+    plain.admin.knobs(rate_limit=3)
+    statuses = [k.get("/api/v1/product_info").status_code for _ in range(12)]
+    assert statuses[:3] == [200, 200, 200] and 429 in statuses
+    fresh = requests.get(k.url("/api/v1/product_info"), timeout=10)  # a new connection has its own budget
+    assert fresh.status_code == 200
+
+
+def test_knobs_from_python_and_cli(tmp_path):
+    with sc_emulator.running(tmp_path / "c", fail_rate=1.0, fail_codes=(503,), latency_ms=50, seed=3) as cluster:
+        r = requests.get(f"{cluster.url}/api/v1/product_info", timeout=10)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        knobs = cluster.admin.knobs()
+        assert (knobs["fail_rate"], knobs["fail_codes"], knobs["latency_ms"], knobs["seed"]) == (1.0, [503], 50.0, 3)
