@@ -218,7 +218,7 @@ class DatumaroReader(Reader):
             try:
                 with self._opener(e)() as f, Image.open(f) as im:  # reads the header only
                     item.media.width, item.media.height = im.size
-            except (OSError, UnidentifiedImageError) as exc:
+            except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
                 raise InputError(f"{e.path or e.key}: not a readable image ({exc})") from None
             if item.media.size is None and e.data is not None:
                 item.media.size = len(e.data())

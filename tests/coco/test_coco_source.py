@@ -149,3 +149,15 @@ def test_claims_and_import_stay_cheap():
     code = "import sys, scmigrate_datumaro; print(sorted(m for m in ('datumaro', 'numpy', 'cv2', 'PIL') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_an_unreadable_image_fails_its_item_with_one_line(tmp_path, open_coco):
+    from scmigrate.errors import InputError
+
+    fx = make_coco(tmp_path, 3, seed=1, nested=False)
+    fx.images[1].path.write_bytes(b"this is not a JPEG")
+    items = list(open_coco(fx.location).items())
+    items[0].resolve()
+    with pytest.raises(InputError) as err:
+        items[1].resolve()
+    assert str(fx.images[1].path) in str(err.value) and "not a readable image" in str(err.value)
