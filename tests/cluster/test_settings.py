@@ -1,0 +1,128 @@
+"""Project settings: carried from the source, --set / --auto-train, auto-training off during upload."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from scmigrate.engine.facade import transfer
+from scmigrate.errors import InputError
+from scmigrate.testing import put_memory
+
+from cluster_helpers import detection_items, detection_project, snapshot
+
+
+class Api:
+    """Plain HTTP to one emulator, independent of the plugin, to look at what it holds."""
+
+    def __init__(self, c: Any) -> None:
+        self.base = c.base()
+        self.s = requests.Session()
+        self.s.headers["x-api-key"] = c.token
+
+    def project(self, name: str) -> dict[str, Any] | None:
+        for p in self.s.get(f"{self.base}/projects", params={"limit": 100}, timeout=10).json()["projects"]:
+            if p["name"] == name:
+                return self.s.get(f"{self.base}/projects/{p['id']}", timeout=10).json()
+        return None
+
+    def task_id(self, project: dict[str, Any]) -> str:
+        return next(t["id"] for t in project["pipeline"]["tasks"] if t["task_type"] == "detection")
+
+    def auto_training(self, project: dict[str, Any]) -> bool:
+        doc = self.s.get(f"{self.base}/projects/{project['id']}/project_configuration", timeout=10).json()
+        return next(a["value"] for a in doc["task_configs"][0]["auto_training"] if a["key"] == "enable")
+
+    def training(self, project: dict[str, Any]) -> dict[str, Any]:
+        doc = self.s.get(f"{self.base}/projects/{project['id']}/training_configuration",
+                         params={"task_id": self.task_id(project)}, timeout=10).json()
+        return {p["key"]: p["value"] for p in doc["training"]}
+
+    def patch_training(self, project: dict[str, Any], **values: Any) -> None:
+        body = {"training": [{"key": k, "value": v} for k, v in values.items()]}
+        r = self.s.patch(f"{self.base}/projects/{project['id']}/training_configuration",
+                         params={"task_id": self.task_id(project)}, json=body, timeout=10)
+        assert r.status_code == 204, r.text
+
+
+def test_settings_carried_and_set_and_auto_train(clusters: Any, registry: Any) -> None:
+    a, b = clusters("a"), clusters("b")
+    api_a, api_b = Api(a), Api(b)
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    src = api_a.project("Dogs")
+    assert api_a.auto_training(src) is True  # restored after the upload
+    api_a.patch_training(src, max_epochs=42, learning_rate=0.0123)
+
+    report = transfer("a", "b", registry=registry, quiet=True, project="Dogs", set=["batch_size=5"],
+                      **{"auto-train": "off"})
+    assert report.complete
+    dst = api_b.project("Dogs")
+    values = api_b.training(dst)
+    assert values["max_epochs"] == 42 and values["learning_rate"] == pytest.approx(0.0123)  # carried
+    assert values["batch_size"] == 5  # --set
+    assert api_b.auto_training(dst) is False  # --auto-train off
+    assert report.sink_facts["refused_settings"] == []
+
+
+def test_set_validated_before_any_upload(clusters: Any, registry: Any) -> None:
+    b = clusters("b")
+    api = Api(b)
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    with pytest.raises(InputError, match="no such setting"):
+        transfer("memory:seed", "b", registry=registry, quiet=True, set=["max_epochz=3"])
+    with pytest.raises(InputError, match="above the maximum"):
+        transfer("memory:seed", "b", registry=registry, quiet=True, set=["max_epochs=100000"])
+    with pytest.raises(InputError, match="not a valid"):
+        transfer("memory:seed", "b", registry=registry, quiet=True, set=["learning_rate=fast"])
+    with pytest.raises(InputError, match="expected on or off"):
+        transfer("memory:seed", "b", registry=registry, quiet=True, **{"auto-train": "maybe"})
+    assert api.project("Dogs") is None  # nothing left behind, nothing uploaded
+    assert b.admin.count("POST", "/media/images") == 0
+
+
+def test_auto_training_off_while_uploading(clusters: Any, registry: Any) -> None:
+    a = clusters("a")
+    api = Api(a)
+    items = detection_items(4)
+    for it in items:  # slow the source so the run lasts a while
+        opener = it.open
+        it.open = lambda o=opener: (time.sleep(0.3), o())[1]  # type: ignore[method-assign]
+    put_memory("seed", detection_project("Dogs"), items)
+    seen: list[bool] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            p = api.project("Dogs")
+            if p is not None and a.admin.count("POST", "/media/images") > 0:
+                seen.append(api.auto_training(p))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        assert transfer("memory:seed", "a", registry=registry, quiet=True, workers=1).complete
+    finally:
+        done.set()
+        watcher.join()
+    assert seen and not any(seen)  # off during the upload...
+    assert api.auto_training(api.project("Dogs")) is True  # ...and back on afterwards
+
+
+def test_into_existing_skips_what_is_there(clusters: Any, registry: Any) -> None:
+    a = clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(3))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    more = detection_items(5)
+    put_memory("seed", detection_project("Dogs"), more)
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, **{"into-existing": True})
+    assert report.complete
+    assert a.admin.count("POST", "/media/images") == 3 + 2  # only the two new ones were sent
+    s = snapshot("a", "Dogs")
+    assert sum(len(v) for v in s["media"].values()) == 5
