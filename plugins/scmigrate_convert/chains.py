@@ -21,14 +21,14 @@ from __future__ import annotations
 import dataclasses
 
 from scmigrate.api import RunOptions
-from scmigrate.model import Label, ScoredLabel, Shape, Task
+from scmigrate.model import Label, Shape, Task
 
 from .base import BaseConverter, need_labels
 from .classification import needs_no_class
 from .detection import box_of, local_task, one_per_group
 from .geometry import box_to_polygon, to_box
 from .labels import SourceInfo, color_for, empty_label, local_labels, object_labels
-from .scenes import Obj, Out, Parsed, relabel
+from .scenes import Out, Parsed, relabel
 from .segmentation import outline_of
 
 __all__ = ["DetectionToSegmentation", "DetectionToClassification", "SHAPE_SUFFIX", "OBJECT_LABEL"]

@@ -7,11 +7,11 @@ import concurrent.futures as cf
 import pytest
 
 import scmigrate_convert
-from convert_helpers import H, W, ann, coco_like, converter, full, media, poly, rect, run, single, task_summary
+from convert_helpers import ann, coco_like, converter, media, poly, rect, run, single, task_summary
 from scmigrate.api import ConversionLog, RunOptions
 from scmigrate.engine.selection import Selection
 from scmigrate.errors import InputError
-from scmigrate.model import Item, Label, Project, Scene, Shape, Task
+from scmigrate.model import Item, Label, Scene, Shape
 
 ALL = ["detection", "rotated_detection", "segmentation", "instance_segmentation", "classification", "anomaly",
        "keypoint_detection", "detection_to_segmentation", "detection_to_classification"]
