@@ -227,8 +227,10 @@ def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
             entry = Entry(item, key, name, item.subset, None, data=_png_encoder(media))
         else:
             raise InputError(f"{root}: item {item.id!r} ({item.subset}): image file not found: {file or '?'}")
-        if entry.key in keys:  # the same file listed in two subsets: keep both, keys stay unique
-            entry.key = f"{entry.key}#{item.subset}"
+        base_key, n = entry.key, 1
+        while entry.key in keys:  # e.g. one file listed in two subsets: keep both, keys stay unique
+            n += 1
+            entry.key = f"{base_key}#{n}"
         keys.add(entry.key)
         entries.append(entry)
     return entries, skipped
