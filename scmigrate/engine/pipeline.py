@@ -129,6 +129,7 @@ class _Run:
         self.accepted: set[str] = set()
         self.limit_hit = False
         self.reader_error: BaseException | None = None
+        self.fatal: BaseException | None = None  # an error outside any one item: the run stops
         self.done: set[str] = set()
         self.journal: Journal | None = None
 
@@ -158,8 +159,12 @@ class _Run:
                 if retries_sleep:
                     time.sleep(retries_sleep)
                 self._pump(iter(pending), first=False)
-            if with_models and not self.reader_error:
+                if self.fatal is not None:
+                    break
+            if with_models and not self.reader_error and self.fatal is None:
                 self._models()
+            if self.fatal is not None:
+                raise self.fatal
         except KeyboardInterrupt:
             self.stop.set()
             report.interrupted = True
@@ -167,6 +172,12 @@ class _Run:
             journal.close(remove=False)
             self._fill_report()
             self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
+            raise
+        except BaseException:
+            self.stop.set()
+            self.writer.abort()
+            journal.close(remove=False)
+            self._fill_report()
             raise
         complete = not self.failed and self.reader_error is None
         report.complete = complete
@@ -269,7 +280,12 @@ class _Run:
                 continue
             if entry is _END or self.stop.is_set():
                 return
-            self._process(*entry)
+            try:
+                self._process(*entry)
+            except BaseException as exc:  # noqa: BLE001 - e.g. the journal's disk is full: stop, never hang
+                self.fatal = self.fatal or exc
+                self.stop.set()
+                return
 
     # ------------------------------------------------------------------ one item
 
@@ -307,12 +323,15 @@ class _Run:
             "annotations": sum(len(s.annotations) for s in scenes),
             "ranges": len(out.ranges or []),
         }
-        if result.skipped:
-            self.report.skip("already in the target")
-        nbytes = result.bytes or (media.size or 0)
         src_id = media.source_id or media.key
         assert self.journal is not None
         self.journal.item(item.key, src_id, result.ids)
+        if result.skipped:  # the target already held it: nothing was sent
+            self.report.skip("already in the target")
+            self.report.add_moved({}, 0, src_id, result.ids)
+            self.progress.advance(1)
+            return
+        nbytes = result.bytes or (media.size or 0)
         self.report.add_moved(counts, nbytes, src_id, result.ids)
         self.progress.advance(1, nbytes)
 

@@ -227,3 +227,40 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(pets, make_registry):
     transfer("memory:src", "memory:dst3", RunOptions(), registry=make_registry(),
              progress=make_progress(quiet=True, stream=quiet))
     assert quiet.getvalue() == ""
+
+
+def test_an_error_outside_any_item_stops_the_run_instead_of_hanging(pets, make_registry, monkeypatch):
+    import errno
+
+    from scmigrate.engine import journal as journal_mod
+
+    def full(self, *a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(journal_mod.Journal, "item", full)
+    pets("src", n=50)
+    with pytest.raises(OSError, match="No space left"):
+        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(), progress=QUIET)
+    assert memory_target("dst").aborted is True
+
+
+def test_items_the_target_already_holds_are_not_counted_as_moved(pets, make_registry):
+    from scmigrate.api import WriteResult
+    from scmigrate.testing import _MemoryWriter
+
+    pets("src", n=3)
+    reg = make_registry()
+    orig = _MemoryWriter.write
+
+    def write(self, item):
+        if item.key == "img-0001":
+            return WriteResult(ids={"media": "existing-1"}, skipped=True)
+        return orig(self, item)
+
+    _MemoryWriter.write = write
+    try:
+        report = transfer("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET)
+    finally:
+        _MemoryWriter.write = orig
+    assert report.moved == 2 and report.skipped["already in the target"] == 1
+    assert report.id_map["src-1"] == "existing-1" and report.complete
