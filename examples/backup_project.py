@@ -1,0 +1,26 @@
+"""Download a project from a cluster to a .scz archive (media, annotations, configuration, models).
+
+    python examples/backup_project.py --cluster my-cluster --project "Dogs" dogs.scz
+
+--cluster is a configured cluster name (`scmigrate clusters add`) or https://HOST with the token in
+$SCMIGRATE_TOKEN (a token is never an argument). An interrupted backup continues with --resume.
+"""
+
+import argparse
+import sys
+
+import scmigrate
+
+p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+p.add_argument("archive", help="the archive to write (PATH.scz)")
+p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
+p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+p.add_argument("--project", required=True, help="the project to back up")
+p.add_argument("--resume", action="store_true", help="finish an interrupted backup")
+a = p.parse_args()
+try:
+    report = scmigrate.transfer(from_=a.cluster, project=a.project, to=a.archive, ca_bundle=a.ca_bundle,
+                                with_models=True, resume=a.resume)
+except scmigrate.ScmigrateError as exc:
+    sys.exit(f"error: {exc}")
+print(report.summary())

@@ -1,0 +1,26 @@
+"""COCO → a classification project on a cluster with the labels "dog" and "car".
+
+    python examples/coco_classification.py coco/annotations/instances_default.json --cluster my-cluster
+
+--cluster is a configured cluster name (`scmigrate clusters add`) or https://HOST with the token in
+$SCMIGRATE_TOKEN (a token is never an argument). Images with neither a dog nor a car are left out; an image with both gets both labels.
+"""
+
+import argparse
+import sys
+
+import scmigrate
+
+p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+p.add_argument("annotations", help="the COCO instances JSON")
+p.add_argument("--images", help="folder of the images (default: images/ next to annotations/)")
+p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
+p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+p.add_argument("--project", default="COCO dogs and cars", help="name of the new project")
+a = p.parse_args()
+try:
+    report = scmigrate.transfer(from_=f"coco:{a.annotations}", images=a.images, to=a.cluster,
+                                ca_bundle=a.ca_bundle, project=a.project, project_type="classification", labels="dog,car")
+except scmigrate.ScmigrateError as exc:
+    sys.exit(f"error: {exc}")
+print(report.summary())

@@ -1,0 +1,26 @@
+"""Upload a .scz archive to a cluster as a new project (media, annotations, configuration, models).
+
+    python examples/restore_project.py dogs.scz --cluster other-cluster [--project "Dogs (restored)"]
+
+--cluster is a configured cluster name (`scmigrate clusters add`) or https://HOST with the token in
+$SCMIGRATE_TOKEN (a token is never an argument). An interrupted restore continues with --resume.
+"""
+
+import argparse
+import sys
+
+import scmigrate
+
+p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+p.add_argument("archive", help="the archive to restore (PATH.scz)")
+p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
+p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+p.add_argument("--project", help="name of the new project (default: the archived project's name)")
+p.add_argument("--resume", action="store_true", help="finish an interrupted restore")
+a = p.parse_args()
+try:
+    report = scmigrate.transfer(from_=a.archive, to=a.cluster, project=a.project, ca_bundle=a.ca_bundle,
+                                with_models=True, resume=a.resume)
+except scmigrate.ScmigrateError as exc:
+    sys.exit(f"error: {exc}")
+print(report.summary())
