@@ -10,63 +10,15 @@ Both: one label per exclusive group on a box; the empty label is "No object".
 
 from __future__ import annotations
 
-import math
-
 from scmigrate.api import RunOptions
 from scmigrate.model import ScoredLabel, Shape, Task
 
 from .base import BaseConverter, need_labels
-from .geometry import box_to_rotated, to_box
+from .geometry import box_to_rotated, min_area_rotated, to_box
 from .labels import SourceInfo, empty_label, local_labels, object_labels
 from .scenes import Obj, Out, Parsed
 
-__all__ = ["DetectionConverter", "RotatedDetectionConverter", "min_area_rotated", "one_per_group"]
-
-
-def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Convex hull (Andrew's monotone chain), counter-clockwise."""
-    pts = sorted(set(points))
-    if len(pts) <= 2:
-        return pts
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    upper: list[tuple[float, float]] = []
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
-
-
-def min_area_rotated(points: list[tuple[float, float]]) -> Shape:
-    """The smallest rotated rectangle holding ``points`` (one of its sides lies on a hull edge)."""
-    hull = _hull(points)
-    best: tuple[float, float, float, float, float, float] | None = None
-    for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1]):
-        theta = math.atan2(y1 - y0, x1 - x0)
-        c, s = math.cos(theta), math.sin(theta)
-        # coordinates in the frame whose x axis runs along this edge
-        us = [x * c + y * s for x, y in hull]
-        vs = [-x * s + y * c for x, y in hull]
-        area = (max(us) - min(us)) * (max(vs) - min(vs))
-        if best is None or area < best[0]:
-            best = (area, theta, min(us), max(us), min(vs), max(vs))
-    if best is None:
-        x, y, w, h = Shape.polygon(points).bbox()
-        return Shape.rotated_rectangle(x + w / 2, y + h / 2, w, h, 0.0)
-    _, theta, u0, u1, v0, v1 = best
-    c, s = math.cos(theta), math.sin(theta)
-    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
-    cx, cy = uc * c - vc * s, uc * s + vc * c
-    angle = math.degrees(theta) % 180.0  # image y points down, so this angle is clockwise
-    return Shape.rotated_rectangle(cx, cy, u1 - u0, v1 - v0, angle)
+__all__ = ["DetectionConverter", "RotatedDetectionConverter", "one_per_group"]
 
 
 def one_per_group(out: Out, labels: list[ScoredLabel]) -> list[ScoredLabel]:

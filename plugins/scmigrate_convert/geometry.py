@@ -25,6 +25,7 @@ __all__ = [
     "box_to_rotated",
     "polygon_area",
     "same_object",
+    "min_area_rotated",
 ]
 
 #: SC refuses polygons with more points than this.
@@ -191,22 +192,61 @@ def _fit_polygon(s: Shape, w: float | None, h: float | None) -> Fitted:
 
 
 def _fit_ellipse(s: Shape, w: float | None, h: float | None) -> Fitted:
-    if s.width <= 0 or s.height <= 0:
+    if s.width < 1 or s.height < 1:
         return Fitted(None, reason="zero area")
-    # SC accepts an ellipse that sticks out as long as part of it is inside: keep it whole.
-    if w is not None and h is not None and (s.x >= w or s.y >= h or s.x + s.width <= 0 or s.y + s.height <= 0):
+    # SC accepts an ellipse that sticks out as long as 1 px of it is inside: keep it whole.
+    if w is not None and h is not None and (min(s.x + s.width, w) - max(s.x, 0) < 1
+                                            or min(s.y + s.height, h) - max(s.y, 0) < 1):
         return Fitted(None, reason="outside the image")
     return Fitted(s)
+
+
+def _inside(points: list[_POINT], w: float, h: float, strict: bool = False) -> bool:
+    eps = 0.0 if strict else 1e-7 * max(w, h)  # trigonometry noise on corners that sit on the border
+    return all(-eps <= x <= w + eps and -eps <= y <= h + eps for x, y in points)
 
 
 def _fit_rotated(s: Shape, w: float | None, h: float | None) -> Fitted:
-    if s.width <= 0 or s.height <= 0:
+    if s.width < 1 or s.height < 1:
         return Fitted(None, reason="zero area")
-    # A rotated box is kept whole when its centre is on the image; cutting it would change
-    # its angle or make it a polygon.
-    if w is not None and h is not None and not (0 <= s.x <= w and 0 <= s.y <= h):
+    angle = s.angle % 360.0  # SC wants 0..360
+    shape = s if angle == s.angle else Shape.rotated_rectangle(s.x, s.y, s.width, s.height, angle)
+    if w is None or h is None or _inside(shape.corners(), w, h):
+        return Fitted(shape)
+    # SC wants every corner on the image: fit the part that is on it
+    part = _dedupe(clip_polygon(shape.corners(), w, h))
+    if len(part) < 3 or polygon_area(part) <= 0:
         return Fitted(None, reason="outside the image")
-    return Fitted(s)
+    fitted = _in_frame(min_area_rotated(part), shape.angle)
+    if not _inside(fitted.corners(), w, h):
+        fitted = _shrunk(shape, part, w, h)
+    if fitted.width < 1 or fitted.height < 1:
+        bx, by, bw, bh = Shape.polygon(part).bbox()
+        if bw < 1 or bh < 1:
+            return Fitted(None, reason="zero area")
+        fitted = Shape.rotated_rectangle(bx + bw / 2, by + bh / 2, bw, bh, 0.0)
+    return Fitted(fitted, clipped=True)
+
+
+def _in_frame(r: Shape, angle: float) -> Shape:
+    """The same rectangle written at ``angle`` when its sides are parallel to that frame's."""
+    turns = (angle - r.angle) / 90.0
+    if abs(turns - round(turns)) > 1e-9:
+        return r
+    w, h = (r.height, r.width) if round(turns) % 2 else (r.width, r.height)
+    return Shape.rotated_rectangle(r.x, r.y, w, h, angle)
+
+
+def _shrunk(shape: Shape, part: list[_POINT], w: float, h: float) -> Shape:
+    """The rotated box at its own angle, centred on the part on the image, as large as fits."""
+    cx = sum(p[0] for p in part) / len(part)
+    cy = sum(p[1] for p in part) / len(part)
+    lo, hi = 0.0, 1.0
+    for _ in range(40):  # bisection on the scale: corners leave the image monotonically
+        mid = (lo + hi) / 2
+        trial = Shape.rotated_rectangle(cx, cy, shape.width * mid, shape.height * mid, shape.angle)
+        lo, hi = (mid, hi) if _inside(trial.corners(), w, h, strict=True) else (lo, mid)
+    return Shape.rotated_rectangle(cx, cy, shape.width * lo, shape.height * lo, shape.angle)
 
 
 def _fit_keypoint(s: Shape, w: float | None, h: float | None) -> Fitted:
@@ -218,6 +258,52 @@ def _fit_keypoint(s: Shape, w: float | None, h: float | None) -> Fitted:
     x = min(max(s.x, 0.0), float(w))
     y = min(max(s.y, 0.0), float(h))
     return Fitted(Shape.keypoint(x, y, s.is_visible), clipped=True)
+
+
+def _hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Convex hull (Andrew's monotone chain), counter-clockwise."""
+    pts = sorted(set(points))
+    if len(pts) <= 2:
+        return pts
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[tuple[float, float]] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    return lower[:-1] + upper[:-1]
+
+
+def min_area_rotated(points: list[tuple[float, float]]) -> Shape:
+    """The smallest rotated rectangle holding ``points`` (one of its sides lies on a hull edge)."""
+    hull = _hull(points)
+    best: tuple[float, float, float, float, float, float] | None = None
+    for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1]):
+        theta = math.atan2(y1 - y0, x1 - x0)
+        c, s = math.cos(theta), math.sin(theta)
+        # coordinates in the frame whose x axis runs along this edge
+        us = [x * c + y * s for x, y in hull]
+        vs = [-x * s + y * c for x, y in hull]
+        area = (max(us) - min(us)) * (max(vs) - min(vs))
+        if best is None or area < best[0]:
+            best = (area, theta, min(us), max(us), min(vs), max(vs))
+    if best is None:
+        x, y, w, h = Shape.polygon(points).bbox()
+        return Shape.rotated_rectangle(x + w / 2, y + h / 2, w, h, 0.0)
+    _, theta, u0, u1, v0, v1 = best
+    c, s = math.cos(theta), math.sin(theta)
+    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
+    cx, cy = uc * c - vc * s, uc * s + vc * c
+    angle = math.degrees(theta) % 180.0  # image y points down, so this angle is clockwise
+    return Shape.rotated_rectangle(cx, cy, u1 - u0, v1 - v0, angle)
 
 
 _FITTERS = {

@@ -7,13 +7,14 @@ import math
 import pytest
 
 from scmigrate.model import Shape
-from scmigrate_convert.detection import min_area_rotated
+
 from scmigrate_convert.geometry import (
     MAX_POLYGON_POINTS,
     fit,
     is_full_image,
     polygon_area,
     same_object,
+    min_area_rotated,
 )
 
 
@@ -118,3 +119,38 @@ def test_min_area_rotated_box_holds_every_point():
         assert abs(u) <= r.width / 2 + 1e-6 and abs(v) <= r.height / 2 + 1e-6
     bx, by, bw, bh = Shape.polygon(pts).bbox()
     assert r.width * r.height <= bw * bh + 1e-6
+
+
+def test_rotated_box_with_corners_off_the_image_is_fitted_inside():
+    f = fit(Shape.rotated_rectangle(95, 25, 30, 10, -45), 100, 50)
+    assert f.clipped and f.shape.angle == 315  # its own angle, normalised to 0..360
+    assert all(-1e-6 <= x <= 100 + 1e-6 and -1e-6 <= y <= 50 + 1e-6 for x, y in f.shape.corners())
+    # centred on the part on the image, as large as fits, never larger than it was
+    scale = f.shape.width / 30
+    assert f.shape.x < 95 and 0.5 < scale < 1 and f.shape.height / 10 == pytest.approx(scale)
+
+
+def test_rotated_box_one_pixel_over_the_border_barely_changes():
+    f = fit(Shape.rotated_rectangle(50, 25, 40, 10, 90), 100, 50)  # 40 tall on a 50 px image: 5 px spare
+    assert not f.clipped
+    f = fit(Shape.rotated_rectangle(50, 25.5, 52, 10, 90), 100, 50)  # 1 px over at each end
+    assert f.clipped and f.shape.angle == 90 and f.shape.height == pytest.approx(10, abs=1e-6)
+    assert f.shape.width == pytest.approx(50, abs=1e-3)
+
+
+def test_rotated_angle_is_normalised_without_other_change():
+    f = fit(Shape.rotated_rectangle(50, 25, 10, 4, -30), 100, 50)
+    assert not f.clipped and f.shape.angle == 330 and (f.shape.x, f.shape.y, f.shape.width) == (50, 25, 10)
+
+
+def test_corner_triangle_falls_back_to_an_upright_box():
+    # the minimum-area box of this triangle lies along its long side and would leave the image
+    f = fit(Shape.rotated_rectangle(0, 0, 40, 40, 45), 100, 50)
+    assert f.clipped and f.shape.angle == 0.0
+    assert all(-1e-6 <= x <= 100 and -1e-6 <= y <= 50 for x, y in f.shape.corners())
+
+
+def test_ellipse_needs_one_pixel_on_the_image():
+    assert fit(Shape.ellipse(99.5, 10, 20, 20), 100, 50).reason == "outside the image"
+    assert fit(Shape.ellipse(10, 10, 0.5, 20), 100, 50).reason == "zero area"
+    assert fit(Shape.ellipse(98, 10, 20, 20), 100, 50).shape is not None

@@ -66,6 +66,8 @@ MIXED = [
         ann(Shape.keypoint(5, 5), "dog"),
         ann(poly((-5, 60), (40, 60), (40, 110)), "cat"),      # sticks out: clipped
         ann(rect(190, 90, 20, 20), "dog"),                     # sticks out: clipped
+        ann(Shape.rotated_rectangle(195, 50, 30, 10, -45), "cat"),  # corners off the image, negative angle
+        ann(poly((0, 0), (30, 0), (0, 30)), "dog"),            # its minimum-area box would stick out
     ]),
     Scene([ann(rect(10, 10, 30, 30), "dog")]),
     Scene([ann(rect(10, 10, 30, 30), "cat")]),
