@@ -42,7 +42,7 @@ def noise_jpeg(seed: int, target: int = 100_000) -> bytes:
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    side = int((target / 1.6) ** 0.5)
+    side = int((target / 0.8) ** 0.5)
     arr = rng.integers(0, 256, size=(side, side, 3), dtype=np.uint8)
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="JPEG", quality=85)
@@ -63,7 +63,7 @@ def seed_project(location: str, n: int) -> tuple[int, list[Any]]:
     for i in range(n):
         data = noise_jpeg(i)
         total += len(data)
-        side = int((100_000 / 1.6) ** 0.5)
+        side = int((100_000 / 0.8) ** 0.5)
         anns = []
         for _ in range(5):
             w, h = rnd.randint(5, side // 3), rnd.randint(5, side // 3)

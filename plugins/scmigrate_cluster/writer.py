@@ -81,7 +81,7 @@ class ClusterWriter(Writer):
                     "to add to it (media already there are skipped) or choose another name with --project"
                 )
             if doc is None:
-                doc = self._create(project)
+                doc = self._align_generated_labels(project, self._create(project))
                 created = True
             self.state = {"project_id": str(doc["id"]), "created": created}
         self.pid = str(doc["id"])
@@ -115,6 +115,44 @@ class ClusterWriter(Writer):
         if not doc.get("datasets"):
             doc = self.http.get_json(self.d.project(self.conn.w, doc["id"]))  # type: ignore[attr-defined]
         return doc
+
+    def _align_generated_labels(self, project: Project, doc: dict[str, Any]) -> dict[str, Any]:
+        """Give the labels the cluster generated (empty, Normal/Anomalous) the source's name, colour
+        and hotkey, with one PUT; the create schema cannot carry them. A refusal is reported."""
+        sources = {t.title: t for t in project.trainable_tasks}
+        tasks, changed = [], False
+        for t in doc["pipeline"]["tasks"]:
+            body: dict[str, Any] = {k: t[k] for k in ("id", "title", "task_type") if k in t}
+            src = sources.get(t["title"])
+            if "labels" in t:
+                body["labels"] = []
+                for lb in t["labels"]:
+                    out = {k: lb.get(k) for k in ("id", "name", "color", "group", "hotkey", "parent_id")}
+                    match = None
+                    if src is not None and lb.get("is_empty"):
+                        match = src.empty_label()
+                    elif src is not None and t["task_type"] == "anomaly":
+                        match = next((s for s in src.labels if not s.is_empty
+                                      and s.is_anomalous == bool(lb.get("is_anomalous"))), None)
+                    if match is not None:
+                        for key, value in (("name", match.name), ("color", match.color), ("hotkey", match.hotkey)):
+                            if value is not None and _norm(key, value) != _norm(key, out[key]):
+                                out[key] = value
+                                changed = True
+                    body["labels"].append(out)
+            if t.get("keypoint_structure"):
+                body["keypoint_structure"] = t["keypoint_structure"]
+            tasks.append(body)
+        if not changed:
+            return doc
+        put = {"id": doc["id"], "name": doc["name"],
+               "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
+        path = self.d.project(self.conn.w, doc["id"])  # type: ignore[attr-defined]
+        try:
+            return self.http.send_json("PUT", path, put) or self.http.get_json(path)
+        except HttpError as exc:
+            self.refused.append(f"names/colours/hotkeys of the cluster's generated labels: {exc}")
+            return doc
 
     def _map_labels(self, project: Project, idx: LabelIndex) -> None:
         """Source label name → target label id; empty and anomaly labels by their flags."""
@@ -327,6 +365,14 @@ class ClusterWriter(Writer):
 
     def close(self) -> None:
         self.http.close()
+
+
+def _norm(key: str, value: Any) -> Any:
+    """Compare colours without case and with an implicit opaque alpha."""
+    if key != "color" or not isinstance(value, str):
+        return value or ("" if key == "hotkey" else value)
+    v = value.lower()
+    return v + "ff" if len(v) == 7 else v
 
 
 def _with_boundary(spool: Spool, filename: str, ctype: str, boundary: str) -> MultipartBody:

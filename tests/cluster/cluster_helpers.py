@@ -36,7 +36,7 @@ def detection_project(name: str = "Dogs", datasets: tuple[str, ...] = ("Dataset"
     task = Task("Detection", "detection", [
         Label("dog", "#ff0000ff", "Detection labels", hotkey="ctrl+1"),
         Label("cat", "#00ff00ff", "Detection labels", hotkey="ctrl+2"),
-        Label("No object", "#000000ff", "No object", is_empty=True),
+        Label("No Object", "#fafafaff", "No object", hotkey="ctrl+0", is_empty=True),
     ])
     ds = [Dataset(d, i == 0) for i, d in enumerate(datasets)]
     return Project.chain(name, task, datasets=ds)
@@ -51,7 +51,7 @@ def detection_items(n: int = 4, datasets: tuple[str, ...] = ("Dataset",)) -> lis
             if i == n - 1:
                 scenes: list[Scene] = []  # never annotated
             elif i == n - 2:
-                scenes = [Scene([box(0, 0, 64, 48, "No object")])]
+                scenes = [Scene([box(0, 0, 64, 48, "No Object")])]
             else:
                 scenes = [Scene([box(3 + i, 4, 20, 10, "dog"), box(30, 20 + i, 12, 9, "cat")])]
             out.append(image_item(key, f"img{i}", scenes, dataset=ds, seed=10 * d + i, fmt="PNG" if i % 2 else "JPEG"))
@@ -169,13 +169,15 @@ def kind_project(kind: str) -> tuple[Project, list[Item]]:
                  image_item("i1", "b", [Scene([full(W, H, "bird")])], seed=1)]
         return Project.chain("Hierarchy", cls), items
     if kind == "anomaly":
-        task = Task("Anomaly", "anomaly", [Label("Normal"), Label("Anomalous", is_anomalous=True)])
-        items = [image_item("i0", "a", [Scene([full(W, H, "Normal")])]),
-                 image_item("i1", "b", [Scene([full(W, H, "Anomalous")])], seed=1)]
+        task = Task("Anomaly", "anomaly", [Label("Good", "#123456ff", hotkey="g"),
+                                           Label("Bad", "#abcdefff", hotkey="b", is_anomalous=True)])
+        items = [image_item("i0", "a", [Scene([full(W, H, "Good")])]),
+                 image_item("i1", "b", [Scene([full(W, H, "Bad")])], seed=1)]
         return Project.chain("Anomaly", task), items
     if kind == "segmentation":
         task = Task("Segmentation", "segmentation", [Label("blob", "#ff00ffff", "seg")])
         poly = Annotation(Shape.polygon([(2, 2), (40, 3), (20, 30)]), [ScoredLabel("blob")])
+        task.labels.append(Label("Nothing", "#010203ff", "Empty", hotkey="e", is_empty=True))
         items = [image_item("i0", "a", [Scene([poly, Annotation(Shape.ellipse(30, 20, 10, 8), [ScoredLabel("blob")])])])]
         return Project.chain("Seg", task), items
     if kind == "instance_segmentation":
@@ -212,3 +214,24 @@ def kind_project(kind: str) -> tuple[Project, list[Item]]:
 KINDS = ("detection_to_segmentation", "detection_to_classification", "multilabel", "hierarchical", "anomaly",
          "segmentation", "instance_segmentation", "rotated_detection", "keypoint_detection",
          "video_classification", "video_detection")
+
+
+def labels_as_given(project: Project, cluster_project: dict[str, Any]) -> list[str]:
+    """Differences between the labels we asked for and those the cluster holds (empty = none)."""
+    held = {lb["name"]: lb for t in cluster_project["pipeline"]["tasks"] for lb in t.get("labels", [])}
+    problems = []
+    for lb in project.labels():
+        got = held.get(lb.name)
+        if got is None:
+            problems.append(f"{lb.name}: missing")
+            continue
+        want = lb.to_dict()
+        for key in ("color", "group", "parent", "hotkey", "is_empty", "is_anomalous"):
+            w, g = want[key], got[key]
+            if key == "color" and w:
+                w, g = w.lower() + ("ff" if len(w) == 7 else ""), (g or "").lower()
+            if key == "group" and w is None:
+                continue
+            if w != g and not (key == "color" and w is None):
+                problems.append(f"{lb.name}.{key}: {g!r} != {w!r}")
+    return problems
