@@ -3,7 +3,8 @@
     python examples/coco_segmentation.py coco/annotations/instances_default.json --cluster my-cluster
 
 --cluster is a configured cluster name (`scmigrate clusters add`) or https://HOST with the token in
-$SCMIGRATE_TOKEN (a token is never an argument). Images without a dog are left out; a COCO box without an outline becomes a 4-point polygon.
+$SCMIGRATE_TOKEN (a token is never an argument).
+Images without a dog are left out; a COCO box without an outline becomes a 4-point polygon.
 """
 
 import argparse
@@ -19,8 +20,8 @@ p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certi
 p.add_argument("--project", default="COCO dog shapes", help="name of the new project")
 a = p.parse_args()
 try:
-    report = scmigrate.transfer(from_=f"coco:{a.annotations}", images=a.images, to=a.cluster,
-                                ca_bundle=a.ca_bundle, project=a.project, project_type="segmentation", labels="dog")
+    report = scmigrate.transfer(from_=f"coco:{a.annotations}", images=a.images, to=a.cluster, ca_bundle=a.ca_bundle,
+                                project=a.project, project_type="segmentation", labels="dog")
 except scmigrate.ScmigrateError as exc:
     sys.exit(f"error: {exc}")
 print(report.summary())

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import hashlib
+
 import requests
 
 __all__ = ["Ann", "Image", "ProjectView", "project_names", "read_project"]
@@ -30,6 +32,7 @@ class Image:
     width: int
     height: int
     annotations: list[Ann] | None  # None: never annotated (204)
+    sha256: str  # of the bytes the cluster serves as the original image
 
     def is_full_box(self, ann: Ann) -> bool:
         g = ann.geometry
@@ -56,9 +59,13 @@ class _Rest:
         self.s.headers["x-api-key"] = token
         self.verify = ca_bundle or True  # per request: a session's verify loses to $REQUESTS_CA_BUNDLE
 
-    def call(self, method: str, path: str, **kw: Any) -> Any:
+    def raw(self, method: str, path: str, **kw: Any) -> requests.Response:
         r = self.s.request(method, self.url + path, timeout=30, verify=self.verify, **kw)
         r.raise_for_status()
+        return r
+
+    def call(self, method: str, path: str, **kw: Any) -> Any:
+        r = self.raw(method, path, **kw)
         return r.json() if r.status_code != 204 and r.content else None
 
     def workspace(self) -> str:
@@ -101,7 +108,9 @@ def read_project(url: str, token: str, ca_bundle: str | None, name: str) -> Proj
                         [label_names[lb["id"]] for lb in a["labels"]])
                     for a in scene["annotations"]]
                 info = m["media_information"]
-                view.images[m["id"]] = Image(m["name"], info["width"], info["height"], anns)
+                data = rest.raw("GET", f"{dp}/media/images/{m['id']}/display/full").content
+                view.images[m["id"]] = Image(m["name"], info["width"], info["height"], anns,
+                                             hashlib.sha256(data).hexdigest())
             skip += len(media)
             if len(media) < 100:
                 break
