@@ -65,3 +65,34 @@ def test_every_project_type_is_accepted_by_the_cluster(tmp_path: Path, cluster: 
         if kind in ("classification", "anomaly"):
             continue
         assert per_label[empty[0]] >= 1, (kind, per_label)  # the images without dogs or cats
+
+
+def test_keypoints_are_accepted_by_the_cluster(cluster: str, registry):
+    from scmigrate.model import Annotation, Label, Media, Project, Scene, ScoredLabel, Shape, Task
+    from scmigrate.testing import image_bytes, make_item, put_memory
+
+    structure = {"edges": [{"nodes": ["head", "tail"]}],
+                 "positions": [{"label": "head", "x": 0.2, "y": 0.5}, {"label": "tail", "x": 0.8, "y": 0.5}]}
+    source = Project.chain("pose", Task("Keypoint detection", "keypoint_detection",
+                                        [Label("head"), Label("tail"), Label("fish")], structure))
+    items = []
+    for i in range(3):
+        m = Media(key=f"f{i}.jpg", kind="image", name=f"f{i}", filename=f"f{i}.jpg", width=120, height=80)
+        scene = Scene([Annotation(Shape.keypoint(10 + i, 40), [ScoredLabel("head")]),
+                       Annotation(Shape.keypoint(121, 40, False), [ScoredLabel("tail")]),  # 1 px off: moved on
+                       Annotation(Shape.rectangle(5, 5, 100, 60), [ScoredLabel("fish")])])
+        items.append(make_item(m, image_bytes(120, 80, seed=i), [scene]))
+    put_memory("pose", source, items)
+    sent = transfer("memory:pose", cluster, project_type="keypoint_detection", quiet=True, workers=2,
+                    registry=registry)
+    assert sent.complete and not sent.failures, sent.to_dict()
+    assert sent.counts["annotations"] == 6
+    back = transfer(cluster, "memory:pose-back", project="pose", quiet=True, registry=registry)
+    data = memory_target("pose-back")
+    task = data.project.trainable_tasks[0]
+    assert [lb.name for lb in task.labels] == ["head", "tail"]
+    assert {tuple(e["nodes"]) for e in task.keypoint_structure["edges"]} == {("head", "tail")}
+    shapes = sorted((a.label_names[0], a.shape.x, a.shape.is_visible)
+                    for it in data.items.values() for s in it.scenes for a in s.annotations)
+    assert back.complete and shapes == [("head", 10, True), ("head", 11, True), ("head", 12, True),
+                                        ("tail", 120, False), ("tail", 120, False), ("tail", 120, False)]
