@@ -30,6 +30,9 @@ _VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".avi": "video/x-msvid
                 ".mkv": "video/x-matroska", ".mov": "video/quicktime", ".webm": "video/webm"}
 
 
+_VIDEO_CONTAINERS = {"mov", "mp4", "m4v", "avi", "matroska", "webm"}
+
+
 class MediaError(ValueError):
     """The bytes are not acceptable media; the message is shown to the client (415 invalid_media)."""
 
@@ -73,6 +76,9 @@ def probe_video(path: Path, extension: str) -> VideoInfo:
 
     try:
         with av.open(str(path)) as container:
+            # FFmpeg also opens still images (png_pipe, image2...) as one-frame "videos": accept containers only.
+            if not set(container.format.name.split(",")) & _VIDEO_CONTAINERS:
+                raise MediaError(f"The file is not a video container (detected: {container.format.name}).")
             if not container.streams.video:
                 raise MediaError("The file contains no video stream.")
             stream = container.streams.video[0]

@@ -103,3 +103,24 @@ def test_knobs_from_python_and_cli(tmp_path):
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
         knobs = cluster.admin.knobs()
         assert (knobs["fail_rate"], knobs["fail_codes"], knobs["latency_ms"], knobs["seed"]) == (1.0, [503], 50.0, 3)
+
+
+def test_payload_too_large(k, plain):
+    project = k.create_project("limits")
+    plain.admin.knobs(max_upload_bytes=2000)
+    data = image_bytes(200, 200, "BMP")
+    assert len(data) > 2000
+    r = k.upload(project, "big.bmp", data)
+    assert r.status_code == 413 and r.json()["error_code"] == "payload_too_large"
+
+    def chunks():  # no Content-Length: the limit is enforced while streaming
+        boundary = b"xyzBOUNDARY"
+        yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="big.bmp"\r\n\r\n'
+        yield data
+        yield b"\r\n--" + boundary + b"--\r\n"
+
+    r = k.post(f"{k.dataset_path(project)}/media/images", data=chunks(),
+               headers={"Content-Type": "multipart/form-data; boundary=xyzBOUNDARY"})
+    assert r.status_code == 413
+    assert _names(k, project) == []
+    assert not list((plain.data_dir / "tmp").iterdir())  # the partial upload was removed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from conftest import image_bytes
@@ -48,6 +49,37 @@ def test_upload_errors(api):
     bad = f"/projects/{project['id']}/datasets/{'0' * 24}/media/images"
     r = api.post(bad, files={"file": ("a.png", image_bytes())})
     assert r.status_code == 404 and r.json()["error_code"] == "dataset_not_found"
+
+
+@pytest.mark.parametrize("fmt, ext, ctype", [("JPEG", "jpeg", "image/jpeg"), ("BMP", "bmp", "image/bmp"),
+                                              ("WEBP", "webp", "image/webp"), ("TIFF", "tif", "image/tiff")])
+def test_image_formats_keep_their_bytes_and_type(api, fmt, ext, ctype):
+    project = api.create_project(f"format {fmt}")
+    data = image_bytes(40, 40, fmt)
+    image = api.upload(project, f"pic.{ext.upper()}", data).json()
+    assert image["media_information"]["extension"] == f".{ext}"
+    full = api.get(image["media_information"]["display_url"])
+    assert full.content == data and full.headers["content-type"] == ctype
+
+
+def test_video_errors_and_thumbnails(api, video_file):
+    project = api.create_project("video checks")
+    r = api.upload(project, "fake.mp4", image_bytes(), kind="videos")
+    assert r.status_code == 415 and r.json()["error_code"] == "invalid_media"
+    r = api.upload(project, "clip.png", video_file, kind="videos")
+    assert r.status_code == 415
+    video = api.upload(project, "clip.MP4", video_file, kind="videos").json()
+    base = f"{api.dataset_path(project)}/media/videos/{video['id']}"
+    for suffix in ("/display/thumb", "/frames/0/display/thumb", "/frames/11/display/full"):
+        got = api.get(base + suffix)
+        assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg", suffix
+        assert Image.open(io.BytesIO(got.content)).size == (64, 48)
+    query = api.post(f"{api.dataset_path(project)}/media:query",
+                     json={"rules": [{"field": "media_type", "operator": "equal", "value": "video"}]}).json()
+    assert query["total_matched_videos"] == 1 and query["total_matched_video_frames"] == 12
+    assert query["media"][0]["annotation_statistics"] == {"annotated": 0, "partially_annotated": 0, "unannotated": 12}
+    assert api.delete(base).json() == {"result": "success"}
+    assert api.get(base + "/display/stream").json()["error_code"] == "video_not_found"
 
 
 def test_media_query_paging_and_filters(api):
