@@ -67,12 +67,15 @@ def command(as_json: bool) -> int:
     for kind in ("sources", "sinks"):
         click.echo(f"{kind}:")
         for r in data[kind]:
-            click.echo(f"  {r['name']:<12} {r.get('location_help', ''):<28} [{r['plugin']}] {r['description']}")
+            click.echo(f"  {r['name']} [{r['plugin']}]: {r.get('location_help') or '(no location help)'}")
+            if r["description"]:
+                click.echo(f"      {r['description']}")
             for o in r.get("options", []):
-                click.echo(f"  {'':<12}   --{o['name']} ({o['type']}): {o['help']}")
+                click.echo(f"      --{o['name']} ({o['type']}): {o['help']}")
     click.echo("converters (--project-type):")
+    width = max((len(r["name"]) for r in data["converters"]), default=0)
     for r in data["converters"]:
-        click.echo(f"  {r['name']:<30} [{r['plugin']}] {r['description']}")
+        click.echo(f"  {r['name']:<{width}}  [{r['plugin']}] {r['description']}")
     if data.get("error"):
         click.echo(f"error: {data['error']}", err=True)
         return 1

@@ -107,3 +107,14 @@ def test_every_plugin_package_is_an_entry_point():
     section = text.split("[project.entry-points.scmigrate]", 1)[1].split("\n[", 1)[0]
     for name in packages:
         assert f'{name} = "scmigrate_{name}"' in section, f"plugins/scmigrate_{name} is not in the entry-point group"
+
+
+def test_trace_plugins_writes_hook_calls(monkeypatch, capsys, make_registry):
+    from scmigrate.registry import Registry
+    from scmigrate.testing import memory_plugin
+
+    monkeypatch.setenv("SCMIGRATE_TRACE_PLUGINS", "1")
+    pm = make_plugin_manager(load=False, plugins=[memory_plugin])
+    pm.hook.register_sources(register=lambda cls: None)
+    assert "register_sources" in capsys.readouterr().err
+    assert Registry(pm).sources["memory"].plugin == "memory"
