@@ -50,8 +50,7 @@ class DownloadStream(io.RawIOBase):
                 if not chunk:
                     raise OSError("short body while skipping")
                 skip -= len(chunk)
-        if self._expected is None and resp.status_code == 200 and resp.headers.get("Content-Length"):
-            self._expected = int(resp.headers["Content-Length"])
+        self._expected = _total_length(resp, self._expected)
         self._resp = resp
 
     def readable(self) -> bool:
@@ -59,6 +58,8 @@ class DownloadStream(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         while True:
+            if self._resp is None and self._expected is not None and self._pos >= self._expected:
+                return 0
             try:
                 assert self._resp is not None
                 data = self._resp.raw.read(len(b), decode_content=True)
@@ -79,6 +80,9 @@ class DownloadStream(io.RawIOBase):
                 self._http.stats.retry("download resumed")
                 if self._resp is not None:
                     self._resp.close()
+                    self._resp = None
+                if self._expected is not None and self._pos >= self._expected:
+                    return 0  # everything arrived; only the connection's end was lost
                 self._open()
 
     def close(self) -> None:
@@ -86,6 +90,17 @@ class DownloadStream(io.RawIOBase):
             self._resp.close()
             self._resp = None
         super().close()
+
+
+def _total_length(resp: requests.Response, known: int | None) -> int | None:
+    """The full size of the resource: ``Content-Range`` total on a 206, ``Content-Length`` on a 200."""
+    if resp.headers.get("Content-Encoding"):
+        return known  # lengths count compressed bytes; we count decoded ones
+    if resp.status_code == 206:
+        total = (resp.headers.get("Content-Range") or "").rsplit("/", 1)[-1]
+        return int(total) if total.isdigit() else known
+    length = resp.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else known
 
 
 class Spool:

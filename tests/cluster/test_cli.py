@@ -50,3 +50,11 @@ def test_backup_restore_and_listing_over_https(clusters: Any, registry: Any, tmp
     # restoring again is refused (name clash), in one line
     proc = scmigrate("run", "--from", str(archive), "--to", "c", "-q")
     assert proc.returncode == 2 and "already exists" in proc.stderr
+
+
+def test_insecure_only_on_request_and_with_a_warning(clusters: Any) -> None:
+    c = clusters("s", tls=True)
+    proc = scmigrate("projects", c.url, "--insecure", env={"SCMIGRATE_TOKEN": c.token})
+    assert proc.returncode == 0, proc.stderr
+    assert "TLS certificate verification is OFF" in proc.stderr
+    assert c.token not in proc.stdout + proc.stderr

@@ -1,0 +1,115 @@
+"""The session under faults, request by request: retries, Retry-After, adaptive limit, resumed downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from scmigrate.engine.facade import transfer
+from scmigrate.testing import put_memory
+from scmigrate_cluster.http import ClusterHttp, HttpError
+from scmigrate_cluster.limiter import AdaptiveLimiter
+from scmigrate_cluster.streams import DownloadStream
+
+from cluster_helpers import detection_items, detection_project
+
+
+def test_limiter_halves_on_throttle_and_grows_back() -> None:
+    lim = AdaptiveLimiter(8)
+    lim.throttled()
+    assert lim.limit == 4
+    lim.throttled()  # the same burst: not halved twice
+    assert lim.limit == 4
+    lim.SHRINK_INTERVAL = 0.0
+    lim.throttled()
+    assert lim.limit == 2 and lim.lowest == 2
+    for _ in range(100):
+        lim.succeeded()
+    assert lim.limit == 8  # back to the maximum, never above
+
+
+def test_limiter_bounds_concurrency() -> None:
+    lim = AdaptiveLimiter(3)
+    lim.throttled()  # now 1
+    active, peak = [0], [0]
+    lock = threading.Lock()
+
+    def work() -> None:
+        with lim:
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.01)
+            with lock:
+                active[0] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak[0] == 1
+
+
+def test_retry_after_is_honoured_and_counted(clusters: Any) -> None:
+    c = clusters("a")
+    c.admin.knobs(retry_after=1)
+    c.admin.fail("GET", r"/product_info$", nth=1, status=429)
+    http = ClusterHttp(c.url, c.token, workers=4)
+    t0 = time.monotonic()
+    assert "build-version" in http.get_json("/api/v1/product_info")
+    assert time.monotonic() - t0 >= 1.0
+    stats = http.stats.to_dict(http.limiter)
+    assert stats["retries"] == {"429": 1}
+    assert stats["concurrency"]["shrinks"] == 1 and stats["concurrency"]["lowest"] == 2
+
+
+def test_gives_up_after_low_level_retries(clusters: Any) -> None:
+    c = clusters("a")
+    c.admin.fail("GET", r"/product_info$", nth=1, status=503, times=10)
+    c.admin.knobs(retry_after=0)
+    http = ClusterHttp(c.url, c.token, retries=2)
+    with pytest.raises(HttpError) as info:
+        http.get_json("/api/v1/product_info")
+    assert info.value.status == 503
+    assert c.admin.count("GET", "/product_info") == 3  # one try and two retries, no more
+
+
+def test_not_retried_when_the_answer_is_final(clusters: Any) -> None:
+    c = clusters("a")
+    http = ClusterHttp(c.url, c.token)
+    with pytest.raises(HttpError) as info:
+        http.get_json(f"/api/v1/organizations/{c.org_id}/workspaces/{c.workspace_id}/projects/{'0' * 24}")
+    assert info.value.status == 404 and http.stats.to_dict()["retries_total"] == 0
+
+
+def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any) -> None:
+    c = clusters("a")
+    items = detection_items(2)
+    put_memory("seed", detection_project("Dogs"), items)
+    report = transfer("memory:seed", "a", registry=registry, quiet=True)
+    new_id = report.id_map[items[0].media.source_id]
+    pid, did = report.sink_facts["project_id"], None
+    http = ClusterHttp(c.url, c.token)
+    doc = http.get_json(f"/api/v1/organizations/{c.org_id}/workspaces/{c.workspace_id}/projects/{pid}")
+    did = doc["datasets"][0]["id"]
+    path = f"{c.base()[len(c.url):]}/projects/{pid}/datasets/{did}/media/images/{new_id}/display/full"
+    c.admin.drop("GET", r"/display/full$", nth=1, when="after")
+    stream = DownloadStream(http, path)
+    data = stream.read()
+    stream.close()
+    assert hashlib.sha256(data).hexdigest() == hashlib.sha256(items[0].open().read()).hexdigest()
+    assert http.stats.to_dict()["retries"].get("download resumed") == 1
+
+
+def test_ca_bundle_not_replaced_by_environment(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """psf/requests#3829: REQUESTS_CA_BUNDLE must not silently replace our verify setting."""
+    c = clusters("s", tls=True)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    http = ClusterHttp(c.url, c.token, verify=c.ca_bundle)
+    assert "build-version" in http.get_json("/api/v1/product_info")
