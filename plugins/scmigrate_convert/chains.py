@@ -185,16 +185,16 @@ class DetectionToClassification(_Chain):
             if not labels:
                 continue
             det = next((sl for sl in labels if sl.name in det_names), None)
-            cls = next((sl for sl in labels if sl.name in cls_names), None)
-            if det is None and cls is not None:
-                root = self._root(info, cls.name, det_names)
-                det = relabel(cls, root) if root else None
+            classes = [sl for sl in labels if sl.name in cls_names]
+            if det is None and classes:
+                root = self._root(info, classes[0].name, det_names)
+                det = relabel(classes[0], root) if root else None
             if det is None:
                 out.drop(f"label {labels[0].name}: no detection label to carry it")
                 continue
             box = box_of(out, obj, self.name)
             if box is not None:
-                out.add(box, [det] + ([cls] if cls is not None else []), obj.id)
+                out.add(box, one_per_group(out, [det] + classes), obj.id)
 
     @staticmethod
     def _root(info: SourceInfo, name: str, det_names: set[str]) -> str | None:

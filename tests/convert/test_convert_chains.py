@@ -147,3 +147,10 @@ def test_chain_without_second_empty_label_in_source_gets_one():
     src = chain_source("segmentation", [Label("dog shape", "#222222ff", "s")])
     target, _, _ = run("detection_to_segmentation", src)
     assert task_summary(target)[1] == ("segmentation", ["dog shape", "Empty"])
+
+
+def test_one_class_per_box_in_a_multi_class_chain():
+    _, (out,), log = run("detection_to_classification", coco_like("dog", "cat"),
+                         Scene([ann(rect(10, 10, 20, 20), "dog", "cat")]))
+    assert [a.label_names for a in out.annotations] == [["object", "dog"]]
+    assert log.drops == {"label cat: a second label of its group on one shape": 1}
