@@ -158,6 +158,11 @@ def _handshake_get(http: ClusterHttp, path: str) -> Any:
             raise InputError(f"{http.label}: the cluster refused the access token (HTTP 401)") from None
         if exc.status == 403:
             raise InputError(f"{http.label}: the access token may not do this (HTTP 403 on {path})") from None
+        if exc.html:
+            raise InputError(
+                f"{http.label}: GET {path} answered an HTML page (HTTP {exc.status}), not the SC REST API; "
+                "is this the cluster's URL?"
+            ) from None
         raise InputError(str(exc)) from None
 
 
@@ -171,7 +176,11 @@ def connect(location: str, options: RunOptions) -> Connection:
         workers=max(1, int(options.workers or 8)), label=ep.label,
     )
     try:
-        info = _handshake_get(http, "/api/v1/product_info")
+        try:
+            info = _handshake_get(http, "/api/v1/product_info")
+        except InputError:
+            _refuse_old_dialect(http)
+            raise
         if not isinstance(info, dict):
             raise InputError(f"{ep.label}: /api/v1/product_info is not an SC product description")
         version_text = info.get("build-version") or info.get("product-version")
@@ -185,6 +194,20 @@ def connect(location: str, options: RunOptions) -> Connection:
         http.close()
         raise
     return Connection(http, dialect, str(version_text), org, ws_id, ws_name)
+
+
+def _refuse_old_dialect(http: ClusterHttp) -> None:
+    """Sonoma Creek 1.x answers only under ``/api/v1.0``: say so instead of a bare 404."""
+    try:
+        info = http.get_json("/api/v1.0/product_info", retries=0)
+    except Exception:  # noqa: BLE001 - not an old cluster either: the caller's error stands
+        return
+    version = info.get("build-version") or info.get("product-version") if isinstance(info, dict) else None
+    if version:
+        raise InputError(
+            f"{http.label}: this is a Sonoma Creek 1.x cluster ({version}, API /api/v1.0); its dialect is not "
+            "supported yet"
+        )
 
 
 def _organization(http: ClusterHttp) -> str:

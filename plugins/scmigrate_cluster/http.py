@@ -43,11 +43,12 @@ _RETRY_AFTER_CAP = 30.0
 class HttpError(PluginError):
     """The cluster answered an error that retrying will not fix; the text names the request."""
 
-    def __init__(self, message: str, status: int, error_code: str = "", body: Any = None):
+    def __init__(self, message: str, status: int, error_code: str = "", body: Any = None, html: bool = False):
         super().__init__(message)
         self.status = status
         self.error_code = error_code
         self.body = body
+        self.html = html  # the answer was a web page, not the API's JSON
 
 
 class ClusterUnreachable(PluginError):
@@ -251,7 +252,7 @@ class ClusterHttp:
 
     def error_for(self, method: str, path: str, resp: requests.Response) -> HttpError:
         """An :class:`HttpError` naming the request, the status and the cluster's message."""
-        code, message, body = "", "", None
+        code, message, body, html = "", "", None, False
         try:
             body = resp.json()
             if isinstance(body, dict):
@@ -260,13 +261,14 @@ class ClusterHttp:
                 if not isinstance(message, str):
                     message = str(message)
         except ValueError:
-            message = resp.text[:200].strip() if "html" not in resp.headers.get("Content-Type", "") else ""
+            html = "html" in resp.headers.get("Content-Type", "").lower() or resp.content[:20].lstrip().startswith(b"<")
+            message = "" if html else resp.text[:200].strip()
         text = f"{self.label}: {method} {_short(path)} → HTTP {resp.status_code}"
         if code:
             text += f" {code}"
         if message:
             text += f": {message}"
-        return HttpError(self.mask(text), resp.status_code, code, body)
+        return HttpError(self.mask(text), resp.status_code, code, body, html)
 
     def _tls_error(self, exc: Exception) -> InputError:
         detail = self.mask(str(exc))

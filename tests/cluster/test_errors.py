@@ -88,9 +88,10 @@ def test_unknown_project_lists_the_names(clusters: Any, registry: Any, tmp_path:
 class _Fake(http.server.BaseHTTPRequestHandler):
     body = b""
     ctype = ""
+    status = 200
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", self.ctype)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
@@ -103,8 +104,8 @@ class _Fake(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_server(request: pytest.FixtureRequest) -> Iterator[str]:
     """A real HTTP server that is not a cluster: a web page, or garbage labelled JSON."""
-    ctype, body = request.param
-    handler = type("H", (_Fake,), {"ctype": ctype, "body": body})
+    ctype, body, *status = request.param
+    handler = type("H", (_Fake,), {"ctype": ctype, "body": body, "status": status[0] if status else 200})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -116,6 +117,7 @@ def fake_server(request: pytest.FixtureRequest) -> Iterator[str]:
     "fake_server, needle",
     [
         (("text/html", b"<html><body>Welcome to nginx</body></html>"), "answered HTML"),
+        (("text/html", b"<html>404</html>", 404), "answered an HTML page"),
         (("application/json", b"\x00\x01garbage{"), "not JSON"),
     ],
     indirect=["fake_server"],
@@ -123,7 +125,7 @@ def fake_server(request: pytest.FixtureRequest) -> Iterator[str]:
 def test_not_a_cluster(fake_server: str, needle: str, config_file: Path, tmp_path: Path) -> None:
     proc = scmigrate("run", "--from", fake_server, "--project", "P", "--to", str(tmp_path / "x.scz"),
                      env={"SCMIGRATE_TOKEN": "geti_pat_x"})
-    one_line_error(proc, needle, "not the SC REST API")
+    one_line_error(proc, needle, "not the SC REST API", fake_server)
 
 
 def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: Any) -> None:
