@@ -19,15 +19,8 @@ import pluggy
 
 from . import hookspecs
 
-__all__ = [
-    "ENTRY_POINT_GROUP",
-    "PluginInfo",
-    "PluginManager",
-    "make_plugin_manager",
-    "get_plugin_manager",
-    "configure",
-    "reset",
-]
+__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginManager", "make_plugin_manager", "get_plugin_manager",
+           "configure", "reset"]
 
 ENTRY_POINT_GROUP = "scmigrate"
 
@@ -56,8 +49,8 @@ class PluginManager(pluggy.PluginManager):
         return {n: i.error for n, i in self.infos.items() if i.error}
 
 
-def _strict() -> bool:
-    return os.environ.get("SCMIGRATE_STRICT_PLUGINS", "") not in ("", "0")
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
 
 
 def _allowlist() -> set[str] | None:
@@ -87,7 +80,7 @@ def _load_entry_points(pm: PluginManager, *, debug: bool) -> None:
         try:
             pm.register(ep.load(), name=ep.name)
         except Exception as exc:
-            if debug or _strict():
+            if debug or _flag("SCMIGRATE_STRICT_PLUGINS"):
                 raise
             info.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             print(f"plugin {ep.name!r} failed to load: {info.error}; --debug for details", file=sys.stderr)
@@ -120,7 +113,7 @@ def make_plugin_manager(
             pm.infos[name] = PluginInfo(name, module=getattr(plugin, "__module__", None))
     if load:
         _load_entry_points(pm, debug=debug)
-    if os.environ.get("SCMIGRATE_TRACE_PLUGINS", "") not in ("", "0"):
+    if _flag("SCMIGRATE_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda msg: sys.stderr.write(str(msg)))
         pm.enable_tracing()
     return pm
@@ -146,9 +139,8 @@ def get_plugin_manager() -> PluginManager:
     global _default
     with _lock:
         if _default is None:
-            _default = make_plugin_manager(
-                load=True, block=_settings["block"], debug=bool(_settings["debug"])  # type: ignore[arg-type]
-            )
+            block: tuple[str, ...] = _settings["block"]  # type: ignore[assignment]
+            _default = make_plugin_manager(load=True, block=block, debug=bool(_settings["debug"]))
         return _default
 
 

@@ -48,7 +48,9 @@ class PluginOptionsCommand(click.Command):
             param_name = "plugin__" + opt.name.replace("-", "_")
             extra[param_name] = opt.name
             # the env var a user expects from the flag (SCMIGRATE_RUN_IMAGES), not from our param name
-            envvar = f"{ctx.auto_envvar_prefix}_{opt.name.upper().replace('-', '_')}" if ctx.auto_envvar_prefix else None
+            envvar = None
+            if ctx.auto_envvar_prefix:
+                envvar = f"{ctx.auto_envvar_prefix}_{opt.name.upper().replace('-', '_')}"
             if opt.type is bool:
                 param = click.Option([flag, param_name], is_flag=True, default=bool(opt.default), help=opt.help,
                                      envvar=envvar, show_envvar=True)

@@ -31,4 +31,4 @@ def table(rows: list[list[str]], header: list[str] | None = None) -> str:
     if not allrows:
         return ""
     widths = [max(len(r[i]) for r in allrows) for i in range(len(allrows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in allrows)
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in allrows)

@@ -93,7 +93,7 @@ def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], list[_
             batch = list(itertools.islice(items, 4 * max(1, workers)))
             if not batch:
                 break
-            for item, entry in zip(batch, pool.map(_entry, batch)):
+            for item, entry in zip(batch, pool.map(_entry, batch), strict=True):
                 m = item.media
                 entry.key = m.key
                 out.setdefault((m.dataset, m.filename or m.name, m.kind), []).append(entry)
@@ -122,7 +122,7 @@ def compare_projects(a: Project, b: Project) -> list[str]:
     tb = [t.task_type for t in b.trainable_tasks]
     if ta != tb:
         diffs.append(f"pipeline differs: {' → '.join(ta) or 'none'} vs {' → '.join(tb) or 'none'}")
-    for task_a, task_b in zip(a.trainable_tasks, b.trainable_tasks):
+    for task_a, task_b in zip(a.trainable_tasks, b.trainable_tasks, strict=False):  # other lengths: reported above
         la = {lb.name: (lb.parent, lb.is_empty, lb.is_anomalous) for lb in task_a.labels}
         lb_ = {lb.name: (lb.parent, lb.is_empty, lb.is_anomalous) for lb in task_b.labels}
         only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la))

@@ -10,17 +10,17 @@ does); bad input is never retried. Every landed item is journalled so ``--resume
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import queue
 import threading
 import time
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
-from ..api import ConversionLog, Converter, Reader, RunOptions, Sink, Source, Writer
+from ..api import ConversionLog, Converter, Reader, RunOptions, Sink, Writer
 from ..errors import InputError, TransferIncomplete
 from ..model import Item, Project
 from ..registry import Registry, get_registry
 from .journal import Journal, journal_path
+from .plan import plan, survey
 from .progress import Progress, make_progress
 from .report import Failure, Report
 from .selection import Selection
@@ -67,13 +67,13 @@ def transfer(
         selected = selection.project(project)
         converter = reg.converter(options.project_type) if options.project_type else None
         if converter is not None and getattr(converter, "wants_survey", False):
-            _survey(converter, reader, selection, selected, remote=src.selects_project)
+            survey(converter, reader, selection, selected, remote=src.selects_project)
         target = converter.target_project(selected, options) if converter else selected
         name = options.project if options.project and not src.selects_project else project.name
         target = dataclasses.replace(target, name=name)
         report.project, report.target_project = project.name, target.name
         if options.dry_run:
-            report.plan = _plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
+            report.plan = plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
             report.duration = time.monotonic() - started
             report.complete = True
             return report
@@ -86,29 +86,6 @@ def transfer(
                 if report_path:
                     report.write(report_path)
             return report
-
-
-def _survey(converter: Converter, reader: Reader, selection: Selection, selected: Project, remote: bool) -> None:
-    """Show a converter that asks for it every selected scene once, before it builds the target.
-
-    Not for remote sources (those that hold several projects, i.e. clusters) whose annotations
-    load lazily: that would fetch every annotation twice, and a converter without a survey falls
-    back to a choice that loses nothing.
-    """
-    items = iter(reader.items())
-    first = next(items, None)
-    if first is None or (remote and first.load is not None):
-        return
-
-    def scenes() -> Iterator[Any]:
-        for item in itertools.chain([first], items):
-            if remote and item.load is not None:
-                continue
-            chosen = selection.apply(item.resolve())
-            if chosen is not None:
-                yield from chosen.scenes or []
-
-    converter.survey(selected, scenes())
 
 
 class _Run:
@@ -395,67 +372,3 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     msg = text[0] if text else ""
     return msg if isinstance(exc, InputError) else f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-
-
-# ---------------------------------------------------------------------- dry run
-
-
-def _plan(
-    source: str, sink: str, src: Source, snk: Sink, reader: Reader, project: Project, selected: Project,
-    target: Project, selection: Selection, converter: Converter | None, options: RunOptions,
-) -> list[str]:
-    """What ``--dry-run`` prints: everything the run would do, nothing written."""
-    lines = [f"from: {source} ({src.name})", f"to:   {sink} ({snk.name})"]
-    lines.append(f"project: {project.name!r} ({project.project_type or 'no task'}) → {target.name!r}")
-    lines.append("pipeline: " + " → ".join(f"{t.title} [{t.task_type}]" for t in target.tasks))
-    for task in target.trainable_tasks:
-        names = [lb.name + (" (empty)" if lb.is_empty else "") for lb in task.labels]
-        lines.append(f"labels of {task.title}: {', '.join(names) or 'none'}")
-    hint = reader.size_hint()
-    lines.append(
-        "source holds: "
-        + ", ".join(
-            f"{v if v is not None else '?'} {k}"
-            for k, v in (("items", hint.items), ("images", hint.images), ("videos", hint.videos))
-        )
-        + (f", {hint.bytes / 1e6:.1f} MB" if hint.bytes is not None else "")
-    )
-    lines += selection.describe(project)
-    lines += [f"note: {n}" for n in reader.notes()]
-    if converter is not None:
-        lines.append(f"conversion: {converter.name}")
-        lines += [f"  {p}" for p in converter.plan(selected, target)]
-    else:
-        lines.append("conversion: none (the project is copied as it is)")
-    if options.max_items:
-        lines.append(f"at most {options.max_items} items")
-    lines += _count_selection(reader, selection, options, remote=src.selects_project)
-    if options.resume:
-        jr = Journal(journal_path(snk, sink, target.name))
-        if jr.load():
-            lines.append(f"resume: {len(jr.keys)} items already done would be skipped ({jr.path})")
-        else:
-            lines.append("resume: no journal found; every item would be sent")
-    lines.append("dry run: nothing was written")
-    return lines
-
-
-def _count_selection(reader: Reader, selection: Selection, options: RunOptions, remote: bool) -> list[str]:
-    """Count what would move and what would be skipped (not for remote sources: too slow)."""
-    if selection.keep is None and not options.max_items:
-        return []
-    kept = dropped = 0
-    for item in _iter(reader.items()):
-        if remote and item.load is not None:
-            return ["(items counted at run time: this source loads annotations remotely)"]
-        if selection.apply(item.resolve()) is None:
-            dropped += 1
-        else:
-            kept += 1
-            if options.max_items and kept >= options.max_items:
-                break
-    return [f"would move {kept} items; would skip {dropped} without a selected label"]
-
-
-def _iter(items: Iterable[Item]) -> Iterator[Item]:
-    yield from items

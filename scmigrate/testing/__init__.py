@@ -309,7 +309,9 @@ def check_source_conformance(reader: Reader, *, tolerance: float = 1.0) -> dict[
                     x, y, w, h = ann.shape.bbox()
                     t = tolerance
                     if x < -t or y < -t or x + w > media.width + t or y + h > media.height + t:
-                        problems.append(f"{key}: {ann.shape.type} {(x, y, w, h)} lies outside {media.width}x{media.height}")
+                        problems.append(
+                            f"{key}: {ann.shape.type} {(x, y, w, h)} lies outside {media.width}x{media.height}"
+                        )
         for rng in item.ranges or []:
             for name in rng.labels:
                 if name not in known:

@@ -6,7 +6,7 @@ import dataclasses
 
 import scmigrate
 from scmigrate.api import ConversionLog, Converter, RunOptions
-from scmigrate.model import Annotation, Label, Media, Project, Scene, Shape, Task
+from scmigrate.model import Annotation, Media, Project, Scene, Shape, Task
 
 
 class Boxes(Converter):
