@@ -74,8 +74,9 @@ def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair
     empty_marker = False
     for ann in scene.annotations:
         # a degenerate shape is nothing in any target: drop it before it is turned into another
-        if fit(ann.shape, None, None).shape is None:
-            log.dropped(f"{ann.shape.type}: {fit(ann.shape, None, None).reason}")
+        checked = fit(ann.shape, None, None)
+        if checked.shape is None:
+            log.dropped(f"{ann.shape.type}: {checked.reason}")
             out.lost = True
             continue
         roles = [info.role(sl.name) for sl in ann.labels]
