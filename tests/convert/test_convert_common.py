@@ -131,3 +131,29 @@ def test_scenes_survive_their_json_form():
                      Scene([ann(Shape.ellipse(1, 1, 9, 9), "dog")]), Scene())
     for out in outs:
         assert Scene.from_dict(out.to_dict()) == out
+
+
+def test_the_engine_surveys_scenes_before_building_a_classification(make_registry):
+    """Through the engine: no image holds 2 labels → multi-class; one that does → multi-label."""
+    from scmigrate.engine.facade import transfer
+    from scmigrate.testing import image_bytes, make_item, memory_target, put_memory
+
+    def items(pairs):
+        out = []
+        for i, names in enumerate(pairs):
+            m = media(key=f"i{i}.jpg")
+            scene = Scene([ann(rect(10 + 30 * j, 10, 20, 20), n) for j, n in enumerate(names)])
+            out.append(make_item(m, image_bytes(m.width, m.height, seed=i), [scene]))
+        return out
+
+    reg = make_registry(scmigrate_convert)
+    for name, pairs, groups in (("single", [["dog"], ["cat"], ["dog"]], {"dog": "Classification labels",
+                                                                          "cat": "Classification labels"}),
+                                ("multi", [["dog"], ["dog", "cat"]], {"dog": "dog", "cat": "cat",
+                                                                       "No class": "No class"})):
+        put_memory(name, coco_like("dog", "cat"), items(pairs))
+        report = transfer(f"memory:{name}", f"memory:{name}-out", project_type="classification", registry=reg,
+                          quiet=True, workers=2)
+        assert report.complete
+        target = memory_target(f"{name}-out").project
+        assert {lb.name: lb.group for lb in target.labels()} == groups
