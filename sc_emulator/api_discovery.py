@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from .errors import ApiError
 from .web import API, ORG, Call, endpoint
 
 BUILD_STAMP = "20251101120000"
@@ -79,11 +78,6 @@ def organization_status(call: Call) -> dict:
 def deployment_config(call: Call) -> dict:
     return {"servingMode": "on-prem", "auth": {"type": "dex", "authority": "/dex", "clientId": "web_ui"},
             "docsUrl": "https://docs.example.invalid/", "configUrl": "/deployment-config.json"}
-
-
-@endpoint
-def legacy_product_info(call: Call) -> dict:
-    raise ApiError(404, "endpoint_not_found", "This cluster serves the current dialect under /api/v1.")
 
 
 ROUTES = [

@@ -16,7 +16,7 @@ from .mediainfo import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, image_th
                         probe_video, video_frame)
 from .records import dataset_record, delete_media_rows, media_record, project_record
 from .scenes import IMAGE_FRAME, SceneSummary, build_scene, empty_states, media_state, media_summary, save_scene
-from .store import Store, dumps, loads
+from .store import Store, dumps
 from .web import DS, Call, endpoint, upload_endpoint
 
 MIN_FREE_BYTES = 64 * 1024 * 1024

@@ -50,8 +50,10 @@ class Api:
         return self.request("DELETE", path, **kw)
 
     # -- helpers ---------------------------------------------------------------------------------
-    def create_project(self, name: str, task_type: str = "detection", labels: list | None = [{"name": "object"}],
+    def create_project(self, name: str, task_type: str = "detection", labels: list | None = None,
                        chain: str | None = None) -> dict[str, Any]:
+        if labels is None and task_type in ("detection", "segmentation", "rotated_detection"):
+            labels = [{"name": "object"}]
         tasks = [{"title": "Dataset", "task_type": "dataset"}]
         if chain:
             tasks += [{"title": "Detection", "task_type": "detection", "labels": [{"name": "thing"}]},
