@@ -160,6 +160,8 @@ class FaultBook:
                 if start != second:
                     start, count = second, 0
                 count += 1
+                if len(self.windows) > 10000:  # forget connections idle for a while
+                    self.windows = {k: v for k, v in self.windows.items() if v[0] >= second - 2}
                 self.windows[conn] = (start, count)
                 if count > knobs.rate_limit:
                     return "limit", 429, "before"

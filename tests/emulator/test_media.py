@@ -74,6 +74,12 @@ def test_video_errors_and_thumbnails(api, video_file):
         got = api.get(base + suffix)
         assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg", suffix
         assert Image.open(io.BytesIO(got.content)).size == (64, 48)
+    # The decoded frame is the requested one: frame i shows a white square at x = 2i .. 2i + 10.
+    for index in (0, 7, 11):
+        frame = Image.open(io.BytesIO(api.get(f"{base}/frames/{index}/display/full").content)).convert("L")
+        row = [frame.getpixel((x, 15)) for x in range(64)]
+        bright = [x for x, v in enumerate(row) if v > 128]
+        assert abs(bright[0] - 2 * index) <= 1 and abs(bright[-1] - (2 * index + 10)) <= 1, (index, bright)
     query = api.post(f"{api.dataset_path(project)}/media:query",
                      json={"rules": [{"field": "media_type", "operator": "equal", "value": "video"}]}).json()
     assert query["total_matched_videos"] == 1 and query["total_matched_video_frames"] == 12
