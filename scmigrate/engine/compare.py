@@ -79,7 +79,7 @@ def _entry(item: Item) -> _Entry:
             sha = h.hexdigest()
         scenes = tuple(sorted((_norm_scene(s) for s in item.scenes or [] if s.kind == "annotation"), key=repr))
         ranges = tuple(sorted((r.start_frame, r.end_frame, tuple(sorted(r.labels))) for r in item.ranges or []))
-        return _Entry(name, sha, scenes, ranges)
+        return _Entry(name, sha256=sha, scenes=scenes, ranges=ranges)
     except Exception as exc:  # noqa: BLE001 - an unreadable item is a '!' line, not the end of the check
         return _Entry(name, error=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
