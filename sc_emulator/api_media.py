@@ -117,9 +117,11 @@ def _store_media(call: Call, kind: str) -> dict[str, Any]:
             ident = ({"type": "image", "image_id": mid} if kind == "image"
                      else {"type": "video_frame", "video_id": mid, "frame_index": frame})
             scenes.append((frame, build_scene(project, probed.width, probed.height, body, ident, call.emu.user_id)))
-    store.adopt_blob(upload.path, upload.digest)
-    upload.path = None  # now owned by the blob store
     with store.transaction() as conn:
+        # Under the write lock, so a concurrent delete of another media with the same bytes cannot
+        # remove the shared blob between its adoption here and the insert below.
+        store.adopt_blob(upload.path, upload.digest)
+        upload.path = None  # now owned by the blob store
         conn.execute("INSERT INTO media (id, project_id, dataset_id, type, name, upload_time, info) "
                      "VALUES (?,?,?,?,?,?,?)", (mid, ds["project_id"], ds["id"], kind, name, now_iso(), dumps(info)))
         for frame, doc in scenes:

@@ -90,8 +90,9 @@ def delete_media_rows(store: Store, where: str, args: tuple) -> None:
             conn.execute("DELETE FROM ranges WHERE video_id = ?", (row["id"],))
             conn.execute("DELETE FROM media WHERE id = ?", (row["id"],))
             digests.append(loads(row["info"])["blob"])
-    for digest in set(digests):
-        store.drop_blob_if_unused(digest)
+    with store.write_lock:  # pairs with the adoption of blobs in uploads
+        for digest in set(digests):
+            store.drop_blob_if_unused(digest)
     for row in rows:
         for cached in store.cache_dir.glob(f"{row['id']}*"):
             cached.unlink(missing_ok=True)

@@ -127,3 +127,27 @@ def test_video_frames_whole_video_and_ranges(api, video_file):
     assert [s["media_identifier"]["frame_index"] for s in whole["video_annotations"]] == [0, 2, 4]
     bad = api.post(base + "/range_annotation", json={"range_labels": [{"start_frame": 3, "end_frame": 99, "label_ids": []}]})
     assert bad.status_code == 400
+
+
+def test_whole_video_cap_and_upload_info_on_video(api, tmp_path):
+    from conftest import video_bytes
+
+    project = api.create_project("long video", "classification", labels=[{"name": "a"}, {"name": "b"}])
+    ids = {lab["name"]: lab["id"] for lab in project["pipeline"]["tasks"][1]["labels"]}
+    data = video_bytes(tmp_path / "long.mp4", frames=520, fps=20, width=32, height=32)
+    video = api.upload(project, "long.mp4", data, kind="videos", upload_info=f'{{"label_ids": ["{ids["a"]}"]}}')
+    assert video.status_code == 200, video.text
+    base = f"{api.dataset_path(project)}/media/videos/{video.json()['id']}"
+    at_fps = api.get(base + "/annotations/latest").json()  # upload_info labels frames at 1 fps: 0, 20, ...
+    assert [s["media_identifier"]["frame_index"] for s in at_fps["video_annotations"]] == list(range(0, 520, 20))
+    ranges = {"range_labels": [{"start_frame": 0, "end_frame": 519, "label_ids": [ids["b"]]}]}
+    assert api.post(base + "/range_annotation?skip_frame=1", json=ranges).status_code == 200
+    first = api.get(base + "/annotations/latest").json()
+    props = first["video_annotation_properties"]
+    assert len(first["video_annotations"]) == 500 and props["total_count"] == 520
+    assert (props["start_frame"], props["end_frame"]) == (0, 499)
+    rest = api.get(base + "/annotations/latest?start_frame=500").json()
+    assert [s["media_identifier"]["frame_index"] for s in rest["video_annotations"]] == list(range(500, 520))
+    skipped = api.get(base + "/annotations/latest?start_frame=10&end_frame=40&frameskip=10&label_only=true").json()
+    assert [s["media_identifier"]["frame_index"] for s in skipped["video_annotations"]] == [10, 20, 30, 40]
+    assert "shape" not in skipped["video_annotations"][0]["annotations"][0]

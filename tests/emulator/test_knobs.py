@@ -43,6 +43,10 @@ def test_fail_the_third_upload_precisely(k, plain):
     limited = k.upload(project, "j.png", image_bytes())
     assert limited.status_code == 429 and limited.headers["retry-after"] == "1"
     assert limited.json()["error_code"] == "too_many_requests"
+    plain.admin.fail("GET", r"/projects$", nth=1, status=500)
+    broken = k.get("/projects")
+    assert broken.status_code == 500 and "internal_server_error" in broken.json()
+    assert k.get("/projects").status_code == 200
 
 
 def test_drop_after_processing_and_before(k, plain):
