@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--drop-rate", type=_rate, default=0.0, help="fraction of responses cut mid-way")
     s.add_argument("--rate-limit", type=float, default=None, help="requests per second per connection (429)")
     s.add_argument("--seed", type=int, default=0, help="seed of the fault random source")
+    s.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     s.add_argument("--max-upload-bytes", type=int, default=int(4.7 * 1024 ** 3), help="largest accepted media file")
     return parser
 
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from .server import serve  # uvicorn import only when serving
 
     try:
-        serve(settings)
+        serve(settings, exit_with_parent=args.exit_with_parent)
     except OSError as exc:
         print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

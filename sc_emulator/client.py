@@ -109,7 +109,7 @@ class RunningEmulator:
         url_file.unlink(missing_ok=True)
         log = open(self.data_dir / "emulator.log", "ab")
         cmd = [sys.executable, "-m", "sc_emulator", "serve", "--data-dir", str(self.data_dir), "--port", str(port),
-               "--url-file", str(url_file), *self._args]
+               "--url-file", str(url_file), "--exit-with-parent", *self._args]
         self.process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import uvicorn
@@ -19,7 +22,18 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def serve(settings: Settings) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Stop when the process that started us dies (a killed test run must not leave servers behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def serve(settings: Settings, exit_with_parent: bool = False) -> None:
     """Start the cluster and block until SIGINT/SIGTERM; prints URL, organisation and workspace."""
     settings.data_dir = Path(settings.data_dir).resolve()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -51,6 +65,8 @@ def serve(settings: Settings) -> None:
     print(f"token file: {settings.token_file or settings.data_dir / 'token.txt'}", flush=True)
     if ca_path:
         print(f"ca bundle: {ca_path}", flush=True)
+    if exit_with_parent:
+        _exit_with_parent(os.getppid())
     config = uvicorn.Config(app, http="httptools", loop="asyncio", lifespan="on", log_level="warning",
                             access_log=False, timeout_keep_alive=75, backlog=2048, timeout_graceful_shutdown=1, **ssl_args)
     server = uvicorn.Server(config)
