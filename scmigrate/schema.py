@@ -4,18 +4,26 @@ The schemas are JSON Schema draft 2020-12, one folder per format major version
 (``archive_spec/v1/<kind>.schema.json``). Validators are built once per (kind, major) and cached:
 building one compiles the whole folder into a ``referencing`` registry so that ``$ref`` between
 files (an item refers to ``media.schema.json``) resolves offline, never over the network.
+
+``jsonschema`` is exact but slow (about 1.5 ms per item record, 80 µs per index entry), and an
+archive validates every record it reads and writes. So each schema is also compiled into plain
+Python predicates covering the keywords our schemas use; a document the predicate accepts is
+valid, and anything it rejects goes to ``jsonschema`` for the verdict and the message. The test
+suite checks that both agree on every example and on thousands of mutated documents.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
+from urllib.parse import urljoin
 
 from .errors import InputError
 
-__all__ = ["KINDS", "validate", "validator", "supported_majors", "parse_version"]
+__all__ = ["KINDS", "validate", "validator", "fast_check", "supported_majors", "parse_version"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
@@ -68,6 +76,138 @@ def _validator(kind: str, major: int) -> Any:
     return Draft202012Validator(schema, registry=registry)
 
 
+Check = Callable[[Any], bool]
+
+
+class _Unsupported(Exception):
+    """A keyword the compiler does not know: use jsonschema alone for that schema."""
+
+
+def _is_int(x: Any) -> bool:
+    # draft 2020-12: 1.0 is an integer; booleans are not numbers
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
+
+
+def _is_num(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+_TYPES: dict[str, Check] = {
+    "string": lambda x: isinstance(x, str),
+    "integer": _is_int,
+    "number": _is_num,
+    "boolean": lambda x: isinstance(x, bool),
+    "object": lambda x: isinstance(x, dict),
+    "array": lambda x: isinstance(x, list),
+    "null": lambda x: x is None,
+}
+_ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "$comment", "default", "examples"}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality for enum/const: booleans never equal numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+class _Compiler:
+    """Turns the draft 2020-12 subset our schemas use into predicates (see the module docstring)."""
+
+    def __init__(self, documents: dict[str, Any]) -> None:
+        self._docs = documents
+        self._refs: dict[str, Check] = {}
+
+    def ref(self, uri: str) -> Check:
+        if uri not in self._refs:
+            cell: list[Check] = []
+            self._refs[uri] = lambda x: cell[0](x)  # lazy: allows recursive schemas
+            base, _, pointer = uri.partition("#")
+            node = self._docs[base]
+            for part in [p for p in pointer.split("/") if p]:
+                node = node[part.replace("~1", "/").replace("~0", "~")]
+            cell.append(self.compile(node, base))
+        return self._refs[uri]
+
+    def compile(self, schema: Any, base: str) -> Check:  # noqa: C901 - one branch per keyword
+        if schema is True or schema == {}:
+            return lambda x: True
+        if schema is False:
+            return lambda x: False
+        base = urljoin(base, schema.get("$id", ""))
+        checks: list[Check] = []
+        for key, value in schema.items():
+            if key in _ANNOTATIONS or key in ("then", "else"):
+                continue
+            if key == "type":
+                tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else value)]
+                checks.append(lambda x, tests=tests: any(t(x) for t in tests))
+            elif key == "required":
+                checks.append(lambda x, req=tuple(value): not isinstance(x, dict) or all(k in x for k in req))
+            elif key == "properties":
+                props = {k: self.compile(v, base) for k, v in value.items()}
+                checks.append(lambda x, props=props: not isinstance(x, dict)
+                              or all(props[k](v) for k, v in x.items() if k in props))
+            elif key == "additionalProperties":
+                extra, known = self.compile(value, base), set(schema.get("properties", {}))
+                if "patternProperties" in schema:
+                    raise _Unsupported(key)
+                checks.append(lambda x, extra=extra, known=known: not isinstance(x, dict)
+                              or all(extra(v) for k, v in x.items() if k not in known))
+            elif key == "items":
+                each = self.compile(value, base)
+                checks.append(lambda x, each=each: not isinstance(x, list) or all(each(v) for v in x))
+            elif key == "minItems":
+                checks.append(lambda x, n=value: not isinstance(x, list) or len(x) >= n)
+            elif key == "minLength":
+                checks.append(lambda x, n=value: not isinstance(x, str) or len(x) >= n)
+            elif key == "pattern":
+                checks.append(lambda x, rx=re.compile(value): not isinstance(x, str) or rx.search(x) is not None)
+            elif key == "enum":
+                checks.append(lambda x, options=tuple(value): any(_same(x, o) for o in options))
+            elif key == "const":
+                checks.append(lambda x, c=value: _same(x, c))
+            elif key == "minimum":
+                checks.append(lambda x, n=value: not _is_num(x) or x >= n)
+            elif key == "maximum":
+                checks.append(lambda x, n=value: not _is_num(x) or x <= n)
+            elif key == "exclusiveMinimum":
+                checks.append(lambda x, n=value: not _is_num(x) or x > n)
+            elif key == "allOf":
+                parts = [self.compile(v, base) for v in value]
+                checks.append(lambda x, parts=parts: all(p(x) for p in parts))
+            elif key == "if":
+                cond = self.compile(value, base)
+                then = self.compile(schema.get("then", True), base)
+                other = self.compile(schema.get("else", True), base)
+                checks.append(lambda x, c=cond, t=then, o=other: t(x) if c(x) else o(x))
+            elif key == "$ref":
+                target = urljoin(base, value)
+                checks.append(lambda x, target=target: self.ref(target)(x))
+            else:
+                raise _Unsupported(key)
+        if len(checks) == 1:
+            return checks[0]
+        return lambda x: all(c(x) for c in checks)
+
+
+@lru_cache(maxsize=None)
+def _fast(kind: str, major: int) -> Check | None:
+    registry, ids = _registry(major)
+    documents = {uri: registry.contents(uri) for uri in ids.values()}
+    try:
+        return _Compiler(documents).ref(ids[kind])
+    except _Unsupported:
+        return None
+
+
+def fast_check(kind: str, version: str = "1") -> Check | None:
+    """The compiled predicate for ``kind`` (None if its schema uses a keyword the compiler lacks)."""
+    major, _ = parse_version(version)
+    with _lock:
+        return _fast(kind, major)
+
+
 def validator(kind: str, version: str = "1") -> Any:
     """The cached ``Draft202012Validator`` for ``kind`` in format ``version`` (``"1"``, ``"1.0"``)."""
     major, _ = parse_version(version)
@@ -90,6 +230,9 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     """
     from jsonschema.exceptions import best_match
 
+    quick = fast_check(kind, version)
+    if quick is not None and quick(doc):
+        return
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:

@@ -40,6 +40,7 @@ CHUNK = 1 << 20
 LEVEL_COMPRESSED_MEDIA = 1
 LEVEL_RAW_MEDIA = 6
 LEVEL_JSON = 12
+LEVEL_INDEX = 3
 _ALREADY_COMPRESSED = frozenset(
     ".jpg .jpeg .png .gif .webp .mp4 .mov .avi .mkv .webm .m4v .zip .gz .zst .xz .bz2 .7z .jp2 .heic .bin .onnx .pth .pt".split()
 )
@@ -76,6 +77,8 @@ def check_member_name(name: str) -> bool:
 
 def level_for(member: str) -> int:
     """The zstd level a writer uses for a member."""
+    if member == INDEX:
+        return LEVEL_INDEX  # large (≈250 bytes per member) and mostly hex digests: effort buys little, costs memory
     if member.endswith(".json"):
         return LEVEL_JSON
     return LEVEL_COMPRESSED_MEDIA if _ext(member) in _ALREADY_COMPRESSED else LEVEL_RAW_MEDIA

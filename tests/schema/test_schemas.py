@@ -101,3 +101,60 @@ def test_model_records_round_trip_through_the_schemas() -> None:
     doc = {"media": item.media.to_dict(), "blob": f"blobs/{item.media.sha256}.png",
            "annotations": item.annotations_dict()}
     schema.validate("item", doc)
+
+
+_ODD_VALUES = [None, True, False, 0, -1, 1.0, 1.5, 2**40, "", "x", "#12345", "ü/..", [], [1], {}, {"x": 1},
+               "a" * 64, "0" * 64, "RECTANGLE", "POLYGON", "image", "annotation", 1e308]
+
+
+def _mutations(doc, rng, n):
+    """``n`` copies of ``doc`` with one random node replaced, removed or extended."""
+    import copy
+
+    def paths(node, prefix=()):
+        yield prefix
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from paths(v, prefix + (k,))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from paths(v, prefix + (i,))
+
+    all_paths = list(paths(doc))
+    for _ in range(n):
+        out = copy.deepcopy(doc)
+        path = rng.choice(all_paths[1:])
+        parent = out
+        for p in path[:-1]:
+            parent = parent[p]
+        action = rng.random()
+        if action < 0.25 and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif action < 0.35 and isinstance(parent, dict):
+            parent["extra_" + str(rng.randrange(3))] = rng.choice(_ODD_VALUES)
+        else:
+            parent[path[-1]] = copy.deepcopy(rng.choice(_ODD_VALUES))
+        yield out
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_fast_checks_agree_with_jsonschema(path: Path) -> None:
+    """The compiled predicates accept exactly what jsonschema accepts (mutation testing)."""
+    import random
+
+    kind = _kind(path)
+    fast = schema.fast_check(kind)
+    assert fast is not None, f"the {kind} schema uses a keyword the compiler lacks"
+    exact = schema.validator(kind)
+    doc = json.loads(path.read_text())
+    assert fast(doc) and exact.is_valid(doc)
+    rng = random.Random(path.name)
+    rejected = 0
+    for mutated in _mutations(doc, rng, 120):
+        verdict = exact.is_valid(mutated)
+        assert fast(mutated) == verdict, mutated
+        rejected += not verdict
+    assert rejected > 10  # the mutations do reach invalid documents
+    for name in EXPECTED:
+        if name.startswith(kind + "-"):
+            assert not fast(json.loads((INVALID_DIR / name).read_text())), name

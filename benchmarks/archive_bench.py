@@ -1,0 +1,176 @@
+"""Benchmark the .scz archive: throughput against `tar --zstd`, and memory against item count.
+
+    .venv/bin/python benchmarks/archive_bench.py [--items 2000] [--workers 4] [--rss 2000,20000]
+                                                 [--work DIR] [--json out.json]
+
+1. Draws ``--items`` JPEG images (~100 KB each: coloured noise plus shapes, so they do not
+   compress to nothing) into a folder.
+2. Writes them into an archive with the archive writer (``--workers`` threads, as the engine
+   would), then reads every item back (project, scenes, every media byte): size, MB/s, items/s.
+3. Runs ``tar --zstd -cf`` and ``tar --zstd -xf`` on the same files for comparison.
+4. For each count in ``--rss``, writes that many small images in a fresh subprocess and reports
+   its peak RSS (``ru_maxrss``): flat memory means the peak does not grow with the count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from scmigrate.api import RunOptions
+from scmigrate.model import Annotation, Item, Label, Media, Project, Scene, ScoredLabel, Shape, Task
+from scmigrate_archive import ArchiveSink, ArchiveSource
+
+MB = 1e6
+
+
+def draw_jpeg(seed: int, side: int = 340) -> bytes:
+    """A noisy JPEG with a few shapes; ~100 KB at the default side."""
+    rng = np.random.default_rng(seed)
+    img = Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(3):
+        x, y = (int(v) for v in rng.integers(0, side - 40, 2))
+        draw.rectangle((x, y, x + 30, y + 30), fill=tuple(int(c) for c in rng.integers(0, 256, 3)))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def project() -> Project:
+    return Project.chain("bench", Task("Detection", "detection", [Label("thing", "#ff0000ff")]))
+
+
+def make_item(key: str, open_fn: Any, side: int) -> Item:
+    scene = Scene([Annotation(Shape.rectangle(1, 2, side / 4, side / 5), [ScoredLabel("thing")])])
+    return Item(Media(key, "image", key, key + ".jpg", width=side, height=side), open_fn, [scene], [])
+
+
+def file_items(folder: Path, side: int) -> Iterator[Item]:
+    for path in sorted(folder.iterdir()):
+        yield make_item(path.stem, lambda p=path: open(p, "rb"), side)
+
+
+def write(path: Path, its: Iterator[Item], workers: int) -> None:
+    writer = ArchiveSink().open(str(path), RunOptions())
+    writer.begin(project(), None)
+    with ThreadPoolExecutor(workers) as pool:
+        # bounded submission, as the engine does: never more than 4×workers items in flight
+        pending: list[Any] = []
+        for it in its:
+            pending.append(pool.submit(writer.write, it))
+            if len(pending) >= 4 * workers:
+                pending.pop(0).result()
+        for f in pending:
+            f.result()
+    writer.finish(True)
+
+
+def timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
+    images = work / "images"
+    images.mkdir()
+    t = time.perf_counter()
+    for i in range(n):
+        (images / f"img{i:06d}.jpg").write_bytes(draw_jpeg(i))
+    media_bytes = sum(p.stat().st_size for p in images.iterdir())
+    print(f"drew {n} JPEGs, {media_bytes / MB:.1f} MB in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    archive = work / "bench.scz"
+    w_s = timed(lambda: write(archive, file_items(images, 340), workers))
+
+    def read() -> None:
+        with ArchiveSource().open(str(archive), RunOptions()) as reader:
+            reader.project()
+            for it in reader.items():
+                with it.open() as f:
+                    while f.read(1 << 20):
+                        pass
+
+    r_s = timed(read)
+    v_s = timed(lambda: ArchiveSource().open(str(archive), RunOptions()).verify())
+    tarball = work / "bench.tar.zst"
+    t_w = timed(lambda: subprocess.run(["tar", "--zstd", "-cf", str(tarball), "-C", str(images), "."], check=True))
+    out = work / "untar"
+    out.mkdir()
+    t_r = timed(lambda: subprocess.run(["tar", "--zstd", "-xf", str(tarball), "-C", str(out)], check=True))
+
+    def rates(seconds: float) -> dict[str, float]:
+        return {"seconds": round(seconds, 2), "MB_per_s": round(media_bytes / MB / seconds, 1),
+                "items_per_s": round(n / seconds, 1)}
+
+    return {
+        "items": n, "media_MB": round(media_bytes / MB, 1), "workers": workers,
+        "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "write": rates(w_s), "read": rates(r_s),
+                "verify": rates(v_s)},
+        "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1), "write": rates(t_w), "read": rates(t_r)},
+    }
+
+
+def rss_child(n: int, side: int, workers: int, path: str) -> None:
+    """Subprocess body: write ``n`` generated items, print peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    its = (make_item(f"k{i}", (lambda i=i: io.BytesIO(draw_jpeg(i, side))), side) for i in range(n))
+    write(Path(path), its, workers)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"items": n, "peak_rss_MB": round(peak / 1024, 1),
+                      "growth_during_write_MB": round((peak - before) / 1024, 1),
+                      "archive_MB": round(os.path.getsize(path) / MB, 1)}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--rss", default="2000,20000", help="item counts for the memory test ('' to skip)")
+    ap.add_argument("--rss-side", type=int, default=64, help="image side for the memory test")
+    ap.add_argument("--work", help="folder for the files (default: a temporary folder, removed)")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--child", nargs=2, metavar=("N", "PATH"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        rss_child(int(args.child[0]), args.rss_side, args.workers, args.child[1])
+        return
+    work = Path(args.work or tempfile.mkdtemp(prefix="scz-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        results: dict[str, Any] = {}
+        if args.items:
+            results["throughput"] = throughput(args.items, args.workers, work)
+            print(json.dumps(results["throughput"], indent=2))
+        results["memory"] = []
+        for n in [int(x) for x in args.rss.split(",") if x]:
+            target = work / f"rss{n}.scz"
+            out = subprocess.run([sys.executable, __file__, "--workers", str(args.workers), "--rss-side",
+                                  str(args.rss_side), "--child", str(n), str(target)],
+                                 capture_output=True, text=True, check=True)
+            results["memory"].append(json.loads(out.stdout))
+            print(out.stdout.strip())
+            target.unlink()
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
