@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         results["keepalive"] = keepalive_check(cluster, headers, verify)
         print(f"keep-alive: {results['keepalive']}", flush=True)
         results["big_upload"] = big_upload(cluster, dataset, headers, verify, args.video_bytes, tmp)
-        print(f"1 GB video upload: {results['big_upload']}", flush=True)
+        print(f"{args.video_bytes / GIB:.2f} GiB video upload: {results['big_upload']}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
