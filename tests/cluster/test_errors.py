@@ -139,3 +139,33 @@ def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: An
     assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
     with pytest.raises(InputError, match="already exists; pass --into-existing"):
         transfer("memory:seed", "a", registry=registry, quiet=True)
+
+
+class _OldCluster(http.server.BaseHTTPRequestHandler):
+    """Answers like a Sonoma Creek 1.1 cluster: only under /api/v1.0."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path == "/api/v1.0/product_info":
+            status, body = 200, b'{"product-version": "1.1.0", "build-version": "1.1.0-latest-20220405093904"}'
+        else:
+            status, body = 404, b'{"endpoint_not_found_response": "no such endpoint"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_old_dialect_is_named(config_file: Path, tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OldCluster)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        proc = scmigrate("run", "--from", url, "--project", "P", "--to", str(tmp_path / "x.scz"),
+                         env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+        one_line_error(proc, "Sonoma Creek 1.x", "1.1.0-latest")
+    finally:
+        server.shutdown()
