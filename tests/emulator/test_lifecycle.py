@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import sc_emulator
+from sc_emulator.ids import token_well_formed
 from conftest import Api, image_bytes
 
 
@@ -36,21 +37,45 @@ def test_cli_prints_url_and_ids(tmp_path):
                              "--port", "0", "--token-file", str(token_file), "--version", "2.12.1"],
                             stdout=subprocess.PIPE, text=True)
     try:
-        url = proc.stdout.readline().split()[-1]
-        org = proc.stdout.readline().split()[-1]
-        ws = proc.stdout.readline().split()[-1]
-        assert url.startswith("http://127.0.0.1:")
+        banner = [proc.stdout.readline() for _ in range(4)]
+        url, org, ws = (line.split()[-1] for line in banner[:3])
+        assert url.startswith("http://127.0.0.1:") and banner[1].startswith("organization_id: ")
+        assert banner[3].strip() == f"token file: {token_file}"
         token = token_file.read_text().strip()
+        assert token_well_formed(token) and not any(token in line for line in banner)  # never printed
         for _ in range(100):
             try:
                 info = requests.get(f"{url}/api/v1/product_info", timeout=2).json()
                 break
             except requests.ConnectionError:
                 time.sleep(0.05)
-        assert info["product-version"] == "2.12.1"
+        assert info["product-version"] == "2.12.1" and info["build-version"].startswith("2.12.1-release-")
         answer = requests.get(f"{url}/api/v1/organizations/{org}/workspaces", headers={"x-api-key": token}, timeout=5)
         assert answer.json()["workspaces"][0]["id"] == ws
-        assert token not in open(tmp_path / "d" / "token.txt").read().replace(token, "", 1) + url + org + ws
+        assert (tmp_path / "d" / "token.txt").read_text().strip() == token
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_token_file_is_used_and_checked(tmp_path):
+    from sc_emulator.ids import new_token
+
+    token = new_token()
+    token_file = tmp_path / "mine.txt"
+    token_file.write_text(token + "\n")
+    data = tmp_path / "d"
+    proc = subprocess.Popen([sys.executable, "-m", "sc_emulator", "serve", "--data-dir", str(data), "--port", "0",
+                             "--token-file", str(token_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        r = requests.get(f"{url}/api/v1/personal_access_tokens/organization", headers={"x-api-key": token}, timeout=5)
+        assert r.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    token_file.write_text("geti_pat_not-a-token\n")
+    bad = subprocess.run([sys.executable, "-m", "sc_emulator", "serve", "--data-dir", str(tmp_path / "e"),
+                          "--token-file", str(token_file)], capture_output=True, text=True, timeout=30)
+    assert bad.returncode != 0 and "not a personal access token" in bad.stderr
+    assert "Traceback" not in bad.stderr
