@@ -128,3 +128,16 @@ def test_all_projects_writes_one_archive_per_project(cli, tmp_path):
     proc = cli("run", "--from", "memory:src", "--all-projects", "--project", "P", "--to", "d",
                plugins="memfixture,archive")
     assert proc.returncode == 2 and "exclude each other" in proc.stderr
+
+
+def test_inspect_and_verify_work_for_any_source(cli):
+    proc = cli("inspect", "memory:src", "--json")
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    labels = {lb["name"]: (lb["annotations"], lb["media"]) for t in info["tasks"] for lb in t["labels"]}
+    assert labels == {"dog": (3, 3), "cat": (3, 3)}
+    assert info["media"]["images"] == 6 and info["media"]["annotated"] == 6 and info["details"] == {"store": "memory"}
+    proc = cli("verify", "memory:src")
+    assert proc.returncode == 0 and proc.stdout.strip() == "memory:src: intact"
+    proc = cli("verify", "crash:x")
+    assert proc.returncode == 1 and "kaboom" in proc.stderr
