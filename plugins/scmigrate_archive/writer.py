@@ -336,12 +336,10 @@ class ArchiveWriter(Writer):
                         "models": self._counts["models"]}
                 index.write(_json_bytes(head)[:-1] + b',"members":[')
                 self._entries.seek(0)
-                validator = schema.validator("index", FORMAT_VERSION)
                 for n, line in enumerate(self._entries):
                     # validate entry by entry: the whole index is never held in memory
-                    if not validator.is_valid({"format_version": FORMAT_VERSION, "members": [json.loads(line)]}):
-                        schema.validate("index", {"format_version": FORMAT_VERSION, "members": [json.loads(line)]},
-                                        where=f"{self.path}: {INDEX} entry {n}")
+                    schema.validate("index", {"format_version": FORMAT_VERSION, "members": [json.loads(line)]},
+                                    FORMAT_VERSION, where=f"{self.path}: {INDEX} entry {n}")
                     index.write((b"," if n else b"") + line.rstrip(b"\n"))
                 index.write(b"]}")
                 size = index.tell()
