@@ -44,6 +44,8 @@ class Env:
         """``python examples/<recipe>.py ARGS`` in a subprocess; with ``check``, a failure shows its output."""
         proc = subprocess.run([sys.executable, str(EXAMPLES / f"{recipe}.py"), *args], cwd=self.tmp,
                               env=self.env(**env), capture_output=True, text=True, timeout=RECIPE_TIMEOUT)
+        for token in (self.a.token, self.b.token):  # a secret never shows in what a user sees
+            assert token not in proc.stdout and token not in proc.stderr, f"{recipe} printed a token"
         if check:
             assert proc.returncode == 0, f"{recipe} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
         return proc

@@ -14,7 +14,7 @@ import hashlib
 
 import requests
 
-__all__ = ["Ann", "Image", "ProjectView", "project_names", "read_project"]
+__all__ = ["Ann", "Image", "ProjectView", "read_project"]
 
 
 @dataclass
@@ -45,6 +45,7 @@ class ProjectView:
     task_types: list[str]  # the trainable tasks, in pipeline order
     task_labels: list[list[str]]  # per trainable task: its label names (empty labels included)
     empty_labels: set[str]
+    groups: dict[str, str]  # label name → its (exclusive) group
     images: dict[str, Image] = field(default_factory=dict)  # by media id
     videos: int = 0
 
@@ -74,11 +75,6 @@ class _Rest:
         return f"/api/v1/organizations/{org}/workspaces/{ws}"
 
 
-def project_names(url: str, token: str, ca_bundle: str | None) -> list[str]:
-    rest = _Rest(url, token, ca_bundle)
-    return sorted(p["name"] for p in rest.call("GET", f"{rest.workspace()}/projects", params={"limit": 100})["projects"])
-
-
 def read_project(url: str, token: str, ca_bundle: str | None, name: str) -> ProjectView:
     """The project called ``name``: tasks, labels, and every image of every dataset with its latest scene."""
     rest = _Rest(url, token, ca_bundle)
@@ -90,7 +86,8 @@ def read_project(url: str, token: str, ca_bundle: str | None, name: str) -> Proj
     tasks = [t for t in project["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
     label_names = {lb["id"]: lb["name"] for t in tasks for lb in t.get("labels", [])}
     view = ProjectView(name, [t["task_type"] for t in tasks], [[lb["name"] for lb in t.get("labels", [])] for t in tasks],
-                       {lb["name"] for t in tasks for lb in t.get("labels", []) if lb.get("is_empty")})
+                       {lb["name"] for t in tasks for lb in t.get("labels", []) if lb.get("is_empty")},
+                       {lb["name"]: lb["group"] for t in tasks for lb in t.get("labels", [])})
     for ds in rest.call("GET", f"{pp}/datasets")["datasets"]:
         dp = f"{pp}/datasets/{ds['id']}"
         skip = 0

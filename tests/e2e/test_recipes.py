@@ -114,6 +114,7 @@ def test_coco_dog_pipeline(pipeline: ProjectView, coco: Any) -> None:
     assert pipeline.task_types == ["detection", "segmentation"]
     assert sorted(pipeline.labels_of("detection")) == ["No object", "dog"]
     assert sorted(pipeline.labels_of("segmentation")) == ["Empty", "dog shape"]
+    assert pipeline.empty_labels == {"No object", "Empty"}
     check_dogs(pipeline, coco, "RECTANGLE", "dog")
     check_dogs(pipeline, coco, "POLYGON", "dog shape")
     for im in pipeline.images.values():
@@ -140,6 +141,7 @@ def test_coco_classification(e2e: Any, coco: Any) -> None:
         assert im.is_full_box(ann), f"{im.name}: class label not on the full-image box: {ann.geometry}"
         assert set(ann.labels) == labels, f"{im.name}: {ann.labels} != {sorted(labels)}"
     assert any(len(v) == 2 for v in want.values()), "no image with both labels: multi-label untested"
+    assert view.groups["dog"] != view.groups["car"], "dog and car exclude each other: not multi-label"
 
 
 def test_vitens_detection(e2e: Any) -> None:
@@ -148,6 +150,7 @@ def test_vitens_detection(e2e: Any) -> None:
     view = read_project(e2e.a.url, e2e.a.token, e2e.a.ca_bundle, "Plates")
     assert view.task_types == ["detection"]
     assert sorted(view.labels_of("detection")) == sorted(truth["labels"] + ["No object"])
+    assert view.empty_labels == {"No object"}
     by_name = {im.name: im for im in view.images.values()}
     assert sorted(by_name) == ["blank", "plate_1", "plate_1_b", "plate_2"]
     assert by_name["blank"].annotations is None  # no annotation file: not annotated
