@@ -1,8 +1,9 @@
 """Test knobs as ASGI middleware: latency, random failures and drops, a rate limit, precise fault plans
 and request counters.
 
-All randomness comes from one ``random.Random(seed)``; every counted request draws exactly two numbers
-(one for failing, one for dropping), so a given request sequence always meets the same faults. Admin
+All randomness comes from one ``random.Random(seed)``; while a fail or drop rate is set, every counted
+request makes the same three draws (fail?, drop?, which status), so a given request sequence always
+meets the same faults. Admin
 routes (``/_emulator/...``) are never delayed, failed, limited or counted: tests steer through them.
 """
 

@@ -151,3 +151,26 @@ def test_whole_video_cap_and_upload_info_on_video(api, tmp_path):
     skipped = api.get(base + "/annotations/latest?start_frame=10&end_frame=40&frameskip=10&label_only=true").json()
     assert [s["media_identifier"]["frame_index"] for s in skipped["video_annotations"]] == [10, 20, 30, 40]
     assert "shape" not in skipped["video_annotations"][0]["annotations"][0]
+
+
+def test_chain_states_per_task_and_media_state(api):
+    project = api.create_project("chain", chain="classification", labels=[{"name": "red"}, {"name": "blue"}])
+    tasks = project["pipeline"]["tasks"]
+    assert [t["task_type"] for t in tasks] == ["dataset", "detection", "crop", "classification"]
+    det = next(lab["id"] for lab in tasks[1]["labels"] if not lab["is_empty"])
+    red = next(lab["id"] for lab in tasks[3]["labels"] if lab["name"] == "red")
+    box = {"type": "RECTANGLE", "x": 5, "y": 5, "width": 20, "height": 20}
+    query = f"{api.dataset_path(project)}/media:query"
+    images = [api.upload(project, f"c{i}.png", image_bytes(60, 60)).json()["id"] for i in range(2)]
+    both = api.post(f"{api.dataset_path(project)}/media/images/{images[0]}/annotations",
+                    json={"annotations": [{"shape": box, "labels": [{"id": det}, {"id": red}]}]}).json()
+    assert [s["state"] for s in both["annotation_state_per_task"]] == ["annotated", "annotated"]
+    half = api.post(f"{api.dataset_path(project)}/media/images/{images[1]}/annotations",
+                    json={"annotations": [{"shape": box, "labels": [{"id": det}]}]}).json()
+    assert [s["state"] for s in half["annotation_state_per_task"]] == ["annotated", "none"]
+
+    def names(state: str) -> list[str]:
+        body = {"rules": [{"field": "annotation_scene_state", "operator": "equal", "value": state}]}
+        return [m["name"] for m in api.post(query, json=body).json()["media"]]
+
+    assert names("annotated") == ["c0"] and names("partially_annotated") == ["c1"] and names("unannotated") == []
