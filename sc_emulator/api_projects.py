@@ -94,10 +94,14 @@ def delete_project(call: Call) -> dict:
     row, _ = project_record(call)
     store = call.emu.store
     delete_media_rows(store, "project_id = ?", (row["id"],))
+    model_docs = [loads(r["doc"]) for r in store.all("SELECT doc FROM models WHERE project_id = ?", (row["id"],))]
     with store.transaction() as conn:
         for table in ("datasets", "model_groups", "models", "jobs"):
             conn.execute(f"DELETE FROM {table} WHERE project_id = ?", (row["id"],))
         conn.execute("DELETE FROM projects WHERE id = ?", (row["id"],))
+        for doc in model_docs:
+            for digest in [doc["base_blob"]] + [o["blob"] for o in doc["optimized_models"]]:
+                store.drop_blob_if_unused(digest)
     return {"result": "success"}
 
 

@@ -147,8 +147,10 @@ class Store:
         return digest
 
     def drop_blob_if_unused(self, digest: str) -> None:
-        """Delete a media blob once no media row refers to it any more."""
-        if self.one("SELECT 1 FROM media WHERE info LIKE ?", (f'%"{digest}"%',)) is None:
+        """Delete a blob once no media or model refers to it any more (equal bytes share one blob)."""
+        pattern = f'%"{digest}"%'
+        if (self.one("SELECT 1 FROM media WHERE info LIKE ?", (pattern,)) is None
+                and self.one("SELECT 1 FROM models WHERE doc LIKE ?", (pattern,)) is None):
             self.blob_path(digest).unlink(missing_ok=True)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
+
+from conftest import image_bytes
 
 
 def _zip(name: str, payload: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr(name, payload)
+        zf.writestr(zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0)), payload)  # same bytes every call
     return out.getvalue()
 
 
@@ -85,3 +88,16 @@ def test_train_fails_clearly_and_jobs_api(api):
     cancel = api.post(f"/jobs/{job['id']}:cancel")
     assert cancel.status_code == 412 and cancel.json()["error_code"] == "job_cannot_be_cancelled"
     assert api.get(f"/jobs/{'0' * 24}").json()["error_code"] == "job_not_found"
+
+
+def test_deleting_a_project_removes_its_blobs(api, cluster):
+    project = api.create_project("blob owner")
+    image = image_bytes(77, 55)
+    api.upload(project, "only.png", image)
+    placed = cluster.admin.place_model(project["id"], base_zip=_zip("w.bin", b"unique weights 42"))
+    blobs = [p for p in (cluster.data_dir / "blobs").rglob("*") if p.is_file()]
+    digests = {hashlib.sha256(image).hexdigest(), hashlib.sha256(_zip("w.bin", b"unique weights 42")).hexdigest()}
+    assert digests <= {p.name for p in blobs} and placed["model_id"]
+    assert api.delete(f"/projects/{project['id']}").status_code == 200
+    left = {p.name for p in (cluster.data_dir / "blobs").rglob("*") if p.is_file()}
+    assert not digests & left
