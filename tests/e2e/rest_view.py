@@ -7,10 +7,9 @@ mistake the reader shares with the writer cannot hide a wrong result.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
-
-import hashlib
 
 import requests
 
@@ -85,7 +84,8 @@ def read_project(url: str, token: str, ca_bundle: str | None, name: str) -> Proj
     project = rest.call("GET", pp)
     tasks = [t for t in project["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
     label_names = {lb["id"]: lb["name"] for t in tasks for lb in t.get("labels", [])}
-    view = ProjectView(name, [t["task_type"] for t in tasks], [[lb["name"] for lb in t.get("labels", [])] for t in tasks],
+    view = ProjectView(name, [t["task_type"] for t in tasks],
+                       [[lb["name"] for lb in t.get("labels", [])] for t in tasks],
                        {lb["name"] for t in tasks for lb in t.get("labels", []) if lb.get("is_empty")},
                        {lb["name"]: lb["group"] for t in tasks for lb in t.get("labels", [])})
     for ds in rest.call("GET", f"{pp}/datasets")["datasets"]:

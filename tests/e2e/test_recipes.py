@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rest_view import Ann, ProjectView, read_project
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "folders"))
-from folders_gen import make_vitens  # noqa: E402 - the folder-source tests' own generator
+from folders_gen import make_vitens
 
 TOL = 1.5  # the cluster stores normalised coordinates and answers rounded pixels
 
