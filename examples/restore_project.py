@@ -22,5 +22,6 @@ try:
     report = scmigrate.transfer(from_=a.archive, to=a.cluster, project=a.project, ca_bundle=a.ca_bundle,
                                 with_models=True, resume=a.resume)
 except scmigrate.ScmigrateError as exc:
-    sys.exit(f"error: {exc}")
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)  # as the CLI: 2 for bad input, 1 for an incomplete transfer
 print(report.summary())

@@ -23,5 +23,6 @@ try:
     report = scmigrate.transfer(from_=f"vitens:{a.folder}", to=a.cluster, ca_bundle=a.ca_bundle,
                                 project=a.project, project_type="detection")
 except scmigrate.ScmigrateError as exc:
-    sys.exit(f"error: {exc}")
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)  # as the CLI: 2 for bad input, 1 for an incomplete transfer
 print(report.summary())

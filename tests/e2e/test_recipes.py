@@ -199,7 +199,7 @@ def test_recipe_errors_are_one_line(e2e: Any, coco: Any) -> None:
     no_token = e2e.run("coco_detection", str(coco.annotations), "--cluster", e2e.a.url,
                        "--ca-bundle", e2e.a.ca_bundle, "--project", "Nope", check=False)
     for proc, needle in ((missing, "nope.json"), (no_token, "SCMIGRATE_TOKEN")):
-        assert proc.returncode != 0
+        assert proc.returncode == 2  # bad input, as the CLI says it
         lines = proc.stderr.strip().splitlines()
         assert "Traceback" not in proc.stderr and lines[-1].startswith("error: ") and needle in lines[-1], proc.stderr
     with pytest.raises(AssertionError, match="found 0"):
