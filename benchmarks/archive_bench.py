@@ -7,7 +7,9 @@
    compress to nothing) into a folder.
 2. Writes them into an archive with the archive writer (``--workers`` threads, as the engine
    would), then reads every item back (project, scenes, every media byte): size, MB/s, items/s.
-3. Runs ``tar --zstd -cf`` and ``tar --zstd -xf`` on the same files for comparison.
+3. Runs ``tar --zstd -cf``, ``tar --zstd -xOf`` (to /dev/null) and ``tar --zstd -xf`` on the same
+   files for comparison, ``tar --zstd -xf`` on the archive, and times opening the archive and
+   reading one item by key (random access).
 4. For each count in ``--rss``, writes that many small images in a fresh subprocess and reports
    its peak RSS (``ru_maxrss``): flat memory means the peak does not grow with the count.
 """
@@ -109,9 +111,21 @@ def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
     v_s = timed(lambda: ArchiveSource().open(str(archive), RunOptions()).verify())
     tarball = work / "bench.tar.zst"
     t_w = timed(lambda: subprocess.run(["tar", "--zstd", "-cf", str(tarball), "-C", str(images), "."], check=True))
+    t_r = timed(lambda: subprocess.run(["tar", "--zstd", "-xOf", str(tarball)], check=True, stdout=subprocess.DEVNULL))
     out = work / "untar"
     out.mkdir()
-    t_r = timed(lambda: subprocess.run(["tar", "--zstd", "-xf", str(tarball), "-C", str(out)], check=True))
+    t_x = timed(lambda: subprocess.run(["tar", "--zstd", "-xf", str(tarball), "-C", str(out)], check=True))
+    # scz -> files with the system tar, for the same comparison
+    out2 = work / "unscz"
+    out2.mkdir()
+    s_x = timed(lambda: subprocess.run(["tar", "--zstd", "-xf", str(archive), "-C", str(out2)], check=True))
+
+    def one_item() -> None:
+        with ArchiveSource().open(str(archive), RunOptions()) as reader:
+            with reader.item(f"img{n // 2:06d}").open() as f:
+                f.read()
+
+    one = min(timed(one_item) for _ in range(5))
 
     def rates(seconds: float) -> dict[str, float]:
         return {"seconds": round(seconds, 2), "MB_per_s": round(media_bytes / MB / seconds, 1),
@@ -120,8 +134,9 @@ def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
     return {
         "items": n, "media_MB": round(media_bytes / MB, 1), "workers": workers,
         "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "write": rates(w_s), "read": rates(r_s),
-                "verify": rates(v_s)},
-        "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1), "write": rates(t_w), "read": rates(t_r)},
+                "verify": rates(v_s), "tar_xf": rates(s_x), "open_and_read_one_item_ms": round(one * 1000, 1)},
+        "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1), "write": rates(t_w),
+                     "read_xOf": rates(t_r), "tar_xf": rates(t_x)},
     }
 
 

@@ -278,15 +278,18 @@ class ArchiveWriter(Writer):
         with self._lock:
             if key in self._done:
                 return WriteResult(ids={"member": member}, skipped=True)
+        if PROJECT not in self._has:
+            raise RuntimeError("ArchiveWriter.begin() must be called before write()")
         spool, size, sha = self._spool(item.open(), key)
         with spool:
             media = item.media
             if media.sha256 not in (None, sha) or media.size not in (None, size):
                 raise InputError(f"{key}: media bytes do not match the size/sha256 the source declared")
+            doc = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(),
+                   "blob": blob_name(sha, media.filename), "annotations": item.annotations_dict()}
+            # validate before storing anything, so an invalid item leaves no orphan blob behind
+            schema.validate("item", doc, FORMAT_VERSION, where=f"{self.path}: {member} (item {key!r})")
             blob = self._add_blob(spool, size, sha, media.filename)
-        doc = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(), "blob": blob,
-               "annotations": item.annotations_dict()}
-        schema.validate("item", doc, FORMAT_VERSION, where=f"{self.path}: {member} (item {key!r})")
         data = _json_bytes(doc)
         frame, length, crc = compress_member(member, len(data), _BytesReader(data), self._mtime)
         with frame, self._lock:
@@ -322,7 +325,7 @@ class ArchiveWriter(Writer):
         facts = {"archive": str(self.path), "complete": False, "items": self._counts["items"]}
         if self._closed:
             return facts
-        if complete and not self._failed:
+        if complete and not self._failed and PROJECT in self._has:
             self._seal()
             facts.update(complete=True, bytes=self._pos, members=self._counts["members"] + 1)  # + index
         self.close()

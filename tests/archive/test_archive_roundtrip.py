@@ -187,6 +187,11 @@ def test_invalid_record_is_refused_on_write(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"items/[0-9a-f]{64}\.json \(item .*annotations/scenes/0/annotations/1/shape/points"):
         w.write(it)
     w.abort()
+    w = ArchiveSink().open(str(tmp_path / "v.scz"), RunOptions(resume=True))
+    w.begin(project(), None)
+    w.finish(True)
+    with open_archive(tmp_path / "v.scz") as reader:
+        assert reader.describe()["blobs"] == 0 and reader.describe()["items"] == 0  # no orphan media
 
 
 def test_claims() -> None:
