@@ -13,7 +13,7 @@ export SCMIGRATE_CONFIG="$out/config.json" XDG_STATE_HOME="$out/state"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 step "Generate a small COCO dataset (Pillow-drawn images with known shapes)"
