@@ -51,10 +51,12 @@ class RunOptions:
     """What the user asked for, as the engine hands it to plugins.
 
     ``project`` selects a project on a source that holds several (``Source.selects_project``),
-    otherwise it names the result. ``extra`` holds every plugin-declared option by name.
+    otherwise it names the result; ``to_project`` always names the result (a copy under a new
+    name). ``extra`` holds every plugin-declared option by name.
     """
 
     project: str | None = None
+    to_project: str | None = None
     project_type: str | None = None
     labels: list[str] | None = None
     label_map: dict[str, str] = field(default_factory=dict)

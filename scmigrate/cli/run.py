@@ -24,6 +24,7 @@ def safe_name(name: str) -> str:
 @click.option("--from", "from_", required=True, metavar="LOCATION", help="Where to read the project.")
 @click.option("--to", "to", required=True, metavar="LOCATION", help="Where to write it.")
 @click.option("--project", help="The project to read (cluster sources) or the name of the result.")
+@click.option("--to-project", metavar="NAME", help="Name of the project at --to (default: the source's name).")
 @click.option("--project-type", help="Convert to this project type (see `scmigrate plugins`).")
 @click.option("--labels", help="Keep only these labels (comma-separated).")
 @click.option("--label-map", multiple=True, metavar="OLD=NEW", help="Rename (or merge) labels; repeatable.")
@@ -52,7 +53,7 @@ def command(ctx: click.Context, **kw: Any) -> int:
     extra = plugin_extra(ctx, kw)
     labels = [x.strip() for x in (kw["labels"] or "").split(",") if x.strip()] or None
     options = RunOptions(
-        project=kw["project"], project_type=kw["project_type"], labels=labels,
+        project=kw["project"], to_project=kw["to_project"], project_type=kw["project_type"], labels=labels,
         label_map=parse_label_map(list(kw["label_map"])), keep_empty=kw["keep_empty"],
         max_items=kw["max_items"], workers=kw["workers"], resume=kw["resume"], dry_run=kw["dry_run"],
         strict=kw["strict"], debug=st["debug"], extra=extra,
@@ -66,8 +67,8 @@ def command(ctx: click.Context, **kw: Any) -> int:
         _render(report, st["quiet"])
         return 0
 
-    if options.project:
-        raise InputError("--all-projects and --project exclude each other")
+    if options.project or options.to_project:
+        raise InputError("--all-projects names the projects itself: leave out --project and --to-project")
     if kw["to"].endswith(".scz"):
         raise InputError(f"--all-projects writes one archive per project: --to must be a directory, not {kw['to']!r}")
     projects = reg.resolve_source(kw["from_"]).list_projects(kw["from_"], options)

@@ -69,7 +69,9 @@ def transfer(
         if converter is not None and getattr(converter, "wants_survey", False):
             survey(converter, reader, selection, selected, remote=src.selects_project)
         target = converter.target_project(selected, options) if converter else selected
-        name = options.project if options.project and not src.selects_project else project.name
+        name = options.to_project or (
+            options.project if options.project and not src.selects_project else project.name
+        )
         target = dataclasses.replace(target, name=name)
         report.project, report.target_project = project.name, target.name
         if options.dry_run:

@@ -264,3 +264,11 @@ def test_items_the_target_already_holds_are_not_counted_as_moved(pets, make_regi
         _MemoryWriter.write = orig
     assert report.moved == 2 and report.skipped["already in the target"] == 1
     assert report.id_map["src-1"] == "existing-1" and report.complete
+
+
+def test_to_project_names_the_result_whatever_the_source(pets, make_registry):
+    pets("src", n=2)
+    report = transfer("memory:src", "memory:dst", RunOptions(project="ignored-for-naming", to_project="Pets copy"),
+                      registry=make_registry(), progress=QUIET)
+    assert report.target_project == "Pets copy"
+    assert memory_target("dst").project.name == "Pets copy"
