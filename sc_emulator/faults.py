@@ -47,7 +47,8 @@ class Knobs:
         return data
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Apply validated changes; ValueError names the offending knob."""
+        """Apply changes all or nothing; ValueError names the offending knob."""
+        checked: dict[str, Any] = {}
         for key, value in changes.items():
             if key not in self.__dataclass_fields__:
                 raise ValueError(f"unknown knob {key!r}")
@@ -65,6 +66,10 @@ class Knobs:
                 value = int(value)
             else:
                 value = float(value)
+                if value < 0:
+                    raise ValueError(f"{key} cannot be negative")
+            checked[key] = value
+        for key, value in checked.items():
             setattr(self, key, value)
 
 
@@ -119,6 +124,8 @@ class FaultBook:
                          status=int(spec.get("status", 500)), when=str(spec.get("when", "after")))
         if plan.action not in ("fail", "drop") or plan.when not in ("before", "after"):
             raise ValueError("action must be 'fail' or 'drop' and when 'before' or 'after'")
+        if plan.action == "fail" and not 400 <= plan.status <= 599:
+            raise ValueError("a failing plan needs an HTTP error status (400-599)")
         if plan.nth < 1 or plan.times < 1:
             raise ValueError("nth and times must be at least 1")
         plan._regex = re.compile(plan.path)

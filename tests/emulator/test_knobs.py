@@ -75,7 +75,10 @@ def test_latency_and_runtime_knobs(k, plain):
     assert k.get("/api/v1/product_info").ok
     assert time.monotonic() - start < 0.2
     with pytest.raises(RuntimeError):
-        plain.admin.knobs(fail_rate=2)
+        plain.admin.knobs(latency_ms=500, fail_rate=2)
+    assert plain.admin.knobs()["latency_ms"] == 0  # all or nothing
+    with pytest.raises(RuntimeError):
+        plain.admin.fail("GET", "x", status=200)
 
 
 def test_fail_rate_is_seeded_and_repeatable(k, plain):
