@@ -26,16 +26,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scmigrate_archive import ArchiveSink, ArchiveSource
 
 from scmigrate.api import RunOptions
-from scmigrate.model import Annotation, Item, Label, Media, Project, Scene, ScoredLabel, Shape, Task
-from scmigrate_archive import ArchiveSink, ArchiveSource
+from scmigrate.model import (
+    Annotation,
+    Item,
+    Label,
+    Media,
+    Project,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
+)
 
 MB = 1e6
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import re
 import threading
-from functools import lru_cache
-from typing import Any, Callable
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 from urllib.parse import urljoin
 
 from .errors import InputError
 
-__all__ = ["KINDS", "validate", "validator", "fast_check", "supported_majors", "parse_version"]
+__all__ = ["KINDS", "fast_check", "parse_version", "supported_majors", "validate", "validator"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
@@ -46,11 +47,12 @@ def supported_majors() -> list[int]:
     return sorted(int(p.name[1:]) for p in SPEC_DIR.glob("v[0-9]*") if p.name[1:].isdigit())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry(major: int) -> tuple[Any, dict[str, str]]:
     """All schemas of one major version as a registry, plus kind → ``$id``."""
-    from archive_spec import schema_dir
     from referencing import Registry, Resource
+
+    from archive_spec import schema_dir
 
     folder = schema_dir(major)
     if not folder.is_dir():
@@ -64,7 +66,7 @@ def _registry(major: int) -> tuple[Any, dict[str, str]]:
     return Registry().with_resources(resources), ids
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str, major: int) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -129,7 +131,7 @@ class _Compiler:
             cell.append(self.compile(node, base))
         return self._refs[uri]
 
-    def compile(self, schema: Any, base: str) -> Check:  # noqa: C901 - one branch per keyword
+    def compile(self, schema: Any, base: str) -> Check:
         if schema is True or schema == {}:
             return lambda x: True
         if schema is False:
@@ -191,7 +193,7 @@ class _Compiler:
         return lambda x: all(c(x) for c in checks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast(kind: str, major: int) -> Check | None:
     registry, ids = _registry(major)
     documents = {uri: registry.contents(uri) for uri in ids.values()}

@@ -6,13 +6,13 @@ Only this module is imported when plugins load; the codec lives in submodules im
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import scmigrate
 from scmigrate.api import Reader, RunOptions, Sink, Source, Writer
 
-__all__ = ["ArchiveSource", "ArchiveSink", "register_sources", "register_sinks"]
+__all__ = ["ArchiveSink", "ArchiveSource", "register_sinks", "register_sources"]
 
 
 def _claims(location: str) -> bool:

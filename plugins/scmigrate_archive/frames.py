@@ -12,7 +12,7 @@ import hashlib
 import io
 import struct
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 import zstandard
 
@@ -20,9 +20,21 @@ from .layout import MAX_WINDOW
 from .tarfmt import BLOCK, HeaderError, padding, parse_header
 
 __all__ = [
-    "ReadAt", "FrameError", "EndOfArchive", "Truncated", "MemberDamaged", "frame_length", "RangeReader",
-    "decode_member", "MemberStream", "TRAILER_SIZE", "pack_trailer", "unpack_trailer", "Trailer",
-    "is_skippable", "decompressor",
+    "TRAILER_SIZE",
+    "EndOfArchive",
+    "FrameError",
+    "MemberDamaged",
+    "MemberStream",
+    "RangeReader",
+    "ReadAt",
+    "Trailer",
+    "Truncated",
+    "decode_member",
+    "decompressor",
+    "frame_length",
+    "is_skippable",
+    "pack_trailer",
+    "unpack_trailer",
 ]
 
 #: ``read_at(offset, n)`` → up to ``n`` bytes of the archive file starting at ``offset``.

@@ -6,9 +6,20 @@ import hashlib
 import re
 
 __all__ = [
-    "FORMAT_VERSION", "READS_MAJOR", "MANIFEST", "PROJECT", "INDEX",
-    "blob_name", "item_member", "model_member", "check_member_name", "level_for",
-    "MAX_WINDOW", "MAX_JSON", "MAX_INDEX", "CHUNK",
+    "CHUNK",
+    "FORMAT_VERSION",
+    "INDEX",
+    "MANIFEST",
+    "MAX_INDEX",
+    "MAX_JSON",
+    "MAX_WINDOW",
+    "PROJECT",
+    "READS_MAJOR",
+    "blob_name",
+    "check_member_name",
+    "item_member",
+    "level_for",
+    "model_member",
 ]
 
 #: What this writer produces; readers accept any 1.x.
@@ -42,7 +53,7 @@ LEVEL_RAW_MEDIA = 6
 LEVEL_JSON = 12
 LEVEL_INDEX = 3
 _ALREADY_COMPRESSED = frozenset(
-    ".jpg .jpeg .png .gif .webp .mp4 .mov .avi .mkv .webm .m4v .zip .gz .zst .xz .bz2 .7z .jp2 .heic .bin .onnx .pth .pt".split()
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".zip", ".gz", ".zst", ".xz", ".bz2", ".7z", ".jp2", ".heic", ".bin", ".onnx", ".pth", ".pt"]
 )
 
 

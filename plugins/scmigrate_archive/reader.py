@@ -12,23 +12,46 @@ import io
 import json
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 import zstandard
 
 from scmigrate import schema
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
-from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, RangeLabel, Scene
+from scmigrate.model import (
+    Item,
+    Media,
+    ModelArtifact,
+    ModelFile,
+    Project,
+    RangeLabel,
+    Scene,
+)
 
 from .frames import (
-    FrameError, MemberDamaged, MemberStream, TRAILER_SIZE, decode_member, frame_length, unpack_trailer,
+    TRAILER_SIZE,
     EndOfArchive,
+    FrameError,
+    MemberDamaged,
+    MemberStream,
+    decode_member,
+    frame_length,
+    unpack_trailer,
 )
-from .layout import INDEX, MANIFEST, MAX_INDEX, MAX_JSON, PROJECT, READS_MAJOR, item_member
+from .layout import (
+    INDEX,
+    MANIFEST,
+    MAX_INDEX,
+    MAX_JSON,
+    PROJECT,
+    READS_MAJOR,
+    item_member,
+)
 
-__all__ = ["ArchiveReader", "INCOMPLETE"]
+__all__ = ["INCOMPLETE", "ArchiveReader"]
 
 INCOMPLETE = "incomplete archive (interrupted write); resume with --resume"
 

@@ -7,19 +7,27 @@ checksum) and hashes its data, so what it reports as complete really is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import zstandard
 
 from .frames import (
-    EndOfArchive, FrameError, MemberDamaged, MemberStream, ReadAt, Truncated, decode_member,
-    decompressor, frame_length, is_skippable,
+    EndOfArchive,
+    FrameError,
+    MemberDamaged,
+    MemberStream,
+    ReadAt,
+    Truncated,
+    decode_member,
+    decompressor,
+    frame_length,
+    is_skippable,
 )
 from .layout import MAX_JSON
 from .tarfmt import END_BLOCKS
 
-__all__ = ["Scanned", "Problem", "scan", "peek_name", "is_end_frame"]
+__all__ = ["Problem", "Scanned", "is_end_frame", "peek_name", "scan"]
 
 
 @dataclass

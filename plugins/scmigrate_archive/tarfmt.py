@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .layout import check_member_name
 
-__all__ = ["BLOCK", "header", "parse_header", "padding", "HeaderError", "END_BLOCKS"]
+__all__ = ["BLOCK", "END_BLOCKS", "HeaderError", "header", "padding", "parse_header"]
 
 BLOCK = 512
 END_BLOCKS = bytes(2 * BLOCK)

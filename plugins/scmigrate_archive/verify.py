@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import zstandard
 
-from .frames import EndOfArchive, MemberDamaged, MemberStream, RangeReader, decode_member
+from .frames import (
+    EndOfArchive,
+    MemberDamaged,
+    MemberStream,
+    RangeReader,
+    decode_member,
+)
 from .layout import INDEX, MAX_INDEX
 from .scan import Problem, is_end_frame, scan
 
@@ -35,7 +41,7 @@ def _labels(entries: dict[str, dict[str, Any]]) -> dict[str, str]:
     return out
 
 
-def _check_entry(reader: "ArchiveReader", e: dict[str, Any]) -> str | None:
+def _check_entry(reader: ArchiveReader, e: dict[str, Any]) -> str | None:
     try:
         stream = MemberStream(reader.read_at, e["offset"], e["length"], expect_sha256=e["sha256"])
         if stream.name != e["name"]:
@@ -53,7 +59,7 @@ def _check_entry(reader: "ArchiveReader", e: dict[str, Any]) -> str | None:
     return None
 
 
-def _check_index(reader: "ArchiveReader", lines: list[str]) -> bool:
+def _check_index(reader: ArchiveReader, lines: list[str]) -> bool:
     """Check the index frame and the end blocks against the trailer; True if the index is usable."""
     t = reader.trailer
     assert t is not None
@@ -75,7 +81,7 @@ def _check_index(reader: "ArchiveReader", lines: list[str]) -> bool:
     return ok
 
 
-def verify(reader: "ArchiveReader") -> list[str]:
+def verify(reader: ArchiveReader) -> list[str]:
     """One line per damaged member (or region), naming it; an empty list means intact."""
     lines: list[str] = []
     usable = False

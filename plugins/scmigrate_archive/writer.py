@@ -24,16 +24,24 @@ import zstandard
 
 import scmigrate
 from scmigrate import schema
-from scmigrate.api import RunOptions, WriteResult, Writer
+from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, ModelArtifact, Project
 
 from .frames import Trailer, pack_trailer
-from .scan import Problem
 from .layout import (
-    CHUNK, FORMAT_VERSION, INDEX, MANIFEST, PROJECT, READS_MAJOR, blob_name, item_member, level_for,
+    CHUNK,
+    FORMAT_VERSION,
+    INDEX,
+    MANIFEST,
+    PROJECT,
+    READS_MAJOR,
+    blob_name,
+    item_member,
+    level_for,
     model_member,
 )
+from .scan import Problem
 from .tarfmt import END_BLOCKS, header, padding
 
 __all__ = ["ArchiveWriter", "compress_member"]

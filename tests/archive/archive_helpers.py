@@ -7,20 +7,28 @@ import io
 import json
 import tarfile
 import zlib
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import zstandard
 from PIL import Image, ImageDraw
+from scmigrate_archive import ArchiveSink, ArchiveSource
+from scmigrate_archive.frames import Trailer, pack_trailer
 
 from scmigrate.api import RunOptions
 from scmigrate.model import (
-    Annotation, Item, Label, Media, Project, RangeLabel, Scene, ScoredLabel, Shape, Task,
+    Annotation,
+    Item,
+    Label,
+    Media,
+    Project,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
 )
-from scmigrate_archive import ArchiveSink, ArchiveSource
-from scmigrate_archive.frames import Trailer, pack_trailer
 
 
 def jpeg(seed: int, side: int = 48) -> bytes:

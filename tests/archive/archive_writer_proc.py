@@ -22,10 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive_helpers import items, project  # noqa: E402
-from scmigrate.api import RunOptions  # noqa: E402
-from scmigrate.errors import InputError  # noqa: E402
-from scmigrate_archive import ArchiveSink  # noqa: E402
+from archive_helpers import items, project
+from scmigrate_archive import ArchiveSink
+
+from scmigrate.api import RunOptions
+from scmigrate.errors import InputError
 
 
 class KillingFile:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import items, write_archive
+
 from scmigrate.model import Item
 
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import items, open_archive, raw_archive, write_archive
-from scmigrate.errors import InputError
 from scmigrate_archive.layout import item_member
 from scmigrate_archive.reader import ArchiveReader
+
+from scmigrate.errors import InputError
 
 
 class CountingFile(io.FileIO):

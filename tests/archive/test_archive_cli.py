@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import open_archive
+
 from scmigrate.testing.coco import make_coco
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")

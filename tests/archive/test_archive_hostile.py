@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import struct
 import subprocess
 import sys
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import pytest
 import zstandard
-
 from archive_helpers import items, open_archive, raw_archive, tar_member, write_archive
-from scmigrate.errors import InputError
 from scmigrate_archive.layout import item_member
+
+from scmigrate.errors import InputError
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 SHA = hashlib.sha256(b"x").hexdigest()

@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import items, open_archive, project, write_archive
+from scmigrate_archive import ArchiveSink
+
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
-from scmigrate_archive import ArchiveSink
 
 PROC = Path(__file__).resolve().parent / "archive_writer_proc.py"
 N = 24

@@ -13,13 +13,19 @@ import av
 import numpy as np
 import pytest
 import zstandard
+from archive_helpers import items, open_archive, project, write_archive
+from scmigrate_archive import ArchiveSink, ArchiveSource
+from scmigrate_archive.layout import (
+    LEVEL_COMPRESSED_MEDIA,
+    LEVEL_JSON,
+    LEVEL_RAW_MEDIA,
+    item_member,
+    level_for,
+)
 
-from archive_helpers import items, jpeg, open_archive, project, write_archive
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, ModelArtifact, ModelFile, RangeLabel, Scene
-from scmigrate_archive import ArchiveSink, ArchiveSource
-from scmigrate_archive.layout import LEVEL_COMPRESSED_MEDIA, LEVEL_JSON, LEVEL_RAW_MEDIA, item_member, level_for
 
 
 def _mp4(frames: int = 6) -> bytes:

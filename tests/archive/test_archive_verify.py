@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from archive_helpers import items, open_archive, write_archive
-from scmigrate.errors import InputError
 from scmigrate_archive.frames import TRAILER_SIZE
+
+from scmigrate.errors import InputError
 
 
 def _regions(path: Path) -> list[tuple[int, int, str]]:

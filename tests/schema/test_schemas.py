@@ -13,7 +13,16 @@ from archive_spec import KINDS, SPEC_DIR, schema_dir
 from scmigrate import schema
 from scmigrate.errors import InputError
 from scmigrate.model import (
-    Annotation, Item, Label, Media, Project, RangeLabel, Scene, ScoredLabel, Shape, Task,
+    Annotation,
+    Item,
+    Label,
+    Media,
+    Project,
+    RangeLabel,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
 )
 
 VALID = sorted((SPEC_DIR / "examples" / "valid").glob("*.json"))
