@@ -127,7 +127,7 @@ def test_all_projects_writes_one_archive_per_project(cli, tmp_path):
     assert proc.returncode == 2 and "--to must be a directory" in proc.stderr
     proc = cli("run", "--from", "memory:src", "--all-projects", "--project", "P", "--to", "d",
                plugins="memfixture,archive")
-    assert proc.returncode == 2 and "exclude each other" in proc.stderr
+    assert proc.returncode == 2 and "leave out --project" in proc.stderr
 
 
 def test_inspect_and_verify_work_for_any_source(cli):
