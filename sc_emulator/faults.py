@@ -271,5 +271,8 @@ async def _cut(send: Send, start: Message | None, body: bytes = b"") -> None:
                  "headers": [(b"content-type", b"application/json")]}
     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
     headers.append((b"content-length", str(max(len(body), 1) + 64).encode()))
-    await send({"type": "http.response.start", "status": start["status"], "headers": headers})
+    # A 204/304 has no body by definition: clients would take the headers as a complete answer. Announce a
+    # body instead, so that the cut is visible as the broken connection it stands for.
+    status = 200 if start["status"] in (204, 304) else start["status"]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})

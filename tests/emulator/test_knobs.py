@@ -60,6 +60,11 @@ def test_drop_after_processing_and_before(k, plain):
     with pytest.raises(requests.exceptions.RequestException):
         k.upload(project, "lost.png", image_bytes())
     assert _names(k, project) == ["a", "stored"]
+    plain.admin.drop("PATCH", r"/project_configuration$", nth=1)  # a 204 answer, cut
+    conf = k.get(f"/projects/{project['id']}/project_configuration").json()["task_configs"][0]
+    with pytest.raises(requests.exceptions.RequestException):
+        k.patch(f"/projects/{project['id']}/project_configuration",
+                json={"task_configs": [{"task_id": conf["task_id"], "auto_training": [{"key": "enable", "value": False}]}]})
     counts = plain.admin.counters()
     key = next(key for key in counts["requests"] if key.startswith("POST ") and key.endswith("/media/images"))
     assert counts["requests"][key] == 3 and counts["statuses"][key] == {"0": 2, "200": 1}
