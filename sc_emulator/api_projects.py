@@ -26,7 +26,7 @@ def list_projects(call: Call) -> dict:
     skip = call.int_query("skip", 0)
     name = call.query.get("name", "")
     sort_by = call.query.get("sort_by", "creation_date")
-    direction = call.query.get("sort_direction", "dsc")
+    direction = call.query.get("sort_direction", "dsc").replace("desc", "dsc")
     if sort_by not in ("name", "creation_date") or direction not in ("asc", "dsc"):
         raise ApiError(400, "bad_request", "sort_by must be name|creation_date and sort_direction asc|dsc")
     column = "name COLLATE NOCASE" if sort_by == "name" else "seq"

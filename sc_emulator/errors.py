@@ -11,7 +11,7 @@ from starlette.responses import Response
 class ApiError(Exception):
     """An error answer: ``{"http_status", "message", "error_code"}`` with that HTTP status."""
 
-    def __init__(self, status: int, error_code: str, message: str) -> None:
+    def __init__(self, status: int, error_code: str, message: Any) -> None:
         super().__init__(message)
         self.status, self.error_code, self.message = status, error_code, message
 
@@ -28,7 +28,7 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
                     media_type="application/json")
 
 
-def error_response(status: int, error_code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, error_code: str, message: Any, headers: dict[str, str] | None = None) -> Response:
     """The standard error body; failed GETs also say ``Cache-Control: no-cache`` as the real services do."""
     merged = {"Cache-Control": "no-cache"}
     merged.update(headers or {})

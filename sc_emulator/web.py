@@ -62,10 +62,11 @@ class Call:
         try:
             value = int(raw)
         except ValueError:
-            raise ApiError(400, "bad_request", json.dumps({name: ["Not a valid integer."]})) from None
+            raise ApiError(400, "bad_request", {name: ["Not a valid integer."]}) from None
         if value < low or (high is not None and value > high):
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise ApiError(400, "bad_request", json.dumps({name: [f"Must be {bound}."]}))
+            # Query-parameter validation answers with an object message, as the real (FastAPI) services do.
+            raise ApiError(400, "bad_request", {name: [f"Must be {bound}."]})
         return value
 
     def bool_query(self, name: str, default: bool = False) -> bool:

@@ -59,7 +59,8 @@ def test_list_paging_rules(api):
     assert empty["projects"] == [] and empty["next_page"] == ""
     names = api.get("/projects_names").json()["projects"]
     assert {f"{prefix}{i}" for i in range(3)} <= {p["name"] for p in names}
-    assert api.get("/projects?limit=101").status_code == 400
+    too_many = api.get("/projects?limit=101")
+    assert too_many.status_code == 400 and too_many.json()["message"] == {"limit": ["Must be between 1 and 100."]}
 
 
 def test_datasets(api):
