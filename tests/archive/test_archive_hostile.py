@@ -209,7 +209,7 @@ def test_zstd_bombs_stop_early_with_bounded_memory(tmp_path: Path) -> None:
     assert "more data than the member's declared size" in out[str(members_bomb)]
     assert out[str(manifest_bomb)].startswith(f"InputError: {manifest_bomb}: not a scmigrate archive")
     assert out[str(window_bomb)].startswith(f"InputError: {window_bomb}: not a scmigrate archive")
-    assert result["seconds"] < 20 and result["maxrss_mb"] < 300, result
+    assert result["seconds"] < 20 and result["maxrss_mb"] < 150, result  # 4 GiB if it were decoded
 
 
 def test_cli_hostile_archive_exits_2_with_one_line(tmp_path: Path) -> None:
