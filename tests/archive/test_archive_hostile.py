@@ -145,7 +145,7 @@ def test_hostile_archives_are_input_errors(tmp_path: Path) -> None:
 
 
 _BOMB_CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from scmigrate.errors import InputError
 from scmigrate_archive.reader import ArchiveReader
@@ -160,8 +160,10 @@ for path in sys.argv[1:]:
         outcome[path] = "read"
     except InputError as e:
         outcome[path] = "InputError: " + str(e)
-print(json.dumps({"outcome": outcome, "seconds": time.time() - t,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec, so a child of a big pytest
+# worker would report the worker's peak instead of its own.
+hwm_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"outcome": outcome, "seconds": time.time() - t, "maxrss_mb": hwm_kb / 1024}))
 """
 
 
