@@ -10,12 +10,17 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
-	$(PY) -m pip install -q -e docs/example-plugin
 	touch $(STAMP)
+
+# The example third-party plugin (docs/example-plugin) is installed for its tests only.
+EXAMPLE_STAMP := $(VENV)/.example-plugin
+$(EXAMPLE_STAMP): $(STAMP) docs/example-plugin/pyproject.toml
+	$(PY) -m pip install -q -e docs/example-plugin
+	touch $(EXAMPLE_STAMP)
 
 install: $(STAMP)
 
-test: install
+test: install $(EXAMPLE_STAMP)
 	$(PY) -m pytest -n 2 -q
 
 demo: install
