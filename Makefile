@@ -26,5 +26,11 @@ test: install $(EXAMPLE_STAMP)
 demo: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh
 
+# The benchmarks of benchmarks/README.md (several minutes; not part of make test).
+bench: install
+	$(PY) benchmarks/archive_bench.py
+	$(PY) benchmarks/emulator_bench.py
+	$(PY) benchmarks/cluster_bench.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info demo-out
