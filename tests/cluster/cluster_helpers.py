@@ -142,11 +142,14 @@ def kind_project(kind: str) -> tuple[Project, list[Item]]:
     W, H = 64, 48
     if kind == "detection_to_segmentation":
         det = Task("Detection", "detection", [Label("dog", "#ff0000ff", "det")])
-        seg = Task("Segmentation", "segmentation", [Label("dog shape", "#00ff00ff", "seg", hotkey="s")])
+        seg = Task("Segmentation", "segmentation", [Label("dog shape", "#00ff00ff", "seg", hotkey="s"),
+                                                    Label("Empty", "#0a0a0aff", "Empty", is_empty=True)])
         poly = Annotation(Shape.polygon([(12, 12), (30, 12), (30, 28), (12, 28)]), [ScoredLabel("dog shape")])
         ell = Annotation(Shape.ellipse(14, 14, 8, 6), [ScoredLabel("dog shape")])
         items = [image_item("i0", "a", [Scene([box(10, 10, 30, 25, "dog"), poly, ell])]),
-                 image_item("i1", "b", [Scene([box(5, 5, 20, 20, "dog")])], seed=1)]
+                 image_item("i1", "b", [Scene([box(5, 5, 20, 20, "dog")])], seed=1),
+                 # a dog box whose inside holds nothing to segment: the second task's empty label on the box
+                 image_item("i2", "c", [Scene([box(40, 5, 20, 20, "dog", "Empty")])], seed=2)]
         return Project.chain("Chain seg", det, seg), items
     if kind == "detection_to_classification":
         det = Task("Detection", "detection", [Label("animal", "#ff0000ff", "det")])
@@ -234,4 +237,39 @@ def labels_as_given(project: Project, cluster_project: dict[str, Any]) -> list[s
                 continue
             if w != g and not (key == "color" and w is None):
                 problems.append(f"{lb.name}.{key}: {g!r} != {w!r}")
+    return problems
+
+
+def scenes_as_given(items: list[Item], snap: dict[str, Any]) -> list[str]:
+    """Differences between the scenes we seeded and those the cluster serves (empty = none).
+
+    Shapes compare after the cluster's rounding (integers; rotated rectangles to 4 decimals); labels
+    per annotation compare as sets. Frames a range annotation generated may be extra; given ones must
+    all be there.
+    """
+
+    def norm(scene: dict[str, Any]) -> list[Any]:
+        out = []
+        for a in scene["annotations"]:
+            shape = {k: (round(float(v), 4) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                     for k, v in a["shape"].items() if k != "points"}
+            if "points" in a["shape"]:
+                shape["points"] = [(round(p["x"]), round(p["y"])) for p in a["shape"]["points"]]
+            out.append((repr(sorted(shape.items())), sorted(lb["name"] for lb in a["labels"])))
+        return sorted(out)
+
+    problems = []
+    for item in items:
+        key = (item.media.dataset, item.media.filename)
+        held = snap["media"].get(key)
+        if not held:
+            problems.append(f"{key}: missing")
+            continue
+        got = {s.get("frame"): norm(s) for s in held[0]["scenes"]}
+        for scene in item.scenes or []:
+            want = norm(scene.to_dict())
+            if got.get(scene.frame) != want:
+                problems.append(f"{key} frame {scene.frame}: {got.get(scene.frame)} != {want}")
+        if not item.ranges and len(got) != len(item.scenes or []):
+            problems.append(f"{key}: {len(got)} scenes held, {len(item.scenes or [])} given")
     return problems

@@ -10,7 +10,7 @@ import pytest
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
 
-from cluster_helpers import KINDS, kind_project, labels_as_given, snapshot
+from cluster_helpers import KINDS, kind_project, labels_as_given, scenes_as_given, snapshot
 
 
 def _without_name(s: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +29,7 @@ def test_kind_round_trips(kind: str, clusters: Any, registry: Any, tmp_path: Pat
     assert report.complete, report.to_dict()
     src = snapshot("a", project.name)
     assert labels_as_given(project, src["project"]) == []
+    assert scenes_as_given(items, src) == []
     scenes = sum(len(e["scenes"]) + len(e["ranges"]) for v in src["media"].values() for e in v)
     assert scenes >= len(items)  # the seed really landed annotated
 

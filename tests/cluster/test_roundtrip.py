@@ -7,7 +7,7 @@ from typing import Any
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
 
-from cluster_helpers import detection_items, detection_project, snapshot
+from cluster_helpers import detection_items, detection_project, scenes_as_given, snapshot
 
 
 def seed(registry: Any, to: str, project: Any, items: list[Any], **kw: Any) -> Any:
@@ -19,8 +19,10 @@ def test_detection_cluster_to_cluster(clusters: Any, registry: Any) -> None:
     clusters("a")
     clusters("b")
     datasets = ("Dataset", "Testing set")
-    report = seed(registry, "a", detection_project("Dogs", datasets), detection_items(4, datasets))
+    items = detection_items(4, datasets)
+    report = seed(registry, "a", detection_project("Dogs", datasets), items)
     assert report.complete, report.to_dict()
+    assert scenes_as_given(items, snapshot("a", "Dogs")) == []
 
     report = transfer("a", "b", registry=registry, quiet=True, project="Dogs", workers=4)
     assert report.complete, report.to_dict()
