@@ -58,3 +58,37 @@ def test_insecure_only_on_request_and_with_a_warning(clusters: Any) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "TLS certificate verification is OFF" in proc.stderr
     assert c.token not in proc.stdout + proc.stderr
+
+
+def test_cluster_gone_mid_restore_exit_1_then_resume(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    archive = tmp_path / "dogs.scz"
+    put_memory("seed", detection_project("Dogs"), detection_items(12))
+    assert transfer("memory:seed", str(archive), registry=registry, quiet=True).complete
+    c = clusters("a", latency_ms=40)
+    report1, report2 = tmp_path / "r1.json", tmp_path / "r2.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scmigrate", "run", "--from", str(archive), "--to", "a", "-q", "--workers", "2",
+         "--retries", "0", "--low-level-retries", "2", "--timeout", "5", "--report", str(report1)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while c.admin.count("POST", "/media/images") < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    c.kill()  # the cluster goes away without a goodbye
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1, (out, err)
+    assert "Traceback" not in err and c.token not in out + err
+    first = json.loads(report1.read_text())
+    assert first["failures"], first  # what did not move is named
+    moved = len(first.get("id_map") or {})
+    assert moved < 12
+
+    c.restart()
+    proc2 = scmigrate("run", "--from", str(archive), "--to", "a", "-q", "--resume", "--report", str(report2))
+    assert proc2.returncode == 0, proc2.stderr
+    s = snapshot("a", "Dogs")
+    assert sum(len(v) for v in s["media"].values()) == 12  # everything, once
+    assert c.admin.count("POST", "/media/images") <= 12 - moved  # what had arrived was not re-sent
