@@ -101,7 +101,7 @@ def raw_backup(base: str, token: str, project_id: str, dataset_id: str, workers:
             sess = local.s = requests.Session()
             sess.headers["x-api-key"] = token
         n = len(sess.get(f"{d}/media/images/{mid}/display/full", timeout=60).content)
-        sess.get(f"{d}/media/images/{mid}/annotations/latest", timeout=60).content
+        _ = sess.get(f"{d}/media/images/{mid}/annotations/latest", timeout=60).content
         return n
 
     with ThreadPoolExecutor(workers) as pool:

@@ -110,7 +110,8 @@ class ClusterReader(Reader):
                     raise
                 resp = None
             if isinstance(resp, requests.Response) and resp.status_code == 200 and resp.content:
-                scene = scene_from_api(self.http.json_of(resp, f"GET {url}"), self.idx, self.d, media.width, media.height)
+                doc = self.http.json_of(resp, f"GET {url}")
+                scene = scene_from_api(doc, self.idx, self.d, media.width, media.height)
                 if scene.annotations:
                     scenes.append(scene)
             item.scenes = scenes

@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from scmigrate.api import RunOptions, WriteResult, Writer
+from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError, PluginError
 from scmigrate.model import Item, Media, ModelArtifact, Project
 

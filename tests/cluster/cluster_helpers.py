@@ -63,8 +63,9 @@ def snapshot(location: str, project: str, registry: Any = None) -> dict[str, Any
     (dataset, file name) the sha256 of the bytes and the scenes, ids left out."""
     import hashlib
 
-    from scmigrate.api import RunOptions
     from scmigrate_cluster import ClusterSource
+
+    from scmigrate.api import RunOptions
 
     out: dict[str, Any] = {"media": {}}
     with ClusterSource().open(location, RunOptions(project=project)) as reader:
@@ -181,7 +182,8 @@ def kind_project(kind: str) -> tuple[Project, list[Item]]:
         task = Task("Segmentation", "segmentation", [Label("blob", "#ff00ffff", "seg")])
         poly = Annotation(Shape.polygon([(2, 2), (40, 3), (20, 30)]), [ScoredLabel("blob")])
         task.labels.append(Label("Nothing", "#010203ff", "Empty", hotkey="e", is_empty=True))
-        items = [image_item("i0", "a", [Scene([poly, Annotation(Shape.ellipse(30, 20, 10, 8), [ScoredLabel("blob")])])])]
+        ell = Annotation(Shape.ellipse(30, 20, 10, 8), [ScoredLabel("blob")])
+        items = [image_item("i0", "a", [Scene([poly, ell])])]
         return Project.chain("Seg", task), items
     if kind == "instance_segmentation":
         task = Task("Instances", "instance_segmentation", [Label("cell", "#ff00ffff", "inst")])

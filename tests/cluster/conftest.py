@@ -8,9 +8,8 @@ each with its token in its own environment variable, as a user would set them up
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from scmigrate.engine.facade import transfer
-from scmigrate.testing import put_memory
-
 from cluster_helpers import detection_items, detection_project, snapshot
 from test_errors import scmigrate
+
+from scmigrate.engine.facade import transfer
+from scmigrate.testing import put_memory
 
 
 def test_backup_restore_and_listing_over_https(clusters: Any, registry: Any, tmp_path: Path) -> None:

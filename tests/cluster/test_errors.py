@@ -75,6 +75,7 @@ def test_tls_failure_names_ca_bundle_and_ca_bundle_fixes_it(clusters: Any, tmp_p
 
 def test_unknown_project_lists_the_names(clusters: Any, registry: Any, tmp_path: Path) -> None:
     from cluster_helpers import detection_items, detection_project
+
     from scmigrate.engine.facade import transfer
     from scmigrate.testing import put_memory
 
@@ -130,6 +131,7 @@ def test_not_a_cluster(fake_server: str, needle: str, config_file: Path, tmp_pat
 
 def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: Any) -> None:
     from cluster_helpers import detection_items, detection_project
+
     from scmigrate.engine.facade import transfer
     from scmigrate.errors import InputError
     from scmigrate.testing import put_memory

@@ -7,12 +7,11 @@ import time
 from typing import Any
 
 import pytest
+from cluster_helpers import detection_items, detection_project, snapshot
 
 from scmigrate.engine.facade import transfer
 from scmigrate.errors import TransferIncomplete
 from scmigrate.testing import put_memory
-
-from cluster_helpers import detection_items, detection_project, snapshot
 
 
 def media_count(cluster: Any) -> int:

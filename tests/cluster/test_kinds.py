@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster_helpers import KINDS, kind_project, labels_as_given, scenes_as_given, snapshot
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
-
-from cluster_helpers import KINDS, kind_project, labels_as_given, scenes_as_given, snapshot
 
 
 def _without_name(s: dict[str, Any]) -> dict[str, Any]:

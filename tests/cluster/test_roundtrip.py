@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from cluster_helpers import detection_items, detection_project, scenes_as_given, snapshot
+
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
-
-from cluster_helpers import detection_items, detection_project, scenes_as_given, snapshot
 
 
 def seed(registry: Any, to: str, project: Any, items: list[Any], **kw: Any) -> Any:

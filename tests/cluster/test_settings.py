@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from typing import Any
 
 import pytest
 import requests
+from cluster_helpers import detection_items, detection_project, snapshot
 
 from scmigrate.engine.facade import transfer
 from scmigrate.errors import InputError
 from scmigrate.testing import put_memory
-
-from cluster_helpers import detection_items, detection_project, snapshot
 
 
 class Api:

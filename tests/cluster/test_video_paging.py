@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from scmigrate.engine.facade import transfer
-from scmigrate.model import Label, Project, Task
-from scmigrate.testing import put_memory
-
 from cluster_helpers import box, snapshot, video_item
-from scmigrate.model import Scene
+
+from scmigrate.engine.facade import transfer
+from scmigrate.model import Label, Project, Scene, Task
+from scmigrate.testing import put_memory
 
 
 def test_more_than_500_annotated_frames(clusters: Any, registry: Any) -> None:
