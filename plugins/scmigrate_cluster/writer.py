@@ -87,6 +87,13 @@ class ClusterWriter(Writer):
         self.pid = str(doc["id"])
         _, idx = project_from_api(doc, {})
         self._map_labels(project, idx)
+        missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
+        if missing:
+            raise InputError(
+                f"{self.http.label}: project {project.name!r} has no label "
+                + ", ".join(repr(n) for n in missing)
+                + "; --into-existing needs a project with the same labels"
+            )
         trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
         self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
         try:

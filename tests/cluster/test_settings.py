@@ -124,3 +124,30 @@ def test_into_existing_skips_what_is_there(clusters: Any, registry: Any) -> None
     assert a.admin.count("POST", "/media/images") == 3 + 2  # only the two new ones were sent
     s = snapshot("a", "Dogs")
     assert sum(len(v) for v in s["media"].values()) == 5
+
+
+def test_into_existing_with_other_labels_is_refused_before_upload(clusters: Any, registry: Any) -> None:
+    from scmigrate.model import Label, Project, Task
+
+    a = clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    other = Project.chain("Dogs", Task("Detection", "detection", [Label("dog"), Label("horse")]))
+    put_memory("seed", other, detection_items(2))
+    with pytest.raises(InputError, match="no label 'horse'"):
+        transfer("memory:seed", "a", registry=registry, quiet=True, **{"into-existing": True})
+    assert a.admin.count("POST", "/media/images") == 2
+
+
+def test_unknown_workspace_lists_the_names(clusters: Any, registry: Any) -> None:
+    clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(1))
+    with pytest.raises(InputError, match="no workspace named 'Elsewhere' \\(workspaces: '"):
+        transfer("memory:seed", "a", registry=registry, quiet=True, workspace="Elsewhere")
+
+
+def test_csrf_header_sent_to_a_strict_cluster(clusters: Any, registry: Any) -> None:
+    clusters("a", csrf="strict")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    assert sum(len(v) for v in snapshot("a", "Dogs")["media"].values()) == 2
