@@ -80,6 +80,32 @@ def _safe_name(name: str) -> bool:
     return bool(name) and not p.is_absolute() and ".." not in p.parts and ":" not in p.parts[0]
 
 
+def _rle_counts(text: str) -> list[int] | None:
+    """The runs of COCO's compressed RLE string, or None if it is not one.
+
+    Each run is a little-endian sequence of 5-bit groups stored as characters from "0"; 0x20
+    marks "more groups follow", 0x10 in the last group the sign; from the third run on, a run
+    is stored as its difference from the run two places before.
+    """
+    runs: list[int] = []
+    value = shift = 0
+    for ch in text:
+        c = ord(ch) - 48
+        if not 0 <= c < 64:
+            return None
+        value |= (c & 0x1F) << shift
+        shift += 5
+        if c & 0x20:
+            continue
+        if c & 0x10:
+            value -= 1 << shift
+        if len(runs) > 2:
+            value += runs[-2]
+        runs.append(value)
+        value = shift = 0
+    return runs if shift == 0 else None
+
+
 def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
     """Check every category, image and annotation; return the index or raise one ``InputError``."""
     categories: dict[int, str] = {}
@@ -154,6 +180,13 @@ def _check_shapes(ann: dict[str, Any], im: CocoImage, where: str) -> list[str]:
             raise InputError(f"{where}: RLE mask needs 'counts' (a list or a string)")
         if im.width is not None and im.height is not None and size != [im.height, im.width]:
             raise InputError(f"{where}: RLE mask size {size} differs from the image's [{im.height}, {im.width}]")
+        # Checked here because pycocotools fails later, in a worker, without naming the annotation
+        runs = _rle_counts(counts) if isinstance(counts, str) else counts
+        if runs is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in runs):
+            raise InputError(f"{where}: RLE mask 'counts' is not a valid run-length encoding")
+        if sum(runs) != size[0] * size[1]:
+            raise InputError(f"{where}: RLE mask 'counts' cover {sum(runs)} pixels, "
+                             f"not the {size[0]}x{size[1]} = {size[0] * size[1]} of its 'size'")
         found.append("rle")
     elif isinstance(seg, list) and seg and seg != [[]]:
         for poly in seg:
