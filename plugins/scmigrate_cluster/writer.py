@@ -103,8 +103,13 @@ class ClusterWriter(Writer):
                 self.http.request("DELETE", self.d.project(w, self.pid))  # type: ignore[attr-defined]
             raise
         if "auto_training_restore" not in self.state:
-            self.state["auto_training_restore"] = self.settings.auto_training()
-            self._carry_settings(project, typed)
+            # what finish() sets: the source's switch per task where it has one, else the target's own
+            # (a project we continue into keeps its own settings; only --set/--auto-train change them)
+            restore = self.settings.auto_training()
+            if created:
+                restore.update({t: bool(v) for t, v in project.configuration.auto_training.items() if t in restore})
+            self.state["auto_training_restore"] = restore
+            self._carry_settings(project if created else None, typed)
         self.settings.set_auto_training({t: False for t in trainable})
         self._map_datasets(project, doc)
         self.state["datasets"] = dict(self.datasets)
@@ -184,11 +189,11 @@ class ClusterWriter(Writer):
         first = next((t for t in dst_titles), None)
         self.empty_id = idx.special.get(first or "", {}).get("empty")
 
-    def _carry_settings(self, project: Project, typed_sets: dict[str, dict[str, Any]]) -> None:
+    def _carry_settings(self, project: Project | None, typed_sets: dict[str, dict[str, Any]]) -> None:
         """Re-apply the source's training parameters where accepted, then ``--set`` on top."""
         assert self.settings is not None
         for title in self.settings.tasks:
-            source = project.configuration.training_parameters.get(title) or {}
+            source = project.configuration.training_parameters.get(title) or {} if project is not None else {}
             accepted, refused = self.settings.carry(title, source)
             self.refused.extend(refused)
             accepted.update(typed_sets.get(title, {}))

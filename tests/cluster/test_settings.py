@@ -151,3 +151,22 @@ def test_csrf_header_sent_to_a_strict_cluster(clusters: Any, registry: Any) -> N
     put_memory("seed", detection_project("Dogs"), detection_items(2))
     assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
     assert sum(len(v) for v in snapshot("a", "Dogs")["media"].values()) == 2
+
+
+def test_source_settings_the_target_refuses_are_reported(clusters: Any, registry: Any) -> None:
+    a = clusters("a")
+    project = detection_project("Dogs")
+    project.configuration.auto_training = {"Detection": False}
+    project.configuration.training_parameters = {"Detection": {
+        "training.max_epochs": 42, "training.no_such_thing": 1, "training.batch_size": 99999}}
+    put_memory("seed", project, detection_items(2))
+    report = transfer("memory:seed", "a", registry=registry, quiet=True)
+    assert report.complete
+    refused = report.sink_facts["refused_settings"]
+    assert len(refused) == 2
+    assert any("no_such_thing" in r and "not a setting" in r for r in refused)
+    assert any("batch_size" in r and "maximum" in r for r in refused)
+    api = Api(a)
+    dst = api.project("Dogs")
+    assert api.training(dst)["max_epochs"] == 42
+    assert api.auto_training(dst) is False  # the source's switch, restored after the upload
