@@ -7,6 +7,7 @@ import tracemalloc
 from typing import Any
 
 from cluster_helpers import snapshot, video_item
+
 from scmigrate.engine.facade import transfer
 from scmigrate.model import Label, Project, Task
 from scmigrate.testing import make_item, put_memory
