@@ -95,6 +95,12 @@ def video_info(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a readable video ({exc.__class__.__name__})") from None
 
 
+def _filename(path: Path, name: str | None) -> str:
+    """The file name a sink uploads under: a cluster names the media after it, so a ``name`` given
+    (an SDK name without its ``_<media id>`` suffix) must be the file name's stem too."""
+    return f"{name}{path.suffix}" if name else path.name
+
+
 def image_media(path: Path, root: Path, dataset: str = "Dataset", name: str | None = None,
                 source_id: str | None = None) -> Media:
     """A ``Media`` for an image file; the key is its path relative to ``root`` (unique, stable)."""
@@ -103,7 +109,7 @@ def image_media(path: Path, root: Path, dataset: str = "Dataset", name: str | No
         key=path.relative_to(root).as_posix(),
         kind="image",
         name=name or path.stem,
-        filename=path.name,
+        filename=_filename(path, name),
         dataset=dataset,
         size=path.stat().st_size,
         width=width,
@@ -120,7 +126,7 @@ def video_media(path: Path, root: Path, dataset: str = "Dataset", name: str | No
         key=path.relative_to(root).as_posix(),
         kind="video",
         name=name or path.stem,
-        filename=path.name,
+        filename=_filename(path, name),
         dataset=dataset,
         size=path.stat().st_size,
         source_id=source_id,

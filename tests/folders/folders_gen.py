@@ -187,7 +187,7 @@ def make_sdk_folder(root: Path, normalised: bool = False) -> dict[str, Any]:
     img = root / "images"
     write_image(img / "Dataset" / "alpha.jpg", 200, 100, 1)
     write_image(img / "Dataset" / f"twin_{MEDIA_ID_A}.jpg", 80, 80, 2)
-    write_image(img / "Testing set 1" / f"twin_{MEDIA_ID_B}.jpg", 40, 20, 3)
+    write_image(img / "Testing set 1" / f"twin_{MEDIA_ID_B}.jpg", 40, 32, 3)  # a cluster refuses sides < 32
     write_image(img / "Dataset" / "bare.jpg", 32, 32, 4)
     write_image(img / "Testing set 1" / "none.jpg", 50, 50, 5)
     write_video(root / "videos" / "Dataset" / "clip.mp4", 64, 48, 10, 5)
@@ -195,7 +195,7 @@ def make_sdk_folder(root: Path, normalised: bool = False) -> dict[str, Any]:
     write_json(ann / "alpha.json", sdk_scene(box(20, 10, 100, 50, 200, 100, "pet", "cat"),
                                              box(150, 50, 50, 50, 200, 100, "pet", "dog")))
     write_json(ann / f"twin_{MEDIA_ID_A}.json", sdk_scene(box(0, 0, 40, 40, 80, 80, "pet", "dog")))
-    write_json(ann / f"twin_{MEDIA_ID_B}.json", sdk_scene(box(10, 5, 20, 10, 40, 20, "pet")))
+    write_json(ann / f"twin_{MEDIA_ID_B}.json", sdk_scene(box(10, 5, 20, 10, 40, 32, "pet")))
     write_json(ann / "none.json", sdk_scene(box(0, 0, 50, 50, 50, 50, "Nothing here")))
     write_json(ann / "clip_frame_0.json", sdk_scene(box(0, 8, 32, 16, 64, 48, "pet", "cat")))
     write_json(ann / "clip_frame_5.json", sdk_scene(box(16, 12, 32, 24, 64, 48, "pet")))

@@ -58,8 +58,12 @@ def test_media_names_datasets_and_boxes(pixel_folder):
         else:
             assert boxes(items[key]) == [(tuple(float(v) for v in b), labels) for b, labels in want]
     a, b = items[f"images/Dataset/twin_{MEDIA_ID_A}.jpg"], items[f"images/Testing set 1/twin_{MEDIA_ID_B}.jpg"]
-    assert (a.media.name, a.media.source_id, a.media.dataset) == ("twin", MEDIA_ID_A, "Dataset")
-    assert (b.media.name, b.media.source_id, b.media.dataset) == ("twin", MEDIA_ID_B, "Testing set 1")
+    # the file name loses the suffix too: a cluster names an upload after its file name
+    assert (a.media.name, a.media.filename, a.media.source_id, a.media.dataset) == (
+        "twin", "twin.jpg", MEDIA_ID_A, "Dataset")
+    assert (b.media.name, b.media.filename, b.media.source_id, b.media.dataset) == (
+        "twin", "twin.jpg", MEDIA_ID_B, "Testing set 1")
+    assert items["images/Dataset/alpha.jpg"].media.filename == "alpha.jpg"
     scene = items["images/Dataset/alpha.jpg"].scenes[0]
     assert scene.modified == "2024-05-01T10:00:00+00:00" and scene.kind == "annotation"
     assert scene.annotations[0].labels[0].source is None  # the old cluster's user/model ids do not leak
