@@ -30,6 +30,8 @@ from .streams import MultipartBody, Spool
 
 __all__ = ["ClusterWriter"]
 
+#: statuses that blame the item itself (bad media, bad shapes), not the cluster
+_ITEM_FAULTS = frozenset({400, 413, 415, 422})
 _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no"}
 
@@ -279,7 +281,9 @@ class ClusterWriter(Writer):
                 idempotent=False, on_unknown=lambda: self._lookup(dpath, m.kind, stem, spool.size),
             )
         except HttpError as exc:
-            raise PluginError(f"{m.dataset}/{filename}: the cluster refused the upload: {exc}") from None
+            # 400/413/415: this file is the problem (bad input, not retried); anything else is the cluster's
+            kind = InputError if exc.status in _ITEM_FAULTS else PluginError
+            raise kind(f"{m.dataset}/{filename}: the cluster refused the upload: {exc}") from None
         self.http.stats.add("bytes_sent", spool.size)
         if isinstance(resp, Recovered):
             doc = resp.value
@@ -350,7 +354,8 @@ class ClusterWriter(Writer):
         try:
             self.http.send_json(method, path, body)
         except HttpError as exc:
-            raise PluginError(f"{what}: the cluster refused the annotations: {exc}") from None
+            kind = InputError if exc.status in _ITEM_FAULTS else PluginError
+            raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
 
     # ------------------------------------------------------------------ end
 

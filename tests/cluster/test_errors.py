@@ -171,3 +171,25 @@ def test_old_dialect_is_named(config_file: Path, tmp_path: Path) -> None:
         one_line_error(proc, "Sonoma Creek 1.x", "1.1.0-latest")
     finally:
         server.shutdown()
+
+
+def test_bad_items_are_named_and_the_rest_moves(clusters: Any, registry: Any) -> None:
+    from cluster_helpers import box, detection_items, detection_project, image_item, snapshot
+
+    from scmigrate.engine.facade import transfer
+    from scmigrate.errors import InputError
+    from scmigrate.model import Annotation, Media, Scene, ScoredLabel, Shape
+    from scmigrate.testing import make_item, put_memory
+
+    clusters("a")
+    outside = Annotation(Shape.polygon([(1, 1), (500, 2), (3, 40)]), [ScoredLabel("dog")])
+    items = detection_items(2) + [
+        image_item("bad-shape", "outside", [Scene([box(1, 1, 5, 5, "dog"), outside])], seed=5),
+        make_item(Media(key="bad-file", kind="image", name="notes", filename="notes.txt"), b"not an image", []),
+    ]
+    put_memory("seed", detection_project("Dogs"), items)
+    with pytest.raises(InputError) as info:
+        transfer("memory:seed", "a", registry=registry, quiet=True)
+    text = str(info.value)
+    assert "\n" not in text and ("outside.jpg" in text or "notes.txt" in text) and "1 more bad item" in text
+    assert len(snapshot("a", "Dogs")["media"]) == 3  # the good ones moved (and the bad image's bytes)
