@@ -14,7 +14,7 @@ import hashlib
 import io
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable, Iterator
 
 from scmigrate.api import Reader, SizeHint
@@ -23,7 +23,7 @@ from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
 from .mapping import REGIONS, MappingStats, keypoint_names, map_annotations
 
-__all__ = ["Entry", "DatumaroReader", "label_colour", "guess_task_type"]
+__all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
 _TITLES = {
     "detection": "Detection",
@@ -45,6 +45,33 @@ class Entry:
     path: Path | None = None  # the original file; None for media that exist only in memory
     data: Callable[[], bytes] | None = None  # encoded bytes of in-memory media
     size: int | None = None
+
+
+def distinct_names(entries: list[Entry]) -> int:
+    """Give images whose file name repeats within a dataset a name that includes their folder.
+
+    Keys are unique anyway; names are what people see on a cluster, where four images called
+    ``000000`` (from ``000000.jpg``, ``north/``, ``south/``, ``south/deep/``) could not be told
+    apart. Such an image is renamed after its path (``north_000000.jpg``); the others keep
+    their file name. Returns how many were renamed.
+    """
+    stems = Counter((e.dataset, PurePosixPath(e.filename).stem) for e in entries)
+    taken = {(e.dataset, PurePosixPath(e.filename).stem) for e in entries}
+    renamed = 0
+    for e in entries:
+        name = PurePosixPath(e.filename)
+        path = PurePosixPath(e.key.partition("#")[0])
+        if stems[(e.dataset, name.stem)] < 2 or len(path.parts) < 2:
+            continue  # unique, or the one at the top of the folder: keeps its own name
+        stem = "_".join(path.parent.parts + (name.stem,))
+        candidate, n = stem, 1
+        while (e.dataset, candidate) in taken:
+            n += 1
+            candidate = f"{stem}_{n}"
+        taken.add((e.dataset, candidate))
+        e.filename = candidate + name.suffix
+        renamed += 1
+    return renamed
 
 
 def label_colour(name: str) -> str:
@@ -87,6 +114,7 @@ class DatumaroReader(Reader):
         self._name = name
         self._origin = origin
         self._entries = entries
+        renamed = distinct_names(entries)
         self._labels = categories.get(AnnotationType.label)
         self._points = categories.get(AnnotationType.points)
         self._datasets = datasets
@@ -117,6 +145,9 @@ class DatumaroReader(Reader):
         }
         if self._skip:
             self._notes.append("the unused 'background' class is not made a label")
+        if renamed:
+            self._notes.append(f"{renamed} images share a file name with another in a different folder: "
+                               "named after their folder too (north/0001.jpg → north_0001)")
 
     # ------------------------------------------------------------------ project
 

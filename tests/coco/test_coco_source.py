@@ -25,11 +25,28 @@ def test_every_image_once_with_its_path_as_key(coco40, open_coco, read_all):
     for key, it in items.items():
         gt = truth[key]
         m = it.media
-        assert (m.name, m.filename, m.dataset, m.kind) == (gt.path.stem, gt.path.name, "Dataset", "image")
+        # a name repeated in another folder is prefixed with the image's own folder (north/000000.jpg →
+        # north_000000); on a cluster, where only names show, the four 000000 images stay apart
+        folder = gt.file_name.rpartition("/")[0].replace("/", "_")
+        name = f"{folder}_{gt.path.stem}" if folder else gt.path.stem
+        assert (m.name, m.filename, m.dataset, m.kind) == (name, name + gt.path.suffix, "Dataset", "image")
         assert (m.width, m.height) == (gt.width, gt.height)
         with it.open() as f:
             data = f.read()
         assert data == gt.path.read_bytes() and m.size == len(data)  # the original bytes, not re-encoded
+    names = [it.media.name for it in items.values()]
+    assert len(set(names)) == len(names)
+    assert {"000000", "north_000000", "south_000000", "south_deep_000000"} <= set(names)
+
+
+def test_names_stay_apart_without_renaming_unique_ones(tmp_path):
+    from scmigrate_datumaro.reader import Entry, distinct_names
+
+    keys = ["a/x.jpg", "b/x.jpg", "x.png", "a/y.jpg", "a_x.jpg", "c/a/x.jpg", "t/y.jpg"]
+    entries = [Entry(None, k, k.rpartition("/")[2], "train" if k.startswith("t/") else "Dataset") for k in keys]
+    assert distinct_names(entries) == 3
+    # "a_x" is taken by a real file, so a/x.jpg gets a counter; the other dataset's y.jpg is left alone
+    assert [e.filename for e in entries] == ["a_x_2.jpg", "b_x.jpg", "x.png", "y.jpg", "a_x.jpg", "c_a_x.jpg", "y.jpg"]
 
 
 def test_shapes_match_ground_truth(coco40, open_coco, read_all):
