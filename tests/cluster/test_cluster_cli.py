@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster_helpers import detection_items, detection_project, snapshot
-from test_errors import scmigrate
+from test_cluster_errors import scmigrate
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
