@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from .api_media import IMG, VID
 from .errors import ApiError
-from .records import dataset_record, media_record, project_record
+from .records import dataset_record, frame_index, media_record, project_record
 from .scenes import IMAGE_FRAME, build_scene, latest_scene, render_scene, save_scene
 from .store import dumps, loads
 from .web import Call, endpoint
@@ -26,14 +26,6 @@ def _resolve(call: Call, kind: str) -> tuple[Any, dict[str, Any], dict[str, Any]
     dataset_record(call)
     row, info = media_record(call, kind)
     return row, info, project
-
-
-def _frame(call: Call, info: dict[str, Any]) -> int:
-    raw = call.params["frame_index"]
-    if not raw.isdigit() or int(raw) >= info["frame_count"]:
-        raise ApiError(400, "bad_request", f"Frame index '{raw}' is out of range: the video has "
-                       f"{info['frame_count']} frames.")
-    return int(raw)
 
 
 def _post(call: Call, row: Any, info: dict[str, Any], project: dict[str, Any], frame: int) -> dict:
@@ -75,13 +67,13 @@ def get_image(call: Call) -> Any:
 @endpoint
 def post_frame(call: Call) -> dict:
     row, info, project = _resolve(call, "video")
-    return _post(call, row, info, project, _frame(call, info))
+    return _post(call, row, info, project, frame_index(call, info))
 
 
 @endpoint
 def get_frame(call: Call) -> Any:
     row, info, _ = _resolve(call, "video")
-    return _get(call, row, info, _frame(call, info))
+    return _get(call, row, info, frame_index(call, info))
 
 
 @endpoint

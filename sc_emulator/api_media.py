@@ -14,7 +14,7 @@ from .errors import ApiError
 from .ids import now_iso, object_id
 from .mediainfo import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, image_thumbnail, jpeg_bytes, probe_image,
                         probe_video, video_frame)
-from .records import dataset_record, delete_media_rows, media_record, project_record
+from .records import dataset_record, delete_media_rows, frame_index, media_record, project_record
 from .scenes import IMAGE_FRAME, SceneSummary, build_scene, empty_states, media_state, media_summary, save_scene
 from .store import Store, dumps
 from .web import DS, Call, endpoint, upload_endpoint
@@ -200,14 +200,6 @@ def image_thumb(call: Call) -> Response:
     return _cached_jpeg(call, f"{row['id']}-thumb", lambda: image_thumbnail(call.emu.store.blob_path(info["blob"])))
 
 
-def _frame_index(call: Call, info: dict[str, Any]) -> int:
-    raw = call.params["frame_index"]
-    if not raw.isdigit() or int(raw) >= info["frame_count"]:
-        raise ApiError(400, "bad_request", f"Frame index '{raw}' is out of range: the video has "
-                       f"{info['frame_count']} frames (0..{info['frame_count'] - 1}).")
-    return int(raw)
-
-
 def _frame_jpeg(call: Call, info: dict[str, Any], index: int, max_side: int | None) -> bytes:
     return jpeg_bytes(video_frame(call.emu.store.blob_path(info["blob"]), index, info["fps"]), max_side)
 
@@ -222,14 +214,14 @@ def video_thumb(call: Call) -> Response:
 @endpoint
 def frame_full(call: Call) -> Response:
     row, info, _ = _media(call, "video")
-    index = _frame_index(call, info)
+    index = frame_index(call, info)
     return _cached_jpeg(call, f"{row['id']}-f{index}", lambda: _frame_jpeg(call, info, index, None))
 
 
 @endpoint
 def frame_thumb(call: Call) -> Response:
     row, info, _ = _media(call, "video")
-    index = _frame_index(call, info)
+    index = frame_index(call, info)
     return _cached_jpeg(call, f"{row['id']}-f{index}-thumb", lambda: _frame_jpeg(call, info, index, 256))
 
 

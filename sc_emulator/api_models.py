@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -97,6 +98,14 @@ def export_optimized(call: Call) -> FileResponse:
     raise not_found("model", oid)
 
 
+def _object_body(call: Call, allow_empty: bool = False) -> dict[str, Any]:
+    """The JSON body, which must be an object: anything else is 400 ``bad_request`` (never a 500)."""
+    body = call.json(allow_empty=allow_empty)
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", f"The request body must be a JSON object, not {type(body).__name__}.")
+    return body
+
+
 def _failed_job(call: Call, job_type: str, project: dict[str, Any], project_id: str, metadata: dict) -> dict:
     now = now_iso()
     job = {"id": object_id(), "type": job_type, "name": "Training" if job_type == "train" else "Optimization",
@@ -114,9 +123,9 @@ def _failed_job(call: Call, job_type: str, project: dict[str, Any], project_id: 
 @endpoint
 def train(call: Call) -> dict:
     row, project = project_record(call)
-    body = call.json(allow_empty=True)
+    body = _object_body(call, allow_empty=True)
     tasks = trainable_tasks(project)
-    task_id = body.get("task_id") if isinstance(body, dict) else None
+    task_id = body.get("task_id")
     if task_id is None and len(tasks) > 1:
         raise ApiError(400, "bad_request", "This project has several tasks: 'task_id' is required to train.")
     task = next((t for t in tasks if t["id"] == (task_id or tasks[0]["id"])), None)
@@ -193,7 +202,7 @@ def _b64(value: Any, where: str) -> bytes:
 @endpoint
 def place_model(call: Call) -> dict:
     row, project = project_record(call)
-    body = call.json()
+    body = _object_body(call)
     tasks = trainable_tasks(project)
     task_id = body.get("task_id") or tasks[0]["id"]
     task = next((t for t in tasks if t["id"] == task_id), None)
@@ -202,16 +211,24 @@ def place_model(call: Call) -> dict:
     store = call.emu.store
     template = body.get("model_template_id", f"Custom_{task['task_type']}_model")
     base = _b64(body.get("base_zip_b64"), "base_zip_b64")
-    base_digest = store.put_blob_bytes(base)
+    extra = body.get("optimized", [])
+    if not isinstance(extra, list) or not all(isinstance(opt, dict) for opt in extra):
+        raise ApiError(400, "bad_request", "optimized must be a list of objects {zip_b64, model_format, ...}")
+    # Decode everything before storing anything: a refused request must leave no orphan blob behind.
+    payloads = [_b64(opt.get("zip_b64"), f"optimized[{i}].zip_b64") for i, opt in enumerate(extra)]
     optimized = []
-    for i, opt in enumerate(body.get("optimized", [])):
-        data = _b64(opt.get("zip_b64"), f"optimized[{i}].zip_b64")
+    for opt, data in zip(extra, payloads, strict=True):
         optimized.append({"id": object_id(), "name": opt.get("name", f"{template} OpenVINO FP16"),
                           "model_format": opt.get("model_format", "OpenVINO"),
                           "precision": opt.get("precision", ["FP16"]), "optimization_type": opt.get("optimization_type", "MO"),
                           "model_status": "SUCCESS", "has_xai_head": False, "size": len(data),
-                          "creation_date": now_iso(), "blob": store.put_blob_bytes(data)})
+                          "creation_date": now_iso(), "blob": hashlib.sha256(data).hexdigest()})
     with store.transaction() as conn:
+        # Under the write lock, as media uploads adopt blobs: a concurrent delete cannot drop a shared blob
+        # between its storing here and the insert of the model that refers to it.
+        base_digest = store.put_blob_bytes(base)
+        for data in payloads:
+            store.put_blob_bytes(data)
         found = None
         for g in conn.execute("SELECT doc FROM model_groups WHERE project_id = ?", (row["id"],)).fetchall():
             g = loads(g["doc"])

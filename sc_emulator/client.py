@@ -42,10 +42,12 @@ class AdminClient:
         """Read the knobs, or change some: ``admin.knobs(latency_ms=20, fail_rate=0.1)``."""
         return self._call("PATCH", "/knobs", json=changes) if changes else self._call("GET", "/knobs")
 
-    def fail(self, method: str, path: str, nth: int = 1, status: int = 500, times: int = 1) -> dict[str, Any]:
-        """Fail the ``nth`` request matching ``method`` and ``path`` (a regex searched in the URL path)."""
+    def fail(self, method: str, path: str, nth: int = 1, status: int = 500, times: int = 1,
+             when: str = "before") -> dict[str, Any]:
+        """Fail the ``nth`` request matching ``method`` and ``path`` (a regex searched in the URL path),
+        ``before`` it reaches the service or ``after`` the service has processed it."""
         return self._call("POST", "/faults", json={"method": method, "path": path, "nth": nth, "status": status,
-                                                   "times": times, "action": "fail"})
+                                                   "times": times, "action": "fail", "when": when})
 
     def drop(self, method: str, path: str, nth: int = 1, times: int = 1, when: str = "after") -> dict[str, Any]:
         """Cut the connection of the ``nth`` matching request (``after`` processing it, or ``before``)."""

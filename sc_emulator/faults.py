@@ -75,7 +75,11 @@ class Knobs:
 
 @dataclass
 class FaultPlan:
-    """Fail (or drop) the ``nth`` .. ``nth + times - 1`` requests matching ``method`` and ``path`` (regex)."""
+    """Fail (or drop) the ``nth`` .. ``nth + times - 1`` requests matching ``method`` and ``path`` (regex).
+
+    ``when`` says whether the request is processed first: a fail ``before`` (the default for fails) never
+    reaches the service; a fail ``after`` is processed and then answered with the error (the "HTTP 500 but it
+    was stored" case); a drop ``after`` (the default for drops) cuts the answer of a processed request."""
 
     id: int
     method: str
@@ -84,7 +88,7 @@ class FaultPlan:
     times: int = 1
     action: str = "fail"  # "fail" | "drop"
     status: int = 500
-    when: str = "after"  # for drops: "after" the request was processed, or "before"
+    when: str = "before"
     seen: int = 0
     fired: int = 0
     _regex: Any = field(default=None, repr=False)
@@ -121,14 +125,18 @@ class FaultBook:
         plan = FaultPlan(id=next(self._ids), method=str(spec.get("method", "*")).upper(),
                          path=str(spec.get("path", ".*")), nth=int(spec.get("nth", 1)),
                          times=int(spec.get("times", 1)), action=str(spec.get("action", "fail")),
-                         status=int(spec.get("status", 500)), when=str(spec.get("when", "after")))
+                         status=int(spec.get("status", 500)),
+                         when=str(spec.get("when", "after" if spec.get("action") == "drop" else "before")))
         if plan.action not in ("fail", "drop") or plan.when not in ("before", "after"):
             raise ValueError("action must be 'fail' or 'drop' and when 'before' or 'after'")
         if plan.action == "fail" and not 400 <= plan.status <= 599:
             raise ValueError("a failing plan needs an HTTP error status (400-599)")
         if plan.nth < 1 or plan.times < 1:
             raise ValueError("nth and times must be at least 1")
-        plan._regex = re.compile(plan.path)
+        try:
+            plan._regex = re.compile(plan.path)
+        except re.error as exc:
+            raise ValueError(f"path {plan.path!r} is not a regular expression: {exc}") from None
         with self.lock:
             self.plans.append(plan)
         return plan
@@ -180,7 +188,7 @@ class FaultBook:
                 plan.seen += 1
                 if verdict is None and plan.nth <= plan.seen < plan.nth + plan.times:
                     plan.fired += 1
-                    verdict = (plan.action, plan.status, plan.when if plan.action == "drop" else "before")
+                    verdict = (plan.action, plan.status, plan.when)
             if knobs.fail_rate or knobs.drop_rate:
                 fail_draw, drop_draw = self.rng.random(), self.rng.random()
                 code = self.rng.choice(knobs.fail_codes)
@@ -219,13 +227,21 @@ class FaultMiddleware:
         action, status, when = self.book.decide(key, scope["method"], scope["path"], tuple(scope.get("client") or ()))
         if self.book.knobs.latency_ms:
             await asyncio.sleep(self.book.knobs.latency_ms / 1000)
-        if action in ("fail", "limit"):
+        if action in ("fail", "limit") and when == "before":
             await self._fail(send, status)
             self.book.record_status(key, status)
             return
         if action == "drop" and when == "before":
             await _cut(send, None)
             self.book.record_status(key, 0)
+            return
+        if action == "fail":  # after: the service does the work, the client only hears the error
+            async def discard(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, discard)
+            await self._fail(send, status)
+            self.book.record_status(key, status)
             return
         state = {"status": 0, "cut": False}
 

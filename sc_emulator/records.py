@@ -51,6 +51,16 @@ def media_record(call: Call, kind: str) -> tuple[Any, dict[str, Any]]:
     return row, loads(row["info"])
 
 
+def frame_index(call: Call, info: dict[str, Any]) -> int:
+    """The ``frame_index`` of the path as an index into the video, or 400 ``bad_request``."""
+    raw = call.params["frame_index"]
+    # str.isdigit() also accepts digits such as '²' that int() refuses: only ASCII digits are an index.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= info["frame_count"]:
+        raise ApiError(400, "bad_request", f"Frame index '{raw}' is out of range: the video has "
+                       f"{info['frame_count']} frames (0..{info['frame_count'] - 1}).")
+    return int(raw)
+
+
 def dataset_body(row: Any) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "creation_time": row["created"],
             "use_for_training": bool(row["use_for_training"])}

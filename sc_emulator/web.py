@@ -29,6 +29,7 @@ ORG = API + "/organizations/{organization_id}"
 WS = ORG + "/workspaces/{workspace_id}"
 PROJ = WS + "/projects/{project_id}"
 DS = PROJ + "/datasets/{dataset_id}"
+MAX_QUERY_INT = 2 ** 62
 
 
 class Call:
@@ -63,8 +64,10 @@ class Call:
             value = int(raw)
         except ValueError:
             raise ApiError(400, "bad_request", {name: ["Not a valid integer."]}) from None
-        if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        # Without an explicit upper bound, still stay within SQLite's 64-bit integers (LIMIT/OFFSET).
+        top = high if high is not None else MAX_QUERY_INT
+        if value < low or value > top:
+            bound = f"between {low} and {high}" if high is not None else f"at least {low} and at most {top}"
             # Query-parameter validation answers with an object message, as the real (FastAPI) services do.
             raise ApiError(400, "bad_request", {name: [f"Must be {bound}."]})
         return value

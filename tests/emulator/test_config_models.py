@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import zipfile
@@ -88,6 +89,25 @@ def test_train_fails_clearly_and_jobs_api(api):
     cancel = api.post(f"/jobs/{job['id']}:cancel")
     assert cancel.status_code == 412 and cancel.json()["error_code"] == "job_cannot_be_cancelled"
     assert api.get(f"/jobs/{'0' * 24}").json()["error_code"] == "job_not_found"
+
+
+def test_non_object_bodies_are_bad_requests_not_internal_errors(api, cluster):
+    project = api.create_project("bodies")
+    for body in ("[]", '"text"', "5", "null"):
+        headers = {"Content-Type": "application/json"}
+        r = api.post(f"/projects/{project['id']}:train", data=body, headers=headers)
+        assert r.status_code == 400 and r.json()["error_code"] == "bad_request", body
+        placed = api.post(f"/_emulator/projects/{project['id']}/models", data=body, headers=headers)
+        assert placed.status_code == 400 and placed.json()["error_code"] == "bad_request", body
+    blobs_before = sorted(p.name for p in (cluster.data_dir / "blobs").rglob("*") if p.is_file())
+    unique = _zip("w.bin", b"weights seen nowhere else 7")
+    for optimized in ("x", [None], [{"zip_b64": "not base64!"}]):
+        r = api.post(f"/_emulator/projects/{project['id']}/models",
+                     json={"base_zip_b64": base64.b64encode(unique).decode(), "optimized": optimized})
+        assert r.status_code == 400 and r.json()["error_code"] == "bad_request", optimized
+    # a refused placement stores nothing: no orphan blob of the base model
+    assert sorted(p.name for p in (cluster.data_dir / "blobs").rglob("*") if p.is_file()) == blobs_before
+    assert api.get(f"/projects/{project['id']}/model_groups").json()["model_groups"] == []
 
 
 def test_deleting_a_project_removes_its_blobs(api, cluster):

@@ -80,6 +80,10 @@ def test_video_errors_and_thumbnails(api, video_file):
         row = [frame.getpixel((x, 15)) for x in range(64)]
         bright = [x for x, v in enumerate(row) if v > 128]
         assert abs(bright[0] - 2 * index) <= 1 and abs(bright[-1] - (2 * index + 10)) <= 1, (index, bright)
+    for odd in ("12", "-1", "x", "\u00b2"):  # '²' passes str.isdigit() but is no index
+        refused = api.get(f"{base}/frames/{odd}/display/full")
+        assert refused.status_code == 400 and refused.json()["error_code"] == "bad_request", odd
+        assert api.get(f"{base}/frames/{odd}/annotations/latest").status_code == 400, odd
     query = api.post(f"{api.dataset_path(project)}/media:query",
                      json={"rules": [{"field": "media_type", "operator": "equal", "value": "video"}]}).json()
     assert query["total_matched_videos"] == 1 and query["total_matched_video_frames"] == 12

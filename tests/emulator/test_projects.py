@@ -61,6 +61,8 @@ def test_list_paging_rules(api):
     assert {f"{prefix}{i}" for i in range(3)} <= {p["name"] for p in names}
     too_many = api.get("/projects?limit=101")
     assert too_many.status_code == 400 and too_many.json()["message"] == {"limit": ["Must be between 1 and 100."]}
+    beyond_sqlite = api.get("/projects?skip=" + "9" * 25)  # an error body, not an internal error
+    assert beyond_sqlite.status_code == 400 and "skip" in beyond_sqlite.json()["message"]
 
 
 def test_datasets(api):
