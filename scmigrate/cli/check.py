@@ -26,6 +26,11 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, one_wa
     from ..api import RunOptions
     from ..engine.compare import compare_locations
 
+    from ..engine import Report
+
+    for path, what in ((combined, "the --combined list"), (missing_on_dst, "the --missing-on-dst list")):
+        if path:
+            Report.check_writable(path, what)  # before reading both sides, not after
     options = RunOptions(project=project, debug=state(ctx)["debug"], workers=workers, extra=plugin_extra(ctx, kw))
     result = compare_locations(from_, to, options, registry=registry(), workers=workers)
     for diff in result.project_diffs:

@@ -18,6 +18,8 @@ def inspect_location(location: str, options: Any) -> dict[str, Any]:
     src = registry().resolve_source(location)
     with src.open(location, options) as reader:
         project = reader.project()
+        # an image "annotated as empty" carries no shape (files) or only the empty label (clusters)
+        empty = {lb.name for lb in project.labels() if lb.is_empty}
         per_label: Counter[str] = Counter()
         media_per_label: Counter[str] = Counter()
         media: Counter[str] = Counter()
@@ -33,7 +35,7 @@ def inspect_location(location: str, options: Any) -> dict[str, Any]:
             scenes = item.scenes or []
             if not scenes and not item.ranges:
                 media["unannotated"] += 1
-            elif scenes and all(not s.annotations for s in scenes) and not item.ranges:
+            elif not item.ranges and all(set(a.label_names) <= empty for s in scenes for a in s.annotations):
                 media["annotated_empty"] += 1
             else:
                 media["annotated"] += 1
@@ -41,7 +43,8 @@ def inspect_location(location: str, options: Any) -> dict[str, Any]:
             seen: set[str] = set()
             for scene in scenes:
                 for ann in scene.annotations:
-                    media["annotations"] += 1
+                    if not set(ann.label_names) <= empty:  # objects; empty-label marks are counted per label
+                        media["annotations"] += 1
                     for name in ann.label_names:
                         per_label[name] += 1
                         seen.add(name)

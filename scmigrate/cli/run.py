@@ -71,6 +71,10 @@ def command(ctx: click.Context, **kw: Any) -> int:
         raise InputError("--all-projects names the projects itself: leave out --project and --to-project")
     if kw["to"].endswith(".scz"):
         raise InputError(f"--all-projects writes one archive per project: --to must be a directory, not {kw['to']!r}")
+    if kw["report_path"]:
+        from ..engine import Report
+
+        Report.check_writable(kw["report_path"])
     projects = reg.resolve_source(kw["from_"]).list_projects(kw["from_"], options)
     if not kw["dry_run"]:
         os.makedirs(kw["to"], exist_ok=True)
@@ -96,8 +100,11 @@ def command(ctx: click.Context, **kw: Any) -> int:
     if kw["report_path"]:
         import json
 
-        with open(kw["report_path"], "w", encoding="utf-8") as fh:
-            json.dump({"projects": reports}, fh, indent=2, default=str)
+        try:
+            with open(kw["report_path"], "w", encoding="utf-8") as fh:
+                json.dump({"projects": reports}, fh, indent=2, default=str)
+        except OSError as e:
+            raise InputError(f"{kw['report_path']}: cannot write the report ({e.strerror or e})") from None
     if failed:
         raise TransferIncomplete(
             f"{len(failed)} of {len(projects)} projects did not move completely ({', '.join(failed)}); "

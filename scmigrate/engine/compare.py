@@ -3,7 +3,7 @@
 Media are matched by (dataset, file name, kind) and compared by sha256 (hashed from the stream
 when the source does not know it); scenes are compared after rounding coordinates to whole
 pixels, since clusters round what they store; the projects' pipelines and labels are compared
-by name. Each media gets one line: ``=`` same, ``+`` only in the source, ``-`` only in the
+by name, except empty labels, which are matched by their flag (each cluster names its own). Each media gets one line: ``=`` same, ``+`` only in the source, ``-`` only in the
 destination, ``*`` differs, ``!`` could not be read.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -19,7 +20,7 @@ from ..api import Reader, RunOptions
 from ..model import Item, Project, Scene
 from ..registry import Registry, get_registry
 
-__all__ = ["CheckResult", "compare_locations", "compare_projects"]
+__all__ = ["EMPTY", "CheckResult", "compare_locations", "compare_projects", "describe_difference"]
 
 
 @dataclass
@@ -52,7 +53,16 @@ class CheckResult:
                 + (f"; {len(self.project_diffs)} project difference(s)" if self.project_diffs else ""))
 
 
-def _norm_scene(scene: Scene) -> tuple[Any, ...]:
+#: what an empty label is called in comparisons: clusters name their empty label themselves
+#: ("No object", "No Object", "Empty"), so empty labels are matched by flag, never by name
+EMPTY = "(empty label)"
+
+
+def _empty_names(project: Project) -> frozenset[str]:
+    return frozenset(lb.name for lb in project.labels() if lb.is_empty)
+
+
+def _norm_scene(scene: Scene, empty: frozenset[str] = frozenset()) -> tuple[Any, ...]:
     anns = []
     for ann in scene.annotations:
         d = ann.shape.to_dict()
@@ -61,11 +71,37 @@ def _norm_scene(scene: Scene) -> tuple[Any, ...]:
              else round(v) if isinstance(v, float) else v)
             for k, v in sorted(d.items())
         )
-        anns.append((shape, tuple(sorted(ann.label_names))))
+        anns.append((shape, tuple(sorted(EMPTY if n in empty else n for n in ann.label_names))))
     return (scene.frame, tuple(sorted(anns, key=repr)))
 
 
-def _entry(item: Item) -> _Entry:
+def _shapes(scenes: tuple[Any, ...]) -> str:
+    """``"3 shapes (cat 1, dog 2) in 1 scene"``: what a side holds, for a difference line."""
+    labels: Counter[str] = Counter()
+    shapes = 0
+    for _frame, anns in scenes:
+        shapes += len(anns)
+        for _shape, names in anns:
+            labels.update(names)
+    what = ", ".join(f"{n} {c}" for n, c in sorted(labels.items()))
+    return f"{shapes} shape(s)" + (f" ({what})" if what else "") + f" in {len(scenes)} scene(s)"
+
+
+def describe_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
+    """Why two normalised scene lists differ, in words a user can act on."""
+    if not a or not b:
+        return "annotations differ: " + ("not annotated in source" if not a else f"source has {_shapes(a)}") + \
+            ", " + ("not annotated in destination" if not b else f"destination has {_shapes(b)}")
+    sa, sb = _shapes(a), _shapes(b)
+    if sa != sb:
+        return f"annotations differ: source has {sa}, destination has {sb}"
+    frames_a, frames_b = [f for f, _ in a], [f for f, _ in b]
+    if frames_a != frames_b:
+        return "annotations differ: the same shapes on other video frames"
+    return f"annotations differ: {sa} on both sides, but their geometry differs by more than rounding"
+
+
+def _entry(item: Item, empty: frozenset[str] = frozenset()) -> _Entry:
     m = item.media
     name = f"{m.dataset}/{m.filename or m.name}"
     try:
@@ -77,14 +113,16 @@ def _entry(item: Item) -> _Entry:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
                     h.update(chunk)
             sha = h.hexdigest()
-        scenes = tuple(sorted((_norm_scene(s) for s in item.scenes or [] if s.kind == "annotation"), key=repr))
-        ranges = tuple(sorted((r.start_frame, r.end_frame, tuple(sorted(r.labels))) for r in item.ranges or []))
+        scenes = tuple(sorted((_norm_scene(s, empty) for s in item.scenes or [] if s.kind == "annotation"),
+                              key=repr))
+        ranges = tuple(sorted((r.start_frame, r.end_frame, tuple(sorted(EMPTY if n in empty else n for n in r.labels)))
+                              for r in item.ranges or []))
         return _Entry(name, sha256=sha, scenes=scenes, ranges=ranges)
     except Exception as exc:  # noqa: BLE001 - an unreadable item is a '!' line, not the end of the check
         return _Entry(name, error=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
-def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], list[_Entry]]:
+def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple[str, str, str], list[_Entry]]:
     """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches."""
     out: dict[tuple[str, str, str], list[_Entry]] = {}
     items: Iterator[Item] = iter(reader.items())
@@ -93,7 +131,7 @@ def _snapshot(reader: Reader, workers: int) -> dict[tuple[str, str, str], list[_
             batch = list(itertools.islice(items, 4 * max(1, workers)))
             if not batch:
                 break
-            for item, entry in zip(batch, pool.map(_entry, batch), strict=True):
+            for item, entry in zip(batch, pool.map(lambda it: _entry(it, empty), batch), strict=True):
                 m = item.media
                 entry.key = m.key
                 out.setdefault((m.dataset, m.filename or m.name, m.kind), []).append(entry)
@@ -123,15 +161,15 @@ def compare_projects(a: Project, b: Project) -> list[str]:
     if ta != tb:
         diffs.append(f"pipeline differs: {' → '.join(ta) or 'none'} vs {' → '.join(tb) or 'none'}")
     for task_a, task_b in zip(a.trainable_tasks, b.trainable_tasks, strict=False):  # other lengths: reported above
-        la = {lb.name: (lb.parent, lb.is_empty, lb.is_anomalous) for lb in task_a.labels}
-        lb_ = {lb.name: (lb.parent, lb.is_empty, lb.is_anomalous) for lb in task_b.labels}
+        la = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_a.labels}
+        lb_ = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_b.labels}
         only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la))
         if only_a or only_b:
             diffs.append(f"labels of {task_a.task_type} differ: only in source: {', '.join(only_a) or '-'}; "
                          f"only in destination: {', '.join(only_b) or '-'}")
         for name in sorted(set(la) & set(lb_)):
             if la[name] != lb_[name]:
-                diffs.append(f"label {name!r} differs (parent, empty, anomalous): {la[name]} vs {lb_[name]}")
+                diffs.append(f"label {name!r} differs (parent, anomalous): {la[name]} vs {lb_[name]}")
     da = sorted(d.name for d in a.datasets)
     db = sorted(d.name for d in b.datasets)
     if da != db:
@@ -146,8 +184,9 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
     src_a, src_b = reg.resolve_source(source), reg.resolve_source(dest)
     result = CheckResult()
     with src_a.open(source, options) as ra, src_b.open(dest, options) as rb:
-        result.project_diffs = compare_projects(ra.project(), rb.project())
-        a, b = _snapshot(ra, workers), _snapshot(rb, workers)
+        pa, pb = ra.project(), rb.project()
+        result.project_diffs = compare_projects(pa, pb)
+        a, b = _snapshot(ra, workers, _empty_names(pa)), _snapshot(rb, workers, _empty_names(pb))
     for group in sorted(set(a) | set(b)):
         ga, gb = a.get(group, []), b.get(group, [])
         several = max(len(ga), len(gb)) > 1
@@ -164,7 +203,7 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
             elif ea.sha256 != eb.sha256:
                 result.lines.append(("*", name, "media bytes differ (sha256)"))
             elif ea.scenes != eb.scenes:
-                result.lines.append(("*", name, "annotations differ"))
+                result.lines.append(("*", name, describe_difference(ea.scenes, eb.scenes)))
             elif ea.ranges != eb.ranges:
                 result.lines.append(("*", name, "range annotations differ"))
             else:

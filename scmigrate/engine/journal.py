@@ -54,6 +54,9 @@ class Journal:
         self._lock = threading.Lock()
         self._fh: Any = None
         self.state: dict[str, Any] | None = None
+        #: the run that wrote it (from its last ``begin`` record): a journal only resumes that run
+        self.source: str | None = None
+        self.project: str | None = None
         self.keys: set[str] = set()
         self.ids: dict[str, Any] = {}
 
@@ -69,6 +72,7 @@ class Journal:
                     continue  # the line being written when the process died
                 if rec.get("type") == "begin":
                     self.state = rec.get("state")
+                    self.source, self.project = rec.get("source"), rec.get("project")
                 elif rec.get("type") == "item":
                     self.keys.add(rec["key"])
                     if rec.get("source_id") is not None and rec.get("ids"):

@@ -60,6 +60,8 @@ def transfer(
     snk = reg.resolve_sink(sink)
     prog = progress or make_progress()
     report = Report(source=source, sink=sink, dry_run=options.dry_run)
+    if report_path:
+        Report.check_writable(report_path)  # before the run, not after an hour of it
     started = time.monotonic()
     with src.open(source, options) as reader:
         project = reader.project()
@@ -78,15 +80,24 @@ def transfer(
             report.plan = plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
             report.duration = time.monotonic() - started
             report.complete = True
+            if report_path:
+                report.write(report_path)
             return report
         with snk.open(sink, options) as writer:
             run = _Run(reader, writer, snk, selection, converter, selected, target, options, report, prog)
             try:
                 run.run(source, sink, retries, retries_sleep, with_models)
-            finally:
+            except BaseException:
                 report.duration = time.monotonic() - started
                 if report_path:
-                    report.write(report_path)
+                    try:
+                        report.write(report_path)
+                    except InputError as exc:  # the run's own error is the one to show
+                        prog.log(f"error: {exc}", important=True)
+                raise
+            report.duration = time.monotonic() - started
+            if report_path:
+                report.write(report_path)
             return report
 
 
@@ -105,21 +116,21 @@ class _Run:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
+        self.model_failures: list[Failure] = []
         self.accepted: set[str] = set()
         self.limit_hit = False
         self.reader_error: BaseException | None = None
         self.fatal: BaseException | None = None  # an error outside any one item: the run stops
         self.done: set[str] = set()
         self.journal: Journal | None = None
+        self.threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ the run
 
     def run(self, source: str, sink: str, retries: int, retries_sleep: float, with_models: bool) -> None:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(self.sink, sink, self.target.name))
-        prior = None
-        if opts.resume and journal.load():
-            prior = journal.state
+        prior = self._resume_state(journal, source) if opts.resume else None
         state = self.writer.begin(self.target, prior) or {}
         journal.open(fresh=not opts.resume)
         journal.begin(state, self.target.name, source)
@@ -145,7 +156,7 @@ class _Run:
             if self.fatal is not None:
                 raise self.fatal
         except KeyboardInterrupt:
-            self.stop.set()
+            self._stop_threads()
             report.interrupted = True
             self.writer.abort()
             journal.close(remove=False)
@@ -153,12 +164,12 @@ class _Run:
             self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
             raise
         except BaseException:
-            self.stop.set()
+            self._stop_threads()
             self.writer.abort()
             journal.close(remove=False)
             self._fill_report()
             raise
-        complete = not self.failed and self.reader_error is None
+        complete = not self.failed and not self.model_failures and self.reader_error is None
         report.complete = complete
         report.sink_facts = self.writer.finish(complete) or {}
         journal.close(remove=complete)
@@ -166,9 +177,27 @@ class _Run:
         self.progress.close()
         self._raise_if_incomplete()
 
+    def _resume_state(self, journal: Journal, source: str) -> dict[str, Any] | None:
+        """What the interrupted run left: its writer state (returned) and its id map (into the report).
+
+        A journal resumes only the run that wrote it: items of another source may share keys
+        with this one's, and skipping them would silently leave holes in the target.
+        """
+        if not journal.load():
+            self.progress.log(f"resume: no journal at {journal.path}; items the target already holds are skipped")
+            return None
+        if (journal.source, journal.project) != (source, self.target.name):
+            raise InputError(
+                f"{journal.path}: this journal is of a run from {journal.source!r} to project {journal.project!r}, "
+                f"not from {source!r} to {self.target.name!r}; resume that run, or remove the journal to start over"
+            )
+        for src_id, ids in journal.ids.items():  # the report maps every source id, moved now or before
+            self.report.add_moved({}, 0, src_id, ids)
+        return journal.state
+
     def _fill_report(self) -> None:
         r = self.report
-        r.failures = [f for _, f in self.failed.values()]
+        r.failures = [f for _, f in self.failed.values()] + self.model_failures
         if self.reader_error is not None:
             r.failures.append(Failure("", "(source)", f"reading the source failed: {_one_line(self.reader_error)}",
                                       isinstance(self.reader_error, InputError)))
@@ -182,11 +211,19 @@ class _Run:
         if bad_input:
             more = f" (and {len(bad_input) - 1} more bad item(s); see the report)" if len(bad_input) > 1 else ""
             raise InputError(bad_input[0].error + more)
-        if self.report.failures:
-            n = len(self.failed) or len(self.report.failures)
+        if self.reader_error is not None:
             raise TransferIncomplete(
-                f"{n} of {max(self.report.total, n)} items did not move (see report); run again with --resume",
-                self.report,
+                f"reading the source failed after {self.report.moved} item(s) moved: {_one_line(self.reader_error)}; "
+                "run again with --resume", self.report,
+            )
+        if self.report.failures:
+            what = []
+            if self.failed:
+                what.append(f"{len(self.failed)} of {self.report.total} items")
+            if self.model_failures:
+                what.append(f"{len(self.model_failures)} model(s)")
+            raise TransferIncomplete(
+                f"{' and '.join(what)} did not move (see report); run again with --resume", self.report,
             )
 
     # ------------------------------------------------------------------ threads
@@ -198,13 +235,24 @@ class _Run:
                                     name="scmigrate-reader")
         pool = [threading.Thread(target=self._work, args=(q,), daemon=True, name=f"scmigrate-worker-{i}")
                 for i in range(workers)]
-        producer.start()
-        for t in pool:
+        self.threads = [producer, *pool]
+        for t in self.threads:
             t.start()
         # join with a timeout so that Ctrl-C reaches this (main) thread promptly
-        for t in [producer, *pool]:
+        for t in self.threads:
             while t.is_alive():
                 t.join(0.2)
+
+    def _stop_threads(self, grace: float = 30.0) -> None:
+        """Stop taking items and let the workers finish the ones in hand (bounded by ``grace``).
+
+        Otherwise an item could land after the journal closed: in the target and counted in the
+        report, but unknown to ``--resume``. A second Ctrl-C ends the wait.
+        """
+        self.stop.set()
+        deadline = time.monotonic() + grace
+        for t in self.threads:
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def _put(self, q: queue.Queue[Any], entry: Any) -> bool:
         while True:
@@ -361,7 +409,7 @@ class _Run:
             try:
                 result = self.writer.write_model(model)
             except Exception as exc:  # noqa: BLE001
-                self.report.failures.append(Failure(f"model:{model.key}", model.key, _one_line(exc)))
+                self.model_failures.append(Failure(f"model:{model.key}", model.key, _one_line(exc)))
                 self.progress.log(f"failed: model {model.key}: {_one_line(exc)}", important=True)
                 continue
             if result.skipped:

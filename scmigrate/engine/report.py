@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
+
 __all__ = ["Report", "Failure"]
 
 
@@ -106,9 +108,24 @@ class Report:
             "plan": list(self.plan),
         }
 
+    @staticmethod
+    def check_writable(path: str | os.PathLike[str], what: str = "the report") -> None:
+        """Raise ``InputError`` now if ``what`` (a report) could not be written at ``path`` later."""
+        target = Path(path)
+        folder = target.parent
+        if target.is_dir():
+            raise InputError(f"{target}: cannot write {what} (it is a folder)")
+        if not folder.is_dir():
+            raise InputError(f"{target}: cannot write {what} (folder {folder} does not exist)")
+        if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            raise InputError(f"{target}: cannot write {what} (permission denied)")
+
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON report (atomically: a reader never sees half a report)."""
         target = Path(path)
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
-        os.replace(tmp, target)
+        try:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError as e:
+            raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None

@@ -49,5 +49,7 @@ def test_sigint_then_resume(fixture_site, tmp_path):
     report2 = json.loads((tmp_path / "r2.json").read_text())
     assert report2["counts"]["items"] == 60 - moved_first
     assert report2["skipped"] == {"already in the target": moved_first}
-    assert set(report2["id_map"]).isdisjoint({f"s{int(k[4:])}" for k in done})
+    # the map covers every source id: those moved now and, from the journal, those moved before
+    assert set(report2["id_map"]) == {f"s{i}" for i in range(60)}
+    assert all(report2["id_map"][s] == new_id for s, new_id in report["id_map"].items())
     assert not journal.exists()  # the finished run removed its journal

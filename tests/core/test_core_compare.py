@@ -41,7 +41,8 @@ def test_every_kind_of_difference(make_registry):
     assert sorted(result.lines) == sorted([
         ("=", "Dataset/same.jpg", ""),
         ("*", "Dataset/bytes.jpg", "media bytes differ (sha256)"),
-        ("*", "Dataset/ann.jpg", "annotations differ"),
+        ("*", "Dataset/ann.jpg", "annotations differ: 1 shape(s) (dog 1) in 1 scene(s) on both sides, but their "
+                                 "geometry differs by more than rounding"),
         ("+", "Dataset/only-src.jpg", "only in source"),
         ("-", "Dataset/only-dst.jpg", "only in destination"),
     ])
@@ -83,3 +84,40 @@ def test_missing_sha_is_hashed_from_the_stream_and_errors_are_bang_lines(make_re
     result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
     assert ("=", "Dataset/a.jpg", "") in result.lines
     assert ("!", "Dataset/broken.jpg", "OSError: disk read error") in result.lines
+
+
+def test_differences_say_what_differs(make_registry):
+    two = _item("1", "two.jpg", 1)
+    two.scenes[0].annotations.append(Annotation(Shape.rectangle(5, 5, 3, 3), [ScoredLabel("cat")]))
+    unannotated = _item("2", "none.jpg", 2)
+    unannotated.scenes = []
+    put_memory("a", _project("dog", "cat"), [two, _item("2", "none.jpg", 2)])
+    put_memory("b", _project("dog", "cat"), [_item("1", "two.jpg", 1), unannotated])
+    result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
+    assert sorted(result.lines) == [
+        ("*", "Dataset/none.jpg", "annotations differ: source has 1 shape(s) (dog 1) in 1 scene(s), "
+                                  "not annotated in destination"),
+        ("*", "Dataset/two.jpg", "annotations differ: source has 2 shape(s) (cat 1, dog 1) in 1 scene(s), "
+                                 "destination has 1 shape(s) (dog 1) in 1 scene(s)"),
+    ]
+
+
+def test_empty_labels_match_by_flag_not_by_name(make_registry):
+    def project(empty_name):
+        return Project.chain("P", Task("Det", "detection", [Label("dog"), Label(empty_name, is_empty=True)]))
+
+    def empty_item(name):
+        it = _item("e", "e.jpg", 7)
+        it.scenes[0].annotations[0].labels = [ScoredLabel(name)]
+        return it
+
+    # one cluster calls its empty label "No Object", the other "No object": the same project
+    put_memory("a", project("No Object"), [empty_item("No Object"), _item("1", "a.jpg", 1)])
+    put_memory("b", project("No object"), [empty_item("No object"), _item("1", "a.jpg", 1)])
+    result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
+    assert result.project_diffs == [] and result.identical(), (result.project_diffs, result.lines)
+    # but an empty label where the other side has an object is a difference
+    put_memory("b", project("No object"), [_item("e", "e.jpg", 7), _item("1", "a.jpg", 1)])
+    result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
+    assert ("*", "Dataset/e.jpg", "annotations differ: source has 1 shape(s) ((empty label) 1) in 1 scene(s), "
+            "destination has 1 shape(s) (dog 1) in 1 scene(s)") in result.lines

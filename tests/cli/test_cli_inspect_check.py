@@ -1,0 +1,64 @@
+"""``inspect`` counts (empty images recognised by the empty label's flag) and ``check``'s output files."""
+
+from __future__ import annotations
+
+import json
+
+from scmigrate.api import RunOptions
+from scmigrate.model import Annotation, Label, Media, Project, Scene, ScoredLabel, Shape, Task
+from scmigrate.testing import image_bytes, make_item, put_memory
+
+
+def _item(i: int, scenes):
+    media = Media(f"k{i}", "image", f"i{i}", f"i{i}.png", width=40, height=30)
+    return make_item(media, image_bytes(40, 30, "PNG", seed=i), scenes)
+
+
+def test_inspect_counts_objects_empty_and_unannotated_images(make_registry, monkeypatch):
+    from scmigrate.cli import inspect as inspect_cmd
+
+    project = Project.chain("P", Task("Det", "detection", [Label("dog"), Label("cat"),
+                                                           Label("No object", is_empty=True)]))
+    box = Shape.rectangle(1, 1, 5, 5)
+    put_memory("p", project, [
+        _item(0, [Scene([Annotation(box, [ScoredLabel("dog")]), Annotation(box, [ScoredLabel("dog")]),
+                         Annotation(box, [ScoredLabel("cat")])])]),
+        # a cluster marks an empty image with its empty label on the full image
+        _item(1, [Scene([Annotation(Shape.rectangle(0, 0, 40, 30), [ScoredLabel("No object")])])]),
+        _item(2, [Scene([])]),  # a file format: a scene without shapes
+        _item(3, None),  # not annotated
+    ])
+    monkeypatch.setattr(inspect_cmd, "registry", lambda: make_registry())
+    info = inspect_cmd.inspect_location("memory:p", RunOptions())
+    assert info["media"] == {"images": 4, "videos": 0, "bytes": info["media"]["bytes"], "bytes_unknown_for": 0,
+                             "frames_annotated": 0, "annotated": 1, "annotated_empty": 2, "unannotated": 1,
+                             "annotations": 3}
+    labels = {lb["name"]: (lb["annotations"], lb["media"]) for lb in info["tasks"][-1]["labels"]}
+    assert labels == {"dog": (2, 1), "cat": (1, 1), "No object": (1, 1)}
+
+
+def test_check_refuses_an_unwritable_list_before_reading(cli):
+    proc = cli("check", "--from", "memory:src", "--to", "memory:src", "--combined", "no/such/dir/c.txt")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == ("error: no/such/dir/c.txt: cannot write the --combined list "
+                                   "(folder no/such/dir does not exist)")
+
+
+def test_check_writes_combined_and_missing_lists(cli, tmp_path):
+    proc = cli("check", "--from", "memory:src", "--to", "memory:src", "--combined", "c.txt",
+               "--missing-on-dst", "m.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "c.txt").read_text().splitlines() == [f"= Dataset/img{i}.jpg" for i in range(6)]
+    assert (tmp_path / "m.txt").read_text() == ""
+    assert proc.stderr.strip() == "identical: 6 identical, 0 differ, 0 only in source, 0 only in destination, 0 errors"
+
+
+def test_run_refuses_an_unwritable_report_before_moving_anything(cli, tmp_path):
+    proc = cli("run", "--from", "memory:src", "--to", "x.scz", "--report", "gone/r.json", plugins="memfixture,archive")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "error: gone/r.json: cannot write the report (folder gone does not exist)"
+    assert not (tmp_path / "x.scz").exists()
+    proc = cli("run", "--from", "memory:src", "--to", "x.scz", "--dry-run", "--report", "plan.json",
+               plugins="memfixture,archive")
+    assert proc.returncode == 0 and not (tmp_path / "x.scz").exists()
+    assert json.loads((tmp_path / "plan.json").read_text())["plan"][-1] == "dry run: nothing was written"
