@@ -30,10 +30,12 @@ from scmigrate.model import Annotation, ScoredLabel, Shape
 
 from .masks import mask_to_polygons
 
-__all__ = ["MappingStats", "map_annotations", "keypoint_names", "REGIONS"]
+__all__ = ["MappingStats", "map_annotations", "keypoint_names", "REGIONS", "MAPPED"]
 
 #: shapes that outline an object; a box grouped with one of them is that outline's box
 REGIONS = ("polygon", "mask", "ellipse")
+#: the Datumaro annotation types this module maps (every other type is dropped)
+MAPPED = ("bbox", "rotated_bbox", "polygon", "mask", "ellipse", "points", "label")
 
 
 class MappingStats:
@@ -46,6 +48,11 @@ class MappingStats:
     def add(self, what: str, n: int = 1) -> None:
         with self._lock:  # ``+=`` on a Counter is a read and a write: two threads could lose one
             self.counts[what] += n
+
+    def merge(self, other: "MappingStats") -> None:
+        """Add the counts of one item's mapping."""
+        for what, n in other.snapshot().items():
+            self.add(what, n)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

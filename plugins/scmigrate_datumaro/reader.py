@@ -21,7 +21,7 @@ from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
-from .mapping import REGIONS, MappingStats, keypoint_names, map_annotations
+from .mapping import MAPPED, REGIONS, MappingStats, keypoint_names, map_annotations
 
 __all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
@@ -108,6 +108,7 @@ class DatumaroReader(Reader):
         categories: dict[Any, Any],
         datasets: list[str],
         notes: list[str] | None = None,
+        strict: bool = False,
     ) -> None:
         from datumaro.components.annotation import AnnotationType
 
@@ -119,6 +120,7 @@ class DatumaroReader(Reader):
         self._points = categories.get(AnnotationType.points)
         self._datasets = datasets
         self._notes = list(notes or [])
+        self._strict = strict
         self.stats = MappingStats()
         self.kinds: Counter[str] = Counter()
         self._multi_label = False
@@ -219,6 +221,9 @@ class DatumaroReader(Reader):
         lines = list(self._notes)
         lines.append(f"guessed task type: {self.task_type} (from {_summary(self.kinds) or 'no annotations'})")
         lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
+        # known at open, so --dry-run can say it before anything is read
+        lines.extend(f"{n} {kind} annotations: no such shape on a cluster, dropped"
+                     for kind, n in sorted(self.kinds.items()) if kind not in MAPPED)
         if self.kinds["mask"]:
             lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
         done = {k: v for k, v in self.stats.snapshot().items() if "→" not in k}
@@ -255,12 +260,16 @@ class DatumaroReader(Reader):
                 item.media.size = len(e.data())
             anns = list(e.item.annotations)
             size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
-            mapped = map_annotations(anns, self._label_name, size, self._points, self.stats)
+            here = MappingStats()
+            mapped = map_annotations(anns, self._label_name, size, self._points, here)
             if anns and not mapped:
-                self.stats.add("image whose every annotation was dropped: left unannotated")
-                item.scenes = []
-            else:
-                item.scenes = [Scene(annotations=mapped)]
+                here.add("image whose every annotation was dropped: left unannotated")
+            lost = {what: n for what, n in here.snapshot().items() if "dropped" in what}
+            if lost and self._strict:
+                what = "; ".join(f"{n}× {w.removesuffix(': dropped')}" for w, n in sorted(lost.items()))
+                raise InputError(f"{e.path or e.key}: reading it would drop {what} (--strict)")
+            self.stats.merge(here)
+            item.scenes = [Scene(annotations=mapped)] if mapped or not anns else []
             item.ranges = []
 
         return load

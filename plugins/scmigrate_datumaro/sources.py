@@ -112,6 +112,7 @@ class CocoSource(Source):
             categories=extractor.categories(),
             datasets=["Dataset"],
             notes=notes,
+            strict=options.strict,
         )
 
 
@@ -183,6 +184,7 @@ class DatumaroSource(Source):
             categories=ds.categories(),
             datasets=subsets,
             notes=notes,
+            strict=options.strict,
         )
 
 

@@ -91,3 +91,22 @@ def test_run_undetectable_exits_2(tmp_path, capsys):
         main(["run", "--from", f"datumaro:{tmp_path}", "--to", str(tmp_path / "x.scz"), "--project-type", "detection"])
     err = capsys.readouterr().err.strip().splitlines()
     assert ex.value.code == 2 and len(err) == 1 and "Datumaro detected no format it knows" in err[0]
+
+
+def test_dropped_shapes_in_dry_run_and_strict_fails(tmp_path, capsys):
+    out = export(tmp_path, "datumaro", ("bbox", "polyline"))
+    args = ["-q", "run", "--from", f"datumaro:{out}", "--to", str(tmp_path / "x.scz"), "--project-type", "detection"]
+    with pytest.raises(SystemExit) as ex:
+        main([*args, "--dry-run"])
+    plan = capsys.readouterr().out
+    assert ex.value.code == 0 and "note: 4 polyline annotations: no such shape on a cluster, dropped" in plan
+    with pytest.raises(SystemExit) as ex:
+        main([*args, "--strict"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert ex.value.code == 2
+    assert err[-1].startswith("error: ") and "img" in err[-1]
+    assert "would drop 1× polyline: no such shape on a cluster (--strict)" in err[-1]
+    assert "Traceback" not in "\n".join(err)
+    with pytest.raises(SystemExit) as ex:
+        main([*args[:5], str(tmp_path / "y.scz"), *args[6:]])  # without --strict the polylines are left out
+    assert ex.value.code == 0, capsys.readouterr().err
