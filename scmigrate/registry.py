@@ -126,10 +126,10 @@ class Registry:
             raise InputError(f"unknown project type {name!r}; known project types: {known}")
         return reg.cls()
 
-    def plugin_options(self) -> list[PluginOption]:
-        """Every option that a source or sink declares, once per name (same name → same type)."""
+    def plugin_options(self, sinks: bool = True) -> list[PluginOption]:
+        """Every option that a source (or, with ``sinks``, a sink) declares, once per name (same name → same type)."""
         seen: dict[str, tuple[PluginOption, str]] = {}
-        for reg in [*self.sources.values(), *self.sinks.values()]:
+        for reg in [*self.sources.values(), *(self.sinks.values() if sinks else ())]:
             for opt in getattr(reg.cls, "options", ()):
                 prior = seen.get(opt.name)
                 if prior is None:

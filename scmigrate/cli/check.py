@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from .options import PluginOptionsCommand, plugin_extra, registry, state
+from .options import SourceOptionsCommand, plugin_extra, registry, state
 
 __all__ = ["command"]
 
 
-@click.command("check", cls=PluginOptionsCommand)
+@click.command("check", cls=SourceOptionsCommand)
 @click.option("--from", "from_", required=True, metavar="LOCATION", help="The reference (read as a source).")
 @click.option("--to", "to", required=True, metavar="LOCATION", help="The copy to check (read as a source too).")
 @click.option("--project", help="The project to compare (locations that hold several).")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .options import PluginOptionsCommand, plugin_extra, registry, state
+from .options import SourceOptionsCommand, plugin_extra, registry, state
 from .render import echo_json, size, table
 
 __all__ = ["command", "inspect_location"]
@@ -79,7 +79,7 @@ def inspect_location(location: str, options: Any) -> dict[str, Any]:
     }
 
 
-@click.command("inspect", cls=PluginOptionsCommand)
+@click.command("inspect", cls=SourceOptionsCommand)
 @click.argument("location")
 @click.option("--project", help="The project to inspect (sources that hold several).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-__all__ = ["PluginOptionsCommand", "plugin_extra", "registry", "state"]
+__all__ = ["PluginOptionsCommand", "SourceOptionsCommand", "plugin_extra", "registry", "state"]
 
 
 def state(ctx: click.Context) -> dict[str, Any]:
@@ -36,11 +36,15 @@ _CLICK_TYPES: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.
 class PluginOptionsCommand(click.Command):
     """A command that also accepts every plugin's declared options as ``--<name>``."""
 
+    #: whether the command writes (``run``): read-only commands offer only the sources' options,
+    #: so that ``check --into-existing`` or ``inspect --set`` do not look as if they did something
+    writes = True
+
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         params = super().get_params(ctx)
         taken = {opt for p in params for opt in getattr(p, "opts", [])}
         extra: dict[str, str] = {}
-        for opt in registry().plugin_options():
+        for opt in registry().plugin_options(sinks=self.writes):
             flag = f"--{opt.name}"
             if flag in taken:
                 print(f"warning: plugin option {flag} clashes with a core option and is ignored", file=sys.stderr)
@@ -67,6 +71,12 @@ class PluginOptionsCommand(click.Command):
             params.append(param)
         ctx.meta["scmigrate.plugin_params"] = extra
         return params
+
+
+class SourceOptionsCommand(PluginOptionsCommand):
+    """A read-only command: accepts the options of the sources only."""
+
+    writes = False
 
 
 def plugin_extra(ctx: click.Context, kwargs: dict[str, Any]) -> dict[str, Any]:

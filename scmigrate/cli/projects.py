@@ -6,13 +6,13 @@ from typing import Any
 
 import click
 
-from .options import PluginOptionsCommand, plugin_extra, registry, state
+from .options import SourceOptionsCommand, plugin_extra, registry, state
 from .render import echo_json, table
 
 __all__ = ["command"]
 
 
-@click.command("projects", cls=PluginOptionsCommand)
+@click.command("projects", cls=SourceOptionsCommand)
 @click.argument("location")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context

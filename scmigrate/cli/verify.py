@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from .options import PluginOptionsCommand, plugin_extra, registry, state
+from .options import SourceOptionsCommand, plugin_extra, registry, state
 
 __all__ = ["command"]
 
 
-@click.command("verify", cls=PluginOptionsCommand)
+@click.command("verify", cls=SourceOptionsCommand)
 @click.argument("location")
 @click.pass_context
 def command(ctx: click.Context, location: str, **kw: Any) -> int:

@@ -62,3 +62,13 @@ def test_run_refuses_an_unwritable_report_before_moving_anything(cli, tmp_path):
                plugins="memfixture,archive")
     assert proc.returncode == 0 and not (tmp_path / "x.scz").exists()
     assert json.loads((tmp_path / "plan.json").read_text())["plan"][-1] == "dry run: nothing was written"
+
+
+def test_read_only_commands_offer_only_the_sources_options(cli):
+    for cmd in ("check", "inspect", "verify", "projects"):
+        proc = cli(cmd, "--help", plugins="cluster")
+        assert proc.returncode == 0, proc.stderr
+        assert "--ca-bundle" in proc.stdout  # reading a cluster needs it
+        assert "--into-existing" not in proc.stdout and "--auto-train" not in proc.stdout, cmd
+    proc = cli("run", "--help", plugins="cluster")
+    assert "--ca-bundle" in proc.stdout and "--into-existing" in proc.stdout and "--auto-train" in proc.stdout
