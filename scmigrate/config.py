@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from typing import Any
 from .errors import InputError
 
 __all__ = ["ClusterConfig", "config_path", "get_cluster", "save_cluster", "remove_cluster", "list_clusters"]
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 def config_path() -> Path:
@@ -138,8 +141,10 @@ def list_clusters() -> list[ClusterConfig]:
 
 def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
     """Add or replace a cluster; ``token`` (if given) is stored in the file. Returns the file's path."""
-    if not cfg.name or any(c in cfg.name for c in "/:\\") or cfg.name.startswith(("http", ".")):
-        raise InputError(f"cluster name {cfg.name!r}: use letters, digits, '-' and '_' (no ':' or '/')")
+    # the name is used as a --from/--to location: a dot, colon or slash would make it look like a
+    # file (x.scz) or a scheme (coco:...) that another plugin claims, and the cluster could never be used
+    if not _NAME.fullmatch(cfg.name):
+        raise InputError(f"cluster name {cfg.name!r}: use letters, digits, '-' and '_' (no '.', ':', '/' or spaces)")
     if not cfg.url.startswith(("https://", "http://")):
         raise InputError(f"cluster {cfg.name!r}: the URL must start with https:// or http:// (got {cfg.url!r})")
     data = _read()

@@ -91,7 +91,11 @@ def remove(name: str) -> int:
 def test(ctx: click.Context, name: str) -> int:
     """Check that NAME is reachable and the token is accepted (version, dialect)."""
     from ..api import RunOptions
+    from ..config import get_cluster
+    from ..errors import InputError
 
+    if "://" not in name and get_cluster(name) is None:
+        raise InputError(f"no cluster named {name!r} is configured (scmigrate clusters list)")
     facts: dict[str, Any] = registry().resolve_source(name).probe(name, RunOptions(debug=state(ctx)["debug"]))
     click.echo(f"{name}: ok")
     for key, value in facts.items():

@@ -53,3 +53,9 @@ def test_cluster_test_unreachable_is_one_line_without_the_token(cli):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and SECRET not in proc.stderr + proc.stdout
     assert proc.stderr.startswith("error: down: ") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cluster_test_of_an_unknown_name_says_it_is_not_configured(cli):
+    proc = cli("clusters", "test", "nosuch", plugins="cluster")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "error: no cluster named 'nosuch' is configured (scmigrate clusters list)"

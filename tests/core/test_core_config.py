@@ -56,8 +56,10 @@ def test_remove_and_missing():
 def test_bad_input_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="must start with https://"):
         save_cluster(ClusterConfig("a", "sc.example"))
-    with pytest.raises(InputError, match="cluster name"):
-        save_cluster(ClusterConfig("a:b", "https://x"))
+    for name in ("a:b", "prod.scz", "a b", "a/b", "", "-x"):  # each would be claimed as another location
+        with pytest.raises(InputError, match="cluster name"):
+            save_cluster(ClusterConfig(name, "https://x"))
+    save_cluster(ClusterConfig("Prod_2-eu", "https://x"))
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
     monkeypatch.setenv("SCMIGRATE_CONFIG", str(bad))
