@@ -131,10 +131,19 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
                 cfg.raw[f"training_configuration/{title}"] = tdoc
                 params = _flatten(_walk_new(tdoc, ()))
                 params.update(_project_params(doc, tid))
-                cfg.training_parameters[title] = {k: v.value for k, v in params.items()}
+                merged = cfg.training_parameters.setdefault(title, {})  # both styles, each by its own keys
+                merged.update({k: v.value for k, v in params.items()})
         except HttpError:
             pass  # 403 feature_not_available on clusters with the flag off
     return cfg
+
+
+_NEW_SECTIONS = ("training.", "dataset_preparation.", "evaluation.", "project.")
+
+
+def _style(path: str) -> str:
+    """Which configuration style a flattened key comes from: ``"new"`` or ``"legacy"``."""
+    return "new" if path.startswith(_NEW_SECTIONS) else "legacy"
 
 
 def parse_sets(values: Any) -> list[tuple[str, str]]:
@@ -192,7 +201,8 @@ class TargetSettings:
         self.conn, self.idx, self.tasks = conn, idx, tasks
         self.p = conn.dialect.project(conn.w, pid)  # type: ignore[attr-defined]
         self.new_style = False
-        self.params: dict[str, dict[str, Param]] = {}
+        #: per task: every settable value of both styles the target speaks (legacy ones have doc "legacy")
+        self.params: dict[str, dict[str, Param]] = {t: {} for t in tasks}
         self.legacy: dict[str, dict[str, Param]] = {}
         try:
             doc = conn.http.get_json(f"{self.p}/configuration")
@@ -200,31 +210,44 @@ class TargetSettings:
                 title = entry.get("task_title") or idx.task_title_by_id.get(str(entry.get("task_id")))
                 if title:
                     self.legacy[title] = _flatten(_legacy_params(entry))
+                    for path, param in self.legacy[title].items():
+                        if param.key != "auto_training":
+                            param.doc = "legacy"
+                            self.params.setdefault(title, {})[path] = param
         except HttpError:
             pass
         if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
             try:
                 pdoc = conn.http.get_json(f"{self.p}/project_configuration")
+                fresh: dict[str, dict[str, Param]] = {}
                 for title in tasks:
                     tid = idx.task_id_by_title[title]
                     tdoc = conn.http.get_json(f"{self.p}/training_configuration", params={"task_id": tid})
-                    self.params[title] = _flatten(_walk_new(tdoc, ()))
-                    self.params[title].update(_project_params(pdoc, tid))
+                    fresh[title] = _flatten(_walk_new(tdoc, ()))
+                    fresh[title].update(_project_params(pdoc, tid))
+                for title, params in fresh.items():
+                    self.params.setdefault(title, {}).update(params)
                 self.new_style = True
             except HttpError:
-                self.params = {}
-        if not self.new_style:
-            self.params = {t: {k: v for k, v in d.items() if v.key != "auto_training"} for t, d in self.legacy.items()}
+                pass  # 403 feature_not_available: the legacy style is all there is
+        self.styles = {_style(p) for params in self.params.values() for p in params}
 
     def lookup(self, title: str, key: str) -> Param | None:
-        """A parameter by dotted key or by a unique trailing part; InputError when ambiguous."""
+        """A parameter by dotted key or by a unique trailing part; InputError when ambiguous.
+
+        The new style is searched first: on clusters that speak both, ``batch_size`` means the new
+        ``training.batch_size``, and the legacy spelling stays reachable by its full key.
+        """
         params = self.params.get(title, {})
         if key in params:
             return params[key]
-        hits = [p for path, p in params.items() if path.endswith("." + key)]
-        if len(hits) > 1:
-            raise InputError(f"--set {key}: ambiguous in task {title!r}: " + ", ".join(p.path for p in hits))
-        return hits[0] if hits else None
+        for style in ("new", "legacy"):
+            hits = [p for path, p in params.items() if path.endswith("." + key) and _style(path) == style]
+            if len(hits) > 1:
+                raise InputError(f"--set {key}: ambiguous in task {title!r}: " + ", ".join(p.path for p in hits))
+            if hits:
+                return hits[0]
+        return None
 
     def validate_sets(self, sets: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
         """Check every ``--set`` against every task; return the typed values per task title."""
@@ -239,12 +262,19 @@ class TargetSettings:
         return out
 
     def carry(self, title: str, values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """Source values the target accepts (and that differ), and a line per refused one."""
+        """Source values the target accepts (and that differ), and a line per refused one.
+
+        A source that spoke both styles describes each value twice; when the target speaks only
+        one, the other spelling is not "refused": the same value arrives through the shared style.
+        """
         accepted: dict[str, Any] = {}
         refused: list[str] = []
+        shared = {_style(p) for p in values} & self.styles
         for path, value in values.items():
             param = self.params.get(title, {}).get(path)
             if param is None:
+                if _style(path) not in self.styles and shared:
+                    continue
                 refused.append(f"{title}: {path}={value!r}: not a setting of the target cluster")
                 continue
             try:
@@ -257,29 +287,35 @@ class TargetSettings:
         return accepted, refused
 
     def apply(self, title: str, values: dict[str, Any]) -> list[str]:
-        """Send ``values`` (dotted keys) for one task; return lines for what the cluster refused."""
+        """Send ``values`` (dotted keys) for one task; return lines for what the cluster refused.
+
+        Legacy values go first and new-style ones after, so that where both spell the same value
+        (a cluster speaking both styles) the new style, which ``--set`` prefers, has the last word.
+        """
         if not values:
             return []
         params = self.params.get(title, {})
         tid = self.idx.task_id_by_title[title]
         try:
-            if self.new_style:
-                trees: dict[str, dict[str, Any]] = {}
-                for path, value in values.items():
-                    param = params[path]
-                    node = trees.setdefault(param.doc, {})
-                    for k in param.container[:-1]:
-                        node = node.setdefault(k, {})
-                    slot = param.container[-1] if param.container else "training"
-                    node.setdefault(slot, []).append({"key": param.key, "value": value})
-                if "training" in trees:
-                    self.conn.http.send_json("PATCH", f"{self.p}/training_configuration", trees["training"],
-                                             params={"task_id": tid})
-                if "project" in trees:
-                    body = {"task_configs": [dict(trees["project"], task_id=tid)]}
-                    self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
-            else:
-                self._post_legacy(tid, [(params[path], value) for path, value in values.items()])
+            legacy = [(params[path], value) for path, value in values.items() if params[path].doc == "legacy"]
+            if legacy:
+                self._post_legacy(tid, legacy)
+            trees: dict[str, dict[str, Any]] = {}
+            for path, value in values.items():
+                param = params[path]
+                if param.doc == "legacy":
+                    continue
+                node = trees.setdefault(param.doc, {})
+                for k in param.container[:-1]:
+                    node = node.setdefault(k, {})
+                slot = param.container[-1] if param.container else "training"
+                node.setdefault(slot, []).append({"key": param.key, "value": value})
+            if "training" in trees:
+                self.conn.http.send_json("PATCH", f"{self.p}/training_configuration", trees["training"],
+                                         params={"task_id": tid})
+            if "project" in trees:
+                body = {"task_configs": [dict(trees["project"], task_id=tid)]}
+                self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
         except HttpError as exc:
             return [f"{title}: the target refused {sorted(values)}: {exc}"]
         for path, value in values.items():

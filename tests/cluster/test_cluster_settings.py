@@ -170,3 +170,25 @@ def test_source_settings_the_target_refuses_are_reported(clusters: Any, registry
     dst = api.project("Dogs")
     assert api.training(dst)["max_epochs"] == 42
     assert api.auto_training(dst) is False  # the source's switch, restored after the upload
+
+
+def test_settings_across_configuration_styles(clusters: Any, registry: Any) -> None:
+    """2.13 (both styles) → 2.11 (legacy only) → 2.13: values travel, nothing is reported refused."""
+    new, old, back = clusters("new"), clusters("old", version="2.11.0"), clusters("back")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "new", registry=registry, quiet=True).complete
+    api_new = Api(new)
+    api_new.patch_training(api_new.project("Dogs"), max_epochs=42)
+
+    report = transfer("new", "old", registry=registry, quiet=True, project="Dogs", set=["batch_size=6"])
+    assert report.complete and report.sink_facts["refused_settings"] == []
+    old_doc = Api(old).s.get(f"{old.base()}/projects/{Api(old).project('Dogs')['id']}/configuration").json()
+    values = {p["name"]: p["value"] for t in old_doc["task_chain"] for c in t["components"]
+              for p in c.get("parameters", [])}
+    assert values["max_num_epochs"] == 42 and values["batch_size"] == 6  # through the legacy API
+
+    report = transfer("old", "back", registry=registry, quiet=True, project="Dogs")
+    assert report.complete and report.sink_facts["refused_settings"] == []
+    api_back = Api(back)
+    assert api_back.training(api_back.project("Dogs"))["max_epochs"] == 42
+    assert api_back.training(api_back.project("Dogs"))["batch_size"] == 6
