@@ -124,6 +124,8 @@ def map_annotations(
             result = mask_to_polygons(a.image)
             if result.holes:
                 stats.add("mask hole kept by a keyhole cut", result.holes)
+            if result.dropped_holes:
+                stats.add("mask hole (the smallest of too many for one polygon): dropped", result.dropped_holes)
             if result.dropped_parts:
                 stats.add("mask part smaller than a pixel: dropped", result.dropped_parts)
             if len(result.polygons) > 1:

@@ -16,8 +16,10 @@ import numpy as np
 
 __all__ = ["MaskPolygons", "mask_to_polygons"]
 
-#: the REST API accepts at most 5,000 points per polygon; stay well below
+#: the REST API accepts at most 5,000 points per polygon; one outline stays well below
 MAX_POINTS = 2000
+#: a part with its holes spliced in (each hole adds its points and two for the slit) stays below this
+MAX_SPLICED = 4800
 
 
 @dataclass
@@ -25,6 +27,7 @@ class MaskPolygons:
     polygons: list[list[tuple[float, float]]]
     holes: int = 0  # holes kept by a keyhole cut
     dropped_parts: int = 0  # parts too small to be a polygon
+    dropped_holes: int = 0  # the smallest holes of a part with too many to fit the point limit
 
 
 def _simplify(contour: np.ndarray) -> np.ndarray:
@@ -64,12 +67,42 @@ def mask_to_polygons(mask: np.ndarray, min_area: float = 1.0) -> MaskPolygons:
             out.dropped_parts += 1
             continue
         poly = _simplify(cnt).reshape(-1, 2)
+        holes = []
         child = hierarchy[idx][2]
         while child != -1:
             hole = contours[child]
             if len(hole) >= 3 and cv2.contourArea(hole) >= min_area:
-                poly = _keyhole(poly, _simplify(hole).reshape(-1, 2))
-                out.holes += 1
+                holes.append(hole)
             child = hierarchy[child][0]
+        kept, dropped = _fit_holes(len(poly), holes)
+        for hole in kept:
+            poly = _keyhole(poly, hole)
+        out.holes += len(kept)
+        out.dropped_holes += dropped
         out.polygons.append([(float(x), float(y)) for x, y in poly])
     return out
+
+
+def _fit_holes(outer_points: int, holes: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """The holes, simplified until the spliced polygon fits ``MAX_SPLICED`` points.
+
+    A part with hundreds of holes (a fence, a sieve) would otherwise become a polygon the cluster
+    refuses. Coarser outlines first (up to 4 px off); then the smallest holes are left out.
+    """
+    import cv2
+
+    simplified = [_simplify(h).reshape(-1, 2) for h in holes]
+    for eps in (1.0, 2.0, 4.0):
+        if outer_points + sum(len(h) + 2 for h in simplified) <= MAX_SPLICED:
+            break
+        coarser = [cv2.approxPolyDP(h.reshape(-1, 1, 2), eps, True).reshape(-1, 2) for h in simplified]
+        simplified = [c if len(c) >= 3 else h for c, h in zip(coarser, simplified)]
+    order = sorted(range(len(holes)), key=lambda i: -cv2.contourArea(holes[i]))
+    kept, total = [], outer_points
+    for i in order:
+        if total + len(simplified[i]) + 2 > MAX_SPLICED:
+            break
+        kept.append(i)
+        total += len(simplified[i]) + 2
+    kept.sort()  # splice in the contours' own order, as before
+    return [simplified[i] for i in kept], len(holes) - len(kept)
