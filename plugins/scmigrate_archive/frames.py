@@ -210,10 +210,14 @@ class MemberStream(io.RawIOBase):
             raise MemberDamaged("sha256 of the data does not match")
 
 
-def decode_member(read_at: ReadAt, offset: int, length: int, keep_up_to: int = 0) -> tuple[MemberStream, bytes | None]:
+def decode_member(read_at: ReadAt, offset: int, length: int, keep_up_to: int = 0,
+                  limit: int | None = None) -> tuple[MemberStream, bytes | None]:
     """Decode a whole member; returns the finished stream (name, size, sha256, range.crc32) and,
-    when its size is at most ``keep_up_to``, its data."""
+    when its size is at most ``keep_up_to``, its data. A member whose header declares more than
+    ``limit`` bytes is refused before any of its data is decoded (SPEC §10)."""
     stream = MemberStream(read_at, offset, length)
+    if limit is not None and stream.size > limit:
+        raise MemberDamaged(f"{stream.name} declares {stream.size} bytes, more than the {limit} it may hold")
     keep = stream.size <= keep_up_to
     parts = []
     while True:

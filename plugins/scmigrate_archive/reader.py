@@ -100,7 +100,7 @@ class ArchiveReader(Reader):
         """The first member; its ``format_version`` decides whether we may read on."""
         try:
             length = frame_length(self.read_at, 0, self.size)
-            stream, data = decode_member(self.read_at, 0, length, keep_up_to=MAX_JSON)
+            stream, data = decode_member(self.read_at, 0, length, keep_up_to=MAX_JSON, limit=MAX_JSON)
         except (FrameError, MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
             raise InputError(f"{self.path}: not a scmigrate archive, or its {MANIFEST} is damaged ({e})") from None
         if stream.name != MANIFEST or data is None:
@@ -129,7 +129,8 @@ class ArchiveReader(Reader):
         t = self.trailer
         assert t is not None
         try:
-            stream, data = decode_member(self.read_at, t.index_offset, t.index_length, keep_up_to=MAX_INDEX)
+            stream, data = decode_member(self.read_at, t.index_offset, t.index_length, keep_up_to=MAX_INDEX,
+                                         limit=MAX_INDEX)
         except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
             raise self._fail(INDEX, f"damaged ({e}); run scmigrate verify") from None
         if stream.name != INDEX or data is None or stream.range.crc32 != t.index_crc:

@@ -249,3 +249,16 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     path.write_bytes(b"nonsense")
     worse = subprocess.run([str(SCMIGRATE), "verify", str(path)], capture_output=True, text=True, timeout=60)
     assert worse.returncode == 2 and len(worse.stderr.strip().splitlines()) == 1, worse
+
+
+def test_a_manifest_declaring_gigabytes_is_refused_before_decoding(tmp_path: Path) -> None:
+    from scmigrate_archive.reader import ArchiveReader
+
+    path = tmp_path / "big_manifest.scz"
+    # the header claims 4 GiB; the reader must refuse on the claim (SPEC §10), not decode to find out
+    path.write_bytes(zstandard.ZstdCompressor(write_checksum=True).compress(
+        tar_member("manifest.json", b"{}", size=1 << 32)))
+    with pytest.raises(InputError) as info:
+        ArchiveReader(path)
+    assert str(info.value) == (f"{path}: not a scmigrate archive, or its manifest.json is damaged "
+                               f"(manifest.json declares {1 << 32} bytes, more than the {64 << 20} it may hold)")
