@@ -136,12 +136,32 @@ def keepalive_check(cluster: Any, headers: dict[str, str], verify: Any, n: int =
     return {"clients": n, "all_ok": all(ok) and len(ok) == n, "server_connections_seen": established}
 
 
+def _reset_hwm(pid: int) -> bool:
+    """Reset the peak RSS (VmHWM) of ``pid``; False where the kernel does not offer it."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _hwm_bytes(pid: int) -> int | None:
+    """VmHWM of ``pid`` in bytes (the server's own peak, not this client's)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
 def big_upload(cluster: Any, dataset_url: str, headers: dict[str, str], verify: Any, size: int, tmp: Path) -> dict:
     video = small_video(tmp / "seed.mp4")
     body = PaddedMultipart(video, size)
     server = psutil.Process(cluster.pid)
     baseline = server.memory_info().rss
     peak = [baseline]
+    # The kernel's high-water mark of the server process misses no short spike, unlike sampling: reset it
+    # (Linux: "5" > clear_refs) so that it covers this upload only.
+    hwm_reset = _reset_hwm(cluster.pid)
     done = threading.Event()
 
     def sample() -> None:
@@ -157,8 +177,10 @@ def big_upload(cluster: Any, dataset_url: str, headers: dict[str, str], verify: 
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    hwm = _hwm_bytes(cluster.pid) if hwm_reset else None
     return {"bytes": len(body), "status": r.status_code, "seconds": round(elapsed, 2),
             "server_rss_before_mb": round(baseline / 2**20, 1), "server_rss_peak_mb": round(peak[0] / 2**20, 1),
+            "server_vmhwm_mb": round(hwm / 2**20, 1) if hwm else None,
             "frame_count": r.json().get("media_information", {}).get("frame_count") if r.ok else None}
 
 
