@@ -121,6 +121,7 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
         categories[cid], names[name] = name, cid
 
     images: dict[int, CocoImage] = {}
+    by_key: dict[str, int] = {}
     for n, im in enumerate(doc["images"]):
         if not isinstance(im, dict) or not isinstance(im.get("id"), int) or not isinstance(im.get("file_name"), str):
             raise InputError(f"{path}: image #{n + 1} needs an integer 'id' and a string 'file_name'")
@@ -133,6 +134,9 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
         if w is not None and (not isinstance(w, int) or w <= 0) or h is not None and (not isinstance(h, int) or h <= 0):
             raise InputError(f"{path}: image {iid} ({fname}): width and height must be positive integers")
         key = PurePosixPath(fname.replace("\\", "/")).as_posix()
+        if key in by_key:  # one file, two entries: the second would overwrite the first's annotations
+            raise InputError(f"{path}: images {by_key[key]} and {iid} are the same file {key!r}")
+        by_key[key] = iid
         file = images_root / key
         try:
             size = file.stat().st_size

@@ -67,6 +67,10 @@ def _write(fx, doc):
         (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 0, "bbox": [1, 1, 2, 2],
                                             "segmentation": [[1, 1, 2, 2, 3]]}), "polygon has an odd number of coordinates (5)"),
         (lambda d: d.update(images={"a": 1}), "'images' must be a list, not dict"),
+        # two entries for one file used to become one item, the second silently skipped as "already held"
+        (lambda d: d["images"].append(dict(d["images"][0], id=99)), "images 1 and 99 are the same file '000000.jpg'"),
+        (lambda d: d["images"].append(dict(d["images"][1], id=99, file_name="./north/000000.jpg")),
+         "images 2 and 99 are the same file 'north/000000.jpg'"),
     ],
 )
 def test_other_bad_documents(tmp_path, change, expected, open_coco):
