@@ -12,6 +12,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -292,6 +293,23 @@ class ClusterWriter(Writer):
             doc = self.http.json_of(resp, f"POST {path}")
         with self._lock:
             self._claimed.add(str(doc["id"]))
+        return self._processed(dpath, m, doc)
+
+    def _processed(self, dpath: str, m: Media, doc: dict[str, Any]) -> dict[str, Any]:
+        """Wait for asynchronous preprocessing (202 answers, Geti ≥ 2.10) before scenes are posted.
+
+        Not exercised by the emulator, which preprocesses synchronously and answers FINISHED.
+        """
+        deadline = time.monotonic() + max(60.0, self.http.timeout[1])
+        url = self.d.media(dpath, m.kind, str(doc["id"]))  # type: ignore[attr-defined]
+        while ((doc.get("preprocessing") or {}).get("status") or "FINISHED").upper() in ("SCHEDULED", "IN_PROGRESS"):
+            if time.monotonic() > deadline:
+                raise PluginError(f"{m.dataset}/{m.filename}: still being preprocessed by the cluster; --resume later")
+            time.sleep(0.5)
+            doc = self.http.get_json(url)
+        if ((doc.get("preprocessing") or {}).get("status") or "").upper() == "FAILED":
+            why = (doc.get("preprocessing") or {}).get("message") or "no reason given"
+            raise InputError(f"{m.dataset}/{m.filename}: the cluster could not process it: {why}")
         return doc
 
     def _lookup(self, dpath: str, kind: str, stem: str, size: int) -> dict[str, Any] | None:
