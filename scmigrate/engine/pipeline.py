@@ -168,6 +168,7 @@ class _Run:
             self.writer.abort()
             journal.close(remove=False)
             self._fill_report()
+            self.progress.close()  # end the bar's line, so the error shows on a line of its own
             raise
         complete = not self.failed and not self.model_failures and self.reader_error is None
         report.complete = complete

@@ -72,3 +72,14 @@ def test_read_only_commands_offer_only_the_sources_options(cli):
         assert "--into-existing" not in proc.stdout and "--auto-train" not in proc.stdout, cmd
     proc = cli("run", "--help", plugins="cluster")
     assert "--ca-bundle" in proc.stdout and "--into-existing" in proc.stdout and "--auto-train" in proc.stdout
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_silent_with_q(cli):
+    proc = cli("run", "--from", "memory:src", "--to", "memory:dst")
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr  # stderr is a pipe here: no bar
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("progress: 100% 6/6 items") and lines[-1].startswith("moved 6 images, 0 videos")
+    for args in (["-q", "run"], ["run", "-q"]):
+        proc = cli(*args, "--from", "memory:src", "--to", "memory:dst")
+        assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == "", proc.stderr

@@ -231,6 +231,9 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(pets, make_registry):
 
 def test_an_error_outside_any_item_stops_the_run_instead_of_hanging(pets, make_registry, monkeypatch):
     import errno
+    import io
+
+    from scmigrate.engine import make_progress
 
     from scmigrate.engine import journal as journal_mod
 
@@ -239,9 +242,17 @@ def test_an_error_outside_any_item_stops_the_run_instead_of_hanging(pets, make_r
 
     monkeypatch.setattr(journal_mod.Journal, "item", full)
     pets("src", n=50)
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Tty()
     with pytest.raises(OSError, match="No space left"):
-        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(), progress=QUIET)
+        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                 progress=make_progress(stream=tty))
     assert memory_target("dst").aborted is True
+    assert tty.getvalue().endswith("\n")  # the bar's line is ended: the error that follows gets its own line
 
 
 def test_items_the_target_already_holds_are_not_counted_as_moved(pets, make_registry):
