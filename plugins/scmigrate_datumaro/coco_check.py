@@ -43,6 +43,8 @@ class CocoIndex:
     #: counts of segmentation kinds: "polygon", "rle", "box" (bbox only), "crowd", "keypoints"
     kinds: dict[str, int] = field(default_factory=dict)
     annotated: set[int] = field(default_factory=set)  # image ids with at least one annotation
+    #: read as person keypoints: some annotation has keypoints and every category names its points
+    keypoints: bool = False
 
 
 def load_coco(path: Path) -> dict[str, Any]:
@@ -147,6 +149,8 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
     kinds: dict[str, int] = {}
     annotated: set[int] = set()
     seen_ids: set[int] = set()
+    keypoints = any(isinstance(a, dict) and a.get("keypoints") for a in doc["annotations"]) and all(
+        isinstance(c.get("keypoints"), list) for c in doc["categories"])
     for n, ann in enumerate(doc["annotations"]):
         if not isinstance(ann, dict) or not isinstance(ann.get("id"), int):
             raise InputError(f"{path}: annotation #{n + 1} needs an integer 'id'")
@@ -163,11 +167,23 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
             raise InputError(f"{where}: unknown category id {ann.get('category_id')!r}")
         if ann.get("iscrowd") not in (0, 1) or isinstance(ann.get("iscrowd"), bool):
             raise InputError(f"{where}: 'iscrowd' must be 0 or 1, not {ann.get('iscrowd')!r}")
+        if keypoints:
+            _check_keypoints(ann, where)
         kinds_here = _check_shapes(ann, im, where)
         for k in kinds_here:
             kinds[k] = kinds.get(k, 0) + 1
         annotated.add(iid)
-    return CocoIndex(list(images.values()), categories, kinds, annotated)
+    return CocoIndex(list(images.values()), categories, kinds, annotated, keypoints)
+
+
+def _check_keypoints(ann: dict[str, Any], where: str) -> None:
+    """In a keypoints file every annotation has ``keypoints``: (x, y, visibility) triplets."""
+    kps = ann.get("keypoints")
+    if not isinstance(kps, list) or not all(_number(v) for v in kps):
+        raise InputError(f"{where}: 'keypoints' must be a list of numbers [x1, y1, v1, ...] "
+                         "(the categories name keypoints, so every annotation needs them)")
+    if len(kps) % 3:
+        raise InputError(f"{where}: 'keypoints' holds {len(kps)} numbers, not (x, y, visibility) triplets")
 
 
 def _check_shapes(ann: dict[str, Any], im: CocoImage, where: str) -> list[str]:

@@ -80,16 +80,13 @@ class CocoSource(Source):
         doc = load_coco(path)
         root = self._images_root(path, options)
         index = check_coco(doc, path, root)
-        keypoints = bool(index.kinds.get("keypoints")) and all(
-            isinstance(c.get("keypoints"), list) for c in doc["categories"]
-        )
         del doc  # Datumaro parses the file itself; keep one copy in memory, not two
 
         from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened
         from datumaro.plugins.data_formats.coco import base as coco_base
         from datumaro.plugins.data_formats.coco.format import CocoImporterType
 
-        kind = coco_base.CocoPersonKeypointsBase if keypoints else coco_base.CocoInstancesBase
+        kind = coco_base.CocoPersonKeypointsBase if index.keypoints else coco_base.CocoInstancesBase
         try:
             # Image files are resolved here, against --images; the "roboflow" layout is the one in
             # which Datumaro assumes nothing about where the JSON sits relative to the images.

@@ -39,6 +39,17 @@ def _rle(doc, counts):
             "segmentation": {"size": [240, 320], "counts": counts}}
 
 
+def _keypoints(doc, first, drop_second=False):
+    """Categories that name keypoints, the first annotation with ``first``, the others with 2 valid points."""
+    for c in doc["categories"]:
+        c.update(keypoints=["a", "b"], skeleton=[[1, 2]])
+    for a in doc["annotations"]:
+        a["keypoints"] = [1, 1, 2, 2, 2, 2]
+    doc["annotations"][0]["keypoints"] = first
+    if drop_second:
+        del doc["annotations"][1]["keypoints"]
+
+
 def _doc(fx):
     return json.loads(fx.annotations.read_text())
 
@@ -69,6 +80,8 @@ def _write(fx, doc):
         (lambda d: d.update(images={"a": 1}), "'images' must be a list, not dict"),
         # two entries for one file used to become one item, the second silently skipped as "already held"
         (lambda d: d["images"].append(dict(d["images"][0], id=99)), "images 1 and 99 are the same file '000000.jpg'"),
+        (lambda d: _keypoints(d, [10, 10, 2, 20, 20]), "annotation 1 on image 1 (000000.jpg): 'keypoints' holds 5"),
+        (lambda d: _keypoints(d, [10, 10, 2, 20, 20, 2], drop_second=True), "'keypoints' must be a list of numbers"),
         (lambda d: d["images"].append(dict(d["images"][1], id=99, file_name="./north/000000.jpg")),
          "images 2 and 99 are the same file 'north/000000.jpg'"),
     ],
