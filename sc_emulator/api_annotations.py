@@ -1,6 +1,6 @@
 """Annotations (contract §3.5): scenes of images and video frames, whole-video latest, range annotations.
 
-Validation, normalisation, rounding and per-task states are E2's rules (``rules.annotations``), called
+Validation, normalisation, rounding and per-task states are the domain rules of ``rules.annotations``, called
 through :mod:`.scenes`; this module resolves the media, persists scenes and shapes the responses.
 """
 

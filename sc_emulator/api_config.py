@@ -1,6 +1,6 @@
 """Configuration (contract §3.6): the legacy "configurable parameters" API and the new
 ``project_configuration`` / ``training_configuration`` documents, all views of one stored state per
-project (E2's ``rules.configuration`` builds and applies them), so both styles stay consistent."""
+project (``rules.configuration`` builds and applies them), so both styles stay consistent."""
 
 from __future__ import annotations
 

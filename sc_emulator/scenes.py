@@ -33,7 +33,7 @@ def empty_states(project: dict[str, Any], value: str | None = "none") -> list[di
 
 def build_scene(project: dict[str, Any], width: int, height: int, body: Any, identifier: dict[str, Any],
                 user_id: str) -> dict[str, Any]:
-    """Validate a posted scene (E2's rules) and return the stored scene document (normalised shapes)."""
+    """Validate a posted scene (``rules.annotations``) and return the stored scene document (normalised shapes)."""
     from .rules.annotations import state_per_task, validate_scene
 
     stored = validate_scene(project, width, height, body, new_uuid)
