@@ -50,7 +50,8 @@ class ClusterWriter(Writer):
         self.auto_train: bool | None = None if auto is None else str(auto).lower() in _ON
         self.sets = parse_sets(opt(options, "set"))
         self._lock = threading.Lock()
-        self._existing: dict[tuple[str, str], dict[str, list[tuple[int | None, str]]]] = {}
+        #: (dataset path, kind) → media name → [(size, id, media document)] already on the target
+        self._existing: dict[tuple[str, str], dict[str, list[tuple[Any, str, dict[str, Any]]]]] = {}
         self._claimed: set[str] = set()
         self._uploaded: dict[str, dict[str, Any]] = {}
         self.refused: list[str] = []
@@ -90,19 +91,17 @@ class ClusterWriter(Writer):
         self.pid = str(doc["id"])
         _, idx = project_from_api(doc, {})
         self._map_labels(project, idx)
-        missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
-        if missing:
-            raise InputError(
-                f"{self.http.label}: project {project.name!r} has no label "
-                + ", ".join(repr(n) for n in missing)
-                + "; --into-existing needs a project with the same labels"
-            )
-        trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
-        self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
         try:
+            missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
+            if missing:
+                names = ", ".join(repr(n) for n in missing)
+                hint = "" if created else "; --into-existing needs a project with the same labels"
+                raise InputError(f"{self.http.label}: project {project.name!r} has no label {names}{hint}")
+            trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
+            self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
             typed = self.settings.validate_sets(self.sets)
         except InputError:
-            if created:
+            if created:  # nothing was uploaded yet: leave nothing behind
                 self.http.request("DELETE", self.d.project(w, self.pid))  # type: ignore[attr-defined]
             raise
         if "auto_training_restore" not in self.state:
@@ -331,8 +330,8 @@ class ClusterWriter(Writer):
                 for doc in self.d.iter_media(self.http, dpath, kind):  # type: ignore[attr-defined]
                     size_of = (doc.get("media_information") or {}).get("size")
                     index.setdefault(doc["name"], []).append((size_of, str(doc["id"]), doc))
-                self._existing[(dpath, kind)] = index  # type: ignore[assignment]
-            for size_of, mid, doc in index.get(stem, []):  # type: ignore[misc]
+                self._existing[(dpath, kind)] = index
+            for size_of, mid, doc in index.get(stem, []):
                 if (size is None or size_of == size) and mid not in self._claimed:
                     self._claimed.add(mid)
                     return doc
