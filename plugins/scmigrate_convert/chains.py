@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 
 from scmigrate.api import RunOptions
-from scmigrate.model import Label, Shape, Task
+from scmigrate.model import Label, Project, Shape, Task
 
 from .base import BaseConverter, need_labels
 from .classification import needs_no_class
@@ -141,11 +141,24 @@ class DetectionToClassification(_Chain):
     task_types = ("detection", "classification")
     rules = (
         "each object → RECTANGLE with its detection label and its class label",
-        "hierarchical source: top-level labels detected, their descendants are the classes",
-        "flat source: one detection label 'object', the source labels are the classes",
         "POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE; KEYPOINT dropped",
         "empty images → full-image box with the detection task's empty label",
     )
+
+    @staticmethod
+    def _split(info: SourceInfo) -> tuple[list[Label], bool]:
+        """The source's object labels and whether they form a hierarchy (some parent among them)."""
+        srcs = object_labels(info, "detection")
+        names = {lb.name for lb in srcs}
+        return srcs, any(lb.parent in names for lb in srcs)
+
+    def extra_plan(self, source: Project, target: Project) -> list[str]:
+        if self.passthrough(source):
+            return []
+        _, hierarchical = self._split(self.info(source))
+        if hierarchical:  # say the one rule that applies, not both
+            return ["hierarchical source: top-level labels detected, their descendants are the classes"]
+        return [f"flat source: one detection label '{OBJECT_LABEL}', the source labels are the classes"]
 
     def tasks(self, info: SourceInfo, options: RunOptions) -> list[Task]:
         if self.passthrough(info.project):
@@ -153,11 +166,10 @@ class DetectionToClassification(_Chain):
         taken: set[str] = set()
         det_title = info.title_for("detection", taken)
         cls_title = info.title_for("classification", taken)
-        srcs = object_labels(info, "detection")
+        srcs, hierarchical = self._split(info)
         need_labels(srcs, self.name, info.project)
         names = {lb.name for lb in srcs}
         roots = [lb for lb in srcs if lb.parent not in names]
-        hierarchical = len(roots) < len(srcs)
         if hierarchical:
             det_labels = local_labels(roots, group=f"{det_title} labels")
             classes = [lb for lb in srcs if lb.parent in names]

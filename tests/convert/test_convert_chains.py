@@ -112,6 +112,9 @@ def test_flat_source_detects_object_and_classifies():
                                                   "width": 30.0, "height": 30.0}
     assert [(a.shape.to_dict(), a.label_names) for a in empty.annotations] == [(FULL_BOX, ["No object"])]
     assert log.conversions == {"POLYGON → RECTANGLE": 1}
+    plan = converter("detection_to_classification").plan(coco_like("dog", "cat"), target)
+    assert "flat source: one detection label 'object', the source labels are the classes" in plan
+    assert not any(line.startswith("hierarchical") for line in plan)  # only the rule that applies
 
 
 def test_one_class_gets_no_class():
@@ -128,6 +131,9 @@ def test_hierarchical_source_detects_the_parents():
     assert {lb.group for lb in target.trainable_tasks[1].labels} == {"animal classes"}
     assert all(lb.parent is None for lb in target.trainable_tasks[1].labels)
     assert [a.label_names for a in out.annotations] == [["animal", "dog"], ["animal"]]
+    plan = converter("detection_to_classification").plan(src, target)
+    assert "hierarchical source: top-level labels detected, their descendants are the classes" in plan
+    assert not any(line.startswith("flat source") for line in plan)
 
 
 def test_detection_to_classification_passes_through():

@@ -22,7 +22,6 @@ def test_repeated_names_are_restored_on_the_cluster(tmp_path: Path, monkeypatch:
     make_sdk_folder(root)
     registry = Registry(make_plugin_manager(load=True, plugins=[memory_plugin]))
     monkeypatch.setenv("SCMIGRATE_CONFIG", str(tmp_path / "config.json"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     with running(tmp_path / "emu") as emu:
         monkeypatch.setenv("TOKEN_SC", emu.token)
         save_cluster(ClusterConfig(name="sc", url=emu.url, token_env="TOKEN_SC"))
