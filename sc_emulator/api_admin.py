@@ -36,7 +36,7 @@ def knobs(call: Call) -> dict:
             raise ApiError(400, "bad_request", "Expected a JSON object of knob values.")
         try:
             book.set_knobs(changes)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise ApiError(400, "bad_request", f"Invalid knob: {exc}") from None
     return book.knobs.as_dict()
 
@@ -50,7 +50,7 @@ def faults(call: Call) -> dict:
             raise ApiError(400, "bad_request", "Expected a JSON fault plan object.")
         try:
             plan = book.add_plan(spec)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise ApiError(400, "bad_request", f"Invalid fault plan: {exc}") from None
         return plan.public()
     if call.method == "DELETE":

@@ -45,9 +45,18 @@ def as_str(value: Any, field: str, min_length: int = 0) -> str:
     return value
 
 
+def _finite(value: int | float) -> bool:
+    """True for numbers a float can hold: JSON integers may have any number of digits (``1`` + 400 zeros),
+    and ``math.isfinite`` raises OverflowError on those instead of answering."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def as_number(value: Any, field: str, minimum: float | None = None, maximum: float | None = None) -> float:
     """``value`` must be a finite JSON number (booleans are not numbers) within the bounds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         raise field_error(field, f"{_describe(value)} is not of type 'number'")
     if minimum is not None and value < minimum:
         raise field_error(field, f"{value!r} is less than the minimum of {minimum:g}")

@@ -140,6 +140,15 @@ def default_state(project: dict[str, Any]) -> dict[str, Any]:
                       if t["task_type"] in TRAINABLE_TASKS}}
 
 
+def _float_ok(value: int | float) -> bool:
+    """A JSON integer with hundreds of digits is no float: refuse it instead of overflowing later."""
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
 def coerce(param: Param, value: Any, name: str) -> Any:
     """Check a value sent for ``param`` (called ``name`` in the request) and return it in the state type."""
     kind = param.data_type
@@ -153,7 +162,7 @@ def coerce(param: Param, value: Any, name: str) -> Any:
             allowed = f"one of {list(param.options)}" if param.options else "a string"
             raise bad_request(f"Invalid value {value!r} for parameter '{name}': expected {allowed}")
         return value
-    number_ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    number_ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _float_ok(value)
     if kind == "integer" and number_ok and float(value).is_integer():
         value = int(value)
     elif kind == "float" and number_ok:

@@ -167,6 +167,7 @@ def test_duplicate_annotation_ids_and_invalid_ids(det):
     (rect(1200, 0, 81, 10), "extends outside the 1280×720 image"),
     (rect(0, 700, 10, 21), "extends outside"),
     (rect(0, 0, True, 10), "True is not of type 'number'"),
+    (rect(10 ** 400, 0, 10, 10), "is not of type 'number'"),  # a JSON integer no float can hold: no 500
     ({"type": "RECTANGLE", "x": 0, "y": 0, "width": 5}, "'height' is a required property"),
 ])
 def test_rectangle_limits(det, shape, match):

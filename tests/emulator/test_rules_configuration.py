@@ -269,6 +269,8 @@ def test_refused_request_changes_nothing():
      "Invalid value 1 for parameter 'enable': expected a boolean"),
     ({"task_configs": [{"training": {"constraints": [{"key": "min_images_per_label", "value": -1}]}}]},
      "Invalid value -1 for parameter 'min_images_per_label': must be between 0 and 10000"),
+    ({"task_configs": [{"training": {"constraints": [{"key": "min_images_per_label", "value": 10 ** 400}]}}]},
+     "parameter 'min_images_per_label': expected an integer"),
     ({"task_configs": [{"inference": []}]}, "Unknown configuration section 'inference'"),
     ({"task_configs": [{"training": {"limits": []}}]}, "Unknown configuration section 'training.limits'"),
     ({"task_configs": [{"task_id": "f" * 24}]}, "is not a trainable task"),
