@@ -99,6 +99,7 @@ class ArchiveWriter(Writer):
         self._counts = {"members": 0, "items": 0, "models": 0}
         self._has: set[str] = set()  # manifest / project present
         self._project_name: str | None = None
+        self._project_labels: list[tuple[str, list[str]]] | None = None
         self._failed: str | None = None
         self._closed = False
         self._entries = tempfile.TemporaryFile()  # index entries, one JSON line each
@@ -153,6 +154,7 @@ class ArchiveWriter(Writer):
                     self._has.add(ev.name)  # manifest.json, project.json
                     if ev.name == PROJECT:
                         self._project_name = doc["name"]
+                        self._project_labels = _label_sets(Project.from_dict(doc))
             else:
                 self._blobs.add(ev.name)
             self._record(ev.name, ev.offset, ev.length, ev.size, ev.sha256, ev.crc32, key, blob)
@@ -274,6 +276,12 @@ class ArchiveWriter(Writer):
         elif self._project_name != project.name:
             raise InputError(f"{self.path}: holds project {self._project_name!r}, not {project.name!r}; "
                              "cannot resume into it")
+        elif self._project_labels != _label_sets(project):
+            # e.g. other --labels or --project-type than the interrupted run: the items written now
+            # would refer to labels its project.json does not have
+            had = "; ".join(f"{task}: {', '.join(names)}" for task, names in self._project_labels or [])
+            raise InputError(f"{self.path}: holds project {project.name!r} with other tasks or labels ({had}); "
+                             "resume with the options of the interrupted run")
         return {"archive": str(self.path)}
 
     def done_keys(self) -> set[str]:
@@ -379,6 +387,11 @@ class ArchiveWriter(Writer):
             self._closed = True
             self._f.close()
             self._entries.close()
+
+
+def _label_sets(project: Project) -> list[tuple[str, list[str]]]:
+    """What items' scenes may refer to: each task's type and label names (colours etc. may vary)."""
+    return [(task.task_type, sorted(lb.name for lb in task.labels)) for task in project.tasks]
 
 
 class _BytesReader:

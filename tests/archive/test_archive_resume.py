@@ -166,3 +166,26 @@ def test_resume_refuses_to_cut_away_damage_in_the_middle(tmp_path: Path) -> None
     with pytest.raises(InputError, match=r"cannot resume: .* is damaged"):
         ArchiveSink().open(str(path), RunOptions(resume=True))
     assert path.read_bytes() == data  # nothing was cut
+
+
+def test_resume_with_other_labels_is_refused(tmp_path: Path) -> None:
+    """Items written after the resume would refer to labels that the archive's project.json lacks."""
+    import dataclasses
+
+    from scmigrate.model import Label
+
+    path = tmp_path / "l.scz"
+    its = items(6, side=24)
+    write_archive(path, its[:3], complete=False)
+    full = project()
+    more = [dataclasses.replace(t, labels=[*t.labels, Label("cat")]) if t.task_type == "detection" else t
+            for t in full.tasks]
+    fewer = dataclasses.replace(full, tasks=more)  # as with another --labels: one label more
+    w = ArchiveSink().open(str(path), RunOptions(resume=True))
+    with pytest.raises(InputError, match=r"holds project .* with other tasks or labels .*; resume with the options "
+                                         r"of the interrupted run"):
+        w.begin(fewer, None)
+    w.close()
+    write_archive(path, its[3:], resume=True)  # the same project resumes
+    with open_archive(path) as reader:
+        assert len(list(reader.items())) == 6 and reader.verify() == []
