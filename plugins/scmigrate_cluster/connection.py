@@ -46,7 +46,7 @@ def configured(name: str) -> Any:
     if not name or "/" in name or ":" in name or name.endswith(".scz"):
         return None
     try:
-        from scmigrate import config  # type: ignore[attr-defined]
+        from scmigrate import config
 
         return config.get_cluster(name)
     except Exception:  # noqa: BLE001 - claims() must never fail: "not mine" is the answer
@@ -232,7 +232,7 @@ def _organization(http: ClusterHttp) -> str:
 
 
 def _workspace(http: ClusterHttp, dialect: Dialect, org: str, wanted: str | None) -> tuple[str, str]:
-    doc = _handshake_get(http, dialect.workspaces(org))  # type: ignore[attr-defined]
+    doc = _handshake_get(http, dialect.workspaces(org))
     items = doc.get("workspaces") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         items = (doc or {}).get("items", []) if isinstance(doc, dict) else []

@@ -35,7 +35,7 @@ def find_project(conn: Connection, name: str) -> dict[str, Any] | None:
     """The full project document named exactly ``name``, or None."""
     for p in list_projects(conn):
         if p.get("name") == name:
-            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))  # type: ignore[attr-defined]
+            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))
     return None
 
 
@@ -51,7 +51,7 @@ def require_project(conn: Connection, name: str | None) -> dict[str, Any]:
             raise InputError(f"{conn.http.label}: choose a project with --project (projects: {listing})")
     for p in projects:
         if p.get("name") == name:
-            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))  # type: ignore[attr-defined]
+            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))
     raise InputError(f"{conn.http.label}: no project named {name!r} (projects: {listing})")
 
 

@@ -40,7 +40,7 @@ class ClusterReader(Reader):
                       "dialect": self.d.name}
             project, self.idx = project_from_api(self.doc, origin)
             if not self.doc.get("datasets"):
-                p = self.d.project(self.conn.w, self.pid)  # type: ignore[attr-defined]
+                p = self.d.project(self.conn.w, self.pid)
                 self.doc["datasets"] = self.http.get_json(f"{p}/datasets").get("datasets", [])
                 project, self.idx = project_from_api(self.doc, origin)
             trainable = [t.title for t in project.trainable_tasks]
@@ -53,7 +53,7 @@ class ClusterReader(Reader):
         return [(str(d["id"]), d["name"]) for d in self.doc.get("datasets") or []]
 
     def _dpath(self, did: str) -> str:
-        return self.d.dataset(self.conn.w, self.pid, did)  # type: ignore[attr-defined]
+        return self.d.dataset(self.conn.w, self.pid, did)
 
     def size_hint(self) -> SizeHint:
         counts = {"image": 0, "video": 0}
@@ -75,7 +75,7 @@ class ClusterReader(Reader):
         for did, dname in self._datasets():
             d = self._dpath(did)
             for kind in ("image", "video"):
-                for m in self.d.iter_media(self.http, d, kind):  # type: ignore[attr-defined]
+                for m in self.d.iter_media(self.http, d, kind):
                     yield self._item(d, dname, kind, m)
 
     def _item(self, d: str, dname: str, kind: str, m: dict[str, Any]) -> Item:
@@ -91,7 +91,7 @@ class ClusterReader(Reader):
             frame_stride=info.get("frame_stride"), upload_time=m.get("upload_time"),
             uploader=m.get("uploader_id"), source_id=mid,
         )
-        path = self.d.media_bytes(d, kind, mid)  # type: ignore[attr-defined]
+        path = self.d.media_bytes(d, kind, mid)
         return Item(
             media=media,
             open=lambda: DownloadStream(self.http, path),  # type: ignore[arg-type,return-value]
@@ -101,7 +101,7 @@ class ClusterReader(Reader):
     def _load(self, item: Item, d: str) -> None:
         media = item.media
         if media.kind == "image":
-            url = self.d.annotations(d, "image", media.source_id) + "/latest"  # type: ignore[attr-defined]
+            url = self.d.annotations(d, "image", media.source_id) + "/latest"
             scenes: list[Scene] = []
             try:
                 resp = self.http.request("GET", url, ok=(200, 204))
@@ -122,7 +122,7 @@ class ClusterReader(Reader):
 
     def _video_scenes(self, d: str, media: Media) -> list[Scene]:
         """Every annotated frame, from the whole-video GET paged by frame range (500 per call)."""
-        base = self.d.media(d, "video", media.source_id) + "/annotations/latest"  # type: ignore[attr-defined]
+        base = self.d.media(d, "video", media.source_id) + "/annotations/latest"
         last = max(0, int(media.frame_count or 1) - 1)
         start, scenes = 0, {}
         while start <= last:
@@ -145,13 +145,13 @@ class ClusterReader(Reader):
             total = props.get("total_count")
             if not anns or top < start or (isinstance(total, int) and len(anns) >= total):
                 break
-            if len(anns) < self.d.video_annotation_page:  # type: ignore[attr-defined]
+            if len(anns) < self.d.video_annotation_page:
                 break
             start = top + 1
         return [scenes[f] for f in sorted(scenes)]
 
     def _ranges(self, d: str, media: Media) -> list[Any]:
-        url = self.d.media(d, "video", media.source_id) + "/range_annotation"  # type: ignore[attr-defined]
+        url = self.d.media(d, "video", media.source_id) + "/range_annotation"
         try:
             doc = self.http.get_json(url)
         except HttpError:
@@ -163,7 +163,7 @@ class ClusterReader(Reader):
     def models(self) -> Iterator[ModelArtifact]:
         """Model groups, model details and exported files (the engine asks only with ``--with-models``)."""
         self.project()
-        p = self.d.project(self.conn.w, self.pid)  # type: ignore[attr-defined]
+        p = self.d.project(self.conn.w, self.pid)
         groups = self.http.get_json(f"{p}/model_groups").get("model_groups") or []
         for g in groups:
             summary = {k: v for k, v in g.items() if k != "models"}

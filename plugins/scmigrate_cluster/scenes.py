@@ -32,7 +32,7 @@ def scene_from_api(
                 continue  # a label deleted since: nothing in the model can refer to it
             labels.append(ScoredLabel(known.name, float(lb.get("probability", 1.0) or 0.0)))
         if labels and a.get("shape"):
-            annotations.append(Annotation(dialect.shape_from_api(a["shape"], width, height), labels))  # type: ignore[attr-defined]
+            annotations.append(Annotation(dialect.shape_from_api(a["shape"], width, height), labels))
     states = {
         idx.task_title_by_id.get(str(s.get("task_id")), str(s.get("task_id"))): str(s.get("state"))
         for s in doc.get("annotation_state_per_task") or []
@@ -65,7 +65,7 @@ def scene_to_api(
     """
     anns = []
     for a in scene.annotations:
-        shape = dialect.shape_to_api(_clip(a.shape, width, height), width, height)  # type: ignore[attr-defined]
+        shape = dialect.shape_to_api(_clip(a.shape, width, height), width, height)
         anns.append({"shape": shape, "labels": _label_ids(a.labels, ids, what)})
     if not anns and empty_id is not None and width and height:
         box = {"type": "RECTANGLE", "x": 0, "y": 0, "width": width, "height": height}

@@ -101,7 +101,7 @@ def _project_params(doc: dict[str, Any], tid: str) -> dict[str, Param]:
 def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
     """Both configuration styles of a project, raw and flattened, keyed by task title."""
     cfg = Configuration()
-    p = conn.dialect.project(conn.w, pid)  # type: ignore[attr-defined]
+    p = conn.dialect.project(conn.w, pid)
     try:
         legacy = conn.http.get_json(f"{p}/configuration")
         cfg.raw["configuration"] = legacy
@@ -116,7 +116,7 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
             cfg.training_parameters[title] = {k: v.value for k, v in params.items() if v.key != "auto_training"}
     except HttpError:
         pass  # a cluster without the legacy API: the new one below carries the same facts
-    if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
+    if conn.dialect.has_project_configuration:
         try:
             doc = conn.http.get_json(f"{p}/project_configuration")
             cfg.raw["project_configuration"] = doc
@@ -199,7 +199,7 @@ class TargetSettings:
 
     def __init__(self, conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> None:
         self.conn, self.idx, self.tasks = conn, idx, tasks
-        self.p = conn.dialect.project(conn.w, pid)  # type: ignore[attr-defined]
+        self.p = conn.dialect.project(conn.w, pid)
         self.new_style = False
         #: per task: every settable value of both styles the target speaks (legacy ones have doc "legacy")
         self.params: dict[str, dict[str, Param]] = {t: {} for t in tasks}
@@ -216,7 +216,7 @@ class TargetSettings:
                             self.params.setdefault(title, {})[path] = param
         except HttpError:
             pass
-        if conn.dialect.has_project_configuration:  # type: ignore[attr-defined]
+        if conn.dialect.has_project_configuration:
             try:
                 pdoc = conn.http.get_json(f"{self.p}/project_configuration")
                 fresh: dict[str, dict[str, Param]] = {}

@@ -70,7 +70,7 @@ class ClusterWriter(Writer):
         w = self.conn.w
         if state and state.get("project_id"):
             try:
-                doc = self.http.get_json(self.d.project(w, state["project_id"]))  # type: ignore[attr-defined]
+                doc = self.http.get_json(self.d.project(w, state["project_id"]))
             except HttpError as exc:
                 raise InputError(
                     f"{self.http.label}: the project of the interrupted run ({state['project_id']}) is gone: {exc}"
@@ -102,7 +102,7 @@ class ClusterWriter(Writer):
             typed = self.settings.validate_sets(self.sets)
         except InputError:
             if created:  # nothing was uploaded yet: leave nothing behind
-                self.http.request("DELETE", self.d.project(w, self.pid))  # type: ignore[attr-defined]
+                self.http.request("DELETE", self.d.project(w, self.pid))
             raise
         if "auto_training_restore" not in self.state:
             # what finish() sets: the source's switch per task where it has one, else the target's own
@@ -127,7 +127,7 @@ class ClusterWriter(Writer):
         except HttpError as exc:
             raise InputError(f"{self.http.label}: cannot create project {project.name!r}: {exc}") from None
         if not doc.get("datasets"):
-            doc = self.http.get_json(self.d.project(self.conn.w, doc["id"]))  # type: ignore[attr-defined]
+            doc = self.http.get_json(self.d.project(self.conn.w, doc["id"]))
         return doc
 
     def _align_generated_labels(self, project: Project, doc: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +161,7 @@ class ClusterWriter(Writer):
             return doc
         put = {"id": doc["id"], "name": doc["name"],
                "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
-        path = self.d.project(self.conn.w, doc["id"])  # type: ignore[attr-defined]
+        path = self.d.project(self.conn.w, doc["id"])
         try:
             return self.http.send_json("PUT", path, put) or self.http.get_json(path)
         except HttpError as exc:
@@ -205,7 +205,7 @@ class ClusterWriter(Writer):
             self.refused.extend(problems)
 
     def _map_datasets(self, project: Project, doc: dict[str, Any]) -> None:
-        dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"  # type: ignore[attr-defined]
+        dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"
         have = {d["name"]: str(d["id"]) for d in doc.get("datasets") or []}
         training = next((d for d in doc.get("datasets") or [] if d.get("use_for_training")), None)
         src_training = project.training_dataset()
@@ -235,7 +235,7 @@ class ClusterWriter(Writer):
     def _dataset(self, name: str) -> str:
         with self._lock:
             if name not in self.datasets:
-                dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"  # type: ignore[attr-defined]
+                dp = f"{self.d.project(self.conn.w, self.pid)}/datasets"
                 self.datasets[name] = self._create_dataset(dp, name)
             return self.datasets[name]
 
@@ -245,7 +245,7 @@ class ClusterWriter(Writer):
         item.resolve()
         m = item.media
         did = self._dataset(m.dataset or "Dataset")
-        dpath = self.d.dataset(self.conn.w, self.pid, did)  # type: ignore[attr-defined]
+        dpath = self.d.dataset(self.conn.w, self.pid, did)
         filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"
         stem = os.path.splitext(filename)[0]
         found = self._find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
@@ -272,7 +272,7 @@ class ClusterWriter(Writer):
 
     def _upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
         ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        path = self.d.upload(dpath, m.kind)  # type: ignore[attr-defined]
+        path = self.d.upload(dpath, m.kind)
         fixed = uuid.uuid4().hex
         try:
             resp = self.http.request(
@@ -300,7 +300,7 @@ class ClusterWriter(Writer):
         Not exercised by the emulator, which preprocesses synchronously and answers FINISHED.
         """
         deadline = time.monotonic() + max(60.0, self.http.timeout[1])
-        url = self.d.media(dpath, m.kind, str(doc["id"]))  # type: ignore[attr-defined]
+        url = self.d.media(dpath, m.kind, str(doc["id"]))
         while ((doc.get("preprocessing") or {}).get("status") or "FINISHED").upper() in ("SCHEDULED", "IN_PROGRESS"):
             if time.monotonic() > deadline:
                 raise PluginError(f"{m.dataset}/{m.filename}: still being preprocessed by the cluster; --resume later")
@@ -313,7 +313,7 @@ class ClusterWriter(Writer):
 
     def _lookup(self, dpath: str, kind: str, stem: str, size: int) -> dict[str, Any] | None:
         """After an upload with an unknown outcome: the media it may have created, if any."""
-        for doc in self.d.iter_media(self.http, dpath, kind, name=stem):  # type: ignore[attr-defined]
+        for doc in self.d.iter_media(self.http, dpath, kind, name=stem):
             info = doc.get("media_information") or {}
             with self._lock:
                 if doc.get("name") == stem and info.get("size") == size and str(doc["id"]) not in self._claimed:
@@ -327,7 +327,7 @@ class ClusterWriter(Writer):
             index = self._existing.get((dpath, kind))
             if index is None:
                 index = {}
-                for doc in self.d.iter_media(self.http, dpath, kind):  # type: ignore[attr-defined]
+                for doc in self.d.iter_media(self.http, dpath, kind):
                     size_of = (doc.get("media_information") or {}).get("size")
                     index.setdefault(doc["name"], []).append((size_of, str(doc["id"]), doc))
                 self._existing[(dpath, kind)] = index
@@ -338,7 +338,7 @@ class ClusterWriter(Writer):
         return None
 
     def _annotated(self, dpath: str, kind: str, mid: str) -> bool:
-        url = self.d.annotations(dpath, kind, mid) + "/latest"  # type: ignore[attr-defined]
+        url = self.d.annotations(dpath, kind, mid) + "/latest"
         params = {"start_frame": 0, "end_frame": 0} if kind == "video" else None
         resp = self.http.request("GET", url, params=params, ok=(200, 204, 404))
         assert isinstance(resp, requests.Response)
@@ -354,7 +354,7 @@ class ClusterWriter(Writer):
         width, height = info.get("width") or m.width, info.get("height") or m.height
         what = f"{m.dataset}/{m.filename}"
         if m.kind == "video" and item.ranges:
-            url = self.d.media(dpath, "video", mid) + "/range_annotation"  # type: ignore[attr-defined]
+            url = self.d.media(dpath, "video", mid) + "/range_annotation"
             self._send(what, "POST", url, ranges_to_api(item.ranges, self.ids, what))
         for scene in item.scenes or []:
             if m.kind == "image" and scene.frame is not None:
@@ -365,7 +365,7 @@ class ClusterWriter(Writer):
             body = scene_to_api(scene, self.ids, self.empty_id, self.d, width, height, what)
             if not body["annotations"]:
                 continue
-            self._send(what, "POST", self.d.annotations(dpath, m.kind, mid, frame), body)  # type: ignore[attr-defined]
+            self._send(what, "POST", self.d.annotations(dpath, m.kind, mid, frame), body)
 
     def _send(self, what: str, method: str, path: str, body: Any) -> None:
         try:

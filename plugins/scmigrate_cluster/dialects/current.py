@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Iterator
 
 from scmigrate.model import Shape
@@ -12,14 +13,59 @@ if TYPE_CHECKING:
 __all__ = ["Dialect", "CurrentDialect"]
 
 
-class Dialect:
-    """The interface the reader and writer use; one subclass per cluster generation."""
+class Dialect(ABC):
+    """The interface the reader and writer use; one subclass per cluster generation.
+
+    Paths are absolute (``/api/...``); ``w`` is the workspace prefix from :meth:`workspace`, ``d``
+    a dataset prefix from :meth:`dataset`. Shapes pass through :meth:`shape_from_api` and
+    :meth:`shape_to_api`, which is where a dialect with normalised coordinates converts.
+    """
 
     name = "abstract"
     min_version: tuple[int, int, int] = (0, 0, 0)
+    video_annotation_page = 500
 
     def __init__(self, version: tuple[int, int, int]) -> None:
         self.version = version
+
+    @abstractmethod
+    def workspaces(self, org: str) -> str: ...
+
+    @abstractmethod
+    def workspace(self, org: str, ws: str) -> str: ...
+
+    @abstractmethod
+    def project(self, w: str, pid: str) -> str: ...
+
+    @abstractmethod
+    def dataset(self, w: str, pid: str, did: str) -> str: ...
+
+    @abstractmethod
+    def media(self, d: str, kind: str, mid: str) -> str: ...
+
+    @abstractmethod
+    def media_bytes(self, d: str, kind: str, mid: str) -> str: ...
+
+    @abstractmethod
+    def upload(self, d: str, kind: str) -> str: ...
+
+    @abstractmethod
+    def annotations(self, d: str, kind: str, mid: str, frame: int | None = None) -> str: ...
+
+    @property
+    @abstractmethod
+    def has_project_configuration(self) -> bool: ...
+
+    @abstractmethod
+    def iter_media(
+        self, http: "ClusterHttp", d: str, kind: str, name: str | None = None
+    ) -> Iterator[dict[str, Any]]: ...
+
+    @abstractmethod
+    def shape_from_api(self, d: dict[str, Any], width: int | None, height: int | None) -> Shape: ...
+
+    @abstractmethod
+    def shape_to_api(self, shape: Shape, width: int | None, height: int | None) -> dict[str, Any]: ...
 
 
 class CurrentDialect(Dialect):
