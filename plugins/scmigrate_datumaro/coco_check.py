@@ -108,8 +108,11 @@ def _rle_counts(text: str) -> list[int] | None:
     return runs if shift == 0 else None
 
 
-def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
-    """Check every category, image and annotation; return the index or raise one ``InputError``."""
+def check_coco(doc: dict[str, Any], path: Path, images_root: Path, hint: str = "") -> CocoIndex:
+    """Check every category, image and annotation; return the index or raise one ``InputError``.
+
+    ``hint`` is appended to "file not found" (how to name another images folder).
+    """
     categories: dict[int, str] = {}
     names: dict[str, int] = {}
     for n, cat in enumerate(doc["categories"]):
@@ -143,7 +146,7 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path) -> CocoIndex:
         try:
             size = file.stat().st_size
         except OSError:
-            raise InputError(f"{path}: image {iid} ({fname}): file not found: {file}") from None
+            raise InputError(f"{path}: image {iid} ({fname}): file not found: {file}{hint}") from None
         images[iid] = CocoImage(iid, key, w, h, file, size)
 
     kinds: dict[str, int] = {}

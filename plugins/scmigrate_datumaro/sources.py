@@ -42,7 +42,8 @@ class CocoSource(Source):
     options: ClassVar[tuple[PluginOption, ...]] = (
         PluginOption(
             "images", "path", None,
-            "folder of the COCO images (default: images/ next to the annotations folder, else the JSON's folder)",
+            "folder of the COCO images (default: next to the annotations folder, images/<subset>/, <subset>/ "
+            "as in COCO's val2017/, or images/; else the JSON's folder)",
         ),
     )
 
@@ -70,8 +71,12 @@ class CocoSource(Source):
                 raise InputError(f"--images {root}: not a folder")
             return root
         parent = json_path.parent
-        for root in (parent.parent / "images", parent / "images"):
-            if root.is_dir():
+        # COCO's own layout puts instances_val2017.json's images in val2017/ next to annotations/;
+        # Datumaro's in images/<subset>/
+        subset = json_path.stem.removeprefix("instances_")
+        for root in (parent.parent / "images" / subset, parent.parent / subset, parent.parent / "images",
+                     parent / "images"):
+            if root.is_dir() and root != parent:
                 return root
         return parent
 
@@ -79,7 +84,8 @@ class CocoSource(Source):
         path = self._json_path(location)
         doc = load_coco(path)
         root = self._images_root(path, options)
-        index = check_coco(doc, path, root)
+        index = check_coco(doc, path, root, hint="" if options.get("images") else
+                           f" (images are looked for in {root}; name their folder with --images DIR)")
         del doc  # Datumaro parses the file itself; keep one copy in memory, not two
 
         from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened

@@ -107,5 +107,12 @@ def test_bad_paths(tmp_path, open_coco):
     with pytest.raises(InputError, match="needs one instances JSON file"):
         open_coco(f"coco:{tmp_path}")  # a folder without annotations/instances_*.json
     # images folder given but the file is not in it
-    with pytest.raises(InputError, match=r"image 1 \(000000.jpg\): file not found"):
+    with pytest.raises(InputError, match=r"image 1 \(000000.jpg\): file not found") as err:
         open_coco(fx.location, images=str(tmp_path))
+    assert "--images" not in str(err.value)
+    # no --images and none of the usual folders: the message says where it looked and how to say where
+    fx.images_dir.rename(tmp_path / "elsewhere")
+    with pytest.raises(InputError) as err:
+        open_coco(fx.location)
+    assert str(err.value).endswith(f"(images are looked for in {fx.annotations.parent}; "
+                                   "name their folder with --images DIR)")

@@ -156,6 +156,14 @@ def test_images_folder_defaults_and_option(tmp_path, open_coco, read_all):
     # a dataset folder holding one annotations/instances_*.json
     shutil.move(str(moved), fx.images_dir)
     assert len(read_all(open_coco(f"coco:{fx.root}"))) == 4
+    # COCO's own layout: annotations/instances_val2017.json with its images in val2017/
+    shutil.move(str(fx.images_dir), fx.root / "val2017")
+    official = fx.annotations.rename(fx.annotations.with_name("instances_val2017.json"))
+    assert len(read_all(open_coco(f"coco:{official}"))) == 4
+    # ... and Datumaro's: images/<subset>/
+    (fx.root / "images").mkdir()
+    shutil.move(str(fx.root / "val2017"), fx.root / "images" / "val2017")
+    assert len(read_all(open_coco(f"coco:{official}"))) == 4
 
 
 def test_claims_and_import_stay_cheap():
