@@ -68,10 +68,13 @@ def plan(
     lines += _count_selection(reader, selection, options, remote=src.selects_project)
     if options.resume:
         jr = Journal(journal_path(snk, sink, target.name))
-        if jr.load():
-            lines.append(f"resume: {len(jr.keys)} items already done would be skipped ({jr.path})")
+        if not jr.load():
+            lines.append("resume: no journal found; items the target already holds would be skipped")
+        elif (jr.source, jr.project) != (source, target.name):
+            lines.append(f"resume: refused: the journal {jr.path} is of a run from {jr.source!r} to project "
+                         f"{jr.project!r}")
         else:
-            lines.append("resume: no journal found; every item would be sent")
+            lines.append(f"resume: {len(jr.keys)} items already done would be skipped ({jr.path})")
     lines.append("dry run: nothing was written")
     return lines
 

@@ -125,3 +125,18 @@ def test_dry_run_writes_its_plan_to_the_report(pets, make_registry, tmp_path):
              report_path=str(tmp_path / "plan.json"))
     data = json.loads((tmp_path / "plan.json").read_text())
     assert data["dry_run"] is True and "dry run: nothing was written" in data["plan"]
+
+
+def test_dry_run_tells_whether_resume_would_use_the_journal(pets, make_registry):
+    pets("src", n=4)
+    pets("other", n=4)
+    memory_target("dst", fail={"img-0001": 99})
+    reg = make_registry()
+    with pytest.raises(TransferIncomplete):
+        transfer("memory:src", "memory:dst", RunOptions(workers=1), registry=reg, progress=QUIET, retries=0)
+    plan = transfer("memory:src", "memory:dst", RunOptions(resume=True, dry_run=True), registry=reg,
+                    progress=QUIET).plan
+    assert any(line.startswith("resume: 3 items already done would be skipped") for line in plan), plan
+    plan = transfer("memory:other", "memory:dst", RunOptions(resume=True, dry_run=True), registry=reg,
+                    progress=QUIET).plan
+    assert any(line.startswith("resume: refused: the journal ") and "'memory:src'" in line for line in plan), plan
