@@ -252,7 +252,7 @@ class _Run:
         """
         self.stop.set()
         deadline = time.monotonic() + grace
-        for t in self.threads:
+        for t in self.threads[1:]:  # the workers; the reader thread only feeds them and may be blocked
             t.join(max(0.0, deadline - time.monotonic()))
 
     def _put(self, q: queue.Queue[Any], entry: Any) -> bool:
