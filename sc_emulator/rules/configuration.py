@@ -155,8 +155,9 @@ def _component_name(comp: dict[str, Any], where: str, ids: dict[str, str]) -> st
             return as_str(entity.get("group_name"), f"{where}.entity_identifier.group_name")
         if "component" in entity:
             return as_str(entity["component"], f"{where}.entity_identifier.component")
-    if comp.get("id") in ids:
-        return ids[comp["id"]]
+    ident = comp.get("id")
+    if isinstance(ident, str) and ident in ids:  # a list or object id would not even be hashable
+        return ids[ident]
     raise bad_request(f"{where}: a component needs an entity_identifier naming its component")
 
 

@@ -249,6 +249,8 @@ def test_legacy_task_errors():
     refused(cfg.apply_legacy, project, state, global_value, "global", match="expected one of ['mean', 'max', 'min']")
     refused(cfg.apply_legacy, project, state, {"global": [{"parameters": []}]}, "global",
             match="needs an entity_identifier")
+    refused(cfg.apply_legacy, project, state, {"global": [{"id": [{}], "parameters": []}]}, "global",
+            match="needs an entity_identifier")  # an unhashable id is a bad request, not a TypeError
 
 
 def test_refused_request_changes_nothing():
