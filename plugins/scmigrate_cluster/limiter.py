@@ -94,8 +94,8 @@ class HttpStats:
                 "requests": self.requests,
                 "retries": dict(self.retries),
                 "retries_total": sum(self.retries.values()),
-                "uploads_with_unknown_outcome": self.unknown_outcomes,
-                "uploads_found_on_cluster": self.recovered,
+                "posts_with_unknown_outcome": self.unknown_outcomes,
+                "posts_found_on_cluster": self.recovered,
                 "bytes_sent": self.bytes_sent,
                 "bytes_received": self.bytes_received,
             }

@@ -29,8 +29,8 @@ def test_upload_dropped_after_processing_is_not_sent_twice(clusters: Any, regist
     report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
     assert report.complete
     http = report.sink_facts["http"]
-    assert http["uploads_with_unknown_outcome"] == 1
-    assert http["uploads_found_on_cluster"] == 1
+    assert http["posts_with_unknown_outcome"] == 1
+    assert http["posts_found_on_cluster"] == 1
     assert media_count(c) == 4
     assert c.admin.count("POST", "/media/images") == 4  # the dropped one was not re-sent
 
@@ -42,7 +42,7 @@ def test_upload_dropped_before_processing_is_sent_again(clusters: Any, registry:
     put_memory("seed", detection_project("Dogs"), detection_items(3))
     report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
     assert report.complete
-    assert report.sink_facts["http"]["uploads_found_on_cluster"] == 0
+    assert report.sink_facts["http"]["posts_found_on_cluster"] == 0
     assert media_count(c) == 3
 
 
@@ -95,3 +95,29 @@ def test_cluster_gone_mid_run_then_resume(clusters: Any, registry: Any) -> None:
     assert media_count(c) == 12  # everything, once
     assert c.admin.count("POST", "/media/images") < 12  # what had arrived was not sent again
     assert moved_before is None or moved_before < 12
+
+
+def test_project_and_dataset_creation_dropped_after_processing(clusters: Any, registry: Any) -> None:
+    """Creation requests whose answer is lost are looked up by name, not repeated: one project, one dataset."""
+    import requests
+
+    c = clusters("a")
+    c.admin.drop("POST", r"/projects$", nth=1, when="after")
+    c.admin.drop("POST", r"/datasets$", nth=1, when="after")
+    c.admin.drop("POST", r"/annotations$", nth=2, when="after")
+    datasets = ("Dataset", "Testing set")
+    put_memory("seed", detection_project("Dogs", datasets), detection_items(3, datasets))
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, workers=2)
+    assert report.complete, report.to_dict()
+    http = report.sink_facts["http"]
+    assert http["posts_found_on_cluster"] == 2  # the project and the dataset, found by name
+    assert http["retries"].get("connection") == 1  # the annotation POST, simply sent again
+    s = requests.Session()
+    s.headers["x-api-key"] = c.token
+    projects = s.get(f"{c.base()}/projects", params={"limit": 100}, timeout=10).json()["projects"]
+    assert [p["name"] for p in projects] == ["Dogs"]
+    ds = s.get(f"{c.base()}/projects/{projects[0]['id']}/datasets", timeout=10).json()["datasets"]
+    assert sorted(d["name"] for d in ds) == ["Dataset", "Testing set"]
+    assert c.admin.count("POST", "/projects") == 1 and c.admin.count("POST", "/datasets") == 1
+    snap = snapshot("a", "Dogs")
+    assert sum(len(v) for v in snap["media"].values()) == 6
