@@ -10,6 +10,7 @@ unannotated. Each annotated image gets a scene with one annotation on the full-i
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -79,9 +80,32 @@ class ClassFoldersReader(Reader):
         return Project.chain(name, Task("Classification", "classification", list(self.labels)),
                              origin={"kind": "folders", "path": str(self.root)})
 
+    def _names(self) -> dict[Path, str]:
+        """Names for images whose file name repeats in another class folder (cat/1.jpg → cat_1).
+
+        A cluster shows names only; ten images called "1" could not be told apart there. Images
+        with a name of their own keep it.
+        """
+        stems = Counter(path.stem for path, _ in self.images)
+        taken = set(stems)
+        names = {}
+        for path, _ in self.images:
+            rel = path.relative_to(self.root)
+            if stems[path.stem] < 2 or len(rel.parts) < 2:
+                continue
+            stem = "_".join(rel.parent.parts + (path.stem,))
+            name, n = stem, 1
+            while name in taken:
+                n += 1
+                name = f"{stem}_{n}"
+            taken.add(name)
+            names[path] = name
+        return names
+
     def items(self) -> Iterator[Item]:
+        names = self._names()
         for path, label in self.images:
-            media = image_media(path, self.root)
+            media = image_media(path, self.root, name=names.get(path))
             scenes = []
             if label is not None:
                 box = Shape.rectangle(0, 0, media.width or 0, media.height or 0)

@@ -75,3 +75,15 @@ def test_project_option_names_the_project(tmp_path):
     project, items, _ = read(f"folders:{tmp_path}", project="Flat")
     assert project.name == "Flat" and len(items) == 2
     assert {lb.group for lb in project.labels()} == {"Classes"}
+
+
+def test_repeated_file_names_get_their_folder_in_the_name(tmp_path):
+    write_image(tmp_path / "cat" / "1.jpg", 32, 32, 1)
+    write_image(tmp_path / "dog" / "1.jpg", 32, 32, 2)
+    write_image(tmp_path / "dog" / "2.jpg", 32, 32, 3)
+    write_image(tmp_path / "1.png", 32, 32, 4)  # at the top: keeps its name
+    _, items, _ = read(f"folders:{tmp_path}")
+    got = {k: (it.media.name, it.media.filename) for k, it in items.items()}
+    # keys were unique already; names are what a cluster shows, and "1" three times tells nothing
+    assert got == {"cat/1.jpg": ("cat_1", "cat_1.jpg"), "dog/1.jpg": ("dog_1", "dog_1.jpg"),
+                   "dog/2.jpg": ("2", "2.jpg"), "1.png": ("1", "1.png")}
