@@ -121,6 +121,8 @@ def _rules(body: Any) -> tuple[str, list[tuple[str, str, Any]]]:
             value = [str(v).lower() for v in values] if isinstance(value, list) else str(value).lower()
         if field == "media_type":
             value = [str(v).lower() for v in value] if isinstance(value, list) else str(value).lower()
+        if field == "label_id" and not all(isinstance(v, str) for v in (value if isinstance(value, list) else [value])):
+            raise _invalid(f"label_id needs a label ID or a list of label IDs, not {value!r}.")
         parsed.append((field, op, value))
     return condition, parsed
 

@@ -114,3 +114,6 @@ def test_media_query_paging_and_filters(api):
     assert [m["name"] for m in r["media"]] == [f"img{i}" for i in reversed(range(5))]
     r = api.post(url, json={"rules": [{"field": "shoe_size", "operator": "equal", "value": 3}]})
     assert r.status_code == 400 and r.json()["error_code"] == "invalid_filter"
+    for odd in ([[1]], {"id": 1}, 5):  # label ids are strings: anything else is a bad filter, not a 500
+        r = api.post(url, json={"rules": [{"field": "label_id", "operator": "equal", "value": odd}]})
+        assert r.status_code == 400 and r.json()["error_code"] == "invalid_filter", odd
