@@ -203,6 +203,7 @@ class _Run:
             r.failures.append(Failure("", "(source)", f"reading the source failed: {_one_line(self.reader_error)}",
                                       isinstance(self.reader_error, InputError)))
         r.conversions = self.log.to_dict()
+        r.source_notes = list(self.reader.notes())  # after reading: readers count what they dropped
         r.total = r.moved + len(self.failed)
 
     def _raise_if_incomplete(self) -> None:

@@ -50,6 +50,8 @@ class Report:
     sink_facts: dict[str, Any] = field(default_factory=dict)
     retry_passes: int = 0
     plan: list[str] = field(default_factory=list)
+    #: the reader's notes after the run: what it detected, and what it had to leave out, counted
+    source_notes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_moved(self, counts: dict[str, int], nbytes: int, src_id: str | None, ids: dict[str, str]) -> None:
@@ -106,6 +108,7 @@ class Report:
             "sink_facts": self.sink_facts,
             "retry_passes": self.retry_passes,
             "plan": list(self.plan),
+            "source_notes": list(self.source_notes),
         }
 
     @staticmethod

@@ -107,6 +107,8 @@ def test_dropped_shapes_in_dry_run_and_strict_fails(tmp_path, capsys):
     assert err[-1].startswith("error: ") and "img" in err[-1]
     assert "would drop 1× polyline: no such shape on a cluster (--strict)" in err[-1]
     assert "Traceback" not in "\n".join(err)
-    with pytest.raises(SystemExit) as ex:
-        main([*args[:5], str(tmp_path / "y.scz"), *args[6:]])  # without --strict the polylines are left out
+    with pytest.raises(SystemExit) as ex:  # without --strict the polylines are left out, and counted
+        main([*args[:5], str(tmp_path / "y.scz"), *args[6:], "--report", str(tmp_path / "r.json")])
     assert ex.value.code == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert "polyline: no such shape on a cluster: dropped: 4" in report["source_notes"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -37,8 +38,10 @@ def test_vitens_dry_run_shows_the_notes(tmp_path):
 def test_vitens_to_detection_archive_turns_circles_into_squares(tmp_path):
     make_vitens(tmp_path / "v")
     out = scmigrate("run", "--quiet", "--from", f"vitens:{tmp_path / 'v'}", "--to", str(tmp_path / "x.scz"),
-                    "--project-type", "detection")
+                    "--project-type", "detection", "--report", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stderr
+    notes = json.loads((tmp_path / "r.json").read_text())["source_notes"]  # what was skipped is in the report
+    assert any("skipped 1 shape(s): unknown shape type 'line'" in n for n in notes), notes
     project, items = read_archive(tmp_path / "x.scz")
     assert project.project_type == "detection"
     boxes = sorted(a.shape.bbox() for a in items["images/plate_1.jpg"].scenes[0].annotations)
