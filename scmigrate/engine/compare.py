@@ -178,12 +178,12 @@ def compare_projects(a: Project, b: Project) -> list[str]:
 
 
 def compare_locations(source: str, dest: str, options: RunOptions, *, registry: Registry | None = None,
-                      workers: int = 8) -> CheckResult:
-    """Read both locations as sources and compare them."""
+                      workers: int = 8, dest_options: RunOptions | None = None) -> CheckResult:
+    """Read both locations as sources and compare them (``dest_options``: for ``dest``, default ``options``)."""
     reg = registry or get_registry()
     src_a, src_b = reg.resolve_source(source), reg.resolve_source(dest)
     result = CheckResult()
-    with src_a.open(source, options) as ra, src_b.open(dest, options) as rb:
+    with src_a.open(source, options) as ra, src_b.open(dest, dest_options or options) as rb:
         pa, pb = ra.project(), rb.project()
         result.project_diffs = compare_projects(pa, pb)
         a, b = _snapshot(ra, workers, _empty_names(pa)), _snapshot(rb, workers, _empty_names(pb))

@@ -83,3 +83,22 @@ def test_progress_is_plain_lines_off_a_terminal_and_silent_with_q(cli):
     for args in (["-q", "run"], ["run", "-q"]):
         proc = cli(*args, "--from", "memory:src", "--to", "memory:dst")
         assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == "", proc.stderr
+
+
+def test_check_a_restored_copy_under_another_name(cli, tmp_path):
+    """cluster → archive → the same cluster under a new name; ``--to-project`` names the copy."""
+    from sc_emulator import running
+
+    with running(tmp_path / "emu") as emu:
+        env = {"SCMIGRATE_TOKEN": emu.token}
+        plugins = "memfixture,cluster,archive"
+        assert cli("-q", "run", "--from", "memory:src", "--to", emu.url, "--to-project", "Pets",
+                   env=env, plugins=plugins).returncode == 0
+        assert cli("-q", "run", "--from", emu.url, "--project", "Pets", "--to", "pets.scz",
+                   env=env, plugins=plugins).returncode == 0
+        assert cli("-q", "run", "--from", "pets.scz", "--to", emu.url, "--to-project", "Pets copy",
+                   env=env, plugins=plugins).returncode == 0
+        proc = cli("check", "--from", emu.url, "--project", "Pets", "--to", emu.url, "--to-project", "Pets copy",
+                   env=env, plugins=plugins)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stderr.strip().startswith("identical: 6 identical, 0 differ")
