@@ -18,7 +18,7 @@ from .geometry import box_to_rotated, min_area_rotated, to_box
 from .labels import SourceInfo, empty_label, local_labels, object_labels
 from .scenes import Obj, Out, Parsed
 
-__all__ = ["DetectionConverter", "RotatedDetectionConverter", "one_per_group"]
+__all__ = ["LocalShapeConverter", "DetectionConverter", "RotatedDetectionConverter", "one_per_group"]
 
 
 def one_per_group(out: Out, labels: list[ScoredLabel]) -> list[ScoredLabel]:
@@ -60,16 +60,8 @@ def box_of(out: Out, obj: Obj, task: str) -> Shape | None:
     return None
 
 
-class DetectionConverter(BaseConverter):
-    name = "detection"
-    description = "boxes: polygons, ellipses and rotated boxes become their bounding box"
-    task_types = ("detection",)
-    rules = (
-        "RECTANGLE kept; POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE",
-        "an object given as a box and a polygon keeps its box",
-        "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
-        "empty images → full-image box with the empty label",
-    )
+class LocalShapeConverter(BaseConverter):
+    """One local task; each object becomes one shape (:meth:`shape_for`) with its labels."""
 
     def tasks(self, info: SourceInfo, options: RunOptions) -> list[Task]:
         return [local_task(info, self.name, info.title_for(self.name, set()))]
@@ -85,6 +77,22 @@ class DetectionConverter(BaseConverter):
             shape = self.shape_for(out, obj, through)
             if shape is not None:
                 out.add(shape, labels, obj.id)
+
+    def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:
+        """The target shape of one object (logged), or None when the target cannot use it."""
+        raise NotImplementedError
+
+
+class DetectionConverter(LocalShapeConverter):
+    name = "detection"
+    description = "boxes: polygons, ellipses and rotated boxes become their bounding box"
+    task_types = ("detection",)
+    rules = (
+        "RECTANGLE kept; POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE",
+        "an object given as a box and a polygon keeps its box",
+        "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
+        "empty images → full-image box with the empty label",
+    )
 
     def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:
         return box_of(out, obj, self.name)

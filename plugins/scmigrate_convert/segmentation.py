@@ -10,14 +10,11 @@ A project that already is of the target type passes through: its RECTANGLEs stay
 
 from __future__ import annotations
 
-from scmigrate.api import RunOptions
-from scmigrate.model import Shape, Task
+from scmigrate.model import Shape
 
-from .base import BaseConverter
-from .detection import local_task, one_per_group
+from .detection import LocalShapeConverter
 from .geometry import box_to_polygon
-from .labels import SourceInfo
-from .scenes import Obj, Out, Parsed
+from .scenes import Obj, Out
 
 __all__ = ["SegmentationConverter", "InstanceSegmentationConverter", "outline_of"]
 
@@ -43,7 +40,7 @@ def outline_of(out: Out, obj: Obj, task: str, through: bool = False) -> Shape | 
     return None
 
 
-class SegmentationConverter(BaseConverter):
+class SegmentationConverter(LocalShapeConverter):
     name = "segmentation"
     description = "outlines: polygons and ellipses kept, boxes become polygons only where no polygon exists"
     task_types = ("segmentation",)
@@ -54,20 +51,8 @@ class SegmentationConverter(BaseConverter):
         "empty images → full-image box with the empty label",
     )
 
-    def tasks(self, info: SourceInfo, options: RunOptions) -> list[Task]:
-        return [local_task(info, self.name, info.title_for(self.name, set()))]
-
-    def fill(self, out: Out, parsed: Parsed, info: SourceInfo, through: bool) -> None:
-        for sl in parsed.image_labels:
-            out.drop(f"label {sl.name}: image-level label not used by {self.name}")
-        allowed = {lb.name for lb in out.target.trainable_tasks[0].labels if not lb.is_empty}
-        for obj in parsed.objects:
-            labels = one_per_group(out, out.keep_labels(obj.labels + obj.extra, allowed))
-            if not labels:
-                continue
-            shape = outline_of(out, obj, self.name, through)
-            if shape is not None:
-                out.add(shape, labels, obj.id)
+    def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:
+        return outline_of(out, obj, self.name, through)
 
 
 class InstanceSegmentationConverter(SegmentationConverter):
