@@ -26,18 +26,12 @@ def _state_dir() -> Path:
     return Path(base) / "scmigrate" / "journals"
 
 
-def journal_path(sink: object, location: str, project: str) -> Path:
+def journal_path(location: str, project: str) -> Path:
     """Where the journal of a run writing ``project`` to ``location`` lives.
 
-    A sink may say where by defining ``journal_location(location) -> str | None``; otherwise a
-    location without a scheme that names a file (it has a directory part or a suffix) gets a
+    A location without a scheme that names a file (it has a directory part or a suffix) gets a
     journal beside it, and anything else one in the state directory keyed by location and project.
     """
-    own = getattr(sink, "journal_location", None)
-    if callable(own):
-        chosen = own(location)
-        if chosen:
-            return Path(chosen)
     is_url = "://" in location or (_SCHEME.match(location) and not re.match(r"^[A-Za-z]:[\\/]", location))
     if not is_url and (os.sep in location or "/" in location or Path(location).suffix):
         return Path(location + ".journal")

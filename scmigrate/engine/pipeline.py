@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Iterator
 
-from ..api import ConversionLog, Converter, Reader, RunOptions, Sink, Writer
+from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
 from ..errors import InputError, TransferIncomplete
 from ..model import Item, Project
 from ..registry import Registry, get_registry
@@ -84,7 +84,7 @@ def transfer(
                 report.write(report_path)
             return report
         with snk.open(sink, options) as writer:
-            run = _Run(reader, writer, snk, selection, converter, selected, target, options, report, prog)
+            run = _Run(reader, writer, selection, converter, selected, target, options, report, prog)
             try:
                 run.run(source, sink, retries, retries_sleep, with_models)
             except BaseException:
@@ -105,10 +105,10 @@ class _Run:
     """The state of one transfer: threads, counters, failures."""
 
     def __init__(
-        self, reader: Reader, writer: Writer, sink: Sink, selection: Selection, converter: Converter | None,
+        self, reader: Reader, writer: Writer, selection: Selection, converter: Converter | None,
         selected: Project, target: Project, options: RunOptions, report: Report, progress: Progress,
     ) -> None:
-        self.reader, self.writer, self.sink = reader, writer, sink
+        self.reader, self.writer = reader, writer
         self.selection, self.converter = selection, converter
         self.selected, self.target = selected, target
         self.options, self.report, self.progress = options, report, progress
@@ -129,7 +129,7 @@ class _Run:
 
     def run(self, source: str, sink: str, retries: int, retries_sleep: float, with_models: bool) -> None:
         opts, report = self.options, self.report
-        journal = self.journal = Journal(journal_path(self.sink, sink, self.target.name))
+        journal = self.journal = Journal(journal_path(sink, self.target.name))
         prior = self._resume_state(journal, source) if opts.resume else None
         state = self.writer.begin(self.target, prior) or {}
         journal.open(fresh=not opts.resume)

@@ -67,7 +67,7 @@ def plan(
         lines.append(f"at most {options.max_items} items")
     lines += _count_selection(reader, selection, options, remote=src.selects_project)
     if options.resume:
-        jr = Journal(journal_path(snk, sink, target.name))
+        jr = Journal(journal_path(sink, target.name))
         if not jr.load():
             lines.append("resume: no journal found; items the target already holds would be skipped")
         elif (jr.source, jr.project) != (source, target.name):
