@@ -156,4 +156,28 @@ def map_annotations(
             # one source annotation may become several shapes: their ids stay unique
             sid = (str(ann_id) if len(shapes) == 1 else f"{ann_id}.{n + 1}") if ann_id else None
             out.append(Annotation(shape, [ScoredLabel(lbl)], id=sid))
+    _unique_ids(out)
     return out
+
+
+def _unique_ids(annotations: list[Annotation]) -> None:
+    """Number the shapes that share a source id: ``"7"``, ``"7"`` → ``"7.1"``, ``"7.2"``.
+
+    Datumaro splits a COCO object drawn as several polygons into Polygon annotations that all
+    carry the object's id; ids must stay unique within a scene, and ``<id>.<n>`` says that the
+    shapes are parts of object ``<id>`` (as for the parts of one mask).
+    """
+    counts = Counter(a.id for a in annotations if a.id is not None)
+    taken = set(counts)
+    next_part: dict[str, int] = {}
+    for a in annotations:
+        if a.id is None or counts[a.id] < 2:
+            continue
+        base, n = a.id, next_part.get(a.id, 0)
+        while True:
+            n += 1
+            if f"{base}.{n}" not in taken:
+                break
+        next_part[base] = n
+        a.id = f"{base}.{n}"
+        taken.add(a.id)

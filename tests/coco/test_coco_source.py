@@ -186,3 +186,15 @@ def test_an_unreadable_image_fails_its_item_with_one_line(tmp_path, open_coco):
     with pytest.raises(InputError) as err:
         items[1].resolve()
     assert str(fx.images[1].path) in str(err.value) and "not a readable image" in str(err.value)
+
+
+def test_an_object_of_several_polygons_gives_parts_with_unique_ids(tmp_path, open_coco, read_all):
+    fx = make_coco(tmp_path, 2, seed=1, nested=False, empty_ratio=0, crowd=False)
+    doc = json.loads(fx.annotations.read_text())
+    # a dog seen in two pieces (behind a post): one annotation, two polygons
+    doc["annotations"] = [{"id": 7, "image_id": 1, "category_id": 18, "iscrowd": 0, "bbox": [10, 10, 90, 40],
+                           "segmentation": [[10, 10, 40, 10, 40, 50], [60, 10, 100, 10, 100, 50]]}]
+    fx.annotations.write_text(json.dumps(doc))
+    (scene,) = read_all(open_coco(fx.location))[fx.images[0].key].scenes
+    assert [(a.id, a.shape.type, a.label_names) for a in scene.annotations] == [
+        ("7.1", "POLYGON", ["dog"]), ("7.2", "POLYGON", ["dog"])]  # was "7" twice
