@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 @pytest.fixture()
@@ -135,7 +135,7 @@ def test_video_frames_whole_video_and_ranges(api, video_file):
 
 
 def test_whole_video_cap_and_upload_info_on_video(api, tmp_path):
-    from conftest import video_bytes
+    from emulator_helpers import video_bytes
 
     project = api.create_project("long video", "classification", labels=[{"name": "a"}, {"name": "b"}])
     ids = {lab["name"]: lab["id"] for lab in project["pipeline"]["tasks"][1]["labels"]}

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 def test_64_concurrent_keepalive_clients(api, cluster):

@@ -7,7 +7,7 @@ import hashlib
 import io
 import zipfile
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 def _zip(name: str, payload: bytes) -> bytes:

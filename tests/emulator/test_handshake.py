@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 def test_official_client_handshake(cluster):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 import sc_emulator
-from conftest import Api, image_bytes
+from emulator_helpers import Api, image_bytes
 
 UPLOAD = r"/media/images$"
 

@@ -10,7 +10,7 @@ import requests
 
 import sc_emulator
 from sc_emulator.ids import token_well_formed
-from conftest import Api, image_bytes
+from emulator_helpers import Api, image_bytes
 
 
 def test_restart_and_kill_keep_state(tmp_path):

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 def test_image_upload_get_display_delete(api):

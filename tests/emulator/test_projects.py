@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from conftest import image_bytes
+from emulator_helpers import image_bytes
 
 
 def test_create_get_edit_delete(api):
