@@ -28,7 +28,7 @@ from .classification import needs_no_class
 from .detection import box_of, local_task, one_per_group
 from .geometry import box_to_polygon, to_box
 from .labels import SourceInfo, color_for, empty_label, local_labels, object_labels
-from .scenes import Out, Parsed, relabel
+from .scenes import Out, Parsed, merge_parts, relabel
 from .segmentation import outline_of
 
 __all__ = ["DetectionToSegmentation", "DetectionToClassification", "SHAPE_SUFFIX", "OBJECT_LABEL"]
@@ -83,6 +83,7 @@ class DetectionToSegmentation(_Chain):
     rules = (
         "each object X → RECTANGLE 'X' (detection) + its outline 'X shape' (segmentation)",
         "POLYGON/ELLIPSE kept as the outline, its bounding box made the RECTANGLE",
+        "an object in several parts → one RECTANGLE around them, each part an 'X shape'",
         "box-only objects: the box as a 4-point POLYGON outline; KEYPOINT dropped",
         "empty images → full-image box with the detection task's empty label",
     )
@@ -100,24 +101,26 @@ class DetectionToSegmentation(_Chain):
     def _fill_objects(self, out: Out, parsed: Parsed, info: SourceInfo) -> None:
         det_task = out.target.trainable_tasks[0]
         allowed = {lb.name for lb in det_task.labels if not lb.is_empty}
-        for obj in parsed.objects:
+        for obj in merge_parts(parsed.objects):
             labels = one_per_group(out, out.keep_labels(obj.labels + obj.extra, allowed))
             if not labels:
                 continue
-            outline = obj.shape("POLYGON", "ELLIPSE")
+            parts = [s for s in obj.shapes if s.type in ("POLYGON", "ELLIPSE")]
             rot = obj.shape("ROTATED_RECTANGLE")
             box = obj.shape("RECTANGLE")
-            if outline is None and rot is not None:
-                outline = box_to_polygon(rot)
-            if box is None and outline is None:
+            if not parts and rot is not None:
+                parts = [box_to_polygon(rot)]
+            if box is None and not parts:
                 out.drop(f"{obj.kind}: not used by {self.name}")
                 continue
-            box = _covering_box(box, outline)
-            if outline is None:
-                outline = box_to_polygon(box)
-            out.log.converted(f"{obj.kind} → RECTANGLE + {outline.type}")
+            for part in parts:  # the box holds every part of the object
+                box = _covering_box(box, part)
+            assert box is not None
+            parts = parts or [box_to_polygon(box)]
+            out.log.converted(f"{obj.kind} → RECTANGLE + {parts[0].type}")
             if out.add(box, labels, obj.id):
-                out.add(outline, [relabel(sl, sl.name + SHAPE_SUFFIX) for sl in labels])
+                for part in parts:
+                    out.add(part, [relabel(sl, sl.name + SHAPE_SUFFIX) for sl in labels])
 
 
 def _covering_box(box: Shape | None, outline: Shape | None) -> Shape:
@@ -140,7 +143,7 @@ class DetectionToClassification(_Chain):
     description = "boxes with the detection label and the class label on the same annotation"
     task_types = ("detection", "classification")
     rules = (
-        "each object → RECTANGLE with its detection label and its class label",
+        "each object → RECTANGLE with its detection label and its class label (one around all its parts)",
         "POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE; KEYPOINT dropped",
         "empty images → full-image box with the detection task's empty label",
     )
@@ -192,7 +195,7 @@ class DetectionToClassification(_Chain):
         det_task, cls_task = out.target.trainable_tasks
         det_names = {lb.name for lb in det_task.labels if not lb.is_empty}
         cls_names = {lb.name for lb in cls_task.labels if not lb.is_empty}
-        for obj in parsed.objects:
+        for obj in merge_parts(parsed.objects):
             labels = out.keep_labels(obj.labels + obj.extra, det_names | cls_names)
             if not labels:
                 continue

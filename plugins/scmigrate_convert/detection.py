@@ -10,13 +10,15 @@ Both: one label per exclusive group on a box; the empty label is "No object".
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from scmigrate.api import RunOptions
 from scmigrate.model import ScoredLabel, Shape, Task
 
 from .base import BaseConverter, need_labels
-from .geometry import box_to_rotated, min_area_rotated, to_box
+from .geometry import box_to_rotated, min_area_rotated, to_box, union_box
 from .labels import SourceInfo, empty_label, local_labels, object_labels
-from .scenes import Obj, Out, Parsed
+from .scenes import Obj, Out, Parsed, merge_parts
 
 __all__ = ["LocalShapeConverter", "DetectionConverter", "RotatedDetectionConverter", "one_per_group"]
 
@@ -52,16 +54,22 @@ def box_of(out: Out, obj: Obj, task: str) -> Shape | None:
             if other is not box:
                 out.log.converted(f"{other.type} → RECTANGLE (merged with the object's box)")
         return box
-    src = obj.shape("POLYGON", "ELLIPSE", "ROTATED_RECTANGLE")
-    if src is not None:
-        out.log.converted(f"{src.type} → RECTANGLE")
-        return to_box(src)
+    parts = [s for s in obj.shapes if s.type in ("POLYGON", "ELLIPSE", "ROTATED_RECTANGLE")]
+    if len(parts) > 1:
+        out.log.converted(f"object of {len(parts)} parts → one RECTANGLE around them")
+        return union_box(parts)
+    if parts:
+        out.log.converted(f"{parts[0].type} → RECTANGLE")
+        return to_box(parts[0])
     out.drop(f"{obj.shapes[0].type}: not used by {task}")
     return None
 
 
 class LocalShapeConverter(BaseConverter):
     """One local task; each object becomes one shape (:meth:`shape_for`) with its labels."""
+
+    #: one shape per source object, its parts merged (a box around them); False: one per part
+    whole_objects: ClassVar[bool] = False
 
     def tasks(self, info: SourceInfo, options: RunOptions) -> list[Task]:
         return [local_task(info, self.name, info.title_for(self.name, set()))]
@@ -70,7 +78,8 @@ class LocalShapeConverter(BaseConverter):
         for sl in parsed.image_labels:
             out.drop(f"label {sl.name}: image-level label not used by {self.name}")
         allowed = {lb.name for lb in out.target.trainable_tasks[0].labels if not lb.is_empty}
-        for obj in parsed.objects:
+        objects = merge_parts(parsed.objects) if self.whole_objects and not through else parsed.objects
+        for obj in objects:
             labels = one_per_group(out, out.keep_labels(obj.labels + obj.extra, allowed))
             if not labels:
                 continue
@@ -87,9 +96,11 @@ class DetectionConverter(LocalShapeConverter):
     name = "detection"
     description = "boxes: polygons, ellipses and rotated boxes become their bounding box"
     task_types = ("detection",)
+    whole_objects = True
     rules = (
         "RECTANGLE kept; POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE",
         "an object given as a box and a polygon keeps its box",
+        "an object in several parts (mask parts, several polygons) → one RECTANGLE around them",
         "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
         "empty images → full-image box with the empty label",
     )
@@ -104,7 +115,8 @@ class RotatedDetectionConverter(DetectionConverter):
     task_types = ("rotated_detection",)
     rules = (
         "ROTATED_RECTANGLE kept; RECTANGLE → ROTATED_RECTANGLE (angle 0)",
-        "POLYGON → minimum-area ROTATED_RECTANGLE; ELLIPSE → ROTATED_RECTANGLE of its box",
+        "POLYGON → minimum-area ROTATED_RECTANGLE (of all its parts, for an object in several)",
+        "ELLIPSE → ROTATED_RECTANGLE of its box",
         "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
         "empty images → full-image box with the empty label",
     )
@@ -114,11 +126,12 @@ class RotatedDetectionConverter(DetectionConverter):
         if rot is not None:
             return rot
         # clip first: the rotated box is then made from what lies on the image
-        poly = obj.shape("POLYGON")
-        if poly is not None:
-            out.log.converted("POLYGON → ROTATED_RECTANGLE")
-            clipped = out.prefit(poly)
-            return min_area_rotated(clipped.points) if clipped is not None else None
+        polys = [s for s in obj.shapes if s.type == "POLYGON"]
+        if polys:
+            out.log.converted("POLYGON → ROTATED_RECTANGLE" if len(polys) == 1 else
+                              f"object of {len(polys)} POLYGON parts → one ROTATED_RECTANGLE")
+            clipped = [c for c in (out.prefit(p) for p in polys) if c is not None]
+            return min_area_rotated([pt for c in clipped for pt in c.points]) if clipped else None
         box = obj.shape("RECTANGLE")
         if box is not None:
             if through:

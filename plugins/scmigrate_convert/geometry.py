@@ -21,6 +21,7 @@ __all__ = [
     "full_image_box",
     "is_full_image",
     "to_box",
+    "union_box",
     "box_to_polygon",
     "box_to_rotated",
     "polygon_area",
@@ -66,6 +67,14 @@ def to_box(shape: Shape) -> Shape:
     """The axis-aligned RECTANGLE around any shape."""
     x, y, w, h = shape.bbox()
     return Shape.rectangle(x, y, w, h)
+
+
+def union_box(shapes: list[Shape]) -> Shape:
+    """The axis-aligned RECTANGLE around several shapes (the parts of one object)."""
+    boxes = [s.bbox() for s in shapes]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return Shape.rectangle(x0, y0, x1 - x0, y1 - y0)
 
 
 def box_to_polygon(shape: Shape) -> Shape:

@@ -17,6 +17,7 @@ pass-through where every annotation stays as it was.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from scmigrate.api import ConversionLog
@@ -25,7 +26,7 @@ from scmigrate.model import Annotation, Media, Project, Scene, ScoredLabel, Shap
 from .geometry import MAX_POLYGON_POINTS, fit, full_image_box, is_full_image, same_object
 from .labels import SourceInfo
 
-__all__ = ["Obj", "Parsed", "parse", "Out", "relabel"]
+__all__ = ["Obj", "Parsed", "parse", "merge_parts", "Out", "relabel"]
 
 _OUTLINES = ("POLYGON", "ELLIPSE", "ROTATED_RECTANGLE")
 
@@ -130,6 +131,31 @@ def _pair(objects: list[Obj]) -> list[Obj]:
             o.shapes = []  # absorbed
             break
     return [o for o in objects if o.shapes]
+
+
+_PART_ID = re.compile(r"^(?P<object>.+)\.\d+$")
+
+
+def merge_parts(objects: list[Obj]) -> list[Obj]:
+    """One object per source object: its parts (outlines with ids ``<id>.1``, ``<id>.2`` ... and the
+    same labels, as dataset sources give a mask in several pieces or a COCO object drawn as several
+    polygons) become one object with several outlines. For targets that make one box per object."""
+    first: dict[tuple[str, tuple[str, ...]], Obj] = {}
+    out: list[Obj] = []
+    for o in objects:
+        match = _PART_ID.match(o.id or "")
+        if match is None or len(o.shapes) != 1 or o.shapes[0].type not in _OUTLINES:
+            out.append(o)
+            continue
+        key = (match["object"], o.names)
+        whole = first.get(key)
+        if whole is None:
+            whole = first[key] = Obj(list(o.labels), list(o.shapes), list(o.extra), match["object"])
+            out.append(whole)
+        else:
+            whole.shapes += o.shapes
+            whole.extra += [x for x in o.extra if x.name not in {e.name for e in whole.extra}]
+    return out
 
 
 class Out:
