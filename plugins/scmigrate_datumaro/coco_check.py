@@ -16,7 +16,7 @@ from typing import Any
 
 from scmigrate.errors import InputError
 
-__all__ = ["CocoImage", "CocoIndex", "load_coco", "check_coco"]
+__all__ = ["CocoImage", "CocoIndex", "load_coco", "check_coco", "safe_file_name"]
 
 #: coordinates may exceed the image by this much (COCO's own files have half-pixel overshoots)
 TOLERANCE = 1.0
@@ -77,7 +77,8 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _safe_name(name: str) -> bool:
+def safe_file_name(name: str) -> bool:
+    """A relative path that stays inside the images folder (no absolute path, no '..', no drive)."""
     p = PurePosixPath(name.replace("\\", "/"))
     return bool(name) and not p.is_absolute() and ".." not in p.parts and ":" not in p.parts[0]
 
@@ -133,7 +134,7 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path, hint: str = "
         iid, fname = im["id"], im["file_name"]
         if iid in images:
             raise InputError(f"{path}: image id {iid} is defined twice ({images[iid].file_name}, {fname})")
-        if not _safe_name(fname):
+        if not safe_file_name(fname):
             raise InputError(f"{path}: image {iid}: file_name {fname!r} must be a relative path inside the images folder")
         w, h = im.get("width"), im.get("height")
         if w is not None and (not isinstance(w, int) or w <= 0) or h is not None and (not isinstance(h, int) or h <= 0):

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from scmigrate.api import PluginOption, Reader, RunOptions, Source
 from scmigrate.errors import InputError
 
-from .coco_check import check_coco, load_coco
+from .coco_check import check_coco, load_coco, safe_file_name
 
 __all__ = ["CocoSource", "DatumaroSource"]
 
@@ -63,7 +63,8 @@ class CocoSource(Source):
         return found[0]
 
     @staticmethod
-    def _images_root(json_path: Path, options: RunOptions) -> Path:
+    def _images_root(json_path: Path, options: RunOptions, names: list[str]) -> Path:
+        """``--images``, else the usual folder that holds the first images (``names``: their file_name)."""
         given = options.get("images")
         if given is not None:
             root = Path(given).expanduser()
@@ -74,16 +75,17 @@ class CocoSource(Source):
         # COCO's own layout puts instances_val2017.json's images in val2017/ next to annotations/;
         # Datumaro's in images/<subset>/
         subset = json_path.stem.removeprefix("instances_")
-        for root in (parent.parent / "images" / subset, parent.parent / subset, parent.parent / "images",
-                     parent / "images"):
-            if root.is_dir() and root != parent:
-                return root
-        return parent
+        folders = [root for root in (parent.parent / "images" / subset, parent.parent / subset,
+                                     parent.parent / "images", parent / "images", parent) if root.is_dir()]
+        names = [n for n in names if safe_file_name(n)]
+        # the folder holding most of them: a sub-folder may hold some by chance (images/north/0.jpg)
+        return max(folders, key=lambda root: sum((root / n).is_file() for n in names))  # first wins a tie
 
     def open(self, location: str, options: RunOptions) -> Reader:
         path = self._json_path(location)
         doc = load_coco(path)
-        root = self._images_root(path, options)
+        probe = [im["file_name"] for im in doc["images"][:20] if isinstance(im, dict) and isinstance(im.get("file_name"), str)]
+        root = self._images_root(path, options, probe)
         index = check_coco(doc, path, root, hint="" if options.get("images") else
                            f" (images are looked for in {root}; name their folder with --images DIR)")
         del doc  # Datumaro parses the file itself; keep one copy in memory, not two

@@ -164,6 +164,13 @@ def test_images_folder_defaults_and_option(tmp_path, open_coco, read_all):
     (fx.root / "images").mkdir()
     shutil.move(str(fx.root / "val2017"), fx.root / "images" / "val2017")
     assert len(read_all(open_coco(f"coco:{official}"))) == 4
+    # a sub-folder named like the subset that holds some images by chance is not taken for the root
+    (fx.root / "images" / "val2017").rename(fx.root / "flat")
+    (fx.root / "images").rmdir()
+    (fx.root / "flat").rename(fx.images_dir)
+    north = official.rename(official.with_name("instances_north.json"))
+    assert (fx.images_dir / "north" / "000000.jpg").is_file()  # "000000.jpg" would resolve there
+    assert len(read_all(open_coco(f"coco:{north}"))) == 4
 
 
 def test_claims_and_import_stay_cheap():
