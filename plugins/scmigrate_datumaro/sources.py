@@ -84,7 +84,8 @@ class CocoSource(Source):
     def open(self, location: str, options: RunOptions) -> Reader:
         path = self._json_path(location)
         doc = load_coco(path)
-        probe = [im["file_name"] for im in doc["images"][:20] if isinstance(im, dict) and isinstance(im.get("file_name"), str)]
+        probe = [im["file_name"] for im in doc["images"][:20]
+                 if isinstance(im, dict) and isinstance(im.get("file_name"), str)]
         root = self._images_root(path, options, probe)
         index = check_coco(doc, path, root, hint="" if options.get("images") else
                            f" (images are looked for in {root}; name their folder with --images DIR)")
