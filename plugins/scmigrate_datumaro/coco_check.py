@@ -163,11 +163,11 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path, hint: str = "
             raise InputError(f"{path}: annotation id {aid} is used twice")
         seen_ids.add(aid)
         iid = ann.get("image_id")
-        if iid not in images:
+        if not isinstance(iid, int) or iid not in images:  # a list or dict is not even hashable
             raise InputError(f"{path}: annotation {aid}: image_id {iid!r} is not in 'images'")
         im = images[iid]
         where = f"{path}: annotation {aid} on image {iid} ({im.file_name})"
-        if ann.get("category_id") not in categories:
+        if not isinstance(ann.get("category_id"), int) or ann["category_id"] not in categories:
             raise InputError(f"{where}: unknown category id {ann.get('category_id')!r}")
         if ann.get("iscrowd") not in (0, 1) or isinstance(ann.get("iscrowd"), bool):
             raise InputError(f"{where}: 'iscrowd' must be 0 or 1, not {ann.get('iscrowd')!r}")

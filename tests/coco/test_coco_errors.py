@@ -78,6 +78,9 @@ def _write(fx, doc):
         (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 0, "bbox": [1, 1, 2, 2],
                                             "segmentation": [[1, 1, 2, 2, 3]]}), "polygon has an odd number of coordinates (5)"),
         (lambda d: d.update(images={"a": 1}), "'images' must be a list, not dict"),
+        # unhashable ids used to end in a TypeError traceback
+        (lambda d: d["annotations"][0].update(image_id=[1]), "image_id [1] is not in 'images'"),
+        (lambda d: d["annotations"][0].update(category_id={"id": 18}), "unknown category id {'id': 18}"),
         # two entries for one file used to become one item, the second silently skipped as "already held"
         (lambda d: d["images"].append(dict(d["images"][0], id=99)), "images 1 and 99 are the same file '000000.jpg'"),
         (lambda d: _keypoints(d, [10, 10, 2, 20, 20]), "annotation 1 on image 1 (000000.jpg): 'keypoints' holds 5"),
