@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scmigrate.api import RunOptions
@@ -67,7 +67,7 @@ class Endpoint:
     """Where and how to connect; ``label`` is what messages call the cluster (never the token)."""
 
     url: str
-    token: str
+    token: str = field(repr=False)  # a repr (a log line, a debugger, a traceback's locals) must not show it
     verify: bool | str
     workspace: str | None
     label: str
@@ -95,7 +95,9 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
             raise
         except Exception as exc:  # noqa: BLE001 - a config problem is the user's to fix
             raise InputError(f"{location}: cannot read the cluster's token: {type(exc).__name__}") from None
-    if opt(options, "token-stdin", False):
+    # A named cluster's own token wins: --token-stdin and SCMIGRATE_TOKEN are one flag and one variable
+    # shared by --from and --to, so in `--from named --to https://other --token-stdin` they are other's.
+    if not token and opt(options, "token-stdin", False):
         token = _read_stdin_token()
     if not token:
         token = os.environ.get(TOKEN_ENV)
@@ -162,6 +164,12 @@ def _handshake_get(http: ClusterHttp, path: str) -> Any:
             raise InputError(
                 f"{http.label}: GET {path} answered an HTML page (HTTP {exc.status}), not the SC REST API; "
                 "is this the cluster's URL?"
+            ) from None
+        if exc.status == 404 and path.endswith("/product_info"):
+            # typically a URL with a path (https://host/api/v1, a UI page): say what to give instead
+            raise InputError(
+                f"{http.label}: no SC REST API at this URL (GET {path} → HTTP 404); give the cluster's "
+                "address only, https://HOST"
             ) from None
         raise InputError(str(exc)) from None
 

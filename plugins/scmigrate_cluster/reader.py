@@ -66,6 +66,18 @@ class ClusterReader(Reader):
                 counts[kind] += int(page.get(f"total_matched_{kind}s") or 0)
         return SizeHint(items=sum(counts.values()), images=counts["image"], videos=counts["video"])
 
+    def notes(self) -> list[str]:
+        """The reading side's retries, for the report (the writing side's are in its ``sink_facts``)."""
+        s = self.http.stats.to_dict(self.http.limiter)
+        if not s["retries_total"]:
+            return []
+        why = ", ".join(f"{reason}: {n}" for reason, n in sorted(s["retries"].items()))
+        line = f"{self.http.label}: {s['retries_total']} retried request(s) while reading ({why})"
+        c = s["concurrency"]
+        if c["shrinks"]:
+            line += f"; rate-limited: concurrency lowered to {c['lowest']} of {c['max']}"
+        return [line]
+
     def describe(self) -> dict[str, Any]:
         return dict(self.conn.facts(), project_id=self.pid, http=self.http.stats.to_dict(self.http.limiter))
 

@@ -322,7 +322,7 @@ class TargetSettings:
             params[path].value = value
         return []
 
-    def _post_legacy(self, tid: str, items: list[tuple[Param, Any]]) -> None:
+    def _post_legacy(self, tid: str, items: list[tuple[Param, Any]], retries: int | None = None) -> None:
         comps: dict[str, dict[str, Any]] = {}
         for param, value in items:
             ent = param.entity or {}
@@ -338,7 +338,7 @@ class TargetSettings:
             else:
                 comp["parameters"].append(entry)
         body = {"task_chain": [{"task_id": tid, "components": list(comps.values())}]}
-        self.conn.http.send_json("POST", f"{self.p}/configuration/task_chain", body)
+        self.conn.http.send_json("POST", f"{self.p}/configuration/task_chain", body, retries=retries)
 
     # ------------------------------------------------------------------ auto-training
 
@@ -359,8 +359,11 @@ class TargetSettings:
                 out[title] = bool(switch.value)
         return out
 
-    def set_auto_training(self, wanted: dict[str, bool]) -> None:
-        """Switch auto-training per task (PATCH project_configuration, or legacy TASK_NODE)."""
+    def set_auto_training(self, wanted: dict[str, bool], retries: int | None = None) -> None:
+        """Switch auto-training per task (PATCH project_configuration, or legacy TASK_NODE).
+
+        ``retries`` caps the retries of each request (few when restoring it on the way out).
+        """
         wanted = {t: v for t, v in wanted.items() if t in self.idx.task_id_by_title}
         if not wanted:
             return
@@ -371,10 +374,10 @@ class TargetSettings:
                     for t, v in wanted.items()
                 ]
             }
-            self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
+            self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body, retries=retries)
             return
         for title, value in wanted.items():
             switch = next((p for p in self.legacy.get(title, {}).values() if p.key == "auto_training"), None)
             if switch is not None:
-                self._post_legacy(self.idx.task_id_by_title[title], [(switch, value)])
+                self._post_legacy(self.idx.task_id_by_title[title], [(switch, value)], retries=retries)
                 switch.value = value

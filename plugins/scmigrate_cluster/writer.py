@@ -9,6 +9,7 @@ its scenes; it is called from many threads. ``finish`` restores auto-training.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 import requests
 
 from scmigrate.api import RunOptions, Writer, WriteResult
-from scmigrate.errors import InputError, PluginError
+from scmigrate.errors import InputError, PluginError, ScmigrateError
 from scmigrate.model import Item, Media, ModelArtifact, Project
 
 from .connection import Connection, opt
@@ -30,6 +31,8 @@ from .settings import TargetSettings, parse_sets
 from .streams import MultipartBody, Spool
 
 __all__ = ["ClusterWriter"]
+
+log = logging.getLogger("scmigrate.cluster")
 
 #: statuses that blame the item itself (bad media, bad shapes), not the cluster
 _ITEM_FAULTS = frozenset({400, 413, 415, 422})
@@ -82,28 +85,39 @@ class ClusterWriter(Writer):
             if doc is not None and not self.into_existing:
                 raise InputError(
                     f"{self.http.label}: a project named {project.name!r} already exists; pass --into-existing "
-                    "to add to it (media already there are skipped) or choose another name with --project"
+                    "to add to it (media already there are skipped) or choose another name with --to-project"
                 )
             if doc is None:
-                doc = self._align_generated_labels(project, self._create(project))
+                doc = self._create(project)
                 created = True
             self.state = {"project_id": str(doc["id"]), "created": created}
         self.pid = str(doc["id"])
+        try:
+            return self._prepare(project, doc, created)
+        except BaseException:
+            # a refusal (a --set the target rejects, a dataset it will not create) or a lost cluster:
+            # a project we just created holds nothing yet, so leave nothing behind; one we continue
+            # into gets its auto-training back if we had switched it off
+            if created:
+                self._delete_created()
+            elif self.settings is not None and "auto_training_restore" in self.state:
+                self._restore_auto_training(retries=1)
+            raise
+
+    def _prepare(self, project: Project, doc: dict[str, Any], created: bool) -> dict[str, Any]:
+        """After the project exists: labels, settings, auto-training off, datasets; the writer's state."""
+        if created:
+            doc = self._align_generated_labels(project, doc)
         _, idx = project_from_api(doc, {})
         self._map_labels(project, idx)
-        try:
-            missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
-            if missing:
-                names = ", ".join(repr(n) for n in missing)
-                hint = "" if created else "; --into-existing needs a project with the same labels"
-                raise InputError(f"{self.http.label}: project {project.name!r} has no label {names}{hint}")
-            trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
-            self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
-            typed = self.settings.validate_sets(self.sets)
-        except InputError:
-            if created:  # nothing was uploaded yet: leave nothing behind
-                self.http.request("DELETE", self.d.project(w, self.pid))
-            raise
+        missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
+        if missing:
+            names = ", ".join(repr(n) for n in missing)
+            hint = "" if created else "; --into-existing needs a project with the same labels"
+            raise InputError(f"{self.http.label}: project {project.name!r} has no label {names}{hint}")
+        trainable = [t["title"] for t in doc["pipeline"]["tasks"] if t["task_type"] not in ("dataset", "crop")]
+        self.settings = TargetSettings(self.conn, self.pid, idx, trainable)
+        typed = self.settings.validate_sets(self.sets)
         if "auto_training_restore" not in self.state:
             # what finish() sets: the source's switch per task where it has one, else the target's own
             # (a project we continue into keeps its own settings; only --set/--auto-train change them)
@@ -116,6 +130,14 @@ class ClusterWriter(Writer):
         self._map_datasets(project, doc)
         self.state["datasets"] = dict(self.datasets)
         return dict(self.state)
+
+    def _delete_created(self) -> None:
+        """Remove the project this run created in ``begin`` (best effort: the cluster may be gone)."""
+        try:
+            self.http.request("DELETE", self.d.project(self.conn.w, self.pid), retries=1)
+        except Exception as exc:  # noqa: BLE001 - the error that brought us here is the one to show
+            log.warning("%s: could not remove the project %s this run created (%s); remove it or pass "
+                        "--into-existing next time", self.http.label, self.pid, type(exc).__name__)
 
     def _create(self, project: Project) -> dict[str, Any]:
         path = f"{self.conn.w}/projects"
@@ -380,22 +402,39 @@ class ClusterWriter(Writer):
         return WriteResult(skipped=True, notes=["clusters do not accept model uploads"])
 
     def finish(self, complete: bool) -> dict[str, Any]:
-        facts: dict[str, Any] = {"project_id": self.pid, "cluster": self.http.base_url,
-                                 "refused_settings": list(self.refused)}
+        facts: dict[str, Any] = {"project_id": self.pid, "cluster": self.http.base_url}
         if self.settings is not None:
-            if complete:
-                wanted = dict(self.state.get("auto_training_restore") or {})
-                if self.auto_train is not None:
-                    wanted = {t: self.auto_train for t in self.settings.tasks}
-                try:
-                    self.settings.set_auto_training(wanted)
-                    facts["auto_training"] = wanted
-                except HttpError as exc:
-                    facts["refused_settings"].append(f"auto-training: {exc}")
-            else:
-                facts["notes"] = ["auto-training stays off until the run is resumed and completes"]
+            # restored even when items failed: a project left with auto-training off looks normal and
+            # silently never trains again; a --resume switches it off again for its own upload
+            restored = self._restore_auto_training()
+            if restored is not None:
+                facts["auto_training"] = restored
+        facts["refused_settings"] = list(self.refused)
         facts["http"] = self.http.stats.to_dict(self.http.limiter)
         return facts
+
+    def abort(self) -> None:
+        """Interrupted (Ctrl-C, a fatal error): give the project its auto-training back, quickly."""
+        if self.settings is not None:
+            self._restore_auto_training(retries=1)
+
+    def _restore_auto_training(self, retries: int | None = None) -> dict[str, bool] | None:
+        """Switch auto-training to what it should be after the upload; None (reported) if the cluster refused."""
+        assert self.settings is not None
+        wanted = {t: bool(v) for t, v in (self.state.get("auto_training_restore") or {}).items()}
+        if self.auto_train is not None:
+            wanted = {t: self.auto_train for t in self.settings.tasks}
+        try:
+            self.settings.set_auto_training(wanted, retries=retries)
+            return wanted
+        except ScmigrateError as exc:
+            line = f"auto-training: could not switch it back to {wanted}: {exc}"
+            self.refused.append(line)
+            if any(wanted.values()):  # left off where it should be on: say so now, not only in the report
+                log.warning("%s: auto-training of project %s is still OFF (%s); a --resume that completes "
+                            "switches it back on, or switch it on in the cluster's UI",
+                            self.http.label, self.pid, type(exc).__name__)
+            return None
 
     def close(self) -> None:
         self.http.close()

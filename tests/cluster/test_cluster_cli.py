@@ -81,6 +81,7 @@ def test_cluster_gone_mid_restore_exit_1_then_resume(clusters: Any, registry: An
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, (out, err)
     assert "Traceback" not in err and c.token not in out + err
+    assert "auto-training of project" in err and "still OFF" in err  # said, not only in the report
     first = json.loads(report1.read_text())
     assert first["failures"], first  # what did not move is named
     moved = len(first.get("id_map") or {})

@@ -63,7 +63,7 @@ def test_connection_refused(config_file: Path, tmp_path: Path) -> None:
 
 def test_tls_failure_names_ca_bundle_and_ca_bundle_fixes_it(clusters: Any, tmp_path: Path) -> None:
     c = clusters("s", tls=True)
-    assert os.environ.get("REQUESTS_CA_BUNDLE") or True  # the machine's bundle must not override ours
+    # requests would let these variables replace our --ca-bundle (psf/requests#3829): set them as on this machine
     env = {"SCMIGRATE_TOKEN": c.token, "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
            "CURL_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
     proc = scmigrate("run", "--from", c.url, "--project", "P", "--to", str(tmp_path / "x.scz"), env=env)
@@ -193,3 +193,32 @@ def test_bad_items_are_named_and_the_rest_moves(clusters: Any, registry: Any) ->
     text = str(info.value)
     assert "\n" not in text and ("outside.jpg" in text or "notes.txt" in text) and "1 more bad item" in text
     assert len(snapshot("a", "Dogs")["media"]) == 3  # the good ones moved (and the bad image's bytes)
+
+
+def test_url_with_a_path_says_to_give_the_address_only(clusters: Any, tmp_path: Path) -> None:
+    c = clusters("a")
+    proc = scmigrate("projects", c.url + "/api/v1", env={"SCMIGRATE_TOKEN": c.token})
+    one_line_error(proc, "no SC REST API at this URL", "https://HOST")
+
+
+def test_token_stdin_is_for_the_url_not_for_a_named_cluster(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    """`--from named --to https://other --token-stdin`: the flag is shared, the named cluster keeps its token."""
+    from cluster_helpers import detection_items, detection_project
+
+    from scmigrate.engine.facade import transfer
+    from scmigrate.testing import put_memory
+    from scmigrate_cluster.connection import resolve
+
+    from scmigrate.api import RunOptions
+
+    a, b = clusters("a"), clusters("b")
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    proc = scmigrate("run", "--from", "a", "--project", "Dogs", "--to", b.url, "--token-stdin", "-q",
+                     stdin=b.token + "\n", env={"SCMIGRATE_TOKEN": "geti_pat_not_for_a"})
+    assert proc.returncode == 0, proc.stderr
+    assert a.token not in proc.stderr + proc.stdout and b.token not in proc.stderr + proc.stdout
+    assert b.admin.count("POST", "/media/images") == 2
+    # and an endpoint's repr (a log line, a debugger) never shows the token
+    ep = resolve("a", RunOptions())
+    assert ep.token == a.token and a.token not in repr(ep)

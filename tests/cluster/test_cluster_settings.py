@@ -192,3 +192,53 @@ def test_settings_across_configuration_styles(clusters: Any, registry: Any) -> N
     api_back = Api(back)
     assert api_back.training(api_back.project("Dogs"))["max_epochs"] == 42
     assert api_back.training(api_back.project("Dogs"))["batch_size"] == 6
+
+
+def test_a_set_the_target_refuses_leaves_no_project_behind(clusters: Any, registry: Any) -> None:
+    """The cluster itself (not our range check) refuses the --set: exit 2, and the new project is removed."""
+    b = clusters("b")
+    b.admin.fail("PATCH", r"/training_configuration$", status=400)
+    put_memory("seed", detection_project("Dogs"), detection_items(2))
+    with pytest.raises(InputError, match="refused"):
+        transfer("memory:seed", "b", registry=registry, quiet=True, set=["max_epochs=7"])
+    assert Api(b).project("Dogs") is None
+    assert b.admin.count("POST", "/media/images") == 0
+
+
+def test_a_carried_setting_the_target_refuses_is_reported(clusters: Any, registry: Any) -> None:
+    a = clusters("a")
+    a.admin.fail("PATCH", r"/training_configuration$", status=400)
+    project = detection_project("Dogs")
+    project.configuration.training_parameters = {"Detection": {"training.max_epochs": 42}}
+    put_memory("seed", project, detection_items(2))
+    report = transfer("memory:seed", "a", registry=registry, quiet=True)
+    assert report.complete
+    (refused,) = report.sink_facts["refused_settings"]
+    assert "training.max_epochs" in refused and "HTTP 400" in refused
+
+
+def test_auto_training_restored_when_the_run_fails(clusters: Any, registry: Any) -> None:
+    """Items that fail (exit 2 or 1) or a run that stops: the project does not stay without auto-training."""
+    from scmigrate.model import Media
+    from scmigrate.testing import make_item
+
+    a = clusters("a")
+    api = Api(a)
+    bad = make_item(Media(key="bad", kind="image", name="notes", filename="notes.txt"), b"not an image", [])
+    put_memory("seed", detection_project("Dogs"), detection_items(2) + [bad])
+    with pytest.raises(InputError, match="notes.txt"):
+        transfer("memory:seed", "a", registry=registry, quiet=True)
+    assert api.auto_training(api.project("Dogs")) is True
+
+    class Stop(BaseException):
+        """What the engine treats as fatal (it aborts the writer), like Ctrl-C."""
+
+    def stop() -> Any:
+        raise Stop()
+
+    stopper = make_item(Media(key="stop", kind="image", name="stop", filename="stop.jpg"), b"", [])
+    stopper.open = stop  # type: ignore[method-assign]
+    put_memory("seed", detection_project("Cats"), [stopper])
+    with pytest.raises(Stop):
+        transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
+    assert api.auto_training(api.project("Cats")) is True
