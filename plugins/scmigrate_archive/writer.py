@@ -158,7 +158,7 @@ class ArchiveWriter(Writer):
             else:
                 self._blobs.add(ev.name)
             self._record(ev.name, ev.offset, ev.length, ev.size, ev.sha256, ev.crc32, key, blob)
-        self._truncate(cut)
+        # cut only in begin(), once the project is known to match: a refused resume leaves the file as it was
         self._pos = cut
 
     def _resumed_doc(self, name: str, data: bytes | None) -> dict[str, Any]:
@@ -265,6 +265,19 @@ class ArchiveWriter(Writer):
     # ----------------------------------------------------------------------- Writer API
 
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
+        if PROJECT in self._has:
+            if self._project_name != project.name:
+                raise InputError(f"{self.path}: holds project {self._project_name!r}, not {project.name!r}; "
+                                 "cannot resume into it")
+            if self._project_labels != _label_sets(project):
+                # e.g. other --labels or --project-type than the interrupted run: the items written now
+                # would refer to labels its project.json does not have
+                had = "; ".join(f"{task}: {', '.join(names)}" for task, names in self._project_labels or [])
+                raise InputError(f"{self.path}: holds project {project.name!r} with other tasks or labels "
+                                 f"({had}); resume with the options of the interrupted run")
+        # cut what resume found after the last good member (the debris of a crash, or the index and
+        # trailer of a finished archive) and append from there
+        self._truncate(self._pos)
         if MANIFEST not in self._has:
             manifest = {"format_version": FORMAT_VERSION, "created_by": f"scmigrate {scmigrate.__version__}",
                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -273,15 +286,6 @@ class ArchiveWriter(Writer):
         if PROJECT not in self._has:
             self._add_json("project", PROJECT, project.to_dict())
             self._has.add(PROJECT)
-        elif self._project_name != project.name:
-            raise InputError(f"{self.path}: holds project {self._project_name!r}, not {project.name!r}; "
-                             "cannot resume into it")
-        elif self._project_labels != _label_sets(project):
-            # e.g. other --labels or --project-type than the interrupted run: the items written now
-            # would refer to labels its project.json does not have
-            had = "; ".join(f"{task}: {', '.join(names)}" for task, names in self._project_labels or [])
-            raise InputError(f"{self.path}: holds project {project.name!r} with other tasks or labels ({had}); "
-                             "resume with the options of the interrupted run")
         return {"archive": str(self.path)}
 
     def done_keys(self) -> set[str]:

@@ -189,3 +189,18 @@ def test_resume_with_other_labels_is_refused(tmp_path: Path) -> None:
     write_archive(path, its[3:], resume=True)  # the same project resumes
     with open_archive(path) as reader:
         assert len(list(reader.items())) == 6 and reader.verify() == []
+
+
+def test_a_refused_resume_leaves_a_complete_archive_untouched(tmp_path: Path) -> None:
+    import dataclasses
+
+    path = tmp_path / "done.scz"
+    write_archive(path, items(4, side=24))
+    before = path.read_bytes()
+    w = ArchiveSink().open(str(path), RunOptions(resume=True))
+    with pytest.raises(InputError, match="holds project 'Dogs', not 'Cats'; cannot resume into it"):
+        w.begin(dataclasses.replace(project(), name="Cats"), None)
+    w.close()
+    assert path.read_bytes() == before  # still sealed: index and trailer were not cut
+    with open_archive(path) as reader:
+        assert reader.verify() == [] and len(list(reader.items())) == 4
