@@ -115,7 +115,13 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
         verify = False
     else:
         # trust_env is off in our session; keep honouring the machine's bundle variables as the default
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        verify = True
+        for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+            if os.environ.get(var):
+                if url.startswith("https://") and not os.path.exists(os.environ[var]):  # else a bare OSError
+                    raise InputError(f"{var}={os.environ[var]}: no such CA bundle; fix or unset the variable")
+                verify = os.environ[var]
+                break
     return Endpoint(url=url, token=token, verify=verify, workspace=workspace, label=label)
 
 

@@ -272,8 +272,12 @@ class ClusterHttp:
 
     def _tls_error(self, exc: Exception) -> InputError:
         detail = self.mask(str(exc))
+        bundle = self.verify if isinstance(self.verify, str) else None
+        if bundle and ("NO_CERTIFICATE_OR_CRL_FOUND" in detail or "PEM lib" in detail):
+            return InputError(f"{bundle}: not a file of PEM CA certificates (needed for TLS to {self.label})")
+        trusted_by = f" by {bundle}" if bundle else ""
         if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
-            why = "its certificate is not trusted (self-signed or a private CA)"
+            why = f"its certificate is not trusted{trusted_by} (self-signed or a private CA)"
         elif "hostname" in detail.lower() or "match" in detail.lower():
             why = "its certificate does not match the host name"
         else:

@@ -71,6 +71,12 @@ def test_tls_failure_names_ca_bundle_and_ca_bundle_fixes_it(clusters: Any, tmp_p
     proc = scmigrate("run", "--from", c.url, "--ca-bundle", c.ca_bundle, "--project", "P",
                      "--to", str(tmp_path / "x.scz"), env=env)
     one_line_error(proc, "no project named 'P'")  # TLS passed: the next problem is the project name
+    not_pem = tmp_path / "not-a-ca.pem"
+    not_pem.write_text("hello\n")
+    proc = scmigrate("projects", c.url, "--ca-bundle", str(not_pem), env=env)
+    one_line_error(proc, str(not_pem), "not a file of PEM CA certificates")
+    proc = scmigrate("projects", c.url, env=dict(env, REQUESTS_CA_BUNDLE=str(tmp_path / "gone.pem")))
+    one_line_error(proc, "REQUESTS_CA_BUNDLE=", "gone.pem: no such CA bundle")
 
 
 def test_unknown_project_lists_the_names(clusters: Any, registry: Any, tmp_path: Path) -> None:
