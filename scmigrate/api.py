@@ -197,7 +197,7 @@ class Source(ABC):
         """
         from .errors import InputError
 
-        raise InputError(f"{location}: a {self.name} location holds a single project")
+        raise InputError(f"{location}: holds one project, not several ({self.name} locations hold one each)")
 
     def probe(self, location: str, options: RunOptions) -> dict[str, Any]:
         """Check that the location is reachable and usable (``scmigrate clusters test``).
