@@ -186,6 +186,8 @@ class SdkFolderReader(Reader):
                 name = lb.get("name") if isinstance(lb, dict) else None
                 if name not in self._label_names:
                     raise InputError(f"{where}: label {name!r} is not a label of project.json")
+                if lb.get("probability") is not None:
+                    number(lb["probability"], f"{where}: label {name!r}: probability")
         return doc, anns
 
     # ------------------------------------------------------------------ reading
@@ -207,7 +209,8 @@ class SdkFolderReader(Reader):
                 raise InputError(f"{path}: annotations[{i}].shape: {exc.__class__.__name__} {exc}") from None
             # Annotation ids and label sources (user and model ids) are the old cluster's ids: not kept,
             # as the cluster source does not keep them either.
-            labels = [ScoredLabel(lb["name"], float(lb.get("probability", 1.0))) for lb in ann["labels"]]
+            labels = [ScoredLabel(lb["name"], float(lb.get("probability") if lb.get("probability") is not None
+                                                    else 1.0)) for lb in ann["labels"]]
             annotations.append(Annotation(parsed, labels))
         return Scene(annotations, frame=frame, kind=doc.get("kind") or "annotation", modified=doc.get("modified"))
 

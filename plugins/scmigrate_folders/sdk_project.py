@@ -25,10 +25,17 @@ def _str(value: Any, where: str) -> str:
     return value
 
 
+def _list(value: Any, where: str) -> list[Any]:
+    """A JSON list (missing or null: empty); anything else is an ``InputError`` naming where."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{where}: expected a list, got {type(value).__name__}")
+    return value
+
+
 def _labels(task: dict[str, Any], where: str, label_names: dict[str, str]) -> list[Label]:
-    raw = task.get("labels") or []
-    if not isinstance(raw, list):
-        raise InputError(f"{where}.labels: expected a list")
+    raw = _list(task.get("labels"), f"{where}.labels")
     labels = []
     for j, lb in enumerate(raw):
         at = f"{where}.labels[{j}]"
@@ -49,14 +56,14 @@ def _labels(task: dict[str, Any], where: str, label_names: dict[str, str]) -> li
     return labels
 
 
-def _keypoints(structure: Any, label_names: dict[str, str]) -> dict[str, Any] | None:
+def _keypoints(structure: Any, label_names: dict[str, str], where: str) -> dict[str, Any] | None:
     """The keypoint structure with label ids (if any) replaced by names."""
     if not isinstance(structure, dict):
         return None
-    edges = [{"nodes": [label_names.get(str(n), n) for n in e.get("nodes", [])]}
-             for e in structure.get("edges", []) if isinstance(e, dict)]
+    edges = [{"nodes": [label_names.get(str(n), n) for n in _list(e.get("nodes"), f"{where}.edges[].nodes")]}
+             for e in _list(structure.get("edges"), f"{where}.edges") if isinstance(e, dict)]
     positions = [dict(p, label=label_names.get(str(p.get("label")), p.get("label")))
-                 for p in structure.get("positions", []) if isinstance(p, dict)]
+                 for p in _list(structure.get("positions"), f"{where}.positions") if isinstance(p, dict)]
     return {"edges": edges, "positions": positions}
 
 
@@ -69,8 +76,9 @@ def parse_project(path: Path, doc: Any, name: str | None, notes: list[str]) -> P
     tasks_doc = pipeline.get("tasks") if isinstance(pipeline, dict) else None
     if not isinstance(tasks_doc, list) or not tasks_doc:
         raise InputError(f"{where}: expected \"pipeline\": {{\"tasks\": [...]}}")
-    label_names = {str(lb["id"]): lb["name"] for t in tasks_doc if isinstance(t, dict)
-                   for lb in t.get("labels") or [] if isinstance(lb, dict) and "id" in lb and "name" in lb}
+    label_names = {str(lb["id"]): lb["name"] for i, t in enumerate(tasks_doc) if isinstance(t, dict)
+                   for lb in _list(t.get("labels"), f"{where}: pipeline.tasks[{i}].labels")
+                   if isinstance(lb, dict) and "id" in lb and "name" in lb}
     task_titles: dict[str, str] = {}
     tasks = []
     for i, t in enumerate(tasks_doc):
@@ -83,13 +91,13 @@ def parse_project(path: Path, doc: Any, name: str | None, notes: list[str]) -> P
             task_type = "anomaly"
         if "id" in t:
             task_titles[str(t["id"])] = title
-        tasks.append(Task(title, task_type, _labels(t, at, label_names), _keypoints(t.get("keypoint_structure"),
-                                                                                     label_names)))
+        structure = _keypoints(t.get("keypoint_structure"), label_names, at + ".keypoint_structure")
+        tasks.append(Task(title, task_type, _labels(t, at, label_names), structure))
     titles = [t.title for t in tasks]
     if len(set(titles)) != len(titles):
         raise InputError(f"{where}: task titles must be unique ({', '.join(titles)})")
     connections = []
-    for c in pipeline.get("connections") or []:
+    for c in _list(pipeline.get("connections"), f"{where}: pipeline.connections"):
         a, b = (task_titles.get(str(c.get(k)), c.get(k)) if isinstance(c, dict) else None for k in ("from", "to"))
         if a not in titles or b not in titles:
             raise InputError(f"{where}: connection {c!r} names a task that is not in the pipeline")
@@ -97,7 +105,7 @@ def parse_project(path: Path, doc: Any, name: str | None, notes: list[str]) -> P
     if not connections:
         connections = list(zip(titles, titles[1:]))
     datasets = [Dataset(_str(d.get("name"), f"{where}: datasets[].name"), bool(d.get("use_for_training")))
-                for d in doc.get("datasets") or [] if isinstance(d, dict)]
+                for d in _list(doc.get("datasets"), f"{where}: datasets") if isinstance(d, dict)]
     project_name = name or doc.get("name") or path.parent.resolve().name
     return Project(name=project_name, tasks=tasks, connections=connections,
                    datasets=datasets or [Dataset("Dataset", True)],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from folders_gen import MEDIA_ID_A, MEDIA_ID_B, make_sdk_folder, sdk_box, sdk_scene, write_image, write_json
+from folders_gen import (MEDIA_ID_A, MEDIA_ID_B, make_sdk_folder, sdk_box, sdk_project_doc, sdk_scene, write_image,
+                         write_json)
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
@@ -173,3 +174,26 @@ def test_old_ids_and_anomaly_types_are_mapped(tmp_path):
     assert got.project_type == "anomaly" and got.connections == [("Dataset", "Anomaly")]
     assert got.label("Anomalous").is_anomalous
     assert any("anomaly_classification read as anomaly" in n for n in notes)
+
+
+@pytest.mark.parametrize("change, where", [
+    (lambda p: p.update(datasets=True), "project.json: datasets: expected a list, got bool"),
+    (lambda p: p["pipeline"].update(connections=5), "project.json: pipeline.connections: expected a list, got int"),
+    (lambda p: p["pipeline"]["tasks"][1].update(labels=1.5), r"project.json: pipeline.tasks\[1\].labels: expected a list"),
+    (lambda p: p["pipeline"]["tasks"][1].update(keypoint_structure={"edges": 3}),
+     r"pipeline.tasks\[1\].keypoint_structure.edges: expected a list, got int"),
+])
+def test_wrong_json_types_in_project_json_name_the_field(tmp_path, change, where):
+    """These were TypeError tracebacks (found by fuzzing the files)."""
+    project = sdk_project_doc()
+    change(project)
+    small_folder(tmp_path, project=project)
+    with pytest.raises(InputError, match=where):
+        read(f"sdk-folder:{tmp_path}")
+
+
+def test_a_probability_that_is_not_a_number_names_the_file(tmp_path):
+    small_folder(tmp_path, sdk_scene({"labels": [{"name": "pet", "probability": "high"}],
+                                      "shape": {"type": "RECTANGLE", "x": 1, "y": 1, "width": 5, "height": 5}}))
+    with pytest.raises(InputError, match=r"a\.json: annotations\[0\]: label 'pet': probability: expected a number"):
+        read(f"sdk-folder:{tmp_path}")
