@@ -51,6 +51,17 @@ def test_backup_restore_and_listing_over_https(clusters: Any, registry: Any, tmp
     proc = scmigrate("run", "--from", str(archive), "--to", "c", "-q")
     assert proc.returncode == 2 and "already exists" in proc.stderr
 
+    # every project of a cluster, one archive each, named after the project
+    put_memory("seed", detection_project("Cats / small"), detection_items(2))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    proc = scmigrate("run", "--from", "a", "--all-projects", "--to", str(tmp_path / "backups"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    archives = sorted((tmp_path / "backups").iterdir())
+    assert len(archives) == 2 and archives[1].name == "Dogs.scz", archives
+    for path, name, images in ((archives[0], "Cats / small", 2), (archives[1], "Dogs", 6)):
+        info = json.loads(scmigrate("inspect", "--json", str(path)).stdout)
+        assert info["project"] == name and info["media"]["images"] == images
+
 
 def test_insecure_only_on_request_and_with_a_warning(clusters: Any) -> None:
     c = clusters("s", tls=True)
