@@ -127,7 +127,7 @@ def map_annotations(
             if result.dropped_holes:
                 stats.add("mask hole (the smallest of too many for one polygon): dropped", result.dropped_holes)
             if result.dropped_parts:
-                stats.add("mask part smaller than a pixel: dropped", result.dropped_parts)
+                stats.add("mask part without area (a speck or a 1-pixel line): dropped", result.dropped_parts)
             if len(result.polygons) > 1:
                 stats.add("mask with several parts: one polygon per part")
             if not result.polygons:

@@ -33,7 +33,7 @@ def test_broken_case_is_one_clear_line(tmp_path, case, open_coco):
     assert EXPECTED[case].format(**fx.detail) in msg
 
 
-def _rle(doc, counts):
+def _rle(counts):
     """A crowd annotation on image 2 (320x240) whose RLE has these ``counts``."""
     return {"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 1, "bbox": [],
             "segmentation": {"size": [240, 320], "counts": counts}}
@@ -71,10 +71,11 @@ def _write(fx, doc):
         (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 1, "bbox": [],
                                             "segmentation": {"size": [10, 10], "counts": "x"}}), "RLE mask size [10, 10] differs"),
         # a broken RLE used to pass the check and fail later, in a worker, as "ValueError" without the annotation
-        (lambda d: d["annotations"].append(_rle(d, "!!not RLE")), "annotation 500 on image 2 (north/000000.jpg): RLE mask 'counts' is not a valid"),
-        (lambda d: d["annotations"].append(_rle(d, "9340005")), "RLE mask 'counts' cover 35 pixels, not the 240x320 = 76800"),
-        (lambda d: d["annotations"].append(_rle(d, [5, 10, 3])), "RLE mask 'counts' cover 18 pixels"),
-        (lambda d: d["annotations"].append(_rle(d, [-5, 76805])), "RLE mask 'counts' is not a valid"),
+        (lambda d: d["annotations"].append(_rle("!!not RLE")),
+         "annotation 500 on image 2 (north/000000.jpg): RLE mask 'counts' is not a valid"),
+        (lambda d: d["annotations"].append(_rle("9340005")), "RLE mask 'counts' cover 35 pixels, not the 240x320 = 76800"),
+        (lambda d: d["annotations"].append(_rle([5, 10, 3])), "RLE mask 'counts' cover 18 pixels"),
+        (lambda d: d["annotations"].append(_rle([-5, 76805])), "RLE mask 'counts' is not a valid"),
         (lambda d: d["annotations"].append({"id": 500, "image_id": 2, "category_id": 18, "iscrowd": 0, "bbox": [1, 1, 2, 2],
                                             "segmentation": [[1, 1, 2, 2, 3]]}), "polygon has an odd number of coordinates (5)"),
         (lambda d: d.update(images={"a": 1}), "'images' must be a list, not dict"),
