@@ -1,10 +1,11 @@
 """``scmigrate check``: compare two locations, both read as sources (read-only, like ``rclone check``).
 
 Media are matched by (dataset, file name, kind) and compared by sha256 (hashed from the stream
-when the source does not know it); scenes are compared after rounding coordinates to whole
-pixels, since clusters round what they store; the projects' pipelines and labels are compared
-by name, except empty labels, which are matched by their flag (each cluster names its own). Each media gets one line: ``=`` same, ``+`` only in the source, ``-`` only in the
-destination, ``*`` differs, ``!`` could not be read.
+when the source does not know it). Scenes are compared after rounding coordinates to whole
+pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
+them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
+are matched by their flag (each cluster names its own). Each media gets one line: ``=`` same,
+``+`` only in the source, ``-`` only in the destination, ``*`` differs, ``!`` could not be read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..api import Reader, RunOptions
 from ..model import Item, Project, Scene
 from ..registry import Registry, get_registry
 
-__all__ = ["EMPTY", "CheckResult", "compare_locations", "compare_projects", "describe_difference"]
+__all__ = ["EMPTY", "TOLERANCE", "CheckResult", "compare_locations", "compare_projects", "describe_difference",
+           "same_scenes"]
 
 
 @dataclass
@@ -75,6 +77,58 @@ def _norm_scene(scene: Scene, empty: frozenset[str] = frozenset()) -> tuple[Any,
     return (scene.frame, tuple(sorted(anns, key=repr)))
 
 
+#: pixels (and degrees) two coordinates may differ by and still be equal: a cluster stores
+#: coordinates normalised and answers them rounded, so 10.5 can come back as 10 or 11
+TOLERANCE = 1
+
+
+def _close(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Two normalised shapes alike within :data:`TOLERANCE` (same type, same fields)."""
+    if len(a) != len(b):
+        return False
+    for (ka, va), (kb, vb) in zip(a, b, strict=True):
+        if ka != kb:
+            return False
+        if ka == "points":
+            if len(va) != len(vb) or any(abs(xa - xb) > TOLERANCE or abs(ya - yb) > TOLERANCE
+                                         for (xa, ya), (xb, yb) in zip(va, vb, strict=True)):
+                return False
+        elif isinstance(va, (int, float)) and not isinstance(va, bool) and isinstance(vb, (int, float)):
+            if abs(va - vb) > TOLERANCE:
+                return False
+        elif va != vb:
+            return False
+    return True
+
+
+def _same_annotations(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """The shapes of two scenes match one to one: equal first, then within the tolerance."""
+    if len(a) != len(b):
+        return False
+    left, right = list(a), list(b)
+    for ann in list(left):
+        if ann in right:
+            left.remove(ann)
+            right.remove(ann)
+    for shape, labels in left:
+        match = next((r for r in right if r[1] == labels and _close(shape, r[0])), None)
+        if match is None:
+            return False
+        right.remove(match)
+    return True
+
+
+def same_scenes(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Normalised scene lists (see :func:`_norm_scene`) equal up to the clusters' rounding."""
+    if a == b:
+        return True
+    if len(a) != len(b):
+        return False
+    frame = lambda s: -1 if s[0] is None else s[0]  # noqa: E731 - a sort key
+    return all(frame(sa) == frame(sb) and _same_annotations(sa[1], sb[1])
+               for sa, sb in zip(sorted(a, key=frame), sorted(b, key=frame), strict=True))
+
+
 def _shapes(scenes: tuple[Any, ...]) -> str:
     """``"3 shapes (cat 1, dog 2) in 1 scene"``: what a side holds, for a difference line."""
     labels: Counter[str] = Counter()
@@ -98,7 +152,7 @@ def describe_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
     frames_a, frames_b = [f for f, _ in a], [f for f, _ in b]
     if frames_a != frames_b:
         return "annotations differ: the same shapes on other video frames"
-    return f"annotations differ: {sa} on both sides, but their geometry differs by more than rounding"
+    return f"annotations differ: {sa} on both sides, but their geometry differs by more than {TOLERANCE} px"
 
 
 def _entry(item: Item, empty: frozenset[str] = frozenset()) -> _Entry:
@@ -141,7 +195,7 @@ def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple
 def _pair(a: list[_Entry], b: list[_Entry]) -> Iterator[tuple[_Entry | None, _Entry | None]]:
     """Pair entries that share a name: equal content first, then equal bytes, then in order."""
     a, b = list(a), list(b)
-    for same in (lambda x, y: (x.sha256, x.scenes, x.ranges) == (y.sha256, y.scenes, y.ranges),
+    for same in (lambda x, y: (x.sha256, x.ranges) == (y.sha256, y.ranges) and same_scenes(x.scenes, y.scenes),
                  lambda x, y: x.sha256 == y.sha256):
         for x in list(a):
             y = next((y for y in b if not x.error and not y.error and same(x, y)), None)
@@ -202,7 +256,7 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
                 result.lines.append(("!", name, ea.error or eb.error or ""))
             elif ea.sha256 != eb.sha256:
                 result.lines.append(("*", name, "media bytes differ (sha256)"))
-            elif ea.scenes != eb.scenes:
+            elif not same_scenes(ea.scenes, eb.scenes):
                 result.lines.append(("*", name, describe_difference(ea.scenes, eb.scenes)))
             elif ea.ranges != eb.ranges:
                 result.lines.append(("*", name, "range annotations differ"))

@@ -42,7 +42,7 @@ def test_every_kind_of_difference(make_registry):
         ("=", "Dataset/same.jpg", ""),
         ("*", "Dataset/bytes.jpg", "media bytes differ (sha256)"),
         ("*", "Dataset/ann.jpg", "annotations differ: 1 shape(s) (dog 1) in 1 scene(s) on both sides, but their "
-                                 "geometry differs by more than rounding"),
+                                 "geometry differs by more than 1 px"),
         ("+", "Dataset/only-src.jpg", "only in source"),
         ("-", "Dataset/only-dst.jpg", "only in destination"),
     ])
@@ -121,3 +121,21 @@ def test_empty_labels_match_by_flag_not_by_name(make_registry):
     result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
     assert ("*", "Dataset/e.jpg", "annotations differ: source has 1 shape(s) ((empty label) 1) in 1 scene(s), "
             "destination has 1 shape(s) (dog 1) in 1 scene(s)") in result.lines
+
+
+def test_a_pixel_of_cluster_rounding_is_no_difference_but_two_are(make_registry):
+    # 10.5 rounds to 10 here (Python rounds half to even) but a cluster may answer 11
+    def poly(dx):
+        it = _item("1", "p.jpg", 1)
+        it.scenes[0].annotations = [
+            Annotation(Shape.polygon([(10.5 + dx, 2), (20, 2), (15, 12.5)]), [ScoredLabel("dog")]),
+            Annotation(Shape.rectangle(3, 3, 4, 4), [ScoredLabel("dog")]),
+        ]
+        return it
+
+    put_memory("a", _project("dog"), [poly(0)])
+    put_memory("b", _project("dog"), [poly(0.5)])  # 11.0: one pixel off after rounding
+    assert compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry()).identical()
+    put_memory("b", _project("dog"), [poly(2)])
+    result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
+    assert [s for s, _, _ in result.lines] == ["*"]
