@@ -7,6 +7,7 @@ import random
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,15 +88,31 @@ def test_cli_disk_full_then_resume(coco, ref: Path, tmp_path: Path, seed: int) -
     assert len(names) == len(set(names))
 
 
+_SLOW_CLI = """
+import sys, time
+from scmigrate_archive import writer
+from scmigrate.cli import main
+
+_append = writer.ArchiveWriter._append
+def slow(self, frame, length):
+    time.sleep(0.01)
+    return _append(self, frame, length)
+writer.ArchiveWriter._append = slow
+main(sys.argv[1:])
+"""
+
+
 def test_cli_kill_9_mid_run_then_resume(coco, ref: Path, tmp_path: Path) -> None:
     """A real SIGKILL of `scmigrate run` while it writes, then `--resume`: every item exactly once."""
     out = tmp_path / "killed.scz"
     target = random.Random(5).randrange(ref.stat().st_size // 5, ref.stat().st_size * 3 // 5)
-    child = subprocess.Popen([str(SCMIGRATE), "-q", *_args(coco), "--to", str(out), "--workers", "1"],
+    # the real CLI, with each appended frame slowed a little so that a busy machine cannot let the
+    # whole run finish between two looks at the file's size
+    child = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, "-q", *_args(coco), "--to", str(out), "--workers", "1"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while child.poll() is None and (not out.exists() or out.stat().st_size < target):
-            pass  # busy-wait: the write is fast, a sleep could miss the window
+            time.sleep(0.001)
         child.kill()
     finally:
         code = child.wait(timeout=60)
