@@ -12,6 +12,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -122,6 +123,8 @@ class DatumaroReader(Reader):
         self._notes = list(notes or [])
         self._strict = strict
         self.stats = MappingStats()
+        self._counted: set[str] = set()  # keys whose mapping is in ``stats``
+        self._counted_lock = threading.Lock()
         self.kinds: Counter[str] = Counter()
         self._multi_label = False
         self._used_points: dict[int, int] = {}  # label id → number of points
@@ -268,7 +271,11 @@ class DatumaroReader(Reader):
             if lost and self._strict:
                 what = "; ".join(f"{n}× {w.removesuffix(': dropped')}" for w, n in sorted(lost.items()))
                 raise InputError(f"{e.path or e.key}: reading it would drop {what} (--strict)")
-            self.stats.merge(here)
+            with self._counted_lock:  # a retried item is read again: count it once
+                first = e.key not in self._counted
+                self._counted.add(e.key)
+            if first:
+                self.stats.merge(here)
             item.scenes = [Scene(annotations=mapped)] if mapped or not anns else []
             item.ranges = []
 
