@@ -272,8 +272,7 @@ class ClusterWriter(Writer):
         stem = os.path.splitext(filename)[0]
         found = self._find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
         if found is not None:
-            if not self._annotated(dpath, m.kind, str(found["id"])):
-                self._post_scenes(item, dpath, found)
+            self._post_scenes(item, dpath, found, skip_present=True)
             return WriteResult(ids={"media": str(found["id"])}, skipped=True, notes=["already on the cluster"])
         with self._lock:
             doc = self._uploaded.get(item.key)  # a retried item: its media arrived, its scenes did not
@@ -359,23 +358,28 @@ class ClusterWriter(Writer):
                     return doc
         return None
 
-    def _annotated(self, dpath: str, kind: str, mid: str) -> bool:
-        url = self.d.annotations(dpath, kind, mid) + "/latest"
-        params = {"start_frame": 0, "end_frame": 0} if kind == "video" else None
-        resp = self.http.request("GET", url, params=params, ok=(200, 204, 404))
+    def _annotated(self, dpath: str, kind: str, mid: str, frame: int | None = None) -> bool:
+        """Whether the image (or one video frame) on the target has a latest annotation."""
+        resp = self.http.request("GET", self.d.annotations(dpath, kind, mid, frame) + "/latest", ok=(200, 204, 404))
         assert isinstance(resp, requests.Response)
         if resp.status_code != 200 or not resp.content:
             return False
-        doc = resp.json()
-        return bool(doc.get("annotations") or doc.get("video_annotations"))
+        return bool(self.http.json_of(resp, "annotations/latest").get("annotations"))
 
-    def _post_scenes(self, item: Item, dpath: str, doc: dict[str, Any]) -> None:
+    def _post_scenes(self, item: Item, dpath: str, doc: dict[str, Any], skip_present: bool = False) -> None:
+        """Post the item's ranges and scenes; with ``skip_present`` (media already on the target), only
+        the scenes it lacks: a run can stop between two frames of a video, so each frame is checked."""
         m = item.media
         mid = str(doc["id"])
         info = doc.get("media_information") or {}
         width, height = info.get("width") or m.width, info.get("height") or m.height
         what = f"{m.dataset}/{m.filename}"
+        if skip_present and m.kind == "image" and self._annotated(dpath, "image", mid):
+            return
         if m.kind == "video" and item.ranges:
+            # ranges make the cluster annotate frames itself: re-post them and every frame over them
+            # (the latest scene ends up the same), rather than take a generated frame for ours
+            skip_present = False
             url = self.d.media(dpath, "video", mid) + "/range_annotation"
             self._send(what, "POST", url, ranges_to_api(item.ranges, self.ids, what))
         for scene in item.scenes or []:
@@ -386,6 +390,8 @@ class ClusterWriter(Writer):
                 continue
             body = scene_to_api(scene, self.ids, self.empty_id, self.d, width, height, what)
             if not body["annotations"]:
+                continue
+            if skip_present and frame is not None and self._annotated(dpath, "video", mid, frame):
                 continue
             self._send(what, "POST", self.d.annotations(dpath, m.kind, mid, frame), body)
 

@@ -136,3 +136,25 @@ def test_project_and_dataset_creation_dropped_after_processing(clusters: Any, re
     assert c.admin.count("POST", "/projects") == 1 and c.admin.count("POST", "/datasets") == 1
     snap = snapshot("a", "Dogs")
     assert sum(len(v) for v in snap["media"].values()) == 6
+
+
+def test_video_cut_between_its_frames_is_completed_by_resume(clusters: Any, registry: Any) -> None:
+    """A run that stops after some of a video's frame scenes: --resume posts the missing frames, not none."""
+    from cluster_helpers import box, video_item
+
+    from scmigrate.model import Label, Project, Scene, Task
+
+    c = clusters("a")
+    det = Task("Detection", "detection", [Label("square", "#ffffffff", "det")])
+    frames = [Scene([box(i * 3, 10, 13, 13, "square")], frame=i) for i in range(5)]
+    put_memory("seed", Project.chain("Clip", det), [video_item("v0", "clip", frames)])
+    c.admin.fail("POST", r"/frames/\d+/annotations$", nth=3, status=503)  # the 3rd frame's scene
+    with pytest.raises(TransferIncomplete):
+        transfer("memory:seed", "a", registry=registry, quiet=True, retries=0, **{"low-level-retries": 0})
+    c.admin.clear_counters()
+    report = transfer("memory:seed", "a", registry=registry, quiet=True, resume=True)
+    assert report.complete, report.to_dict()
+    (entry,) = snapshot("a", "Clip")["media"][("Dataset", "clip.mp4")]
+    assert [s["frame"] for s in entry["scenes"]] == [0, 1, 2, 3, 4]
+    assert c.admin.count("POST", "/media/videos") == 0  # the video itself was not sent again
+    assert c.admin.count("POST", "/annotations") == 3  # only the frames that had not arrived
