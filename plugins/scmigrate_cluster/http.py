@@ -113,6 +113,13 @@ class ClusterHttp:
         self._token = token
         self.stats = HttpStats()
         self.limiter = AdaptiveLimiter(max(1, workers))
+        if verify is False:
+            # the user asked for --insecure and was warned once; urllib3 would repeat it on every request
+            import warnings
+
+            import urllib3
+
+            warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.session = requests.Session()
         self.session.trust_env = False  # see the module docstring
         self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
