@@ -422,6 +422,8 @@ class ClusterWriter(Writer):
     def abort(self) -> None:
         """Interrupted (Ctrl-C, a fatal error): give the project its auto-training back, quickly."""
         if self.settings is not None:
+            # the workers have stopped; a user who pressed Ctrl-C at a hung cluster should not wait minutes
+            self.http.timeout = (5.0, 10.0)
             self._restore_auto_training(retries=1)
 
     def _restore_auto_training(self, retries: int | None = None) -> dict[str, bool] | None:

@@ -38,8 +38,9 @@ def test_backup_restore_and_listing_over_https(clusters: Any, registry: Any, tmp
     report_path = tmp_path / "report.json"
     proc = scmigrate("run", "--from", "a", "--project", "Dogs", "--to", str(archive), "-q")
     assert proc.returncode == 0, proc.stderr
-    proc = scmigrate("run", "--from", str(archive), "--to", "c", "-q", "--report", str(report_path))
+    proc = scmigrate("-vv", "run", "--from", str(archive), "--to", "c", "-q", "--report", str(report_path))
     assert proc.returncode == 0, proc.stderr
+    assert "urllib3" in proc.stderr and b.token not in proc.stderr + proc.stdout  # debug logs: requests, no token
     report = json.loads(report_path.read_text())
     assert a.token not in report_path.read_text() and b.token not in report_path.read_text()
     assert snapshot("c", "Dogs") == snapshot("a", "Dogs")

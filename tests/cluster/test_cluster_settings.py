@@ -98,8 +98,14 @@ def test_auto_training_off_while_uploading(clusters: Any, registry: Any) -> None
     def watch() -> None:
         while not done.is_set():
             p = api.project("Dogs")
-            if p is not None and a.admin.count("POST", "/media/images") > 0:
-                seen.append(api.auto_training(p))
+            if p is not None:
+                # counted around the read, so the read is surely inside the upload whatever the machine's
+                # load: an upload before it (begin() had switched it off), and not all after it (finish()
+                # had not switched it back)
+                before = a.admin.count("POST", "/media/images")
+                on = api.auto_training(p)
+                if before > 0 and a.admin.count("POST", "/media/images") < len(items):
+                    seen.append(on)
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch)
