@@ -8,6 +8,7 @@ list (pluggy's habit), so a test never depends on what happens to be installed.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
@@ -25,9 +26,10 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
-    monkeypatch.delenv("SCMIGRATE_CONFIG", raising=False)
-    monkeypatch.delenv("SCMIGRATE_LOAD_PLUGINS", raising=False)
-    monkeypatch.delenv("SCMIGRATE_STRICT_PLUGINS", raising=False)
+    # every SCMIGRATE_* variable of the developer's shell (a token, SCMIGRATE_RUN_WORKERS, a config
+    # file, a plugin allowlist) would change what the tests see
+    for name in [n for n in os.environ if n.startswith("SCMIGRATE_")]:
+        monkeypatch.delenv(name)
     from scmigrate import plugins
     from scmigrate.testing import clear_memory
 
