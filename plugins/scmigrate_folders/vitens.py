@@ -13,7 +13,8 @@ Layout accepted (``DIR`` itself and its direct sub-folders are searched):
 Each file holds ``{"data": [{"shapes": [...], "labels": [{"name": ...}]}]}``; the labels of an
 entry apply to each of its shapes. A ``point`` with radius ``r`` becomes an ELLIPSE (the circle's
 bounding box), a ``polygon`` a POLYGON. Coordinates normalised to [0, 1] are detected per file
-and scaled by the image's width and height (each axis by its own size).
+and scaled by the image's width and height (each axis by its own size); a radius is scaled like
+``x``, by the width, so that a circle stays a circle (and its box a square) on any image.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def to_annotation(raw: _RawShape, normalised: bool, width: int, height: int) -> 
     sx, sy = (width, height) if normalised else (1, 1)
     labels = [ScoredLabel(n) for n in raw.labels]
     if raw.kind == "circle":
-        (x, y), r = raw.points[0], raw.radius
-        return Annotation(Shape.ellipse((x - r) * sx, (y - r) * sy, 2 * r * sx, 2 * r * sy), labels)
+        (x, y), r = raw.points[0], raw.radius * sx  # one scale for the radius: a circle stays round
+        return Annotation(Shape.ellipse(x * sx - r, y * sy - r, 2 * r, 2 * r), labels)
     return Annotation(Shape.polygon([(x * sx, y * sy) for x, y in raw.points]), labels)
 
 

@@ -103,8 +103,9 @@ def make_vitens(root: Path) -> dict[str, Any]:
         "labels": ["colony", "debris"],
         "plate_1": [("ELLIPSE", (45.0, 35.0, 10.0, 10.0)), ("ELLIPSE", (140.0, 50.0, 20.0, 20.0)),
                     ("POLYGON", [(10.0, 10.0), (30.0, 10.0), (30.0, 30.0)]), ("ELLIPSE", (98.0, 48.0, 4.0, 4.0))],
-        # 100×50 image: circle centre (50, 25), radius 0.1 → 10 px across, 5 px down
-        "plate_1_b": [("ELLIPSE", (40.0, 20.0, 20.0, 10.0)),
+        # 100×50 image: circle centre (50, 25); radius 0.1 scaled like x (by the width) → 10 px,
+        # so the circle stays round: a 20×20 box
+        "plate_1_b": [("ELLIPSE", (40.0, 15.0, 20.0, 20.0)),
                       ("POLYGON", [(10.0, 10.0), (90.0, 10.0), (50.0, 40.0)])],
     }
 

@@ -50,7 +50,7 @@ def test_reads_shapes_labels_and_media(tmp_path):
         assert fh.read() == (tmp_path / "images" / "plate_1.jpg").read_bytes()
 
 
-def test_normalised_file_is_scaled_per_axis_and_noted(tmp_path):
+def test_normalised_file_is_scaled_and_noted_circles_stay_round(tmp_path):
     expected = make_vitens(tmp_path)
     _, items, notes = read(f"vitens:{tmp_path}")
     got = shapes(items["images/plate_1_b.png"])
