@@ -70,6 +70,19 @@ def _not_sent(exc: Exception) -> bool:
     return any(s in text for s in ("NewConnectionError", "Connection refused", "NameResolutionError"))
 
 
+def _why(exc: Exception) -> str:
+    """What went wrong with the connection, in words (requests' texts repeat the whole URL)."""
+    text = repr(exc)
+    for needle, words in (("Connection refused", "connection refused"), ("NameResolutionError", "unknown host"),
+                          ("Connection reset", "connection reset"), ("RemoteDisconnected", "connection closed"),
+                          ("IncompleteRead", "answer cut short")):
+        if needle in text:
+            return words
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    return type(exc).__name__
+
+
 def _short(path: str) -> str:
     """A path without the organisation/workspace prefix, for messages people read."""
     return re.sub(r"^/api/v1/organizations/[^/]+/workspaces/[^/]+", "…", path)
@@ -110,6 +123,10 @@ class ClusterHttp:
         self.verify = verify
         self.timeout = (connect_timeout, timeout)
         self.retries = max(0, int(retries))
+        #: set when a request gave up because the cluster could not be reached: later connection
+        #: failures are not retried until an answer arrives, so a cluster that went away fails the
+        #: remaining items in seconds, not after the full backoff for each of them
+        self.down = False
         self._token = token
         self.stats = HttpStats()
         self.limiter = AdaptiveLimiter(max(1, workers))
@@ -196,6 +213,7 @@ class ClusterHttp:
                     if hasattr(data, "close"):
                         data.close()
             if resp is not None:
+                self.down = False
                 if resp.status_code in ok:
                     self.limiter.succeeded()
                     return resp
@@ -217,12 +235,16 @@ class ClusterHttp:
                     if found is not None:
                         self.stats.add("recovered")
                         return Recovered(found)
-            if attempt >= limit:
+            if attempt >= limit or (self.down and resp is None):
                 if isinstance(failure, HttpError):
                     raise failure
+                if self.down and attempt < limit:
+                    raise ClusterUnreachable(
+                        f"{self.label}: {method} {_short(path)}: the cluster stopped answering ({_why(failure)})"
+                    )
+                self.down = True
                 raise ClusterUnreachable(
-                    f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: "
-                    f"{self.mask(type(failure).__name__)}: {self.mask(str(failure))[:200]}"
+                    f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: {_why(failure)}"
                 )
             backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
             delay = max(backoff, min(wait_hint, _RETRY_AFTER_CAP)) if wait_hint is not None else backoff

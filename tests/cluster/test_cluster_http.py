@@ -112,3 +112,47 @@ def test_ca_bundle_not_replaced_by_environment(clusters: Any, monkeypatch: pytes
     monkeypatch.setenv("CURL_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     http = ClusterHttp(c.url, c.token, verify=c.ca_bundle)
     assert "build-version" in http.get_json("/api/v1/product_info")
+
+
+def test_a_cluster_gone_fails_fast_after_one_full_try() -> None:
+    """Once a request gave up on an unreachable cluster, the next ones try once: a run against a cluster that
+    went away ends in seconds, not after the full backoff for every remaining item."""
+    import socket
+
+    from scmigrate_cluster.http import ClusterUnreachable
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    client = ClusterHttp(f"http://127.0.0.1:{port}", "geti_pat_x", retries=2)
+    with pytest.raises(ClusterUnreachable, match="failed after 3 attempts: connection refused"):
+        client.get_json("/api/v1/product_info")
+    assert client.stats.requests == 3 and client.down
+    for _ in range(5):
+        with pytest.raises(ClusterUnreachable, match="stopped answering \\(connection refused\\)"):
+            client.get_json("/api/v1/product_info")
+    assert client.stats.requests == 3 + 5  # one attempt each
+
+    # it comes back: the first answer ends the fail-fast mode
+    import http.server
+
+    class Info(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            body = b'{"build-version": "2.13.0"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Info)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert client.get_json("/api/v1/product_info") == {"build-version": "2.13.0"}
+        assert not client.down
+    finally:
+        server.shutdown()
