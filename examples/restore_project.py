@@ -1,4 +1,6 @@
-"""Upload a .scz archive to a cluster as a new project (media, annotations, configuration, models).
+"""Upload a .scz archive to a cluster as a new project (media, annotations, configuration).
+
+Trained models stay in the archive: clusters accept no model upload (the summary counts them as skipped).
 
     python examples/restore_project.py dogs.scz --cluster other-cluster [--project "Dogs (restored)"]
 
