@@ -80,6 +80,10 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     workspace = opt(options, "workspace")
     token: str | None = None
     if is_url(location):
+        if "@" in location.split("/")[2]:
+            # https://user:TOKEN@host would put the secret in arguments, logs and reports
+            raise InputError("a cluster URL must not carry credentials (user:token@): give https://HOST and the "
+                             f"token in {TOKEN_ENV}, with --token-stdin, or with `scmigrate clusters add`")
         url, label = location.rstrip("/"), location.rstrip("/")
     else:
         cfg = configured(location)

@@ -228,3 +228,10 @@ def test_token_stdin_is_for_the_url_not_for_a_named_cluster(clusters: Any, regis
     # and an endpoint's repr (a log line, a debugger) never shows the token
     ep = resolve("a", RunOptions())
     assert ep.token == a.token and a.token not in repr(ep)
+
+
+def test_credentials_in_the_url_are_refused_without_echoing_them(config_file: Path, tmp_path: Path) -> None:
+    secret = "geti_pat_" + "s" * 43 + "_abcdef"
+    proc = scmigrate("projects", f"https://me:{secret}@127.0.0.1:9", env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+    one_line_error(proc, "must not carry credentials", "SCMIGRATE_TOKEN")
+    assert secret not in proc.stderr + proc.stdout
