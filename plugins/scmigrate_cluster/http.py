@@ -228,14 +228,20 @@ class ClusterHttp:
                 resp.close()
             else:
                 wait_hint = None
-            if not idempotent and unknown:
+            check = not idempotent and unknown
+            if check:
                 self.stats.add("unknown_outcomes")
-                if on_unknown is not None:
-                    found = on_unknown()
-                    if found is not None:
-                        self.stats.add("recovered")
-                        return Recovered(found)
-            if attempt >= limit or (self.down and resp is None):
+            last = attempt >= limit or (self.down and resp is None)
+            if not last:
+                backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
+                # waited before the check too: a gateway that timed out (504) may still be storing the upload
+                time.sleep(max(backoff, min(wait_hint, _RETRY_AFTER_CAP)) if wait_hint is not None else backoff)
+            if check and on_unknown is not None:
+                found = on_unknown()
+                if found is not None:
+                    self.stats.add("recovered")
+                    return Recovered(found)
+            if last:
                 if isinstance(failure, HttpError):
                     raise failure
                 if self.down and attempt < limit:
@@ -246,11 +252,8 @@ class ClusterHttp:
                 raise ClusterUnreachable(
                     f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: {_why(failure)}"
                 )
-            backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
-            delay = max(backoff, min(wait_hint, _RETRY_AFTER_CAP)) if wait_hint is not None else backoff
             self.stats.retry(reason)
             attempt += 1
-            time.sleep(delay)
 
     def get_json(self, path: str, **kw: Any) -> Any:
         resp = self.request("GET", path, **kw)
