@@ -110,6 +110,9 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
             f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
             "`scmigrate clusters add`"
         )
+    host = url.split("/")[2].rsplit(":", 1)[0].strip("[]") if "://" in url else ""
+    if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
+        log.warning("%s: plain HTTP: the access token travels unencrypted; use https://", label)
     if ca_bundle:
         if not os.path.isfile(str(ca_bundle)):
             raise InputError(f"{ca_bundle}: --ca-bundle file not found")

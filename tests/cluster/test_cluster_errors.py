@@ -235,3 +235,12 @@ def test_credentials_in_the_url_are_refused_without_echoing_them(config_file: Pa
     proc = scmigrate("projects", f"https://me:{secret}@127.0.0.1:9", env={"SCMIGRATE_TOKEN": "geti_pat_x"})
     one_line_error(proc, "must not carry credentials", "SCMIGRATE_TOKEN")
     assert secret not in proc.stderr + proc.stdout
+
+
+def test_plain_http_to_another_host_warns_that_the_token_is_unencrypted(config_file: Path) -> None:
+    proc = scmigrate("projects", "http://cluster.invalid", "--low-level-retries", "0",
+                     env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+    assert proc.returncode == 2 and "cannot connect" in proc.stderr
+    assert "plain HTTP: the access token travels unencrypted" in proc.stderr
+    local = scmigrate("projects", "http://127.0.0.1:9", env={"SCMIGRATE_TOKEN": "geti_pat_x"})
+    assert "unencrypted" not in local.stderr  # loopback (the emulator) is not a network
