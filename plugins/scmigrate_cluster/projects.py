@@ -10,7 +10,8 @@ from scmigrate.model import Dataset, Label, Project, Task
 
 from .connection import Connection
 
-__all__ = ["list_projects", "find_project", "LabelIndex", "project_from_api", "create_body"]
+__all__ = ["list_projects", "find_project", "LabelIndex", "project_from_api", "create_body", "generated_labels_put",
+           "label_ids"]
 
 
 def list_projects(conn: Connection) -> list[dict[str, Any]]:
@@ -165,3 +166,68 @@ def create_body(project: Project) -> dict[str, Any]:
         tasks.append(body)
     conns = [{"from": a, "to": b} for a, b in project.connections]
     return {"name": project.name, "pipeline": {"tasks": tasks, "connections": conns}}
+
+
+def generated_labels_put(project: Project, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The PUT body that gives the labels a new project's cluster generated (empty, Normal/Anomalous) the
+    source's name, colour and hotkey, which the create schema cannot carry; None when they already match."""
+    sources = {t.title: t for t in project.trainable_tasks}
+    tasks, changed = [], False
+    for t in doc["pipeline"]["tasks"]:
+        body: dict[str, Any] = {k: t[k] for k in ("id", "title", "task_type") if k in t}
+        src = sources.get(t["title"])
+        if "labels" in t:
+            body["labels"] = []
+            for lb in t["labels"]:
+                out = {k: lb.get(k) for k in ("id", "name", "color", "group", "hotkey", "parent_id")}
+                match = None
+                if src is not None and lb.get("is_empty"):
+                    match = src.empty_label()
+                elif src is not None and t["task_type"] == "anomaly":
+                    match = next((s for s in src.labels if not s.is_empty
+                                  and s.is_anomalous == bool(lb.get("is_anomalous"))), None)
+                if match is not None:
+                    for key, value in (("name", match.name), ("color", match.color), ("hotkey", match.hotkey)):
+                        if value is not None and _norm(key, value) != _norm(key, out[key]):
+                            out[key] = value
+                            changed = True
+                body["labels"].append(out)
+        if t.get("keypoint_structure"):
+            body["keypoint_structure"] = t["keypoint_structure"]
+        tasks.append(body)
+    if not changed:
+        return None
+    return {"id": doc["id"], "name": doc["name"],
+            "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
+
+
+def _norm(key: str, value: Any) -> Any:
+    """Compare colours without case and with an implicit opaque alpha."""
+    if key != "color" or not isinstance(value, str):
+        return value or ("" if key == "hotkey" else value)
+    v = value.lower()
+    return v + "ff" if len(v) == 7 else v
+
+
+def label_ids(project: Project, idx: LabelIndex) -> tuple[dict[str, str], str | None]:
+    """Source label name → target label id (empty and anomaly labels matched by their flags, since the
+    cluster names them itself), and the id of the first task's empty label."""
+    ids = dict(idx.id_by_name)
+    dst_titles = [t for t in idx.task_id_by_title if idx.special.get(t) is not None and t in idx.labels_of_task]
+    dst_titles = [t for t in dst_titles if idx.labels_of_task[t] or idx.special[t]]
+    for i, task in enumerate(project.trainable_tasks):
+        title = task.title if task.title in idx.special else (dst_titles[i] if i < len(dst_titles) else None)
+        if title is None:
+            continue
+        special = idx.special.get(title, {})
+        for lb in task.labels:
+            if lb.is_empty and "empty" in special:
+                ids[lb.name] = special["empty"]
+            elif lb.name in idx.labels_of_task.get(title, []):
+                continue
+            elif lb.is_anomalous and "anomalous" in special:
+                ids[lb.name] = special["anomalous"]
+            elif task.task_type == "anomaly" and "normal" in special:
+                ids[lb.name] = special["normal"]
+    first = next((t for t in dst_titles), None)
+    return ids, idx.special.get(first or "", {}).get("empty")

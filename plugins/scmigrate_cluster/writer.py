@@ -25,7 +25,13 @@ from scmigrate.model import Item, Media, ModelArtifact, Project
 
 from .connection import Connection, opt
 from .http import HttpError, Recovered
-from .projects import LabelIndex, create_body, find_project, project_from_api
+from .projects import (
+    create_body,
+    find_project,
+    generated_labels_put,
+    label_ids,
+    project_from_api,
+)
 from .scenes import ranges_to_api, scene_to_api
 from .settings import TargetSettings, parse_sets
 from .streams import MultipartBody, Spool
@@ -109,7 +115,7 @@ class ClusterWriter(Writer):
         if created:
             doc = self._align_generated_labels(project, doc)
         _, idx = project_from_api(doc, {})
-        self._map_labels(project, idx)
+        self.ids, self.empty_id = label_ids(project, idx)
         missing = [lb.name for lb in project.labels() if lb.name not in self.ids and not lb.is_empty]
         if missing:
             names = ", ".join(repr(n) for n in missing)
@@ -153,65 +159,16 @@ class ClusterWriter(Writer):
         return doc
 
     def _align_generated_labels(self, project: Project, doc: dict[str, Any]) -> dict[str, Any]:
-        """Give the labels the cluster generated (empty, Normal/Anomalous) the source's name, colour
-        and hotkey, with one PUT; the create schema cannot carry them. A refusal is reported."""
-        sources = {t.title: t for t in project.trainable_tasks}
-        tasks, changed = [], False
-        for t in doc["pipeline"]["tasks"]:
-            body: dict[str, Any] = {k: t[k] for k in ("id", "title", "task_type") if k in t}
-            src = sources.get(t["title"])
-            if "labels" in t:
-                body["labels"] = []
-                for lb in t["labels"]:
-                    out = {k: lb.get(k) for k in ("id", "name", "color", "group", "hotkey", "parent_id")}
-                    match = None
-                    if src is not None and lb.get("is_empty"):
-                        match = src.empty_label()
-                    elif src is not None and t["task_type"] == "anomaly":
-                        match = next((s for s in src.labels if not s.is_empty
-                                      and s.is_anomalous == bool(lb.get("is_anomalous"))), None)
-                    if match is not None:
-                        for key, value in (("name", match.name), ("color", match.color), ("hotkey", match.hotkey)):
-                            if value is not None and _norm(key, value) != _norm(key, out[key]):
-                                out[key] = value
-                                changed = True
-                    body["labels"].append(out)
-            if t.get("keypoint_structure"):
-                body["keypoint_structure"] = t["keypoint_structure"]
-            tasks.append(body)
-        if not changed:
+        """Give the labels the cluster generated the source's name, colour and hotkey; a refusal is reported."""
+        put = generated_labels_put(project, doc)
+        if put is None:
             return doc
-        put = {"id": doc["id"], "name": doc["name"],
-               "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
         path = self.d.project(self.conn.w, doc["id"])
         try:
             return self.http.send_json("PUT", path, put) or self.http.get_json(path)
         except HttpError as exc:
             self.refused.append(f"names/colours/hotkeys of the cluster's generated labels: {exc}")
             return doc
-
-    def _map_labels(self, project: Project, idx: LabelIndex) -> None:
-        """Source label name → target label id; empty and anomaly labels by their flags."""
-        self.ids = {name: lid for name, lid in idx.id_by_name.items()}
-        src_tasks = project.trainable_tasks
-        dst_titles = [t for t in idx.task_id_by_title if idx.special.get(t) is not None and t in idx.labels_of_task]
-        dst_titles = [t for t in dst_titles if idx.labels_of_task[t] or idx.special[t]]
-        for i, task in enumerate(src_tasks):
-            title = task.title if task.title in idx.special else (dst_titles[i] if i < len(dst_titles) else None)
-            if title is None:
-                continue
-            special = idx.special.get(title, {})
-            for lb in task.labels:
-                if lb.is_empty and "empty" in special:
-                    self.ids[lb.name] = special["empty"]
-                elif lb.name in idx.labels_of_task.get(title, []):
-                    continue
-                elif lb.is_anomalous and "anomalous" in special:
-                    self.ids[lb.name] = special["anomalous"]
-                elif task.task_type == "anomaly" and "normal" in special:
-                    self.ids[lb.name] = special["normal"]
-        first = next((t for t in dst_titles), None)
-        self.empty_id = idx.special.get(first or "", {}).get("empty")
 
     def _carry_settings(self, project: Project | None, typed_sets: dict[str, dict[str, Any]]) -> None:
         """Re-apply the source's training parameters where accepted, then ``--set`` on top."""
@@ -446,14 +403,6 @@ class ClusterWriter(Writer):
 
     def close(self) -> None:
         self.http.close()
-
-
-def _norm(key: str, value: Any) -> Any:
-    """Compare colours without case and with an implicit opaque alpha."""
-    if key != "color" or not isinstance(value, str):
-        return value or ("" if key == "hotkey" else value)
-    v = value.lower()
-    return v + "ff" if len(v) == 7 else v
 
 
 def _with_boundary(spool: Spool, filename: str, ctype: str, boundary: str) -> MultipartBody:
