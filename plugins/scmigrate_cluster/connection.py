@@ -164,9 +164,10 @@ def _handshake_get(http: ClusterHttp, path: str) -> Any:
     """A GET during the handshake: few retries, and every failure is the user's input problem."""
     try:
         return http.get_json(path, retries=2)
-    except ClusterUnreachable:
+    except ClusterUnreachable as exc:
+        # an https server asked in http answers by closing the connection: "check the URL" covers both
         raise InputError(
-            f"{http.label}: cannot connect (connection refused or host unreachable); check the URL"
+            f"{http.label}: cannot connect ({exc.reason or 'no answer'}); check the URL (scheme, host and port)"
         ) from None
     except HttpError as exc:
         if exc.status == 401:
@@ -240,8 +241,8 @@ def _organization(http: ClusterHttp) -> str:
     except HttpError as exc:
         if exc.status == 401:
             raise InputError(f"{http.label}: the cluster refused the access token (HTTP 401)") from None
-    except ClusterUnreachable:
-        raise InputError(f"{http.label}: cannot connect (connection refused or host unreachable)") from None
+    except ClusterUnreachable as exc:
+        raise InputError(f"{http.label}: cannot connect ({exc.reason or 'no answer'}); check the URL") from None
     profile = _handshake_get(http, "/api/v1/profile")
     if isinstance(profile, dict):
         if profile.get("organizationId"):

@@ -52,7 +52,11 @@ class HttpError(PluginError):
 
 
 class ClusterUnreachable(PluginError):
-    """The cluster could not be reached after every retry."""
+    """The cluster could not be reached after every retry; ``reason`` says how, in words."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass
@@ -246,11 +250,13 @@ class ClusterHttp:
                     raise failure
                 if self.down and attempt < limit:
                     raise ClusterUnreachable(
-                        f"{self.label}: {method} {_short(path)}: the cluster stopped answering ({_why(failure)})"
+                        f"{self.label}: {method} {_short(path)}: the cluster stopped answering ({_why(failure)})",
+                        _why(failure),
                     )
                 self.down = True
                 raise ClusterUnreachable(
-                    f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: {_why(failure)}"
+                    f"{self.label}: {method} {_short(path)} failed after {attempt + 1} attempts: {_why(failure)}",
+                    _why(failure),
                 )
             self.stats.retry(reason)
             attempt += 1
@@ -308,6 +314,9 @@ class ClusterHttp:
         if bundle and ("NO_CERTIFICATE_OR_CRL_FOUND" in detail or "PEM lib" in detail):
             return InputError(f"{bundle}: not a file of PEM CA certificates (needed for TLS to {self.label})")
         trusted_by = f" by {bundle}" if bundle else ""
+        if "WRONG_VERSION_NUMBER" in detail or "wrong version number" in detail:
+            return InputError(f"{self.label}: the server does not speak TLS on this port; check the URL "
+                              "(scheme, host and port)")
         if "CERTIFICATE_VERIFY_FAILED" in detail or "certificate verify failed" in detail:
             why = f"its certificate is not trusted{trusted_by} (self-signed or a private CA)"
         elif "hostname" in detail.lower() or "match" in detail.lower():

@@ -77,6 +77,16 @@ def test_tls_failure_names_ca_bundle_and_ca_bundle_fixes_it(clusters: Any, tmp_p
     one_line_error(proc, str(not_pem), "not a file of PEM CA certificates")
     proc = scmigrate("projects", c.url, env=dict(env, REQUESTS_CA_BUNDLE=str(tmp_path / "gone.pem")))
     one_line_error(proc, "REQUESTS_CA_BUNDLE=", "gone.pem: no such CA bundle")
+    # the wrong scheme either way: a TLS cluster asked in http, a plain server asked in https
+    proc = scmigrate("projects", c.url.replace("https://", "http://"), "--low-level-retries", "0", env=env)
+    one_line_error(proc, "cannot connect (", "check the URL (scheme, host and port)")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fake)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        proc = scmigrate("projects", f"https://127.0.0.1:{server.server_address[1]}", env=env)
+        one_line_error(proc, "does not speak TLS on this port")
+    finally:
+        server.shutdown()
 
 
 def test_unknown_project_lists_the_names(clusters: Any, registry: Any, tmp_path: Path) -> None:
