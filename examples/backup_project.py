@@ -7,21 +7,15 @@ $SCMIGRATE_TOKEN (a token is never an argument). An interrupted backup continues
 """
 
 import argparse
-import sys
 
-import scmigrate
+from scmigrate.script import cluster_arguments, run
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("archive", help="the archive to write (PATH.scz)")
-p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
-p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+cluster_arguments(p)
 p.add_argument("--project", required=True, help="the project to back up")
 p.add_argument("--resume", action="store_true", help="finish an interrupted backup")
 a = p.parse_args()
-try:
-    report = scmigrate.transfer(from_=a.cluster, project=a.project, to=a.archive, ca_bundle=a.ca_bundle,
-                                with_models=True, resume=a.resume)
-except scmigrate.ScmigrateError as exc:
-    print(f"error: {exc}", file=sys.stderr)
-    sys.exit(exc.exit_code)  # as the CLI: 2 for bad input, 1 for an incomplete transfer
-print(report.summary())
+run(
+    from_=a.cluster, project=a.project, to=a.archive, ca_bundle=a.ca_bundle, with_models=True, resume=a.resume
+)

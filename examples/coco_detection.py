@@ -8,21 +8,21 @@ Images without a dog are left out.
 """
 
 import argparse
-import sys
 
-import scmigrate
+from scmigrate.script import cluster_arguments, run
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("annotations", help="the COCO instances JSON")
 p.add_argument("--images", help="folder of the images (default: images/ next to annotations/)")
-p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
-p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+cluster_arguments(p)
 p.add_argument("--project", default="COCO dogs", help="name of the new project")
 a = p.parse_args()
-try:
-    report = scmigrate.transfer(from_=f"coco:{a.annotations}", images=a.images, to=a.cluster, ca_bundle=a.ca_bundle,
-                                project=a.project, project_type="detection", labels="dog")
-except scmigrate.ScmigrateError as exc:
-    print(f"error: {exc}", file=sys.stderr)
-    sys.exit(exc.exit_code)  # as the CLI: 2 for bad input, 1 for an incomplete transfer
-print(report.summary())
+run(
+    from_=f"coco:{a.annotations}",
+    images=a.images,
+    to=a.cluster,
+    ca_bundle=a.ca_bundle,
+    project=a.project,
+    project_type="detection",
+    labels="dog",
+)

@@ -9,21 +9,15 @@ $SCMIGRATE_TOKEN (a token is never an argument). An interrupted restore continue
 """
 
 import argparse
-import sys
 
-import scmigrate
+from scmigrate.script import cluster_arguments, run
 
 p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 p.add_argument("archive", help="the archive to restore (PATH.scz)")
-p.add_argument("--cluster", required=True, help="a configured cluster name or https://HOST")
-p.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
+cluster_arguments(p)
 p.add_argument("--project", help="name of the new project (default: the archived project's name)")
 p.add_argument("--resume", action="store_true", help="finish an interrupted restore")
 a = p.parse_args()
-try:
-    report = scmigrate.transfer(from_=a.archive, to=a.cluster, project=a.project, ca_bundle=a.ca_bundle,
-                                with_models=True, resume=a.resume)
-except scmigrate.ScmigrateError as exc:
-    print(f"error: {exc}", file=sys.stderr)
-    sys.exit(exc.exit_code)  # as the CLI: 2 for bad input, 1 for an incomplete transfer
-print(report.summary())
+run(
+    from_=a.archive, to=a.cluster, project=a.project, ca_bundle=a.ca_bundle, with_models=True, resume=a.resume
+)
