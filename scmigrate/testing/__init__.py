@@ -31,6 +31,7 @@ __all__ = [
     "clear_memory",
     "make_item",
     "image_bytes",
+    "video_bytes",
     "check_source_conformance",
 ]
 
@@ -261,6 +262,28 @@ def image_bytes(w: int, h: int, fmt: str = "JPEG", seed: int = 0) -> bytes:
     out = io.BytesIO()
     img.save(out, format=fmt)
     return out.getvalue()
+
+
+def video_bytes(w: int = 64, h: int = 48, frames: int = 10, fps: int = 5) -> bytes:
+    """A real short H.264 MP4 (a light square moving right on a dark ground), written with PyAV."""
+    from fractions import Fraction
+
+    import av
+    from PIL import Image, ImageDraw
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        for i in range(frames):
+            im = Image.new("RGB", (w, h), (10, 10, 10))
+            ImageDraw.Draw(im).rectangle((i * 3, 10, i * 3 + 12, 22), fill=(250, 250, 250))
+            frame = av.VideoFrame.from_image(im)
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return buf.getvalue()
 
 
 def check_source_conformance(reader: Reader, *, tolerance: float = 1.0) -> dict[str, int]:

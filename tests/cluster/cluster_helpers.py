@@ -110,30 +110,10 @@ def full(w: int, h: int, *labels: str) -> Annotation:
 def video_item(key: str, name: str, scenes: list[Scene], ranges: list[Any] | None = None, *, frames: int = 10,
                fps: int = 5, w: int = 64, h: int = 48) -> Item:
     """A real H.264 MP4 written with PyAV (a moving square)."""
-    import io
-    from fractions import Fraction
+    from scmigrate.testing import make_item, video_bytes
 
-    import av
-    from PIL import Image, ImageDraw
-
-    from scmigrate.testing import make_item
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.time_base = Fraction(1, fps)
-        for i in range(frames):
-            im = Image.new("RGB", (w, h), (10, 10, 10))
-            ImageDraw.Draw(im).rectangle((i * 3, 10, i * 3 + 12, 22), fill=(250, 250, 250))
-            frame = av.VideoFrame.from_image(im)
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
     media = Media(key=key, kind="video", name=name, filename=name + ".mp4", width=w, height=h, source_id=key)
-    return make_item(media, buf.getvalue(), scenes, ranges=ranges or [])
+    return make_item(media, video_bytes(w, h, frames, fps), scenes, ranges=ranges or [])
 
 
 def kind_project(kind: str) -> tuple[Project, list[Item]]:

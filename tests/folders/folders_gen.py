@@ -8,11 +8,12 @@ the code under test.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
+
+from scmigrate.testing import video_bytes
 
 MEDIA_ID_A = "64f0a1b2c3d4e5f6a7b8c9d0"
 MEDIA_ID_B = "64f0a1b2c3d4e5f6a7b8c9d1"
@@ -32,22 +33,8 @@ def write_image(path: Path, width: int, height: int, seed: int = 0) -> Path:
 
 def write_video(path: Path, width: int = 64, height: int = 48, frames: int = 10, fps: int = 5) -> Path:
     """A real short H.264 MP4 written with PyAV (a moving square)."""
-    import av
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.time_base = Fraction(1, fps)
-        for i in range(frames):
-            im = Image.new("RGB", (width, height), (10, 10, 10))
-            ImageDraw.Draw(im).rectangle((i * 3, 10, i * 3 + 12, 22), fill=(250, 250, 250))
-            frame = av.VideoFrame.from_image(im)
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    path.write_bytes(video_bytes(width, height, frames, fps))
     return path
 
 
