@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..api import Reader, RunOptions
-from ..model import Item, Project, Scene
+from ..model import Item, Label, Project, Scene
 from ..registry import Registry, get_registry
 
 __all__ = ["EMPTY", "TOLERANCE", "CheckResult", "compare_locations", "compare_projects", "describe_difference",
@@ -207,6 +207,25 @@ def _pair(a: list[_Entry], b: list[_Entry]) -> Iterator[tuple[_Entry | None, _En
         yield x, y
 
 
+def _colour(value: str | None) -> str | None:
+    """``#RRGGBB`` and ``#rrggbbff`` are the same colour."""
+    if not value:
+        return None
+    v = value.lower()
+    return v + "ff" if len(v) == 7 else v
+
+
+def _looks(a: Label, b: Label) -> list[tuple[str, str | None, str | None]]:
+    """How a label's colour, group and hotkey differ, where the source (``a``) sets them.
+
+    Sources on disk often set none of them (the cluster then picks its own): that is no
+    difference; a value the source has and the destination lost or changed is one.
+    """
+    pairs = [("colour", _colour(a.color), _colour(b.color)), ("group", a.group, b.group),
+             ("hotkey", a.hotkey or None, b.hotkey or None)]
+    return [(what, x, y) for what, x, y in pairs if x is not None and x != y]
+
+
 def compare_projects(a: Project, b: Project) -> list[str]:
     """Differences in pipeline and labels, by name."""
     diffs = []
@@ -224,6 +243,12 @@ def compare_projects(a: Project, b: Project) -> list[str]:
         for name in sorted(set(la) & set(lb_)):
             if la[name] != lb_[name]:
                 diffs.append(f"label {name!r} differs (parent, anomalous): {la[name]} vs {lb_[name]}")
+        looks_b = {EMPTY if lb.is_empty else lb.name: lb for lb in task_b.labels}
+        for label in task_a.labels:
+            other = looks_b.get(EMPTY if label.is_empty else label.name)
+            if other is not None and not label.is_empty:
+                diffs += [f"label {label.name!r}: {what} {mine!r} vs {theirs!r}"
+                          for what, mine, theirs in _looks(label, other)]
     da = sorted(d.name for d in a.datasets)
     db = sorted(d.name for d in b.datasets)
     if da != db:

@@ -139,3 +139,18 @@ def test_a_pixel_of_cluster_rounding_is_no_difference_but_two_are(make_registry)
     put_memory("b", _project("dog"), [poly(2)])
     result = compare_locations("memory:a", "memory:b", RunOptions(), registry=make_registry())
     assert [s for s, _, _ in result.lines] == ["*"]
+
+
+def test_label_colour_group_and_hotkey_lost_at_the_destination_are_differences():
+    from scmigrate.engine.compare import compare_projects
+
+    def project(**looks):
+        return Project.chain("P", Task("Detection", "detection", [Label("dog", **looks), Label("cat")]))
+
+    source = project(color="#FF0000", group="animals", hotkey="ctrl+1")
+    assert compare_projects(source, project(color="#ff0000ff", group="animals", hotkey="ctrl+1")) == []
+    diffs = compare_projects(source, project(color="#00ff00ff", group="pets", hotkey=""))
+    assert diffs == ["label 'dog': colour '#ff0000ff' vs '#00ff00ff'", "label 'dog': group 'animals' vs 'pets'",
+                     "label 'dog': hotkey 'ctrl+1' vs None"]
+    # a source that leaves the looks to the cluster (a dataset on disk) differs in nothing
+    assert compare_projects(project(), project(color="#123456ff", group="g", hotkey="x")) == []
