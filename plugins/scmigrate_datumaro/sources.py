@@ -155,6 +155,9 @@ class DatumaroSource(Source):
         from .reader import DatumaroReader
 
         env = Environment()
+        # Datumaro names a few exporters differently from the importer that reads their output
+        # (an Ultralytics YOLO export is read by "yolo"): accept the name a user exported with.
+        fmt = _IMPORTER_OF.get(fmt, fmt) if fmt is not None else None
         if fmt is None:
             try:
                 found = env.detect_dataset(str(path))
@@ -192,6 +195,9 @@ class DatumaroSource(Source):
             notes=notes,
             strict=options.strict,
         )
+
+
+_IMPORTER_OF = {"yolo_ultralytics": "yolo", "ultralytics": "yolo", "mot_seq_gt": "mot_seq", "mots_png": "mots"}
 
 
 def _pick_format(found: list[str]) -> str | None:

@@ -86,6 +86,9 @@ def test_yolo_boxes(tmp_path, fmt, open_dm, read_all):
         # YOLO stores normalised centres: a few hundredths of a pixel of rounding
         assert (a.shape.x, a.shape.y, a.shape.width, a.shape.height) == pytest.approx(DOG_BOX, abs=0.05)
     check_source_conformance(open_dm(f"datumaro:yolo:{out}"))
+    # the name the user exported with reads too (Datumaro's importer of it is "yolo")
+    named = open_dm(f"datumaro:{fmt}:{out}")
+    assert named.project().origin["format"] == "yolo" and len(read_all(named)) == 4
 
 
 def test_imagenet_classification(tmp_path, open_dm, read_all):
