@@ -27,6 +27,18 @@ def _rate(text: str) -> float:
     return value
 
 
+def _per_second(text: str) -> float:
+    """``N`` or ``N/s`` (the spelling of the docs): requests per second; 0 = no limit."""
+    number = text.strip().removesuffix("/s")
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per second, e.g. 20 or 20/s: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a rate limit cannot be negative: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sc-emulator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fail-rate", type=_rate, default=0.0, help="fraction of requests failed on purpose")
     s.add_argument("--fail-codes", type=_codes, default=(500, 502, 503, 429), help="e.g. 500,502,503,429")
     s.add_argument("--drop-rate", type=_rate, default=0.0, help="fraction of responses cut mid-way")
-    s.add_argument("--rate-limit", type=float, default=None, help="requests per second per connection (429)")
+    s.add_argument("--rate-limit", type=_per_second, default=None,
+                   help="N or N/s: requests per second per connection (429)")
     s.add_argument("--seed", type=int, default=0, help="seed of the fault random source")
     s.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     s.add_argument("--max-upload-bytes", type=int, default=int(4.7 * 1024 ** 3), help="largest accepted media file")

@@ -166,3 +166,16 @@ def test_payload_too_large(k, plain):
     assert r.status_code == 413
     assert _names(k, project) == []
     assert not list((plain.data_dir / "tmp").iterdir())  # the partial upload was removed
+
+
+def test_cli_rate_limit_spellings():
+    from sc_emulator.cli import build_parser
+
+    def rate(text):
+        return build_parser().parse_args(["serve", "--data-dir", "d", "--rate-limit", text]).rate_limit
+
+    assert rate("50/s") == 50.0 and rate("2.5") == 2.5  # "N/s" as the docs write it, or a bare number
+    assert rate("0") == 0.0  # no limit, as before
+    for bad in ("fast", "x/s", "-1"):
+        with pytest.raises(SystemExit):
+            rate(bad)
