@@ -28,6 +28,9 @@ from .selection import Selection
 __all__ = ["transfer"]
 
 _END = object()
+# Per pass, at most this many "failed: ..." lines: a cluster that goes away fails every item, and
+# thousands of identical lines would hide the one line that says what to do.
+FAILURE_LINES = 20
 
 
 def transfer(
@@ -85,6 +88,7 @@ def transfer(
             return report
         with snk.open(sink, options) as writer:
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog)
+            run.has_report = bool(report_path)
             try:
                 run.run(source, sink, retries, retries_sleep, with_models)
             except BaseException:
@@ -116,6 +120,8 @@ class _Run:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
+        self.has_report = False  # whether "see the report" points at a file the user asked for
+        self.failure_lines = 0  # "failed: ..." lines shown in this pass
         self.model_failures: list[Failure] = []
         self.accepted: set[str] = set()
         self.limit_hit = False
@@ -139,7 +145,7 @@ class _Run:
         self.progress.start(hint.items if not opts.max_items else min(hint.items or opts.max_items, opts.max_items),
                             hint.bytes)
         try:
-            self._pump(self.reader.items(), first=True)
+            self._pass(self.reader.items(), first=True)
             for n in range(1, max(retries, 0) + 1):
                 pending = [it for it, f in self.failed.values() if not f.input_error]
                 if not pending or self.stop.is_set() or isinstance(self.reader_error, InputError):
@@ -148,7 +154,7 @@ class _Run:
                 self.progress.log(f"retry pass {n} of {retries}: {len(pending)} item(s) failed", important=True)
                 if retries_sleep:
                     time.sleep(retries_sleep)
-                self._pump(iter(pending), first=False)
+                self._pass(iter(pending), first=False)
                 if self.fatal is not None:
                     break
             if with_models and not self.reader_error and self.fatal is None:
@@ -211,7 +217,8 @@ class _Run:
             raise self.reader_error
         bad_input = [f for f in self.report.failures if f.input_error]
         if bad_input:
-            more = f" (and {len(bad_input) - 1} more bad item(s); see the report)" if len(bad_input) > 1 else ""
+            where = "see the report" if self.has_report else "listed above"
+            more = f" (and {len(bad_input) - 1} more bad item(s); {where})" if len(bad_input) > 1 else ""
             raise InputError(bad_input[0].error + more)
         if self.reader_error is not None:
             raise TransferIncomplete(
@@ -225,10 +232,20 @@ class _Run:
             if self.model_failures:
                 what.append(f"{len(self.model_failures)} model(s)")
             raise TransferIncomplete(
-                f"{' and '.join(what)} did not move (see report); run again with --resume", self.report,
+                f"{' and '.join(what)} did not move ({'see report' if self.has_report else 'listed above'});"
+                " run again with --resume", self.report,
             )
 
     # ------------------------------------------------------------------ threads
+
+    def _pass(self, items: Iterator[Item], first: bool) -> None:
+        """One pass over ``items``; the failure lines it did not show are summed up in one line."""
+        self.failure_lines = 0
+        self._pump(items, first)
+        if self.failure_lines > FAILURE_LINES:
+            where = "the report lists them all" if self.has_report else "--report FILE lists them all"
+            self.progress.log(f"failed: ... and {self.failure_lines - FAILURE_LINES} more item(s) ({where})",
+                              important=True)
 
     def _pump(self, items: Iterator[Item], first: bool) -> None:
         workers = max(1, int(self.options.workers or 1))
@@ -404,7 +421,11 @@ class _Run:
                           isinstance(exc, InputError))
         with self.lock:
             self.failed[item.key] = (item, failure)
-        self.progress.log(f"failed: {failure.name}: {failure.error}", important=True)
+        with self.lock:
+            self.failure_lines += 1
+            show = self.failure_lines <= FAILURE_LINES
+        if show:
+            self.progress.log(f"failed: {failure.name}: {failure.error}", important=True)
 
     def _models(self) -> None:
         for model in self.reader.models():
