@@ -104,7 +104,8 @@ class ArchiveWriter(Writer):
         self._closed = False
         self._entries = tempfile.TemporaryFile()  # index entries, one JSON line each
         if not path.parent.is_dir():
-            raise InputError(f"{path}: cannot write (folder {path.parent} does not exist)")
+            why = "is not a folder" if path.parent.exists() else "does not exist"
+            raise InputError(f"{path}: cannot write (folder {path.parent} {why})")
         exists = path.exists()
         if exists and not options.resume:
             raise InputError(f"{path}: already exists; run with --resume to continue it, or remove it")

@@ -119,7 +119,8 @@ class Report:
         if target.is_dir():
             raise InputError(f"{target}: cannot write {what} (it is a folder)")
         if not folder.is_dir():
-            raise InputError(f"{target}: cannot write {what} (folder {folder} does not exist)")
+            why = "is not a folder" if folder.exists() else "does not exist"
+            raise InputError(f"{target}: cannot write {what} (folder {folder} {why})")
         if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
             raise InputError(f"{target}: cannot write {what} (permission denied)")
 

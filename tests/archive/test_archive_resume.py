@@ -143,6 +143,8 @@ def test_unwritable_path_is_an_input_error(tmp_path: Path, where: str) -> None:
     with pytest.raises(InputError) as err:
         ArchiveSink().open(str(path), RunOptions())
     assert str(err.value).startswith(f"{path}: cannot write")
+    if where == "file/x.scz":  # not "does not exist": the name is there, it is a file
+        assert str(err.value).endswith("is not a folder)")
 
 
 def test_resume_into_a_foreign_file_is_refused(tmp_path: Path) -> None:

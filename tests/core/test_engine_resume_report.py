@@ -117,6 +117,10 @@ def test_an_unwritable_report_path_is_bad_input_before_anything_moves(pets, make
     with pytest.raises(InputError, match="it is a folder"):
         transfer("memory:src", "memory:dst", RunOptions(), registry=make_registry(), progress=QUIET,
                  report_path=str(tmp_path))
+    (tmp_path / "plain").write_text("a file")
+    with pytest.raises(InputError, match=r"plain/r.json: cannot write the report \(folder .*plain is not a folder\)"):
+        transfer("memory:src", "memory:dst", RunOptions(), registry=make_registry(), progress=QUIET,
+                 report_path=str(tmp_path / "plain" / "r.json"))
 
 
 def test_dry_run_writes_its_plan_to_the_report(pets, make_registry, tmp_path):
