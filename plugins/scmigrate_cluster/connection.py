@@ -79,6 +79,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     insecure = bool(opt(options, "insecure", False))
     workspace = opt(options, "workspace")
     token: str | None = None
+    token_env: str | None = None  # the variable a named cluster's config says holds its token
     if is_url(location):
         if "@" in location.split("/")[2]:
             # https://user:TOKEN@host would put the secret in arguments, logs and reports
@@ -93,6 +94,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
         ca_bundle = ca_bundle or getattr(cfg, "ca_bundle", None)
         insecure = insecure or bool(getattr(cfg, "insecure", False))
         workspace = workspace or getattr(cfg, "workspace", None)
+        token_env = getattr(cfg, "token_env", None)
         try:
             token = cfg.token()
         except InputError:
@@ -105,6 +107,9 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
         token = _read_stdin_token()
     if not token:
         token = os.environ.get(TOKEN_ENV)
+    if not token and token_env:  # the user chose that variable: name it, not the generic ones
+        raise InputError(f"{label}: no access token: the environment variable {token_env} (named in the "
+                         "cluster's configuration) is not set")
     if not token:
         raise InputError(
             f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "

@@ -254,3 +254,12 @@ def test_plain_http_to_another_host_warns_that_the_token_is_unencrypted(config_f
     assert "plain HTTP: the access token travels unencrypted" in proc.stderr
     local = scmigrate("projects", "http://127.0.0.1:9", env={"SCMIGRATE_TOKEN": "geti_pat_x"})
     assert "unencrypted" not in local.stderr  # loopback (the emulator) is not a network
+
+
+def test_a_missing_token_variable_named_in_the_config_is_named(config_file: Path) -> None:
+    from scmigrate.config import ClusterConfig, save_cluster
+
+    save_cluster(ClusterConfig(name="lab", url="https://127.0.0.1:9", token_env="LAB_TOKEN_UNSET"))
+    proc = scmigrate("clusters", "test", "lab", env={"LAB_TOKEN_UNSET": ""})
+    one_line_error(proc, "environment variable LAB_TOKEN_UNSET", "not set")
+    assert "SCMIGRATE_TOKEN" not in proc.stderr  # setting that would not be what the user configured
