@@ -69,14 +69,18 @@ def command(ctx: click.Context, **kw: Any) -> int:
 
     if options.project or options.to_project:
         raise InputError("--all-projects names the projects itself: leave out --project and --to-project")
-    if kw["to"].endswith(".scz"):
-        raise InputError(f"--all-projects writes one archive per project: --to must be a directory, not {kw['to']!r}")
+    # A --to that holds several projects (a cluster) receives every project under its own name; anything
+    # else is a folder of archives. Without this check, `--to cluster-b` made a local folder "cluster-b".
+    to_cluster = _holds_projects(reg, kw["to"])
+    if not to_cluster and (kw["to"].endswith(".scz") or _claimed_as_sink(reg, kw["to"])):
+        raise InputError(f"--all-projects writes one archive per project: --to must be a directory "
+                         f"(or a cluster), not {kw['to']!r}")
     if kw["report_path"]:
         from ..engine import Report
 
         Report.check_writable(kw["report_path"])
     projects = reg.resolve_source(kw["from_"]).list_projects(kw["from_"], options)
-    if not kw["dry_run"]:
+    if not kw["dry_run"] and not to_cluster:
         os.makedirs(kw["to"], exist_ok=True)
     reports, failed, used = [], [], set()
     for entry in projects:
@@ -85,7 +89,7 @@ def command(ctx: click.Context, **kw: Any) -> int:
         while stem in used:
             stem, n = f"{safe_name(entry['name'])}-{n}", n + 1
         used.add(stem)
-        target = os.path.join(kw["to"], stem + ".scz")
+        target = kw["to"] if to_cluster else os.path.join(kw["to"], stem + ".scz")
         click.echo(f"project {entry['name']!r} → {target}", err=True)
         try:
             report = transfer(kw["from_"], target, dataclasses.replace(options, project=entry["name"]),
@@ -111,6 +115,28 @@ def command(ctx: click.Context, **kw: Any) -> int:
             "run again with --resume"
         )
     return 0
+
+
+def _claimed_as_sink(reg: Any, location: str) -> bool:
+    from ..errors import LocationError
+
+    try:
+        reg.resolve_sink(location)
+    except LocationError:
+        return False
+    return True
+
+
+def _holds_projects(reg: Any, location: str) -> bool:
+    """Whether ``location`` is a destination of several projects (a sink whose source selects one)."""
+    from ..errors import LocationError
+
+    if not _claimed_as_sink(reg, location):
+        return False
+    try:
+        return bool(reg.resolve_source(location).selects_project)
+    except LocationError:
+        return False
 
 
 def _render(report: Any, quiet: bool) -> None:

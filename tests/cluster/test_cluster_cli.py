@@ -106,3 +106,18 @@ def test_cluster_gone_mid_restore_exit_1_then_resume(clusters: Any, registry: An
     s = snapshot("a", "Dogs")
     assert sum(len(v) for v in s["media"].values()) == 12  # everything, once
     assert c.admin.count("POST", "/media/images") <= 12 - moved  # what had arrived was not re-sent
+
+
+def test_all_projects_to_a_cluster_migrates_each_project(clusters: Any, registry: Any, tmp_path: Path,
+                                                         monkeypatch: Any) -> None:
+    clusters("from", tls=True)
+    clusters("dest", tls=True)
+    for name in ("Dogs", "Cats / small"):
+        put_memory(f"seed-{len(name)}", detection_project(name), detection_items(2))
+        assert transfer(f"memory:seed-{len(name)}", "from", registry=registry, quiet=True).complete
+    monkeypatch.chdir(tmp_path)  # the wrong behaviour made a local folder named after the cluster
+    proc = scmigrate("run", "--from", "from", "--all-projects", "--to", "dest", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "dest").exists()
+    for name in ("Dogs", "Cats / small"):
+        assert snapshot("dest", name) == snapshot("from", name)
