@@ -39,7 +39,7 @@ def safe_name(name: str) -> str:
               help="Passes that re-try the items that failed.")
 @click.option("--retries-sleep", type=click.FloatRange(min=0), default=0.0, help="Seconds between retry passes.")
 @click.option("--with-models", is_flag=True, help="Also copy trained models (where the sink keeps them).")
-@click.option("--all-projects", is_flag=True, help="Every project of the source; --to is then a directory.")
+@click.option("--all-projects", is_flag=True, help="Every project of the source; --to is a directory (one archive each) or a cluster.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output (same as scmigrate -q).")
 @click.pass_context
 def command(ctx: click.Context, **kw: Any) -> int:
