@@ -8,6 +8,8 @@ environment, so "the first plugin that answers" would make results vary between 
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ _KINDS: dict[str, tuple[str, type]] = {
     "sinks": ("register_sinks", Sink),
     "converters": ("register_converters", Converter),
 }
+_BARE_NAME = re.compile(r"^[A-Za-z0-9][\w-]*$")  # how a cluster is named: no ':', '/' or '.'
 _INSTALL_HINT = "built-in plugins exist only once scmigrate is installed (pip install -e .)"
 
 
@@ -106,6 +109,10 @@ class Registry:
             for r in sorted(table.values(), key=lambda r: r.name)
         ) or "none"
         msg = f"no plugin handles {location!r} as a {role}; installed {role}s: {installed}"
+        if _BARE_NAME.match(location) and not os.path.exists(location):
+            # a mistyped or not yet added cluster name: the list of plugins does not say that
+            msg = (f"{location!r} is neither a configured cluster (see `scmigrate clusters list`) "
+                   f"nor a file or folder; installed {role}s: {installed}")
         if not self.pm.entry_points_seen:
             msg += f" ({_INSTALL_HINT})"
         raise LocationError(msg)

@@ -49,6 +49,15 @@ def test_no_claim_lists_installed_sources_and_hints_at_installing(make_registry)
     assert info.value.exit_code == 2
 
 
+def test_a_bare_name_nobody_claims_is_called_an_unknown_cluster(make_registry, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LocationError) as info:
+        make_registry().resolve_sink("cluster-x")
+    assert str(info.value).startswith(
+        "'cluster-x' is neither a configured cluster (see `scmigrate clusters list`) nor a file or folder; "
+        "installed sinks: memory (memory:NAME)")
+
+
 def test_several_claims_are_ambiguous(make_registry):
     from fixture_plugins import greedy
 
