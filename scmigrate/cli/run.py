@@ -60,6 +60,7 @@ def command(ctx: click.Context, **kw: Any) -> int:
     )
     common = dict(retries=kw["retries"], retries_sleep=kw["retries_sleep"], with_models=kw["with_models"])
     reg = registry()
+    _check_options_apply(ctx, reg, kw["from_"], kw["to"], kw["all_projects"])
     if not kw["all_projects"]:
         progress = make_progress(quiet=st["quiet"])
         report = transfer(kw["from_"], kw["to"], options, registry=reg, progress=progress,
@@ -115,6 +116,33 @@ def command(ctx: click.Context, **kw: Any) -> int:
             "run again with --resume"
         )
     return 0
+
+
+def _check_options_apply(ctx: click.Context, reg: Any, source: str, sink: str, all_projects: bool) -> None:
+    """A plugin option given on the command line that neither --from nor --to uses is an error.
+
+    Otherwise ``--to x.scz --set learning_parameters.max_num_epochs=5`` (or ``--auto-train off``) would
+    succeed while doing nothing of what was asked.
+    """
+    from click.core import ParameterSource
+
+    from ..errors import InputError
+
+    names: dict[str, str] = ctx.meta.get("scmigrate.plugin_params", {})
+    given = [opt for param, opt in names.items() if ctx.get_parameter_source(param) is ParameterSource.COMMANDLINE]
+    if not given:
+        return
+    src = reg.resolve_source(source)  # a location nobody claims: the same error the run would give
+    folder = all_projects and not _holds_projects(reg, sink)
+    snk = reg.resolve_sink(os.path.join(sink, "project.scz") if folder else sink)  # a folder of archives
+    used = {o.name for o in (*getattr(type(src), "options", ()), *getattr(type(snk), "options", ()))}
+    for opt in given:
+        if opt in used:
+            continue
+        owners = sorted({f"{kind} {r.name}" for kind, table in (("source", reg.sources), ("sink", reg.sinks))
+                         for r in table.values() if any(o.name == opt for o in getattr(r.cls, "options", ()))})
+        raise InputError(f"--{opt} does not apply to --from {source} ({src.name}) or --to {sink} ({snk.name}); "
+                         f"it is an option of {', '.join(owners)}")
 
 
 def _claimed_as_sink(reg: Any, location: str) -> bool:

@@ -141,3 +141,17 @@ def test_inspect_and_verify_work_for_any_source(cli):
     assert proc.returncode == 0 and proc.stdout.strip() == "memory:src: intact"
     proc = cli("verify", "crash:x")
     assert proc.returncode == 1 and "kaboom" in proc.stderr
+
+
+def test_a_plugin_option_that_neither_end_uses_is_refused_before_anything_moves(cli, tmp_path):
+    # to an archive: --set / --auto-train belong to the cluster sink and would silently do nothing
+    proc = cli("run", "--from", "memory:src", "--to", "out.scz", "--set", "learning_parameters.max_num_epochs=5",
+               plugins="memfixture,archive,cluster")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: --set does not apply to --from memory:src (memory) or --to out.scz (archive); "
+        "it is an option of sink cluster")
+    assert not (tmp_path / "out.scz").exists()
+    proc = cli("run", "--from", "memory:src", "--all-projects", "--to", "backups", "--auto-train", "off",
+               plugins="memfixture,archive,cluster")
+    assert proc.returncode == 2 and "--to backups (archive)" in proc.stderr and not (tmp_path / "backups").exists()
