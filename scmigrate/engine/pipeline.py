@@ -217,8 +217,9 @@ class _Run:
             raise self.reader_error
         bad_input = [f for f in self.report.failures if f.input_error]
         if bad_input:
-            where = "see the report" if self.has_report else "listed above"
-            more = f" (and {len(bad_input) - 1} more bad item(s); {where})" if len(bad_input) > 1 else ""
+            more = ""
+            if len(bad_input) > 1:
+                more = f" (and {len(bad_input) - 1} more bad item(s); {self._where(len(bad_input))})"
             raise InputError(bad_input[0].error + more)
         if self.reader_error is not None:
             raise TransferIncomplete(
@@ -232,11 +233,17 @@ class _Run:
             if self.model_failures:
                 what.append(f"{len(self.model_failures)} model(s)")
             raise TransferIncomplete(
-                f"{' and '.join(what)} did not move ({'see report' if self.has_report else 'listed above'});"
+                f"{' and '.join(what)} did not move ({self._where(len(self.failed), 'see report')});"
                 " run again with --resume", self.report,
             )
 
     # ------------------------------------------------------------------ threads
+
+    def _where(self, failures: int, report: str = "see the report") -> str:
+        """Where the user finds the failed items: the report, or the lines above when all were shown."""
+        if self.has_report:
+            return report
+        return "listed above" if failures <= FAILURE_LINES else "--report FILE lists them all"
 
     def _pass(self, items: Iterator[Item], first: bool) -> None:
         """One pass over ``items``; the failure lines it did not show are summed up in one line."""

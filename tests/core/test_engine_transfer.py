@@ -68,10 +68,16 @@ def test_a_dead_sink_does_not_flood_the_log_and_names_no_report_it_did_not_write
     with pytest.raises(TransferIncomplete) as info:
         transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
                  progress=Progress("log", interval=999), retries=1)
-    assert str(info.value) == "25 of 25 items did not move (listed above); run again with --resume"
+    # 25 failures, 20 shown: "listed above" would be untrue
+    assert str(info.value) == "25 of 25 items did not move (--report FILE lists them all); run again with --resume"
     err = capsys.readouterr().err.splitlines()
     assert sum(line.startswith("failed: img") for line in err) == 40  # 20 per pass, not 25
     assert err.count("failed: ... and 5 more item(s) (--report FILE lists them all)") == 2
+    memory_target("dst", fail={f"img-{i:04d}": 99 for i in range(3)})
+    with pytest.raises(TransferIncomplete) as info:
+        transfer("memory:src", "memory:dst", RunOptions(workers=2, resume=True), registry=make_registry(),
+                 progress=QUIET, retries=0)
+    assert str(info.value) == "3 of 25 items did not move (listed above); run again with --resume"
 
 
 def test_remaining_failures_exit_incomplete_with_report_and_journal(pets, make_registry, tmp_path):
