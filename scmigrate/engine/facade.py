@@ -6,7 +6,8 @@ import dataclasses
 from typing import Any
 
 from ..api import RunOptions
-from ..registry import Registry
+from ..errors import InputError
+from ..registry import Registry, get_registry
 from .pipeline import transfer as _transfer
 from .progress import Progress, make_progress
 from .report import Report
@@ -30,6 +31,28 @@ def make_options(**options: Any) -> RunOptions:
     if "label_map" in core and not isinstance(core["label_map"], dict):
         core["label_map"] = parse_label_map(core["label_map"])
     return RunOptions(**core, extra=extra)
+
+
+def _check_plugin_options(reg: Registry, from_: str, to: str, extra: dict[str, Any]) -> None:
+    """A keyword that is neither a core option nor an option of the source or sink is an error.
+
+    Without this, ``transfer(..., lables="dog")`` (a typo) would move every label, and
+    ``transfer(..., to="x.scz", auto_train="off")`` would succeed doing nothing of what was asked.
+    ``None`` means "not given" (scripts pass ``ca_bundle=args.ca_bundle`` unconditionally).
+    """
+    given = {k for k, v in extra.items() if v is not None}
+    if not given:
+        return
+    src, snk = reg.resolve_source(from_), reg.resolve_sink(to)
+    declared = {o.name for o in (*getattr(type(src), "options", ()), *getattr(type(snk), "options", ()))}
+    declared |= {name.replace("-", "_") for name in declared}
+    unknown = sorted(given - declared)
+    if unknown:
+        here = ", ".join(sorted(n for n in declared if "-" not in n)) or "none"
+        raise InputError(
+            f"transfer(): unknown option(s) {', '.join(unknown)} for {from_} ({src.name}) → {to} ({snk.name}); "
+            f"core options: {', '.join(sorted(_CORE_FIELDS))}; options of this source and sink: {here}"
+        )
 
 
 def transfer(
@@ -57,6 +80,7 @@ def transfer(
     ``InputError`` for bad input and ``TransferIncomplete`` when some items did not move.
     """
     opts = make_options(**options)
+    _check_plugin_options(registry or get_registry(), from_, to, opts.extra)
     result = _transfer(
         from_, to, opts,
         registry=registry,

@@ -184,6 +184,19 @@ def test_python_api_is_short(pets, make_registry):
     assert dst.items["img-0003"].scenes[0].annotations == []  # unannotated → annotated as empty
 
 
+def test_python_api_refuses_a_keyword_nobody_reads(pets, make_registry):
+    import scmigrate
+
+    pets("src", n=2)
+    with pytest.raises(InputError) as info:  # a typo must not silently move every label
+        scmigrate.transfer(from_="memory:src", to="memory:dst", lables="dog", registry=make_registry(), quiet=True)
+    assert str(info.value).startswith("transfer(): unknown option(s) lables for memory:src (memory) → memory:dst")
+    assert memory_target("dst").items == {}
+    report = scmigrate.transfer(from_="memory:src", to="memory:dst", ca_bundle=None, registry=make_registry(),
+                                quiet=True)  # None = not given: scripts pass their optional arguments through
+    assert report.moved == 2
+
+
 def test_models_move_only_with_models(pets, make_registry):
     import io
 
