@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         serve(settings, exit_with_parent=args.exit_with_parent)
     except OSError as exc:
-        print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.filename:  # the data dir (or token/url file), not the address: name the path
+            print(f"sc-emulator: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        else:
+            print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

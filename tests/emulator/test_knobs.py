@@ -179,3 +179,12 @@ def test_cli_rate_limit_spellings():
     for bad in ("fast", "x/s", "-1"):
         with pytest.raises(SystemExit):
             rate(bad)
+
+
+def test_cli_unusable_data_dir_names_the_path_not_the_address(tmp_path, capsys):
+    from sc_emulator.cli import main
+
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["serve", "--data-dir", str(tmp_path / "file" / "data"), "--port", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"sc-emulator: {tmp_path / 'file'}") and "cannot serve on" not in err, err
