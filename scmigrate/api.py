@@ -270,6 +270,14 @@ class Sink(ABC):
     def open(self, location: str, options: RunOptions) -> Writer:
         """Open the target; raise ``InputError`` if it cannot be written (e.g. path not writable)."""
 
+    def preflight(self, location: str, target: Project, options: RunOptions) -> list[str]:
+        """For ``--dry-run``: check, without writing anything, what ``open``/``begin`` would refuse.
+
+        Raise ``InputError`` for what would fail (a name clash, a bad option); return lines for the
+        plan. The default checks nothing: a sink that can refuse only while writing need not override it.
+        """
+        return []
+
 
 # --------------------------------------------------------------------------- converters
 

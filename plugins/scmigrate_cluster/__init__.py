@@ -126,6 +126,30 @@ class ClusterSink(Sink):
             conn.http.close()
             raise
 
+    def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
+        """Dry run: reach the cluster (token, TLS), parse --auto-train/--set, refuse a name clash."""
+        from scmigrate.errors import InputError
+
+        from .connection import connect
+        from .projects import find_project
+        from .writer import ClusterWriter
+
+        conn = connect(location, options)
+        try:
+            writer = ClusterWriter(conn, options)  # parses --auto-train and --set, as the real run does
+            if options.resume:
+                return [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]
+            if find_project(conn, target.name) is None:
+                return [f"{conn.http.label}: a new project {target.name!r} would be created"]
+            if not writer.into_existing:
+                raise InputError(
+                    f"{conn.http.label}: a project named {target.name!r} already exists; pass --into-existing "
+                    "to add to it (media already there are skipped) or choose another name with --to-project"
+                )
+            return [f"{conn.http.label}: media would be added to the existing project {target.name!r}"]
+        finally:
+            conn.http.close()
+
 
 @scmigrate.hookimpl
 def register_sources(register: Any) -> None:

@@ -81,6 +81,8 @@ def transfer(
         report.project, report.target_project = project.name, target.name
         if options.dry_run:
             report.plan = plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
+            checks = snk.preflight(sink, target, options)  # what the real run would refuse, refused now
+            report.plan[-1:-1] = [f"target: {line}" for line in checks]
             report.duration = time.monotonic() - started
             report.complete = True
             if report_path:

@@ -157,6 +157,23 @@ def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: An
     assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
     with pytest.raises(InputError, match="already exists; pass --into-existing"):
         transfer("memory:seed", "a", registry=registry, quiet=True)
+    # a dry run says so too (it used to promise success), and still writes nothing
+    with pytest.raises(InputError, match="already exists; pass --into-existing"):
+        transfer("memory:seed", "a", registry=registry, quiet=True, dry_run=True)
+    with pytest.raises(InputError, match="--auto-train 'maybe': expected on or off"):
+        transfer("memory:seed", "a", registry=registry, quiet=True, dry_run=True, to_project="New", auto_train="maybe")
+    plan = transfer("memory:seed", "a", registry=registry, quiet=True, dry_run=True, to_project="New").plan
+    assert "target: a: a new project 'New' would be created" in plan and plan[-1] == "dry run: nothing was written"
+    plan = transfer("memory:seed", "a", registry=registry, quiet=True, dry_run=True, into_existing=True).plan
+    assert "target: a: media would be added to the existing project 'Dogs'" in plan
+    from scmigrate_cluster.connection import connect
+    from scmigrate_cluster.projects import list_projects
+
+    from scmigrate.api import RunOptions
+
+    conn = connect("a", RunOptions())
+    assert [p["name"] for p in list_projects(conn)] == ["Dogs"]
+    conn.http.close()
 
 
 class _OldCluster(http.server.BaseHTTPRequestHandler):
