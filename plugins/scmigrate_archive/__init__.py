@@ -6,8 +6,10 @@ Only this module is imported when plugins load; the codec lives in submodules im
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import scmigrate
 from scmigrate.api import Reader, RunOptions, Sink, Source, Writer
@@ -51,6 +53,20 @@ class ArchiveSink(Sink):
         from .writer import ArchiveWriter
 
         return ArchiveWriter(Path(location), options)
+
+    def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
+        """Dry run: the refusals of ``open`` (no folder, an existing file without --resume), writing nothing."""
+        from scmigrate.errors import InputError
+
+        path = Path(location)
+        if not path.parent.is_dir():
+            why = "is not a folder" if path.parent.exists() else "does not exist"
+            raise InputError(f"{path}: cannot write (folder {path.parent} {why})")
+        if path.exists() and not options.resume:
+            raise InputError(f"{path}: already exists; run with --resume to continue it, or remove it")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise InputError(f"{path}: cannot write (permission denied)")
+        return [f"{path}: continued (--resume)" if path.exists() else f"{path}: a new archive would be written"]
 
 
 @scmigrate.hookimpl

@@ -206,3 +206,18 @@ def test_a_refused_resume_leaves_a_complete_archive_untouched(tmp_path: Path) ->
     assert path.read_bytes() == before  # still sealed: index and trailer were not cut
     with open_archive(path) as reader:
         assert reader.verify() == [] and len(list(reader.items())) == 4
+
+
+def test_dry_run_preflight_refuses_what_open_would(tmp_path: Path) -> None:
+    from scmigrate.model import Project
+
+    sink, target = ArchiveSink(), Project(name="P", tasks=[])
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "old.scz").write_bytes(b"precious")
+    with pytest.raises(InputError, match=r"already exists; run with --resume"):
+        sink.preflight(str(tmp_path / "old.scz"), target, RunOptions())
+    with pytest.raises(InputError, match=r"folder .*file is not a folder"):
+        sink.preflight(str(tmp_path / "file" / "x.scz"), target, RunOptions())
+    assert sink.preflight(str(tmp_path / "new.scz"), target, RunOptions()) == [
+        f"{tmp_path / 'new.scz'}: a new archive would be written"]
+    assert not (tmp_path / "new.scz").exists() and (tmp_path / "old.scz").read_bytes() == b"precious"
