@@ -53,7 +53,7 @@ from .layout import (
 
 __all__ = ["INCOMPLETE", "ArchiveReader"]
 
-INCOMPLETE = "incomplete archive (interrupted write); resume with --resume"
+INCOMPLETE = "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
 
 
 class ArchiveReader(Reader):

@@ -126,5 +126,5 @@ def test_incomplete_archive_never_looks_complete(tmp_path: Path) -> None:
         for call in (reader.project, lambda: list(reader.items()), lambda: list(reader.models())):
             with pytest.raises(InputError) as err:
                 call()
-            assert str(err.value) == f"{path}: incomplete archive (interrupted write); resume with --resume"
+            assert str(err.value) == f"{path}: incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
         assert any("index.json: missing" in line for line in reader.verify())

@@ -80,7 +80,7 @@ def test_cli_disk_full_then_resume(coco, ref: Path, tmp_path: Path, seed: int) -
     verify = _run("verify", str(out))
     assert verify.returncode == 1 and "trailer: missing" in verify.stdout
     refused = _run("inspect", str(out))
-    assert refused.returncode == 2 and "incomplete archive (interrupted write); resume with --resume" in refused.stderr
+    assert refused.returncode == 2 and "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume" in refused.stderr
     resumed = _run(*args, "--to", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _content(out) == _content(ref)

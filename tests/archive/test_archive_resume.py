@@ -61,7 +61,7 @@ def test_kill_9_at_a_random_byte_then_resume(tmp_path: Path, full_size: int, see
         assert path.stat().st_size == at  # it died exactly there, inside a frame or at its edge
         try:
             with open_archive(path) as reader:
-                with pytest.raises(InputError, match=r"incomplete archive \(interrupted write\); resume with --resume"):
+                with pytest.raises(InputError, match=r"incomplete archive \(its end is missing: a write was interrupted or the file was cut short\); a write of yours finishes with --resume"):
                     reader.project()
         except InputError as e:  # died inside the very first frame
             assert "not a scmigrate archive" in str(e)
