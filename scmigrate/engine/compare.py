@@ -10,6 +10,7 @@ are matched by their flag (each cluster names its own). Each media gets one line
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 from collections import Counter
@@ -262,10 +263,16 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
     reg = registry or get_registry()
     src_a, src_b = reg.resolve_source(source), reg.resolve_source(dest)
     result = CheckResult()
-    with src_a.open(source, options) as ra, src_b.open(dest, dest_options or options) as rb:
-        pa, pb = ra.project(), rb.project()
-        result.project_diffs = compare_projects(pa, pb)
-        a, b = _snapshot(ra, workers, _empty_names(pa)), _snapshot(rb, workers, _empty_names(pb))
+    opts_b = dest_options or options
+    with src_a.open(source, options) as ra:
+        pa = ra.project()
+        if src_b.selects_project and not opts_b.project:
+            # as a restore names the copy: compare with the project of the same name at --to
+            opts_b = dataclasses.replace(opts_b, project=pa.name)
+        with src_b.open(dest, opts_b) as rb:
+            pb = rb.project()
+            result.project_diffs = compare_projects(pa, pb)
+            a, b = _snapshot(ra, workers, _empty_names(pa)), _snapshot(rb, workers, _empty_names(pb))
     for group in sorted(set(a) | set(b)):
         ga, gb = a.get(group, []), b.get(group, [])
         several = max(len(ga), len(gb)) > 1

@@ -102,3 +102,7 @@ def test_check_a_restored_copy_under_another_name(cli, tmp_path):
                    env=env, plugins=plugins)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert proc.stderr.strip().startswith("identical: 6 identical, 0 differ")
+        # archive → cluster, as a restore names the copy: the project of the archive's name
+        proc = cli("check", "--from", "pets.scz", "--to", emu.url, env=env, plugins=plugins)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stderr.strip().startswith("identical: 6 identical, 0 differ")
