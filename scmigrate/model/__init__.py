@@ -1,0 +1,19 @@
+"""The interchange model: the records that pass from a source, through converters, to a sink.
+
+Every record has a JSON form (``to_dict``/``from_dict``) that validates against the schemas
+in ``archive_spec/v1/``; the archive stores exactly these documents. Labels are referred to by
+**name** everywhere in this model: ids of any cluster never leak into it (they travel only in
+``source_id`` fields, for the report's id map). Coordinates are pixels of the original media.
+"""
+
+from __future__ import annotations
+
+from .media import Item, Media, ModelArtifact, ModelFile
+from .project import GLOBAL_TASK_TYPES, TASK_TYPES, TRAINABLE_TASK_TYPES, Configuration, Dataset, Label, Project, Task
+from .scene import SHAPE_TYPES, Annotation, RangeLabel, Scene, ScoredLabel, Shape
+
+__all__ = [
+    "TASK_TYPES", "TRAINABLE_TASK_TYPES", "GLOBAL_TASK_TYPES", "SHAPE_TYPES",
+    "Label", "Task", "Dataset", "Configuration", "Project",
+    "Media", "Shape", "ScoredLabel", "Annotation", "Scene", "RangeLabel", "Item", "ModelFile", "ModelArtifact",
+]
