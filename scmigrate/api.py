@@ -115,6 +115,14 @@ class ConversionLog:
         with self._lock:
             self.drops[what] += n
 
+    def merge(self, other: "ConversionLog") -> None:
+        """Add another log's tallies to this one (one item's log into the run's)."""
+        with other._lock:
+            conversions, drops = Counter(other.conversions), Counter(other.drops)
+        with self._lock:
+            self.conversions.update(conversions)
+            self.drops.update(drops)
+
     def to_dict(self) -> dict[str, dict[str, int]]:
         with self._lock:
             return {"converted": dict(self.conversions), "dropped": dict(self.drops)}

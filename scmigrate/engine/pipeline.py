@@ -71,7 +71,7 @@ def transfer(
         selection = Selection.build(project, options)
         selected = selection.project(project)
         converter = reg.converter(options.project_type) if options.project_type else None
-        if converter is not None and getattr(converter, "wants_survey", False):
+        if converter is not None and converter.wants_survey:
             survey(converter, reader, selection, selected, remote=src.selects_project)
         target = converter.target_project(selected, options) if converter else selected
         name = options.to_project or (
@@ -83,28 +83,32 @@ def transfer(
             report.plan = plan(source, sink, src, snk, reader, project, selected, target, selection, converter, options)
             checks = snk.preflight(sink, target, options)  # what the real run would refuse, refused now
             report.plan[-1:-1] = [f"target: {line}" for line in checks]
-            report.duration = time.monotonic() - started
             report.complete = True
-            if report_path:
-                report.write(report_path)
+            _close_report(report, report_path, started, prog, failing=False)
             return report
         with snk.open(sink, options) as writer:
-            run = _Run(reader, writer, selection, converter, selected, target, options, report, prog)
-            run.has_report = bool(report_path)
+            run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
+                       has_report=bool(report_path))
             try:
                 run.run(source, sink, retries, retries_sleep, with_models)
             except BaseException:
-                report.duration = time.monotonic() - started
-                if report_path:
-                    try:
-                        report.write(report_path)
-                    except InputError as exc:  # the run's own error is the one to show
-                        prog.log(f"error: {exc}", important=True)
+                _close_report(report, report_path, started, prog, failing=True)
                 raise
-            report.duration = time.monotonic() - started
-            if report_path:
-                report.write(report_path)
+            _close_report(report, report_path, started, prog, failing=False)
             return report
+
+
+def _close_report(report: Report, path: str | None, started: float, prog: Progress, failing: bool) -> None:
+    """Stamp the duration and write the report, if asked; a failing run's own error stays the one shown."""
+    report.duration = time.monotonic() - started
+    if not path:
+        return
+    try:
+        report.write(path)
+    except InputError as exc:
+        if not failing:
+            raise
+        prog.log(f"error: {exc}", important=True)
 
 
 class _Run:
@@ -113,6 +117,7 @@ class _Run:
     def __init__(
         self, reader: Reader, writer: Writer, selection: Selection, converter: Converter | None,
         selected: Project, target: Project, options: RunOptions, report: Report, progress: Progress,
+        has_report: bool = False,
     ) -> None:
         self.reader, self.writer = reader, writer
         self.selection, self.converter = selection, converter
@@ -122,7 +127,7 @@ class _Run:
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
-        self.has_report = False  # whether "see the report" points at a file the user asked for
+        self.has_report = has_report  # whether "see the report" points at a file the user asked for
         self.failure_lines = 0  # "failed: ..." lines shown in this pass
         self.model_failures: list[Failure] = []
         self.accepted: set[str] = set()
@@ -252,7 +257,7 @@ class _Run:
         self.failure_lines = 0
         self._pump(items, first)
         if self.failure_lines > FAILURE_LINES:
-            where = "the report lists them all" if self.has_report else "--report FILE lists them all"
+            where = self._where(self.failure_lines, "the report lists them all")
             self.progress.log(f"failed: ... and {self.failure_lines - FAILURE_LINES} more item(s) ({where})",
                               important=True)
 
@@ -362,10 +367,7 @@ class _Run:
             self._fail(item, exc)
             return
         if ilog is not None:
-            for what, n in ilog.conversions.items():
-                self.log.converted(what, n)
-            for what, n in ilog.drops.items():
-                self.log.dropped(what, n)
+            self.log.merge(ilog)
         with self.lock:
             self.failed.pop(item.key, None)
         media = out.media
