@@ -9,6 +9,7 @@ needs them, never for ``scmigrate --help``.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 from typing import Any, Sequence
@@ -64,8 +65,6 @@ def _line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and map every error to one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    import os
-
     debug = "--debug" in args or os.environ.get("SCMIGRATE_DEBUG", "") not in ("", "0", "false")
     code: Any = 0
     try:
