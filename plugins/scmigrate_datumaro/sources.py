@@ -37,6 +37,7 @@ class CocoSource(Source):
     """A COCO instances JSON and its images folder."""
 
     name: ClassVar[str] = "coco"
+    scheme: ClassVar[str | None] = "coco"
     location_help: ClassVar[str] = "coco:PATH/instances.json (or a folder holding exactly one)"
     description: ClassVar[str] = "COCO instances: boxes, polygons, RLE masks (as polygons), iscrowd"
     options: ClassVar[tuple[PluginOption, ...]] = (
@@ -46,10 +47,6 @@ class CocoSource(Source):
             "as in COCO's val2017/, or images/; else the JSON's folder)",
         ),
     )
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("coco:")
 
     @staticmethod
     def _json_path(location: str) -> Path:
@@ -129,12 +126,9 @@ class DatumaroSource(Source):
     """Any dataset Datumaro imports: ``datumaro:FORMAT:PATH``, or ``datumaro:PATH`` to detect the format."""
 
     name: ClassVar[str] = "datumaro"
+    scheme: ClassVar[str | None] = "datumaro"
     location_help: ClassVar[str] = "datumaro:FORMAT:PATH or datumaro:PATH (format detected)"
     description: ClassVar[str] = "every format Datumaro imports (VOC, YOLO, ImageNet, CVAT, Datumaro, ...)"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("datumaro:")
 
     @staticmethod
     def parse(location: str) -> tuple[str | None, Path]:
