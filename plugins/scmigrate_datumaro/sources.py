@@ -48,9 +48,9 @@ class CocoSource(Source):
         ),
     )
 
-    @staticmethod
-    def _json_path(location: str) -> Path:
-        path = Path(location[len("coco:"):]).expanduser()
+    @classmethod
+    def _json_path(cls, location: str) -> Path:
+        path = Path(cls.location_path(location)).expanduser()
         if not path.is_dir():
             return path
         found = sorted(path.glob("annotations/instances_*.json")) + sorted(path.glob("instances_*.json"))
@@ -130,10 +130,10 @@ class DatumaroSource(Source):
     location_help: ClassVar[str] = "datumaro:FORMAT:PATH or datumaro:PATH (format detected)"
     description: ClassVar[str] = "every format Datumaro imports (VOC, YOLO, ImageNet, CVAT, Datumaro, ...)"
 
-    @staticmethod
-    def parse(location: str) -> tuple[str | None, Path]:
+    @classmethod
+    def parse(cls, location: str) -> tuple[str | None, Path]:
         """``(format or None, path)``; a prefix that is an existing path is a path, not a format."""
-        rest = location[len("datumaro:"):]
+        rest = cls.location_path(location)
         head, sep, tail = rest.partition(":")
         if sep and _FORMAT.match(head) and not Path(rest).exists():
             return head, Path(tail).expanduser()
