@@ -203,7 +203,7 @@ def _strip_labels(call: Call, conn: sqlite3.Connection, project: dict[str, Any],
             ann["labels"] = [lab for lab in ann["labels"] if lab["id"] not in removed]
             if ann["labels"]:
                 kept.append(ann)
-        if kept == annotations:
+        if dumps(kept) == row["annotations"]:
             continue
         label_ids = sorted({lab["id"] for ann in kept for lab in ann["labels"]})
         if not kept and multiclass:
