@@ -50,7 +50,7 @@ def _item(call: Call, media_id: str) -> dict[str, Any]:
 
 
 @endpoint
-def annotations(call: Call) -> Any:
+def media_annotations(call: Call) -> Any:
     project, media, frame, index = _target(call)
     if call.method == "GET":
         if frame is None:
@@ -154,7 +154,7 @@ def statistics(call: Call) -> Any:
 
 D = "/api/projects/{project_id}/dataset"
 ROUTES = [
-    Route(D + "/media/{media_id}/annotations", annotations, methods=["GET", "POST", "DELETE"]),
+    Route(D + "/media/{media_id}/annotations", media_annotations, methods=["GET", "POST", "DELETE"]),
     Route(D + "/items", items, methods=["GET"]),
     Route(D + "/items/{dataset_item_id}", one_item, methods=["GET"]),
     Route(D + "/statistics", statistics, methods=["GET"]),

@@ -155,10 +155,12 @@ def patch_labels(call: Call) -> Any:
                                           pattern=COLOR_PATTERN),
                       "hotkey": check.str_(item.get("new_hotkey", MISSING), loc + ("new_hotkey",), required=False,
                                            max_len=HOTKEY_MAX)})
-    removes = []
+    removes: list[str] = []
     for i, v in enumerate(check.list_(body.get("labels_to_remove", []), ("body", "labels_to_remove")) or []):
         item = check.obj(v, ("body", "labels_to_remove", i)) or {}
-        removes.append(check.uuid_(item.get("id", MISSING), ("body", "labels_to_remove", i, "id")))
+        label_id = check.uuid_(item.get("id", MISSING), ("body", "labels_to_remove", i, "id"))
+        if label_id is not None:
+            removes.append(label_id)
     check.done()
     current = {lab["id"]: lab for lab in project_labels(call, project["id"])}
     for label_id in [e["id"] for e in edits] + removes:

@@ -1,8 +1,8 @@
 """Model architectures, training configuration per (project, architecture) and the (empty) model list.
 
 The emulator cannot train: it offers a few architectures per task, each with one small parameter tree,
-stores the PATCHed overrides (dotted keys) and lists no models unless a test places none — a client
-sees "no models" exactly as on a fresh server.
+stores the PATCHed overrides (dotted keys) and lists no models, as a fresh server does (models cannot be
+imported into Geti 3.x).
 """
 
 from __future__ import annotations

@@ -53,6 +53,14 @@ def _int_header(request: Request, name: str) -> int | None:
     return int(raw)
 
 
+def _within_limit(emu: Any, length: int | None) -> int:
+    """The server's size limit (``Tus-Max-Size``); 413 when the declared length exceeds it."""
+    limit = int(emu.settings.upload_max_size)
+    if length is not None and length > limit:
+        raise HTTPError(413, f"Upload-Length exceeds the maximum size of {limit} bytes.")
+    return limit
+
+
 def _metadata(header: str) -> dict[str, str]:
     if len(header.encode()) > MAX_METADATA:
         raise HTTPError(400, "Upload-Metadata header is too large.")
@@ -110,8 +118,9 @@ def _upload_view(upload: dict[str, Any]) -> dict[str, Any]:
             "expires_at": formatdate(upload["expires"], usegmt=True)}
 
 
-def _options() -> Response:
+def _options(emu: Any) -> Response:
     return Response(status_code=204, headers={"Tus-Version": VERSION, "Tus-Extension": EXTENSIONS,
+                                              "Tus-Max-Size": str(emu.settings.upload_max_size),
                                               "Tus-Checksum-Algorithm": ",".join(CHECKSUMS)})
 
 
@@ -172,7 +181,7 @@ async def _locked(request: Request, upload: dict[str, Any], limit: int) -> None:
 async def uploads(request: Request) -> Any:
     emu = request.app.state.emulator
     if request.method == "OPTIONS":
-        return _options()
+        return _options(emu)
     if request.method == "GET":
         rows = emu.store.all("SELECT * FROM uploads ORDER BY seq DESC")
         return [_upload_view(dict(r)) for r in rows]
@@ -180,14 +189,12 @@ async def uploads(request: Request) -> Any:
     length, defer = _int_header(request, "upload-length"), request.headers.get("upload-defer-length")
     if (length is None) == (defer is None) or (defer is not None and defer != "1"):
         raise HTTPError(400, "Exactly one of Upload-Length or Upload-Defer-Length: 1 is required.")
-    limit = emu.settings.upload_max_size
-    if length is not None and length > limit:
-        raise HTTPError(413, f"Upload-Length exceeds the maximum size of {limit} bytes.")
+    limit = _within_limit(emu, length)
     meta = _metadata(request.headers.get("upload-metadata", ""))
     has_body = int(request.headers.get("content-length") or 0) > 0
     if has_body and request.headers.get("content-type") != OCTETS:
         raise HTTPError(415, f"A creation body must be {OCTETS}.")
-    upload = {"id": str(uuid.uuid4()), "filename": _sanitize(meta.get("filename") or meta.get("name") or ""),
+    upload: dict[str, Any] = {"id": str(uuid.uuid4()), "filename": _sanitize(meta.get("filename") or meta.get("name") or ""),
               "filetype": meta.get("filetype") or meta.get("type"), "size": length, "offset": 0,
               "state": "completed" if length == 0 else "pending", "created": now_iso(),
               "expires": time.time() + TTL_SECONDS}
@@ -204,7 +211,7 @@ async def uploads(request: Request) -> Any:
 async def one_upload(request: Request) -> Any:
     emu = request.app.state.emulator
     if request.method == "OPTIONS":
-        return _options()
+        return _options(emu)
     if request.method == "GET":
         return _upload_view(_row(emu, request.path_params["upload_id"]))
     _require_tus(request)
@@ -223,12 +230,11 @@ async def one_upload(request: Request) -> Any:
         raise HTTPError(400, "Upload-Offset header is required.")
     if offset != upload["offset"]:
         raise HTTPError(409, f"Upload-Offset {offset} does not match the current offset {upload['offset']}.")
-    length, limit = _int_header(request, "upload-length"), emu.settings.upload_max_size
+    length = _int_header(request, "upload-length")
+    limit = _within_limit(emu, length)
     if length is not None:
         if upload["size"] is not None and length != upload["size"]:
             raise HTTPError(400, "Upload-Length cannot be changed once set.")
-        if length > limit:
-            raise HTTPError(413, f"Upload-Length exceeds the maximum size of {limit} bytes.")
         if length < upload["offset"]:
             raise HTTPError(400, "Upload-Length is smaller than the bytes already received.")
         upload["size"] = length

@@ -14,12 +14,12 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import web as shared
 from ..errors import ApiError
-from ..upload import UploadedFile, receive_upload
+from ..upload import UploadedFile
 from .schema import MISSING, Check, Invalid
 
 log = logging.getLogger("sc_emulator.geti3")
@@ -110,44 +110,14 @@ def _error(exc: Exception) -> Response:
     return detail_response(500, f"{type(exc).__name__}: {exc}")
 
 
-def _to_response(result: Any) -> Response:
-    if isinstance(result, Response):
-        return result
-    return json_response(result)
-
-
 def endpoint(fn: Callable[[Call], Any]) -> Callable[[Request], Any]:
-    """Wrap a sync endpoint function (body read first, work in a worker thread)."""
-
-    @functools.wraps(fn)
-    async def wrapper(request: Request) -> Response:
-        body = await request.body() if request.method in ("POST", "PUT", "PATCH", "DELETE") else b""
-        try:
-            return _to_response(await run_in_threadpool(fn, Call(request, body)))
-        except Exception as exc:  # noqa: BLE001 - every failure must become a detail body
-            return _error(exc)
-
-    return wrapper
+    """Wrap a sync endpoint function (body read first, DELETE bodies too; work in a worker thread)."""
+    return shared.endpoint(fn, call=Call, error=_error, body_methods=("POST", "PUT", "PATCH", "DELETE"))
 
 
 def upload_endpoint(fn: Callable[[Call], Any], precheck: Callable[[Call], None]) -> Callable[[Request], Any]:
     """Multipart upload: ``precheck`` (404s) first, then the ``file`` part streamed to disk."""
-
-    @functools.wraps(fn)
-    async def wrapper(request: Request) -> Response:
-        emu = request.app.state.emulator
-        upload = None
-        try:
-            await run_in_threadpool(precheck, Call(request, b""))
-            upload = await receive_upload(request, emu.store.tmp_dir, emu.knobs.max_upload_bytes)
-            return _to_response(await run_in_threadpool(fn, Call(request, b"", upload)))
-        except Exception as exc:  # noqa: BLE001
-            return _error(exc)
-        finally:
-            if upload is not None:
-                upload.discard()
-
-    return wrapper
+    return shared.upload_endpoint(fn, precheck, call=Call, error=_error)
 
 
 def stream_endpoint(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
@@ -156,7 +126,8 @@ def stream_endpoint(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:
     @functools.wraps(fn)
     async def wrapper(request: Request) -> Response:
         try:
-            return _to_response(await fn(request))
+            result = await fn(request)
+            return result if isinstance(result, Response) else json_response(result)
         except Exception as exc:  # noqa: BLE001
             return _error(exc)
 
