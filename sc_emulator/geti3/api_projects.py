@@ -17,7 +17,8 @@ from .web import Call, HTTPError, endpoint, json_response, not_found, now_iso
 
 TASK_TYPES = ("classification", "detection", "instance_segmentation")
 COLOR_PATTERN = r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$"
-NAME_MAX, HOTKEY_MAX = 50, 10
+# Label names 1..50 characters; hotkeys and project names have no length rule in the request schema.
+NAME_MAX = 50
 DUPLICATES = "Either label names or hotkeys have duplicates"
 
 
@@ -52,7 +53,7 @@ def _label_create(check: Check, value: Any, loc: tuple) -> dict[str, Any] | None
             "name": check.str_(item.get("name", MISSING), loc + ("name",), min_len=1, max_len=NAME_MAX),
             "color": check.str_(item.get("color", MISSING), loc + ("color",), required=False,
                                 pattern=COLOR_PATTERN) or f"#{random.randrange(1 << 24):06x}",
-            "hotkey": check.str_(item.get("hotkey", MISSING), loc + ("hotkey",), required=False, max_len=HOTKEY_MAX)}
+            "hotkey": check.str_(item.get("hotkey", MISSING), loc + ("hotkey",), required=False)}
 
 
 def _check_unique(labels: list[dict[str, Any]]) -> None:
@@ -78,7 +79,7 @@ def projects(call: Call) -> Any:
     check = Check()
     body = call.body_object(check)
     project_id = check.uuid_(body.get("id", MISSING), ("body", "id"), required=False) or str(uuid.uuid4())
-    name = check.str_(body.get("name", MISSING), ("body", "name"), min_len=1, max_len=255)
+    name = check.str_(body.get("name", MISSING), ("body", "name"))
     task = check.obj(body.get("task", MISSING), ("body", "task")) or {}
     task_type = exclusive = None
     labels: list[dict[str, Any]] = []
@@ -110,7 +111,7 @@ def one_project(call: Call) -> Any:
     if call.method == "PATCH":
         check = Check()
         body = call.body_object(check)
-        name = check.str_(body.get("name", MISSING), ("body", "name"), min_len=1, max_len=255)
+        name = check.str_(body.get("name", MISSING), ("body", "name"))
         check.done()
         with call.store.transaction() as conn:
             conn.execute("UPDATE projects SET name = ? WHERE id = ?", (name, project["id"]))
@@ -153,8 +154,8 @@ def patch_labels(call: Call) -> Any:
                                          min_len=1, max_len=NAME_MAX),
                       "color": check.str_(item.get("new_color", MISSING), loc + ("new_color",), required=False,
                                           pattern=COLOR_PATTERN),
-                      "hotkey": check.str_(item.get("new_hotkey", MISSING), loc + ("new_hotkey",), required=False,
-                                           max_len=HOTKEY_MAX)})
+                      "hotkey": check.str_(item.get("new_hotkey", MISSING), loc + ("new_hotkey",),
+                                           required=False)})
     removes: list[str] = []
     for i, v in enumerate(check.list_(body.get("labels_to_remove", []), ("body", "labels_to_remove")) or []):
         item = check.obj(v, ("body", "labels_to_remove", i)) or {}

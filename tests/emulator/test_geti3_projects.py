@@ -68,12 +68,13 @@ def test_project_create_get_list_patch_delete(g3):
 
 
 def test_project_body_validation_is_fastapi_shaped(g3):
-    response = g3.request("POST", "/api/projects", json={"name": "", "task": {"task_type": "segmentation",
+    response = g3.request("POST", "/api/projects", json={"name": 7, "task": {"task_type": "segmentation",
                                                                             "labels": [{"name": "a", "color": "red"}]}})
     assert response.status_code == 422
     errors = {tuple(e["loc"]): e for e in response.json()["detail"]}
     assert set(errors) == {("body", "name"), ("body", "task", "task_type"), ("body", "task", "labels", 0, "color")}
     assert errors[("body", "task", "task_type")]["type"] == "enum"
+    assert errors[("body", "name")]["type"] == "string_type"
     assert all({"type", "loc", "msg", "input"} <= set(e) for e in errors.values())
     missing = g3.request("POST", "/api/projects", json={"name": "n"}).json()["detail"]
     assert missing == [{"type": "missing", "loc": ["body", "task"], "msg": "Field required", "input": None}]
