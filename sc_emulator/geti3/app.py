@@ -84,14 +84,14 @@ def _admin_info(request: Request) -> Response:
 class HeadersMiddleware:
     """Headers the real server puts on every answer (and ``Tus-Resumable`` on the upload routes)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, tus: bool) -> None:
+        self.app, self.tus = app, tus
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        tus = scope["path"].startswith("/api/uploads")
+        tus = self.tus and scope["path"].startswith("/api/uploads")
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -138,7 +138,7 @@ def build_app(settings: Geti3Settings) -> Any:
         routes.append(Route("/{path:path}", lambda request: HTMLResponse(UI_PAGE), methods=["GET"], name="ui"))
     app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error})
     app.state.emulator = emulator
-    stack: Any = HeadersMiddleware(app)
+    stack: Any = HeadersMiddleware(app, settings.tus)
     stack = FaultMiddleware(stack, emulator.book, app.router, error_body=_injected)
     stack.emulator = emulator
     return stack
