@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .app import Settings
+from .dialects import CURRENT, DIALECTS
 from .faults import Knobs
 
 
@@ -49,7 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tls", action="store_true", help="HTTPS with a certificate generated in the data dir")
     s.add_argument("--token-file", type=Path, help="read the access token from here (created if missing)")
     s.add_argument("--url-file", type=Path, help="write the base URL here once listening")
-    s.add_argument("--version", default="2.13.0", help="product version reported by product_info")
+    s.add_argument("--dialect", choices=tuple(DIALECTS), default=CURRENT,
+                   help="API generation: sc1 (SC 1.1), geti1.0 (1.0-1.8), geti1.9 (1.9-1.13), geti1.14 (1.14-1.15), "
+                        "geti2 (1.16-2.13, the default)")
+    s.add_argument("--version", default=None,
+                   help="product version reported by product_info (default: the dialect's, e.g. 2.13.0)")
+    s.add_argument("--user", default="admin", help="login name of the browser login (sc1, geti1.0, geti1.9)")
+    s.add_argument("--password-file", type=Path,
+                   help="read the login password from here (created with a generated one if missing)")
+    s.add_argument("--session-ttl", type=float, default=8 * 3600.0,
+                   help="seconds a login session or swapped bearer token stays valid")
     s.add_argument("--csrf", choices=("strict", "lenient"), default="lenient",
                    help="strict: mutating requests need x-geti-csrf-protection: 1")
     s.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
@@ -66,12 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    dialect = DIALECTS[args.dialect]
+    if args.version is not None:
+        try:
+            fits = dialect.version_ok(args.version)
+        except ValueError as exc:
+            print(f"sc-emulator: --version: {exc}", file=sys.stderr)
+            return 2
+        if not fits:
+            print(f"sc-emulator: --version {args.version} is not a version of dialect {dialect.name} "
+                  f"({dialect.versions[0]} to {dialect.versions[1]})", file=sys.stderr)
+            return 2
+    if args.session_ttl <= 0:
+        print("sc-emulator: --session-ttl must be a positive number of seconds", file=sys.stderr)
+        return 2
     knobs = Knobs(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=args.fail_codes,
                   drop_rate=args.drop_rate, rate_limit=args.rate_limit, seed=args.seed,
-                  max_upload_bytes=args.max_upload_bytes)
+                  max_upload_bytes=args.max_upload_bytes, session_ttl=args.session_ttl)
     settings = Settings(data_dir=args.data_dir, host=args.host, port=args.port, tls=args.tls,
                         token_file=args.token_file, url_file=args.url_file, version=args.version,
-                        csrf=args.csrf, knobs=knobs)
+                        csrf=args.csrf, knobs=knobs, dialect=args.dialect, user=args.user,
+                        password_file=args.password_file)
     from .server import serve  # uvicorn import only when serving
 
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from .app import Settings, create_app
+from .login import PASSWORD_FILE
 from .tlsgen import ensure_certificates
 
 
@@ -59,10 +60,13 @@ def serve(settings: Settings, exit_with_parent: bool = False) -> None:
     url = f"{scheme}://{host}:{port}"
     if settings.url_file:
         _write_atomically(Path(settings.url_file), url + "\n")
-    print(f"sc_emulator {emulator.version} serving {url}", flush=True)
+    print(f"sc_emulator {emulator.version} ({emulator.dialect.name}) serving {url}", flush=True)
     print(f"organization_id: {emulator.org_id}", flush=True)
     print(f"workspace_id: {emulator.workspace_id}", flush=True)
     print(f"token file: {settings.token_file or settings.data_dir / 'token.txt'}", flush=True)
+    if emulator.dialect.login:
+        print(f"login: {settings.user} (password file: {settings.password_file or settings.data_dir / PASSWORD_FILE})",
+              flush=True)
     if ca_path:
         print(f"ca bundle: {ca_path}", flush=True)
     if exit_with_parent:
