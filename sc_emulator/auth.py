@@ -13,11 +13,10 @@ The admin routes always take the cluster's token.
 from __future__ import annotations
 
 import hmac
-
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from typing import Any
 from urllib.parse import urlencode
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import ADMIN_PREFIX
 from .login import SESSION_COOKIE, public_paths

@@ -62,7 +62,7 @@ def scene_request(body: Any, width: int, height: int) -> tuple[Any, list[Any]]:
     if not isinstance(body, dict) or not isinstance(body.get("annotations"), list):
         return body, []
     pixel = copy.deepcopy(body)
-    originals = []
+    originals: list[Any] = []
     for i, ann in enumerate(pixel["annotations"]):
         if not isinstance(ann, dict):
             originals.append(None)

@@ -19,7 +19,7 @@ class Browser:
         self.session = requests.Session()
 
     def url(self, path: str) -> str:
-        if path.startswith("/api") or path.startswith("/_emulator") or not path.startswith("/projects"):
+        if not path.startswith("/projects"):
             return self.cluster.url + path
         return self.cluster.base() + path
 

@@ -8,11 +8,11 @@ import stat
 import time
 
 import pytest
-from dialect_helpers import Browser, labels_of, project_body
-from emulator_helpers import image_bytes
 from PIL import Image
 
 import sc_emulator
+from dialect_helpers import Browser, labels_of, project_body
+from emulator_helpers import image_bytes
 
 
 @pytest.fixture(scope="module")

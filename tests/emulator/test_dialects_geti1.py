@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from dialect_helpers import Browser, project_body
-from emulator_helpers import image_bytes
 
 import sc_emulator
+from dialect_helpers import Browser, project_body
+from emulator_helpers import image_bytes
 
 SWAP = "/api/v1/service_accounts/access_token"
 
