@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 import sc_emulator
-from dialect_helpers import Browser, labels_of, project_body
+from dialect_helpers import Browser, labels_of
 from emulator_helpers import image_bytes
 
 
@@ -28,18 +28,8 @@ def browser(sc1) -> Browser:
     return b
 
 
-def _create(browser: Browser, body: dict) -> dict:
-    response = browser.post("/projects", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _dataset(project: dict) -> str:
-    return f"/projects/{project['id']}/datasets/{project['datasets'][0]['id']}"
-
-
 def _upload(browser: Browser, project: dict, name: str, data: bytes) -> dict:
-    response = browser.post(f"{_dataset(project)}/media/images", files={"file": (name, data, "image/png")})
+    response = browser.upload(project, name, data)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -114,7 +104,7 @@ def test_sessions_expire_by_ttl_and_on_demand(sc1, browser: Browser) -> None:
 
 
 def test_projects_list_is_items_without_paging(browser: Browser) -> None:
-    made = _create(browser, project_body("listed", "detection", [{"name": "car"}]))
+    made = browser.create_project("listed", "detection", [{"name": "car"}])
     assert made["score"] == 0.0 and made["datasets"] == [{"id": made["datasets"][0]["id"], "name": "Dataset"}]
     listing = browser.get("/projects/")
     assert listing.status_code == 200
@@ -126,28 +116,25 @@ def test_projects_list_is_items_without_paging(browser: Browser) -> None:
 
 
 def test_server_added_labels_and_groups(browser: Browser) -> None:
-    det = labels_of(_create(browser, project_body("det", "detection", [{"name": "car"}])))
+    det = labels_of(browser.create_project("det", "detection", [{"name": "car"}]))
     assert det["No Object"]["is_empty"] and det["car"]["group"] == "default - Task"
     assert "is_anomalous" not in det["car"]
-    seg = labels_of(_create(browser, project_body("seg", "segmentation", [{"name": "road"}])))
+    seg = labels_of(browser.create_project("seg", "segmentation", [{"name": "road"}]))
     assert seg["Empty"]["is_empty"]
-    inst = labels_of(_create(browser, project_body("inst", "instance_segmentation", [{"name": "cell"}])))
+    inst = labels_of(browser.create_project("inst", "instance_segmentation", [{"name": "cell"}]))
     assert inst["Empty"]["is_empty"]
-    cls = labels_of(_create(browser, project_body("cls", "classification", [
-        {"name": "animal"}, {"name": "plant"}, {"name": "cat", "group": "kind", "parent_id": "animal"}])))
+    cls = labels_of(browser.create_project("cls", "classification", [
+        {"name": "animal"}, {"name": "plant"}, {"name": "cat", "group": "kind", "parent_id": "animal"}]))
     assert not any(lab["is_empty"] for lab in cls.values())  # SC 1.1 added no "No class"
     assert cls["cat"]["parent_id"] == cls["animal"]["id"] and cls["animal"]["group"] == "default - Task"
-    chain = _create(browser, project_body("chain", "", chain=[
-        {"title": "Find", "task_type": "detection", "labels": [{"name": "box"}]},
-        {"title": "Crop", "task_type": "crop"},
-        {"title": "Sort", "task_type": "classification", "labels": [{"name": "a"}, {"name": "b"}]}]))
+    chain = browser.create_project("chain", labels=[{"name": "a"}, {"name": "b"}], chain="classification")
     assert [t["task_type"] for t in chain["pipeline"]["tasks"]] == ["dataset", "detection", "crop", "classification"]
-    assert labels_of(chain, 3)["a"]["group"] == "default - Sort"
+    assert labels_of(chain, 3)["a"]["group"] == "default - Second"
 
 
 @pytest.mark.parametrize("task_type", ["anomaly_classification", "anomaly_detection", "anomaly_segmentation"])
 def test_old_anomaly_task_types_stay(browser: Browser, task_type: str) -> None:
-    made = _create(browser, project_body(task_type, task_type))
+    made = browser.create_project(task_type, task_type)
     task = made["pipeline"]["tasks"][1]
     assert task["task_type"] == task_type and task["title"] == "Task"
     assert {lab["name"] for lab in task["labels"]} == {"Normal", "Anomalous"}
@@ -156,12 +143,14 @@ def test_old_anomaly_task_types_stay(browser: Browser, task_type: str) -> None:
 
 
 def test_merged_anomaly_type_did_not_exist(browser: Browser) -> None:
-    refused = browser.post("/projects", json=project_body("new-anomaly", "anomaly"))
+    tasks = [{"title": "Dataset", "task_type": "dataset"}, {"title": "Task", "task_type": "anomaly"}]
+    refused = browser.post("/projects", json={"name": "new-anomaly", "pipeline": {
+        "tasks": tasks, "connections": [{"from": "Dataset", "to": "Task"}]}})
     assert refused.status_code == 400 and "anomaly_classification" in refused.json()["message"]
 
 
 def test_media_shapes_reencoded_display_and_listing(browser: Browser) -> None:
-    project = _create(browser, project_body("media", "detection", [{"name": "car"}]))
+    project = browser.create_project("media", "detection", [{"name": "car"}])
     original = image_bytes(64, 48, "PNG")
     image = _upload(browser, project, "street.scene.png", original)
     assert image["name"] == "street.scene"
@@ -173,7 +162,7 @@ def test_media_shapes_reencoded_display_and_listing(browser: Browser) -> None:
     assert full.content != original and Image.open(io.BytesIO(full.content)).size == (64, 48)
     for i in range(2):
         _upload(browser, project, f"more{i}.png", image_bytes(64, 48, "PNG", (10 * i, 200, 30)))
-    pages, url = [], f"{_dataset(project)}/media/images?top=2"
+    pages, url = [], f"{browser.dataset_path(project)}/media/images?top=2"
     while True:
         page = browser.get(url).json()
         assert page["media_count"] == {"images": 3}
@@ -183,22 +172,22 @@ def test_media_shapes_reencoded_display_and_listing(browser: Browser) -> None:
             break
         url = page["next_page"]
     assert pages == [["street.scene", "more0"], ["more1"], []]
-    assert browser.post(f"{_dataset(project)}/media:query", json={}).status_code == 404
+    assert browser.post(f"{browser.dataset_path(project)}/media:query", json={}).status_code == 404
 
 
 def test_video_upload_is_refused(browser: Browser, video_file: bytes) -> None:
-    project = _create(browser, project_body("vid", "detection", [{"name": "car"}]))
-    answer = browser.post(f"{_dataset(project)}/media/videos", files={"file": ("clip.mp4", video_file)})
+    project = browser.create_project("vid", "detection", [{"name": "car"}])
+    answer = browser.post(f"{browser.dataset_path(project)}/media/videos", files={"file": ("clip.mp4", video_file)})
     assert answer.status_code == 415 and answer.json()["error_code"] == "invalid_media"
-    listing = browser.get(f"{_dataset(project)}/media/videos?top=5").json()
+    listing = browser.get(f"{browser.dataset_path(project)}/media/videos?top=5").json()
     assert listing["media"] == [] and "next_page" not in listing
 
 
 def test_annotations_are_normalised_both_ways(browser: Browser) -> None:
-    project = _create(browser, project_body("ann", "detection", [{"name": "car"}]))
+    project = browser.create_project("ann", "detection", [{"name": "car"}])
     labels = labels_of(project)
     image = _upload(browser, project, "a.png", image_bytes(64, 48))
-    path = f"{_dataset(project)}/media/images/{image['id']}/annotations"
+    path = f"{browser.dataset_path(project)}/media/images/{image['id']}/annotations"
     box = {"type": "RECTANGLE", "x": 0.1, "y": 0.25, "width": 0.5, "height": 0.7083333333333334}
     car = {"id": labels["car"]["id"], "probability": 1.0}
     posted = browser.post(path, json={"annotations": [{"labels": [car, car], "shape": box}],
@@ -209,7 +198,7 @@ def test_annotations_are_normalised_both_ways(browser: Browser) -> None:
     shown = scene["annotations"][0]["labels"]
     assert len(shown) == 1 and shown[0]["name"] == "car" and shown[0]["color"] == labels["car"]["color"]
     assert shown[0]["source"] == {"id": "N/A", "type": "N/A"}
-    media = browser.get(f"{_dataset(project)}/media/images/{image['id']}").json()
+    media = browser.get(f"{browser.dataset_path(project)}/media/images/{image['id']}").json()
     assert [s["state"] for s in media["annotation_state_per_task"]] == ["annotated"]
     in_pixels = {"type": "RECTANGLE", "x": 6, "y": 12, "width": 32, "height": 34}
     assert browser.post(path, json={"annotations": [{"labels": [car], "shape": in_pixels}]}).status_code == 400
@@ -220,16 +209,16 @@ def test_annotations_are_normalised_both_ways(browser: Browser) -> None:
 
 
 def test_polygons_and_full_media_class_labels(browser: Browser) -> None:
-    seg = _create(browser, project_body("poly", "segmentation", [{"name": "road"}]))
+    seg = browser.create_project("poly", "segmentation", [{"name": "road"}])
     image = _upload(browser, seg, "p.png", image_bytes(64, 48))
-    path = f"{_dataset(seg)}/media/images/{image['id']}/annotations"
+    path = f"{browser.dataset_path(seg)}/media/images/{image['id']}/annotations"
     polygon = {"type": "POLYGON", "points": [{"x": 0.125, "y": 0.1}, {"x": 0.9, "y": 0.1}, {"x": 0.5, "y": 0.95}]}
     road = labels_of(seg)["road"]["id"]
     assert browser.post(path, json={"annotations": [{"labels": [{"id": road}], "shape": polygon}]}).status_code == 200
     assert browser.get(path + "/latest").json()["annotations"][0]["shape"] == polygon
-    cls = _create(browser, project_body("full", "classification", [{"name": "day"}, {"name": "night"}]))
+    cls = browser.create_project("full", "classification", [{"name": "day"}, {"name": "night"}])
     image = _upload(browser, cls, "c.png", image_bytes(64, 48))
-    path = f"{_dataset(cls)}/media/images/{image['id']}/annotations"
+    path = f"{browser.dataset_path(cls)}/media/images/{image['id']}/annotations"
     day = {"id": labels_of(cls)["day"]["id"]}
     partial = {"type": "RECTANGLE", "x": 0, "y": 0, "width": 0.5, "height": 1}
     assert browser.post(path, json={"annotations": [{"labels": [day], "shape": partial}]}).status_code == 400
@@ -238,7 +227,7 @@ def test_polygons_and_full_media_class_labels(browser: Browser) -> None:
 
 
 def test_configuration_components_and_status(browser: Browser) -> None:
-    project = _create(browser, project_body("conf", "detection", [{"name": "car"}]))
+    project = browser.create_project("conf", "detection", [{"name": "car"}])
     task_id = project["pipeline"]["tasks"][1]["id"]
     base = f"/projects/{project['id']}"
     config = browser.get(base + "/configuration").json()

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import sc_emulator
-from dialect_helpers import Browser, project_body
+from dialect_helpers import Browser
 from emulator_helpers import image_bytes
 
 SWAP = "/api/v1/service_accounts/access_token"
@@ -42,9 +42,7 @@ def _keyed(cluster: sc_emulator.RunningEmulator) -> Browser:
 
 
 def _project(browser: Browser, name: str) -> tuple[dict, str]:
-    made = browser.post("/projects", json=project_body(name, "detection", [{"name": "car"}]))
-    assert made.status_code == 201, made.text
-    project = made.json()
+    project = browser.create_project(name, "detection", [{"name": "car"}])
     return project, f"/projects/{project['id']}/datasets/{project['datasets'][0]['id']}"
 
 
