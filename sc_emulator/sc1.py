@@ -100,7 +100,7 @@ def keep_sent_shapes(doc: dict[str, Any], originals: list[Any]) -> None:
     """Store the normalised shapes exactly as sent (no pixel round trip), where the rules kept their type."""
     for ann, sent in zip(doc["annotations"], originals):
         if isinstance(sent, dict) and sent.get("type") == ann["shape"]["type"]:
-            shape = {"type": sent["type"]}
+            shape = dict(ann["shape"])  # angle and flags as the rules read them
             if "points" in sent:
                 shape["points"] = [{"x": float(p["x"]), "y": float(p["y"])} for p in sent["points"]]
             else:

@@ -216,6 +216,13 @@ def test_polygons_and_full_media_class_labels(browser: Browser) -> None:
     road = labels_of(seg)["road"]["id"]
     assert browser.post(path, json={"annotations": [{"labels": [{"id": road}], "shape": polygon}]}).status_code == 200
     assert browser.get(path + "/latest").json()["annotations"][0]["shape"] == polygon
+    rot = browser.create_project("rot", "rotated_detection", [{"name": "ship"}])
+    image = _upload(browser, rot, "r.png", image_bytes(64, 48))
+    path = f"{browser.dataset_path(rot)}/media/images/{image['id']}/annotations"
+    turned = {"type": "ROTATED_RECTANGLE", "x": 0.5, "y": 0.5, "width": 0.25, "height": 0.125, "angle": 30.0}
+    ship = labels_of(rot)["ship"]["id"]
+    assert browser.post(path, json={"annotations": [{"labels": [{"id": ship}], "shape": turned}]}).status_code == 200
+    assert browser.get(path + "/latest").json()["annotations"][0]["shape"] == turned
     cls = browser.create_project("full", "classification", [{"name": "day"}, {"name": "night"}])
     image = _upload(browser, cls, "c.png", image_bytes(64, 48))
     path = f"{browser.dataset_path(cls)}/media/images/{image['id']}/annotations"

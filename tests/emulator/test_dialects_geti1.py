@@ -152,3 +152,12 @@ def test_bad_dialect_arguments_exit_2(tmp_path, args: list[str], message: str) -
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_geti2_keeps_none_of_the_old_routes(api) -> None:
+    assert api.cluster.dialect == "geti2" and api.cluster.admin.info()["api_prefix"] == "/api/v1"
+    assert api.post(SWAP, json={"service_id": api.cluster.token}).status_code == 404
+    assert api.get("/user/login", allow_redirects=False).status_code == 404
+    project = api.create_project("no-old-routes")
+    assert api.get(f"{api.dataset_path(project)}/media/images?top=5").status_code == 405
+    assert api.get("/api/v1.0/product_info").status_code == 404
