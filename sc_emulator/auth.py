@@ -75,7 +75,7 @@ class AuthMiddleware:
                 await _plain(send, 401, "Invalid authorization token")
                 return
         elif not self._session_ok(headers, tokens):
-            if tokens or headers.get("x-api-key"):
+            if tokens:
                 await _plain(send, 401, "Invalid authorization token")
             else:
                 await _to_login(send, scope)

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"sc-emulator: --version: {exc}", file=sys.stderr)
             return 2
-        if not fits:
+        if not fits and dialect.versions:
             print(f"sc-emulator: --version {args.version} is not a version of dialect {dialect.name} "
                   f"({dialect.versions[0]} to {dialect.versions[1]})", file=sys.stderr)
             return 2

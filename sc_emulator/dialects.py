@@ -37,7 +37,7 @@ class Dialect:
     connector: str                # Dex connector of the login form
     media_query: bool             # POST media:query (else GET .../media/images?top=N)
     normalised: bool              # annotation coordinates in 0..1 of the media size
-    versions: tuple[str, str]     # first and last product version of the era (inclusive)
+    versions: tuple[str, str] | None  # first and last product version of the era; None: any (as before)
     default_version: str
     build_tag: str                # the "-<tag>-<timestamp>" of build-version
     dropped: frozenset[str]       # canonical route paths (suffixes) this era did not have
@@ -68,6 +68,9 @@ class Dialect:
         return path
 
     def version_ok(self, version: str) -> bool:
+        """Whether ``--version`` fits the era (ValueError when it is no x.y.z version)."""
+        if self.versions is None:
+            return True
         return _semver(self.versions[0]) <= _semver(version) <= _semver(self.versions[1])
 
 
@@ -83,18 +86,25 @@ _QUERY = frozenset({"/media:query", "/{video_id}:query"})
 _ORG_ONLY = frozenset({"/balance", "/{organization_id}/status"})
 _DISCOVERY = frozenset({"/personal_access_tokens/organization", "/profile"})
 
+_OLD = _NEW_CONFIG | _QUERY  # what every era before Geti 1.16 lacks
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
-    Dialect("sc1", "/api/v1.0", False, None, True, False, False, "ldap", False, True, ("1.0.0", "1.1.99"),
-            "1.1.0", "latest", _NEW_CONFIG | _QUERY | _ORG_ONLY | _DISCOVERY | {"/deployment-config.json"},
-            videos=False),
-    Dialect("geti1.0", "/api/v1", False, None, True, True, False, "regular_users", False, False,
-            ("1.0.0", "1.8.99"), "1.8.0", "release", _NEW_CONFIG | _QUERY | _ORG_ONLY | _DISCOVERY),
-    Dialect("geti1.9", "/api/v1", True, FIXED_ORG_ID, True, True, False, "regular_users", False, False,
-            ("1.9.0", "1.13.99"), "1.13.0", "release", _NEW_CONFIG | _QUERY | _DISCOVERY | {"/balance"}),
-    Dialect("geti1.14", "/api/v1", True, None, False, False, True, "regular_users", False, False,
-            ("1.14.0", "1.15.99"), "1.15.0", "release", _NEW_CONFIG | _QUERY | {"/profile", "/balance"}),
-    Dialect(CURRENT, "/api/v1", True, None, False, False, True, "regular_users", True, False,
-            ("1.16.0", "2.99.99"), "2.13.0", "release", frozenset()),
+    Dialect("sc1", api="/api/v1.0", org_scoped=False, fixed_org=None, login=True, pat_swap=False, api_key=False,
+            connector="ldap", media_query=False, normalised=True, versions=("1.0.0", "1.1.99"),
+            default_version="1.1.0", build_tag="latest", videos=False,
+            dropped=_OLD | _ORG_ONLY | _DISCOVERY | {"/deployment-config.json"}),
+    Dialect("geti1.0", api="/api/v1", org_scoped=False, fixed_org=None, login=True, pat_swap=True, api_key=False,
+            connector="regular_users", media_query=False, normalised=False, versions=("1.0.0", "1.8.99"),
+            default_version="1.8.0", build_tag="release", dropped=_OLD | _ORG_ONLY | _DISCOVERY),
+    Dialect("geti1.9", api="/api/v1", org_scoped=True, fixed_org=FIXED_ORG_ID, login=True, pat_swap=True,
+            api_key=False, connector="regular_users", media_query=False, normalised=False,
+            versions=("1.9.0", "1.13.99"), default_version="1.13.0", build_tag="release",
+            dropped=_OLD | _DISCOVERY | {"/balance"}),
+    Dialect("geti1.14", api="/api/v1", org_scoped=True, fixed_org=None, login=False, pat_swap=False, api_key=True,
+            connector="regular_users", media_query=False, normalised=False, versions=("1.14.0", "1.15.99"),
+            default_version="1.15.0", build_tag="release", dropped=_OLD | {"/profile", "/balance"}),
+    Dialect(CURRENT, api="/api/v1", org_scoped=True, fixed_org=None, login=False, pat_swap=False, api_key=True,
+            connector="regular_users", media_query=True, normalised=False, versions=None,
+            default_version="2.13.0", build_tag="release", dropped=frozenset()),
 )}
 
 
