@@ -107,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        # a bad token or password file: one line naming the file, exit 2 (bad input)
+        print(f"sc-emulator: {exc.code}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
     return 0

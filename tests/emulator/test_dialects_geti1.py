@@ -15,9 +15,18 @@ from emulator_helpers import image_bytes
 SWAP = "/api/v1/service_accounts/access_token"
 
 
+GIVEN_PASSWORD = "correct horse battery staple"
+
+
 @pytest.fixture(scope="module", params=["geti1.0", "geti1.9"])
 def swapping(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    with sc_emulator.running(tmp_path_factory.mktemp(request.param), tls=True, dialect=request.param) as c:
+    data_dir = tmp_path_factory.mktemp(request.param)
+    password_file = None
+    if request.param == "geti1.0":  # one cluster with a password of its own, one with a generated one
+        password_file = data_dir.parent / f"{request.param}-password.txt"
+        password_file.write_text(GIVEN_PASSWORD + "\n")
+    with sc_emulator.running(data_dir, tls=True, dialect=request.param, user="operator",
+                             password_file=password_file) as c:
         yield c
 
 
@@ -96,6 +105,9 @@ def test_cookie_login_as_well(swapping) -> None:
     browser = Browser(swapping)
     form = browser.open_login_form()
     assert "/dex/auth/regular_users" in form.url
+    if swapping.dialect == "geti1.0":
+        assert swapping.password == GIVEN_PASSWORD and not (swapping.data_dir / "password.txt").exists()
+    assert swapping.user == "operator" and GIVEN_PASSWORD not in (swapping.data_dir / "emulator.log").read_text()
     browser.login()
     assert browser.get("/projects").status_code == 200
     assert Browser(swapping).get("/projects", allow_redirects=False).status_code == 302
@@ -146,8 +158,12 @@ def test_geti114_api_key_and_organisation_discovery(geti114) -> None:
     (["--dialect", "geti1.0", "--version", "2.0.0"], "not a version of dialect geti1.0"),
     (["--dialect", "sc1", "--version", "one"], "--version"),
     (["--dialect", "geti1.0", "--session-ttl", "0"], "--session-ttl"),
+    (["--dialect", "sc1", "--password-file", "EMPTY"], "empty.txt: the password file is empty"),
 ])
 def test_bad_dialect_arguments_exit_2(tmp_path, args: list[str], message: str) -> None:
+    if "EMPTY" in args:
+        args[args.index("EMPTY")] = str(tmp_path / "empty.txt")
+        (tmp_path / "empty.txt").write_text("\n")
     done = subprocess.run([sys.executable, "-m", "sc_emulator", "serve", "--data-dir", str(tmp_path), *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
