@@ -16,9 +16,25 @@ from typing import Any, Iterator
 
 from scmigrate.api import Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
-from scmigrate.model import Annotation, Item, Label, Project, Scene, ScoredLabel, Shape, Task
+from scmigrate.model import (
+    Annotation,
+    Item,
+    Label,
+    Project,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
+)
 
-from ._files import directory_of, examples, image_media, is_image, opener, sorted_entries
+from ._files import (
+    directory_of,
+    examples,
+    image_media,
+    is_image,
+    opener,
+    sorted_entries,
+)
 
 __all__ = ["ClassFoldersSource", "ClassFoldersReader", "TOP_GROUP"]
 
@@ -108,7 +124,7 @@ class ClassFoldersReader(Reader):
             media = image_media(path, self.root, name=names.get(path))
             scenes = []
             if label is not None:
-                box = Shape.rectangle(0, 0, media.width or 0, media.height or 0)
+                box = Shape.full_image(media.width or 0, media.height or 0)
                 scenes.append(Scene([Annotation(box, [ScoredLabel(label)])]))
             yield Item(media=media, open=opener(path), scenes=scenes, ranges=[])
 

@@ -76,7 +76,9 @@ def test_labels_with_keep_empty_keeps_every_image(tmp_path, capsys):
     info = json.loads(out)
     with_cat = [im for im in fx.images if any(o.category == "cat" for o in im.objects)]
     assert info["media"]["images"] == 20
-    # images without a cat are kept, annotated as empty: the detection task's empty label on the whole image
+    # images without a cat are kept, annotated as empty: scenes without annotations (a cluster would get
+    # the detection task's empty label on the whole image)
     labels = {lb["name"]: lb for t in info["tasks"] for lb in t["labels"]}
-    assert labels["No object"]["is_empty"] and labels["No object"]["media"] == 20 - len(with_cat) > 0
+    assert labels["No object"]["is_empty"] and labels["No object"]["media"] == 0
+    assert info["media"]["annotated_empty"] == 20 - len(with_cat) > 0
     assert labels["cat"]["media"] == len(with_cat)
