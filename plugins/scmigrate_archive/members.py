@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import zlib
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, Protocol
 
 import zstandard
 
@@ -18,7 +18,13 @@ from scmigrate.errors import InputError
 from .layout import CHUNK, level_for
 from .tarfmt import header, padding
 
-__all__ = ["compress_member", "json_bytes", "BytesReader"]
+__all__ = ["Readable", "compress_member", "json_bytes", "BytesReader"]
+
+
+class Readable(Protocol):
+    """What a member's data is read from: a file, a spool or :class:`BytesReader`."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 _SPOOL = 1 << 20  # per-worker memory before a temporary file spills to disk
 
@@ -27,7 +33,7 @@ def json_bytes(doc: Any) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def compress_member(name: str, size: int, src: BinaryIO, mtime: int) -> tuple[IO[bytes], int, int]:
+def compress_member(name: str, size: int, src: Readable, mtime: int) -> tuple[IO[bytes], int, int]:
     """One tar member (header, data, padding) as one zstd frame in a spooled temp file.
 
     Returns ``(file positioned at 0, compressed length, CRC-32 of the compressed bytes)``.

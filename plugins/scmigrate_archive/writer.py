@@ -42,7 +42,7 @@ from .layout import (
     item_member,
     model_member,
 )
-from .members import BytesReader, compress_member, json_bytes
+from .members import BytesReader, Readable, compress_member, json_bytes
 from .scan import Problem
 from .tarfmt import END_BLOCKS
 
@@ -161,7 +161,7 @@ class ArchiveWriter(Writer):
         self._entries.write(json_bytes(entry) + b"\n")
         self._counts["members"] += 1
 
-    def _append(self, frame: IO[bytes], length: int) -> int:
+    def _append(self, frame: Readable, length: int) -> int:
         """Copy a compressed frame to the end of the archive (lock held); returns its offset."""
         if self._failed:
             raise InputError(self._failed)

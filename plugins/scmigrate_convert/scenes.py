@@ -173,7 +173,7 @@ class Out:
     def keep_labels(self, labels: list[ScoredLabel], allowed: set[str] | None = None) -> list[ScoredLabel]:
         """The labels the target (or ``allowed``) has; each other one is logged as dropped."""
         allowed = self._names if allowed is None else allowed
-        kept = []
+        kept: list[ScoredLabel] = []
         for sl in labels:
             if sl.name in allowed:
                 if sl.name not in {k.name for k in kept}:
@@ -215,10 +215,11 @@ class Out:
 
     def add_full_image(self, labels: list[ScoredLabel], ann_id: str | None = None) -> bool:
         """Image-level labels on the full-image box; impossible when the image size is unknown."""
-        if not self.size_known:
+        w, h = self.media.width, self.media.height
+        if w is None or h is None:
             self.drop("image-level labels: image size unknown")
             return False
-        return self.add(Shape.full_image(self.media.width, self.media.height), labels, ann_id)
+        return self.add(Shape.full_image(w, h), labels, ann_id)
 
     def result(self) -> Scene:
         titles = {t.title for t in self.target.tasks}
