@@ -16,25 +16,9 @@ from typing import Any, Iterator
 
 from scmigrate.api import Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
-from scmigrate.model import (
-    Annotation,
-    Item,
-    Label,
-    Project,
-    Scene,
-    ScoredLabel,
-    Shape,
-    Task,
-)
+from scmigrate.model import Annotation, Item, Label, Project, Scene, ScoredLabel, Shape, Task
 
-from ._files import (
-    directory_of,
-    examples,
-    image_media,
-    is_image,
-    opener,
-    sorted_entries,
-)
+from ._files import directory_of, examples, image_media, is_image, opener, sorted_entries
 
 __all__ = ["ClassFoldersSource", "ClassFoldersReader", "TOP_GROUP"]
 

@@ -22,30 +22,10 @@ from typing import Any, Iterator
 
 from scmigrate.api import PluginOption, Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
-from scmigrate.model import (
-    Annotation,
-    Dataset,
-    Item,
-    Media,
-    Project,
-    Scene,
-    ScoredLabel,
-    Shape,
-    read_empty_mark,
-)
+from scmigrate.model import Annotation, Dataset, Item, Media, Project, Scene, ScoredLabel, Shape, read_empty_mark
 
-from ._files import (
-    directory_of,
-    examples,
-    image_media,
-    is_image,
-    is_video,
-    load_json,
-    number,
-    opener,
-    sorted_entries,
-    video_media,
-)
+from ._files import (directory_of, examples, image_media, is_image, is_video, load_json, number, opener,
+                     sorted_entries, video_media)
 from .sdk_project import parse_project
 
 __all__ = ["SdkFolderSource", "SdkFolderReader"]
