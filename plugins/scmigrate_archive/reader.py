@@ -29,6 +29,7 @@ from scmigrate.model import (
     Project,
     RangeLabel,
     Scene,
+    read_empty_mark,
 )
 
 from .frames import (
@@ -73,6 +74,7 @@ class ArchiveReader(Reader):
         self.trailer = unpack_trailer(self.read_at(self.size - TRAILER_SIZE, TRAILER_SIZE), self.size) \
             if self.size >= TRAILER_SIZE else None
         self.problem: str | None = None
+        self._scene_project: Project | None = None  # what an old archive's empty-label boxes mean
         self.entries: dict[str, dict[str, Any]] = {}
         self.index_size = 0
         if self.trailer is None:
@@ -189,6 +191,12 @@ class ArchiveReader(Reader):
         self._ready()
         return Project.from_dict(self._json(PROJECT, "project"))
 
+    def _labels_project(self) -> Project:
+        """The project, read once, for what old archives' empty-label boxes mean."""
+        if self._scene_project is None:
+            self._scene_project = self.project()
+        return self._scene_project
+
     def _sorted(self, prefix: str) -> list[dict[str, Any]]:
         return sorted((e for e in self.entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"])
 
@@ -215,8 +223,12 @@ class ArchiveReader(Reader):
             raise self._fail(name, f"refers to {blob}, which the archive does not hold")
         label = f" (media of item {media.key!r})"
         ann = doc["annotations"]
+        # archives written before the model had one form of "annotated empty" may hold the
+        # cluster's (its empty label on the full-image box): read as the same, an empty scene
+        scenes = [read_empty_mark(Scene.from_dict(s), self._labels_project, media.width, media.height)
+                  for s in ann["scenes"]]
         return Item(media=media, open=lambda: self.open_member(blob, label),
-                    scenes=[Scene.from_dict(s) for s in ann["scenes"]],
+                    scenes=scenes,
                     ranges=[RangeLabel.from_dict(r) for r in ann["ranges"]])
 
     def models(self) -> Iterator[ModelArtifact]:
