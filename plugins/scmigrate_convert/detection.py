@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from scmigrate.api import RunOptions
-from scmigrate.model import ScoredLabel, Shape, Task
-from scmigrate.model.fitting import min_area_rotated
+from scmigrate.model import ScoredLabel, Shape, Task, min_area_rotated
 
 from .base import BaseConverter, need_labels
 from .geometry import box_to_rotated, to_box, union_box

@@ -12,7 +12,7 @@ This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import
 
 from __future__ import annotations
 
-from .fitting import MAX_POLYGON_POINTS, Fitted, fit
+from .fitting import MAX_POLYGON_POINTS, Fitted, fit, min_area_rotated
 from .media import Item, Media, ModelArtifact, ModelFile
 from .project import (
     GLOBAL_TASK_TYPES,
@@ -38,5 +38,5 @@ __all__ = [
     "TASK_TYPES", "TRAINABLE_TASK_TYPES", "GLOBAL_TASK_TYPES", "SHAPE_TYPES",
     "Label", "Task", "Dataset", "Configuration", "Project",
     "Media", "Shape", "ScoredLabel", "Annotation", "Scene", "RangeLabel", "Item", "ModelFile", "ModelArtifact",
-    "read_empty_mark", "MAX_POLYGON_POINTS", "Fitted", "fit",
+    "read_empty_mark", "MAX_POLYGON_POINTS", "Fitted", "fit", "min_area_rotated",
 ]
