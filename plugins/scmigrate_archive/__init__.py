@@ -49,6 +49,11 @@ class ArchiveSink(Sink):
     def claims(cls, location: str) -> bool:
         return _claims(location)
 
+    @classmethod
+    def location_in_folder(cls, folder: str, stem: str) -> str | None:
+        """``--all-projects --to FOLDER``: one archive per project, ``FOLDER/<project>.scz``."""
+        return os.path.join(folder, stem + ".scz")
+
     def open(self, location: str, options: RunOptions) -> Writer:
         from .writer import ArchiveWriter
 
