@@ -6,9 +6,10 @@ API (:func:`scmigrate.transfer`) and :mod:`scmigrate.script` build a request and
 
 from __future__ import annotations
 
+from .entry import transfer
 from .progress import Progress, make_progress
 from .report import Failure, ProjectsReport, Report
-from .request import TransferRequest, make_options, make_request, transfer
+from .request import TransferRequest, make_options, make_request
 from .selection import Selection, parse_label_map
 
 __all__ = ["transfer", "TransferRequest", "make_request", "make_options", "Report", "ProjectsReport", "Failure",

@@ -6,15 +6,33 @@ A thin layer: the keywords become a :class:`~scmigrate.engine.request.TransferRe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..registry import Registry
+from .entry import transfer as _run
 from .progress import Progress
 from .report import ProjectsReport, Report
 from .request import make_options, make_request
-from .request import transfer as _run
 
 __all__ = ["transfer", "make_options"]
+
+
+@overload
+def transfer(from_: str, to: str, *, registry: Registry | None = ..., progress: Progress | None = ...,
+             quiet: bool = ..., retries: int = ..., retries_sleep: float = ..., with_models: bool = ...,
+             report: str | None = ..., all_projects: Literal[False] = ..., **options: Any) -> Report: ...
+
+
+@overload
+def transfer(from_: str, to: str, *, registry: Registry | None = ..., progress: Progress | None = ...,
+             quiet: bool = ..., retries: int = ..., retries_sleep: float = ..., with_models: bool = ...,
+             report: str | None = ..., all_projects: Literal[True], **options: Any) -> ProjectsReport: ...
+
+
+@overload
+def transfer(from_: str, to: str, *, registry: Registry | None = ..., progress: Progress | None = ...,
+             quiet: bool = ..., retries: int = ..., retries_sleep: float = ..., with_models: bool = ...,
+             report: str | None = ..., all_projects: bool, **options: Any) -> Report | ProjectsReport: ...
 
 
 def transfer(

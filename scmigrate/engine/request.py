@@ -1,8 +1,14 @@
-"""The one way into the engine: a :class:`TransferRequest` and :func:`transfer`.
+"""What a run asks for: a :class:`TransferRequest`, how one is built, and the check of its options.
 
 ``scmigrate run``, the Python API (``scmigrate.transfer``) and ``scmigrate.script.run`` each build
-a request (:func:`make_request`) and hand it to :func:`transfer`; none of them runs a transfer
-any other way. The request holds everything a run needs, so the three cannot drift apart.
+a request (:func:`make_request`) and hand it to :func:`scmigrate.engine.transfer`; none of them
+runs a transfer any other way. The request holds everything a run needs, so they cannot drift apart.
+
+A plugin option that neither end of the run uses is an error, refused before anything moves
+(:func:`check_plugin_options`): otherwise ``--to x.scz --set learning_parameters.max_num_epochs=5``
+(or ``auto_train="off"``) would succeed doing nothing of what was asked, and
+``transfer(..., lables="dog")`` (a typo) would move every label. The command line and the Python
+API share the check; each is answered in its own words (flags there, keyword arguments here).
 """
 
 from __future__ import annotations
@@ -11,16 +17,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..api import RunOptions
+from ..api import RunOptions, Sink, Source
+from ..errors import InputError
 from ..registry import Registry, get_registry
-from .pipeline import move_project
-from .plugin_options import check_plugin_options
 from .progress import Progress
-from .projects import move_all_projects
-from .report import ProjectsReport, Report
 from .selection import parse_label_map
 
-__all__ = ["TransferRequest", "make_options", "make_request", "transfer"]
+__all__ = ["TransferRequest", "make_options", "make_request", "check_plugin_options"]
 
 CORE_OPTIONS = frozenset(f.name for f in dataclasses.fields(RunOptions)) - {"extra"}
 
@@ -82,15 +85,49 @@ def make_request(source: str, sink: str, *, plugin_options: dict[str, Any] | Non
     return TransferRequest(source, sink, options, **own)
 
 
-def transfer(request: TransferRequest) -> Report | ProjectsReport:
-    """Run ``request``: one project (a :class:`Report`) or, with ``all_projects``, each (a :class:`ProjectsReport`).
+def _declared(*ends: Source | Sink) -> set[str]:
+    return {o.name for end in ends for o in getattr(type(end), "options", ())}
 
-    With ``options.dry_run`` each plan is printed (stdout) and kept in the report. Raises
-    ``InputError`` for bad input and ``TransferIncomplete`` when something did not move.
+
+def check_plugin_options(request: TransferRequest, sink: str) -> None:
+    """Raise ``InputError`` for a plugin option given in ``request`` that its source and ``sink`` do not declare.
+
+    ``sink`` is the location actually written: ``request.sink`` itself, or with ``--all-projects``
+    into a folder, the location of one project in it.
     """
-    request = dataclasses.replace(request, registry=request.registry or get_registry())
-    if request.all_projects:
-        return move_all_projects(request)
-    check_plugin_options(request, request.sink)
-    return move_project(request)
+    reg = request.registry or get_registry()
+    if request.given is not None:
+        _check_flags(reg, request, sink, request.given)
+        return
+    # the Python API: ``None`` means "not given" (scripts pass ``ca_bundle=args.ca_bundle`` unconditionally)
+    given = {k for k, v in request.options.extra.items() if v is not None}
+    if not given:
+        return
+    src, snk = reg.resolve_source(request.source), reg.resolve_sink(sink)
+    declared = _declared(src, snk)
+    declared |= {name.replace("-", "_") for name in declared}
+    unknown = sorted(given - declared)
+    if unknown:
+        here = ", ".join(sorted(n for n in declared if "-" not in n)) or "none"
+        raise InputError(
+            f"transfer(): unknown option(s) {', '.join(unknown)} for {request.source} ({src.name}) → "
+            f"{request.sink} ({snk.name}); core options: {', '.join(sorted(CORE_OPTIONS))}; "
+            f"options of this source and sink: {here}"
+        )
+
+
+def _check_flags(reg: Registry, request: TransferRequest, sink: str, given: frozenset[str]) -> None:
+    """The command line: every flag is some plugin's (click refused the others), but maybe not these ends'."""
+    if not given:
+        return
+    src = reg.resolve_source(request.source)  # a location nobody claims: the same error the run would give
+    snk = reg.resolve_sink(sink)
+    used = _declared(src, snk)
+    for opt in sorted(given):
+        if opt in used:
+            continue
+        owners = sorted({f"{kind} {r.name}" for kind, table in (("source", reg.sources), ("sink", reg.sinks))
+                         for r in table.values() if any(o.name == opt for o in getattr(r.cls, "options", ()))})
+        raise InputError(f"--{opt} does not apply to --from {request.source} ({src.name}) or --to {request.sink} "
+                         f"({snk.name}); it is an option of {', '.join(owners)}")
 

@@ -13,9 +13,8 @@ import scmigrate
 from scmigrate import cli
 from scmigrate.cli import options as cli_options
 from scmigrate.engine import ProjectsReport, Report, TransferRequest, transfer
-from scmigrate.engine import projects as projects_mod
+from scmigrate.engine import entry as entry_mod
 from scmigrate.engine import report as report_mod
-from scmigrate.engine import request as request_mod
 from scmigrate.errors import InputError, TransferIncomplete
 from scmigrate.model import Label, Project, Task
 from scmigrate.testing import MemorySink, memory_target, put_memory
@@ -128,14 +127,14 @@ def test_an_interrupted_all_projects_run_leaves_a_whole_report_of_what_moved(pet
                                                                              tmp_path: Any, monkeypatch: Any) -> None:
     pets("src", n=2)
     _birds()
-    real = projects_mod.move_project
+    real = entry_mod.move_project
 
     def ctrl_c_on_birds(request: TransferRequest) -> Report:
         if request.options.project == "Birds":
             raise KeyboardInterrupt
         return real(request)
 
-    monkeypatch.setattr(projects_mod, "move_project", ctrl_c_on_birds)
+    monkeypatch.setattr(entry_mod, "move_project", ctrl_c_on_birds)
     report_path = tmp_path / "r.json"
     with pytest.raises(KeyboardInterrupt):
         scmigrate.transfer(from_="memory:src", to=str(tmp_path / "b"), all_projects=True,
@@ -171,13 +170,13 @@ def calls(monkeypatch: Any) -> list[tuple[str, Any]]:
     """Every request that reached the engine's one entry, by the path it took there (the real run goes on)."""
     seen: list[tuple[str, Any]] = []
     for name in ("move_project", "move_all_projects"):
-        real = getattr(request_mod, name)
+        real = getattr(entry_mod, name)
 
         def spy(request: Any, _real: Any = real, _name: str = name) -> Any:
             seen.append((_name, request))
             return _real(request)
 
-        monkeypatch.setattr(request_mod, name, spy)
+        monkeypatch.setattr(entry_mod, name, spy)
     return seen
 
 
@@ -199,8 +198,9 @@ def test_the_cli_and_the_api_reach_the_same_function(pets: Any, make_registry: A
                     "--report", str(tmp_path / "r.json")) == 0
     scmigrate.transfer(from_="memory:src", to=str(tmp_path / "api.scz"), registry=reg, quiet=True)
     scmigrate.transfer(from_="memory:src", to=str(tmp_path / "api"), all_projects=True, registry=reg, quiet=True)
-    assert [name for name, _ in calls] == ["move_project", "move_all_projects", "move_project", "move_all_projects"]
-    one, every, api_one, api_every = (r for _, r in calls)
+    # each project of --all-projects is then one move_project of its own
+    assert [name for name, _ in calls] == ["move_project", "move_all_projects", "move_project"] * 2
+    one, every, _, api_one, _, _ = (r for _, r in calls)
     assert one.options.labels == ["dog"] and one.summaries and one.given == frozenset()
     assert every.all_projects and every.report_path == str(tmp_path / "r.json")
     assert api_one.given is None and not api_one.summaries  # the API names keywords, not flags, in its errors

@@ -1,4 +1,6 @@
-"""``--all-projects``: every project of a source, each moved as a run of its own.
+"""The engine's one entry, :func:`transfer`: one project, or every project of the source.
+
+With ``all_projects`` (``--all-projects``) each project of the source moves as a run of its own.
 
 The target of each project is the ``--to`` location itself when its sink holds several projects
 (a cluster, ``Sink.holds_projects``: every project keeps its name there), or else a location in
@@ -11,22 +13,32 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from ..api import Sink
 from ..errors import InputError, LocationError, TransferIncomplete
 from ..registry import Registry, get_registry
 from .pipeline import move_project
-from .plugin_options import check_plugin_options
 from .progress import Progress, make_progress
 from .report import ProjectsReport, Report
+from .request import TransferRequest, check_plugin_options
 
-if TYPE_CHECKING:
-    from .request import TransferRequest
-
-__all__ = ["move_all_projects", "safe_name"]
+__all__ = ["transfer", "move_all_projects", "safe_name"]
 
 _STEM = "project"  # the stem that stands for any project when a folder's sink is looked for
+
+
+def transfer(request: TransferRequest) -> Report | ProjectsReport:
+    """Run ``request``: one project (a :class:`Report`) or, with ``all_projects``, each (a :class:`ProjectsReport`).
+
+    With ``options.dry_run`` each plan is printed (stdout) and kept in the report. Raises
+    ``InputError`` for bad input and ``TransferIncomplete`` when something did not move.
+    """
+    request = dataclasses.replace(request, registry=request.registry or get_registry())  # one registry for all
+    if request.all_projects:
+        return move_all_projects(request)
+    check_plugin_options(request, request.sink)
+    return move_project(request)
 
 
 def safe_name(name: str) -> str:
