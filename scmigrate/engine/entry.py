@@ -145,4 +145,4 @@ def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_
 def _progress(request: TransferRequest) -> Progress:
     """A progress of its own for each project (its counts start at zero), like the request's if it has one."""
     given = request.progress
-    return make_progress(quiet=request.quiet) if given is None else Progress(given.mode, given.stream)
+    return make_progress(quiet=request.quiet) if given is None else Progress(given.mode, given.stream, given.interval)

@@ -27,7 +27,7 @@ from .workers import SKIP, STOP, Pool
 if TYPE_CHECKING:
     from .request import TransferRequest
 
-__all__ = ["move_project", "show"]
+__all__ = ["move_project"]
 
 # Per pass, at most this many "failed: ..." lines: a cluster that goes away fails every item, and
 # thousands of identical lines would hide the one line that says what to do.
@@ -69,7 +69,7 @@ def move_project(request: TransferRequest) -> Report:
             report.plan[-1:-1] = [f"target: {line}" for line in checks]
             report.complete = True
             _close_report(report, report_path, started, prog, failing=False)
-            show(request, report, prog)
+            _show(request, report, prog)
             return report
         with snk.open(sink, options) as writer:
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
@@ -80,11 +80,11 @@ def move_project(request: TransferRequest) -> Report:
                 _close_report(report, report_path, started, prog, failing=True)
                 raise
             _close_report(report, report_path, started, prog, failing=False)
-    show(request, report, prog)
+    _show(request, report, prog)
     return report
 
 
-def show(request: TransferRequest, report: Report, progress: Progress) -> None:
+def _show(request: TransferRequest, report: Report, progress: Progress) -> None:
     """What a finished project shows: its plan on a dry run (stdout), else its summary if asked."""
     if report.dry_run:
         print("\n".join(report.plan), flush=True)
