@@ -56,6 +56,11 @@ class Emulator:
         self.book = FaultBook(self.knobs)
         self.version = settings.version
 
+    def banner(self) -> list[str]:
+        """Start-up lines after the URL (never the token itself)."""
+        return [f"organization_id: {self.org_id}", f"workspace_id: {self.workspace_id}",
+                f"token file: {self.settings.token_file or Path(self.settings.data_dir) / TOKEN_FILE}"]
+
     def _meta_default(self, key: str, make: Any) -> str:
         value = self.store.meta(key)
         if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from .app import Settings
 from .faults import Knobs
@@ -46,10 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, required=True, help="state directory (SQLite, blobs, token, TLS)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 = any free port (printed and written to --url-file)")
-    s.add_argument("--tls", action="store_true", help="HTTPS with a certificate generated in the data dir")
+    s.add_argument("--dialect", choices=("geti2", "geti3"), default="geti2",
+                   help="geti2: the SC / Geti 2.x REST API; geti3: the Geti 3.x application (sc_emulator.geti3)")
+    s.add_argument("--tls", action=argparse.BooleanOptionalAction, default=None,
+                   help="HTTPS with a certificate generated in the data dir (default: on for geti3 only)")
     s.add_argument("--token-file", type=Path, help="read the access token from here (created if missing)")
     s.add_argument("--url-file", type=Path, help="write the base URL here once listening")
-    s.add_argument("--version", default="2.13.0", help="product version reported by product_info")
+    s.add_argument("--version", default=None,
+                   help="product version reported (default 2.13.0; geti3: 3.2.0, in the OpenAPI info)")
+    s.add_argument("--spa", action=argparse.BooleanOptionalAction, default=True,
+                   help="geti3: answer unknown GET paths with the UI page (200 text/html), as the Docker image")
+    s.add_argument("--tus", action=argparse.BooleanOptionalAction, default=True,
+                   help="geti3: serve resumable uploads (/api/uploads, media:from-upload)")
     s.add_argument("--csrf", choices=("strict", "lenient"), default="lenient",
                    help="strict: mutating requests need x-geti-csrf-protection: 1")
     s.add_argument("--latency-ms", type=float, default=0.0, help="delay added to every request")
@@ -69,13 +78,24 @@ def main(argv: list[str] | None = None) -> int:
     knobs = Knobs(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=args.fail_codes,
                   drop_rate=args.drop_rate, rate_limit=args.rate_limit, seed=args.seed,
                   max_upload_bytes=args.max_upload_bytes)
-    settings = Settings(data_dir=args.data_dir, host=args.host, port=args.port, tls=args.tls,
-                        token_file=args.token_file, url_file=args.url_file, version=args.version,
-                        csrf=args.csrf, knobs=knobs)
+    settings: Any
+    if args.dialect == "geti3":  # the one place that picks the Geti 3.x application
+        from .geti3 import Geti3Settings, build_app
+
+        build: Any = build_app
+        settings = Geti3Settings(data_dir=args.data_dir, host=args.host, port=args.port,
+                                 tls=args.tls is not False, url_file=args.url_file,
+                                 version=args.version or "3.2.0", spa=args.spa, tus=args.tus, knobs=knobs)
+    else:
+        from .app import create_app as build
+
+        settings = Settings(data_dir=args.data_dir, host=args.host, port=args.port, tls=bool(args.tls),
+                            token_file=args.token_file, url_file=args.url_file, version=args.version or "2.13.0",
+                            csrf=args.csrf, knobs=knobs)
     from .server import serve  # uvicorn import only when serving
 
     try:
-        serve(settings, exit_with_parent=args.exit_with_parent)
+        serve(settings, exit_with_parent=args.exit_with_parent, build=build)
     except OSError as exc:
         if exc.filename:  # the data dir (or token/url file), not the address: name the path
             print(f"sc-emulator: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)

@@ -123,7 +123,9 @@ class RunningEmulator:
             time.sleep(0.02)
         self.url = url_file.read_text().strip()
         self.port = int(self.url.rsplit(":", 1)[1])
-        self.token = (self.data_dir / TOKEN_FILE).read_text().strip()
+        token_path = self.data_dir / TOKEN_FILE
+        # Geti 3.x has no authentication, hence no token file
+        self.token = token_path.read_text().strip() if token_path.exists() else ""
         self.ca_bundle = str(self.data_dir / CA_FILE) if self._tls else None
         info = None
         while info is None:  # readiness through an admin route: test knobs never fail those
@@ -135,7 +137,7 @@ class RunningEmulator:
                     self.stop()
                     raise RuntimeError("sc_emulator started but does not answer") from None
                 time.sleep(0.02)
-        self.org_id, self.workspace_id = info["organization_id"], info["workspace_id"]
+        self.org_id, self.workspace_id = info.get("organization_id") or "", info.get("workspace_id") or ""
 
     def _check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
@@ -175,18 +177,25 @@ class RunningEmulator:
 
 
 @contextlib.contextmanager
-def running(data_dir: Path | str, *, tls: bool = False, port: int = 0, latency_ms: float = 0,
+def running(data_dir: Path | str, *, tls: bool | None = None, port: int = 0, latency_ms: float = 0,
             fail_rate: float = 0.0, fail_codes: tuple[int, ...] = (500, 502, 503, 429), drop_rate: float = 0.0,
-            rate_limit: float | None = None, seed: int = 0, version: str = "2.13.0", csrf: str = "lenient",
-            max_upload_bytes: int | None = None) -> Iterator[RunningEmulator]:
-    """Run an emulator in a subprocess (real sockets) for the duration of the ``with`` block."""
+            rate_limit: float | None = None, seed: int = 0, version: str | None = None, csrf: str = "lenient",
+            max_upload_bytes: int | None = None, dialect: str = "geti2", spa: bool = True,
+            tus: bool = True) -> Iterator[RunningEmulator]:
+    """Run an emulator in a subprocess (real sockets) for the duration of the ``with`` block.
+
+    ``dialect="geti3"`` runs the Geti 3.x application (HTTPS unless ``tls=False``; ``spa`` and ``tus``
+    are its switches); ``tls=None`` means the dialect's default (off for geti2)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = ["--version", version, "--latency-ms", str(latency_ms), "--fail-rate", str(fail_rate),
+    tls = (dialect == "geti3") if tls is None else tls
+    args = ["--dialect", dialect, "--latency-ms", str(latency_ms), "--fail-rate", str(fail_rate),
             "--fail-codes", ",".join(str(c) for c in fail_codes), "--drop-rate", str(drop_rate),
-            "--seed", str(seed), "--csrf", csrf]
-    if tls:
-        args.append("--tls")
+            "--seed", str(seed), "--csrf", csrf, "--tls" if tls else "--no-tls"]
+    if version is not None:
+        args += ["--version", version]
+    if dialect == "geti3":
+        args += ["--spa" if spa else "--no-spa", "--tus" if tus else "--no-tus"]
     if rate_limit:
         args += ["--rate-limit", str(rate_limit)]
     if max_upload_bytes is not None:

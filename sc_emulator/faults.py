@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -215,8 +215,11 @@ def route_template(app: Any, scope: Scope) -> str:
 class FaultMiddleware:
     """Applies the :class:`FaultBook` to every non-admin HTTP request."""
 
-    def __init__(self, app: ASGIApp, book: FaultBook, router: Any) -> None:
+    def __init__(self, app: ASGIApp, book: FaultBook, router: Any,
+                 error_body: Callable[[int], dict[str, Any]] | None = None) -> None:
+        # error_body: the body of an injected error in the served dialect (default: the 2.x services')
         self.app, self.book, self.router = app, book, router
+        self.error_body = error_body or _services_error_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
@@ -264,19 +267,21 @@ class FaultMiddleware:
         self.book.record_status(key, 0 if action == "drop" else state["status"])
 
     async def _fail(self, send: Send, status: int) -> None:
-        code = _ERROR_CODES.get(status, "injected_fault")
-        if status == 500:
-            body = {"internal_server_error": "Injected fault (sc_emulator fail plan or fail rate)."}
-        else:
-            body = {"http_status": status, "message": f"Injected HTTP {status} (sc_emulator test knob).",
-                    "error_code": code}
-        payload = json.dumps(body).encode()
+        payload = json.dumps(self.error_body(status)).encode()
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                    (b"cache-control", b"no-cache")]
         if status in (429, 503):
             headers.append((b"retry-after", str(self.book.knobs.retry_after).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
+
+
+def _services_error_body(status: int) -> dict[str, Any]:
+    """An injected error as the SC / Geti 2.x services answer."""
+    if status == 500:
+        return {"internal_server_error": "Injected fault (sc_emulator fail plan or fail rate)."}
+    return {"http_status": status, "message": f"Injected HTTP {status} (sc_emulator test knob).",
+            "error_code": _ERROR_CODES.get(status, "injected_fault")}
 
 
 async def _cut(send: Send, start: Message | None, body: bytes = b"") -> None:

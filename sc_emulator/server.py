@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import uvicorn
 
-from .app import Settings, create_app
+from .app import create_app
 from .tlsgen import ensure_certificates
 
 
@@ -33,11 +34,14 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def serve(settings: Settings, exit_with_parent: bool = False) -> None:
-    """Start the cluster and block until SIGINT/SIGTERM; prints URL, organisation and workspace."""
+def serve(settings: Any, exit_with_parent: bool = False, build: Callable[[Any], Any] = create_app) -> None:
+    """Start the cluster and block until SIGINT/SIGTERM; prints the URL and the emulator's banner lines.
+
+    ``build`` makes the ASGI app from the settings (the 2.x app by default, ``sc_emulator.geti3`` for 3.x);
+    the app carries ``.emulator`` with ``version`` and ``banner()``."""
     settings.data_dir = Path(settings.data_dir).resolve()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
+    app = build(settings)
     emulator = app.emulator
     # proto must say TCP: asyncio sets TCP_NODELAY on accepted sockets only then, and without it Nagle plus
     # delayed ACKs add ~40 ms to every response written in two parts (headers, body).
@@ -60,9 +64,8 @@ def serve(settings: Settings, exit_with_parent: bool = False) -> None:
     if settings.url_file:
         _write_atomically(Path(settings.url_file), url + "\n")
     print(f"sc_emulator {emulator.version} serving {url}", flush=True)
-    print(f"organization_id: {emulator.org_id}", flush=True)
-    print(f"workspace_id: {emulator.workspace_id}", flush=True)
-    print(f"token file: {settings.token_file or settings.data_dir / 'token.txt'}", flush=True)
+    for line in emulator.banner():
+        print(line, flush=True)
     if ca_path:
         print(f"ca bundle: {ca_path}", flush=True)
     if exit_with_parent:

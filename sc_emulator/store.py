@@ -52,7 +52,14 @@ _DATA_TABLES = ("projects", "datasets", "media", "scenes", "ranges", "model_grou
 
 
 class Store:
-    """SQLite database and blob directory under ``data_dir``."""
+    """SQLite database and blob directory under ``data_dir``.
+
+    The schema, the tables an admin reset clears and the database file name are class attributes, so
+    the Geti 3.x application (``sc_emulator.geti3``) keeps its own tables with the same machinery."""
+
+    schema = _SCHEMA
+    data_tables: tuple[str, ...] = _DATA_TABLES
+    db_name = "emulator.sqlite3"
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir)
@@ -61,13 +68,13 @@ class Store:
         self.cache_dir = self.data_dir / "cache"
         for folder in (self.blob_dir, self.tmp_dir, self.cache_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.data_dir / "emulator.sqlite3"
+        self.db_path = self.data_dir / self.db_name
         self._local = threading.local()
         self.write_lock = threading.RLock()
         with self.write_lock:
             conn = self.conn()
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
+            conn.executescript(self.schema)
         # Leftovers of uploads interrupted by a crash or SIGKILL.
         for stale in self.tmp_dir.iterdir():
             stale.unlink(missing_ok=True)
@@ -114,7 +121,7 @@ class Store:
     def reset(self) -> None:
         """Forget every project, media, annotation, model and job (admin reset); blobs go too."""
         with self.transaction() as conn:
-            for table in _DATA_TABLES:
+            for table in self.data_tables:
                 conn.execute(f"DELETE FROM {table}")
         for folder in (self.blob_dir, self.cache_dir):
             for path in folder.rglob("*"):

@@ -109,33 +109,40 @@ def _error(exc: Exception) -> Response:
     return json_response({"internal_server_error": f"{type(exc).__name__}: {exc}"}, 500)
 
 
-def endpoint(fn: Callable[[Call], Any]) -> Callable[[Request], Any]:
-    """Wrap a sync endpoint function as a Starlette endpoint (body read first, work in a thread)."""
+def endpoint(fn: Callable[[Any], Any], *, call: Callable[..., Any] = Call,
+             error: Callable[[Exception], Response] = _error,
+             body_methods: tuple[str, ...] = ("POST", "PUT", "PATCH")) -> Callable[[Request], Any]:
+    """Wrap a sync endpoint function as a Starlette endpoint (body read first, work in a thread).
+
+    ``call`` and ``error`` are the dialect's request object and error bodies (the Geti 3.x application
+    passes its own); ``body_methods`` are the methods whose body is read."""
 
     @functools.wraps(fn)
     async def wrapper(request: Request) -> Response:
-        body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+        body = await request.body() if request.method in body_methods else b""
         try:
-            return _to_response(await run_in_threadpool(fn, Call(request, body)))
+            return _to_response(await run_in_threadpool(fn, call(request, body)))
         except Exception as exc:  # noqa: BLE001 - every failure must become the contract's body
-            return _error(exc)
+            return error(exc)
 
     return wrapper
 
 
-def upload_endpoint(fn: Callable[[Call], Any], precheck: Callable[[Call], None]) -> Callable[[Request], Any]:
+def upload_endpoint(fn: Callable[[Any], Any], precheck: Callable[[Any], None], *, call: Callable[..., Any] = Call,
+                    error: Callable[[Exception], Response] = _error) -> Callable[[Request], Any]:
     """Like :func:`endpoint`, but the multipart body is streamed to disk first (``call.upload``);
     ``precheck`` validates the path (404s) before a possibly huge body is accepted."""
 
+    @functools.wraps(fn)
     async def wrapper(request: Request) -> Response:
         emu = request.app.state.emulator
         upload = None
         try:
-            await run_in_threadpool(precheck, Call(request, b""))
+            await run_in_threadpool(precheck, call(request, b""))
             upload = await receive_upload(request, emu.store.tmp_dir, emu.knobs.max_upload_bytes)
-            return _to_response(await run_in_threadpool(fn, Call(request, b"", upload)))
+            return _to_response(await run_in_threadpool(fn, call(request, b"", upload)))
         except Exception as exc:  # noqa: BLE001
-            return _error(exc)
+            return error(exc)
         finally:
             if upload is not None:
                 upload.discard()

@@ -2,8 +2,11 @@
 
 A plugin registers *classes* through the hooks in :mod:`scmigrate.hookspecs`. Core asks every
 registered source (or sink) whether it ``claims`` a location, opens the one that does, and moves
-items from the reader, through the converter, to the writer. Plugins import only the public
-API (``scmigrate`` and its submodules ``api``, ``model``, ``errors``, ``testing``).
+items from the reader, through the converter, to the writer.
+
+A plugin imports only the modules in :data:`PUBLIC_MODULES` (each says so in its docstring);
+everything else in ``scmigrate`` may change without notice, and ``tests/core/test_core_boundaries.py``
+fails if a built-in plugin or the example plugin imports it. This module is public.
 """
 
 from __future__ import annotations
@@ -16,7 +19,24 @@ from typing import Any, ClassVar, Iterable, Iterator
 
 from .model import Item, Media, ModelArtifact, Project, Scene
 
+#: The modules a plugin (and a plugin's tests) may import; ``scmigrate`` itself re-exports the
+#: classes of ``api``, ``model`` and ``errors``. ``schema`` validates records against the archive
+#: spec's JSON schemas, ``config`` reads the named clusters of ``scmigrate clusters add``, ``spool``
+#: spools a stream to disk while hashing it; ``testing`` (with ``testing.coco``) serves tests.
+PUBLIC_MODULES: tuple[str, ...] = (
+    "scmigrate",
+    "scmigrate.api",
+    "scmigrate.model",
+    "scmigrate.errors",
+    "scmigrate.schema",
+    "scmigrate.config",
+    "scmigrate.spool",
+    "scmigrate.testing",
+    "scmigrate.testing.coco",
+)
+
 __all__ = [
+    "PUBLIC_MODULES",
     "PluginOption",
     "RunOptions",
     "SizeHint",
@@ -128,6 +148,43 @@ class ConversionLog:
             return {"converted": dict(self.conversions), "dropped": dict(self.drops)}
 
 
+# --------------------------------------------------------------------------- locations
+
+
+class _ClaimsLocations:
+    """What sources and sinks share: which locations they claim, declared rather than coded.
+
+    Most kinds are a scheme (``coco:PATH`` → ``scheme = "coco"``) or a file ending (``x.scz`` →
+    ``suffixes = (".scz",)``); the default :meth:`claims` answers from those two declarations.
+    A kind that needs more (a configured cluster's name) overrides ``claims``; core rejects a
+    registered class that neither declares nor overrides, as it could never be chosen.
+    """
+
+    #: the prefix it claims, without the colon: ``"coco"`` claims every ``coco:...`` location
+    scheme: ClassVar[str | None] = None
+    #: file name endings it claims without a scheme (case-insensitive; never a ``://`` URL)
+    suffixes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        """Whether this kind handles ``location``: ``scheme:...``, or a path ending in one of ``suffixes``.
+
+        Core asks every registered class about every location, so an override must be as cheap:
+        no heavy imports, no network.
+        """
+        if cls.scheme and location.startswith(cls.scheme + ":"):
+            return True
+        endings = tuple(suffix.lower() for suffix in cls.suffixes)
+        return bool(endings) and "://" not in location and location.lower().endswith(endings)
+
+    @classmethod
+    def location_path(cls, location: str) -> str:
+        """``location`` without this kind's ``scheme:`` prefix (``coco:a/b.json`` → ``a/b.json``)."""
+        if cls.scheme and location.startswith(cls.scheme + ":"):
+            return location[len(cls.scheme) + 1:]
+        return location
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -176,8 +233,11 @@ class Reader(ABC):
         self.close()
 
 
-class Source(ABC):
-    """A kind of ``--from`` location. Subclass, set ``name``, and register it with ``register_sources``."""
+class Source(_ClaimsLocations, ABC):
+    """A kind of ``--from`` location: subclass it and register it with ``register_sources``.
+
+    Set ``name``, and ``scheme`` or ``suffixes`` (or override ``claims``).
+    """
 
     #: the name users see (``scmigrate plugins``, error messages); unique among sources
     name: ClassVar[str]
@@ -187,11 +247,6 @@ class Source(ABC):
     options: ClassVar[tuple[PluginOption, ...]] = ()
     #: True if ``--project`` picks one project out of several (a cluster) rather than naming the result
     selects_project: ClassVar[bool] = False
-
-    @classmethod
-    @abstractmethod
-    def claims(cls, location: str) -> bool:
-        """Whether this source handles ``location``. Must be cheap and must not import heavy modules."""
 
     @abstractmethod
     def open(self, location: str, options: RunOptions) -> Reader:
@@ -261,8 +316,11 @@ class Writer(ABC):
         self.close()
 
 
-class Sink(ABC):
-    """A kind of ``--to`` location. Subclass, set ``name``, and register it with ``register_sinks``."""
+class Sink(_ClaimsLocations, ABC):
+    """A kind of ``--to`` location: subclass it and register it with ``register_sinks``.
+
+    Set ``name``, and ``scheme`` or ``suffixes`` (or override ``claims``).
+    """
 
     name: ClassVar[str]
     location_help: ClassVar[str] = ""
@@ -271,11 +329,6 @@ class Sink(ABC):
     #: True if one location holds several projects, each under its name (a cluster): ``--all-projects``
     #: then writes every project to that same location
     holds_projects: ClassVar[bool] = False
-
-    @classmethod
-    @abstractmethod
-    def claims(cls, location: str) -> bool:
-        """Whether this sink handles ``location``; cheap, no heavy imports."""
 
     @classmethod
     def location_in_folder(cls, folder: str, stem: str) -> str | None:

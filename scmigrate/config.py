@@ -9,6 +9,9 @@ Kept as JSON at ``$SCMIGRATE_CONFIG``, else ``$XDG_CONFIG_HOME/scmigrate/config.
 The file holds secrets, so it is written atomically (a temporary file renamed over it) with
 mode 0600 from the moment it exists. A token is never printed: :class:`ClusterConfig` hides it
 from ``repr`` and keeps it out of :meth:`ClusterConfig.public`.
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): a plugin that connects to a
+configured cluster reads it with :func:`get_cluster`.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Core and plugins raise these and never import click: the one handler in
 ``scmigrate.cli`` maps them to exit codes (input errors 2, incomplete transfers 1).
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import it.
 """
 
 from __future__ import annotations

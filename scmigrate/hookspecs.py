@@ -11,6 +11,8 @@ first needed (never at ``import scmigrate`` or ``scmigrate --help``). The plugin
 ``register(SomeClass)`` for each class it provides. Core records which plugin registered what
 and rejects a name registered twice, naming both plugins. Hooks are always called with
 keyword arguments, and only ever grow new ones, so an implementation may accept any subset.
+Core calls each plugin's implementation through pluggy (``SCMIGRATE_TRACE_PLUGINS=1`` shows
+every call on stderr), one plugin at a time, so that it knows which plugin registered what.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ def register_sources(register: Callable[[type], None]) -> None:
     Called once per plugin manager, before the first location is resolved.
 
     :param register: call ``register(cls)`` with each subclass of :class:`scmigrate.api.Source`.
-        Its ``name`` must be unique among all sources; its ``claims(location)`` classmethod is
-        asked for every ``--from`` location, and a location claimed by no source, or by several,
-        is an error that lists the installed sources.
+        Its ``name`` must be unique among all sources; its ``claims(location)`` classmethod
+        (by default: its ``scheme`` or ``suffixes``) is asked for every ``--from`` location, and a
+        location claimed by no source, or by several, is an error that lists the installed sources.
     :return: nothing; registration happens through ``register``.
     """
 

@@ -12,7 +12,6 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from .api import Converter, PluginOption, Sink, Source
 from .errors import InputError, LocationError, PluginError
@@ -38,6 +37,44 @@ class Registered:
     plugin: str
 
 
+class _Register:
+    """The ``register`` callable one plugin receives; its repr names the plugin in hook traces."""
+
+    def __init__(self, table: dict[str, Registered], base: type, singular: str, plugin: str) -> None:
+        self.table, self.base, self.singular, self.plugin = table, base, singular, plugin
+
+    def __repr__(self) -> str:
+        return f"<register {self.singular}s of plugin {self.plugin!r}>"
+
+    def __call__(self, cls: type) -> None:
+        what, plugin = self.singular, self.plugin
+        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+            raise PluginError(
+                f"plugin {plugin!r} registered {cls!r} as a {what}, "
+                f"but it is not a subclass of scmigrate.api.{self.base.__name__}"
+            )
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin!r} registered {what} {cls.__name__} without a name")
+        if issubclass(cls, (Source, Sink)) and not _declares_claims(cls):
+            raise PluginError(
+                f"plugin {plugin!r} registered {what} {name!r}, which claims no location: "
+                f"set its scheme or suffixes, or override claims()"
+            )
+        if name in self.table:
+            raise PluginError(
+                f"{what} {name!r} is registered by both plugin {self.table[name].plugin!r} "
+                f"and plugin {plugin!r}; disable one with --disable-plugin"
+            )
+        self.table[name] = Registered(name, cls, plugin)
+
+
+def _declares_claims(cls: type[Source | Sink]) -> bool:
+    """Whether the class can claim anything: a scheme, suffixes, or its own ``claims``."""
+    owner = next(k for k in cls.__mro__ if "claims" in vars(k))  # the default lives in a base of both
+    return owner not in Source.__mro__ or bool(cls.scheme) or bool(cls.suffixes)
+
+
 class Registry:
     """The sources, sinks and converters that a plugin manager's plugins registered."""
 
@@ -53,30 +90,19 @@ class Registry:
     def _collect(self, kind: str) -> None:
         hook_name, base = _KINDS[kind]
         table: dict[str, Registered] = getattr(self, kind)
-        singular = kind[:-1]
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        for impl in impls:
+            self.hooks_by_plugin.setdefault(impl.plugin_name, []).append(hook_name)
+        wrappers = {i.plugin for i in impls if i.wrapper or i.hookwrapper}
+        for impl in (i for i in impls if i.plugin not in wrappers):
             plugin = impl.plugin_name
-            self.hooks_by_plugin.setdefault(plugin, []).append(hook_name)
-
-            def register(cls: type, _plugin: str = plugin) -> None:
-                if not (isinstance(cls, type) and issubclass(cls, base)):
-                    raise PluginError(
-                        f"plugin {_plugin!r} registered {cls!r} as a {singular}, "
-                        f"but it is not a subclass of scmigrate.api.{base.__name__}"
-                    )
-                name = getattr(cls, "name", None)
-                if not isinstance(name, str) or not name:
-                    raise PluginError(f"plugin {_plugin!r} registered {singular} {cls.__name__} without a name")
-                if name in table:
-                    raise PluginError(
-                        f"{singular} {name!r} is registered by both plugin {table[name].plugin!r} "
-                        f"and plugin {_plugin!r}; disable one with --disable-plugin"
-                    )
-                table[name] = Registered(name, cls, _plugin)
-
-            kwargs: dict[str, Any] = {"register": register}
+            # One call per plugin, through pluggy (so SCMIGRATE_TRACE_PLUGINS, hook monitoring and
+            # wrappers see it), on a caller that leaves out every other implementation: that is
+            # how ``register`` knows whose classes it is given.
+            others = [i.plugin for i in impls if i.plugin is not impl.plugin and i.plugin not in wrappers]
+            call = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                impl.function(**{a: kwargs[a] for a in impl.argnames if a in kwargs})
+                call(register=_Register(table, base, kind[:-1], plugin))
             except PluginError:
                 raise
             except Exception as exc:

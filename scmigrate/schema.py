@@ -10,6 +10,9 @@ archive validates every record it reads and writes. So each schema is also compi
 Python predicates covering the keywords our schemas use; a document the predicate accepts is
 valid, and anything it rejects goes to ``jsonschema`` for the verdict and the message. The test
 suite checks that both agree on every example and on thousands of mutated documents.
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): a plugin that reads or writes
+archive records validates them here.
 """
 
 from __future__ import annotations

@@ -43,12 +43,9 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture
 def make_registry() -> Callable[..., "object"]:
     """``make_registry(*plugin_objects, memory=True)`` → a Registry of a fresh manager, no entry points."""
-    from scmigrate.plugins import make_plugin_manager
-    from scmigrate.registry import Registry
-    from scmigrate.testing import memory_plugin
+    from scmigrate import testing
 
-    def build(*plugins: object, memory: bool = True, block: Iterable[str] = ()) -> Registry:
-        objs = ([memory_plugin] if memory else []) + list(plugins)
-        return Registry(make_plugin_manager(load=False, plugins=objs, block=block))
+    def build(*plugins: object, memory: bool = True, block: Iterable[str] = ()) -> object:
+        return testing.make_registry(*([testing.memory_plugin] if memory else []), *plugins, block=block)
 
     return build

@@ -17,20 +17,13 @@ from scmigrate.api import Reader, RunOptions, Sink, Source, Writer
 __all__ = ["ArchiveSink", "ArchiveSource", "register_sinks", "register_sources"]
 
 
-def _claims(location: str) -> bool:
-    return location.lower().endswith(".scz") and "://" not in location
-
-
 class ArchiveSource(Source):
     """Reads a ``.scz`` archive written by ``--to x.scz`` (any 1.x format version)."""
 
     name = "archive"
+    suffixes = (".scz",)
     location_help = "PATH.scz"
     description = "scmigrate archive (.scz): project, media, annotations and models"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return _claims(location)
 
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
@@ -42,17 +35,14 @@ class ArchiveSink(Sink):
     """Writes a ``.scz`` archive; ``--resume`` continues an interrupted one."""
 
     name = "archive"
+    suffixes = (".scz",)
     location_help = "PATH.scz"
     description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
 
     @classmethod
-    def claims(cls, location: str) -> bool:
-        return _claims(location)
-
-    @classmethod
     def location_in_folder(cls, folder: str, stem: str) -> str | None:
         """``--all-projects --to FOLDER``: one archive per project, ``FOLDER/<project>.scz``."""
-        return os.path.join(folder, stem + ".scz")
+        return os.path.join(folder, stem + cls.suffixes[0])
 
     def open(self, location: str, options: RunOptions) -> Writer:
         from .writer import ArchiveWriter

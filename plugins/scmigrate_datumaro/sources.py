@@ -37,6 +37,7 @@ class CocoSource(Source):
     """A COCO instances JSON and its images folder."""
 
     name: ClassVar[str] = "coco"
+    scheme: ClassVar[str | None] = "coco"
     location_help: ClassVar[str] = "coco:PATH/instances.json (or a folder holding exactly one)"
     description: ClassVar[str] = "COCO instances: boxes, polygons, RLE masks (as polygons), iscrowd"
     options: ClassVar[tuple[PluginOption, ...]] = (
@@ -48,12 +49,8 @@ class CocoSource(Source):
     )
 
     @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("coco:")
-
-    @staticmethod
-    def _json_path(location: str) -> Path:
-        path = Path(location[len("coco:"):]).expanduser()
+    def _json_path(cls, location: str) -> Path:
+        path = Path(cls.location_path(location)).expanduser()
         if not path.is_dir():
             return path
         found = sorted(path.glob("annotations/instances_*.json")) + sorted(path.glob("instances_*.json"))
@@ -129,17 +126,14 @@ class DatumaroSource(Source):
     """Any dataset Datumaro imports: ``datumaro:FORMAT:PATH``, or ``datumaro:PATH`` to detect the format."""
 
     name: ClassVar[str] = "datumaro"
+    scheme: ClassVar[str | None] = "datumaro"
     location_help: ClassVar[str] = "datumaro:FORMAT:PATH or datumaro:PATH (format detected)"
     description: ClassVar[str] = "every format Datumaro imports (VOC, YOLO, ImageNet, CVAT, Datumaro, ...)"
 
     @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("datumaro:")
-
-    @staticmethod
-    def parse(location: str) -> tuple[str | None, Path]:
+    def parse(cls, location: str) -> tuple[str | None, Path]:
         """``(format or None, path)``; a prefix that is an existing path is a path, not a format."""
-        rest = location[len("datumaro:"):]
+        rest = cls.location_path(location)
         head, sep, tail = rest.partition(":")
         if sep and _FORMAT.match(head) and not Path(rest).exists():
             return head, Path(tail).expanduser()

@@ -30,12 +30,9 @@ class ClassFoldersSource(Source):
     """Reads an ImageNet-style folder tree as a classification project."""
 
     name = "folders"
+    scheme = "folders"
     location_help = "folders:DIR"
     description = "classification folder: one sub-folder per class (nested sub-folders = label hierarchy)"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("folders:")
 
     def open(self, location: str, options: RunOptions) -> "ClassFoldersReader":
         return ClassFoldersReader(directory_of(location, "folders"), options)

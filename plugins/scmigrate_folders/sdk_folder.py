@@ -40,14 +40,11 @@ class SdkFolderSource(Source):
     """Reads the official SDK's project download folder (also SC 1.x backups)."""
 
     name = "sdk-folder"
+    scheme = "sdk-folder"
     location_help = "sdk-folder:DIR"
     description = "folder written by the official SDK's project download (project.json, images/, annotations/)"
     options = (PluginOption("sdk-coordinates", str, "auto",
                             "sdk-folder: annotation coordinates: auto (detect SC 1.x normalised), pixels, normalised"),)
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("sdk-folder:")
 
     def open(self, location: str, options: RunOptions) -> "SdkFolderReader":
         return SdkFolderReader(directory_of(location, "sdk-folder"), options)

@@ -58,12 +58,9 @@ class VitensSource(Source):
     """Reads a Vitens / NOUS colony-counting folder as a segmentation-like project."""
 
     name = "vitens"
+    scheme = "vitens"
     location_help = "vitens:DIR"
     description = "Vitens/NOUS folder: images + <image stem>_<x>.json files of points (circles) and polygons"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("vitens:")
 
     def open(self, location: str, options: RunOptions) -> "VitensReader":
         return VitensReader(directory_of(location, "vitens"), options)

@@ -4,6 +4,8 @@ Every record has a JSON form (``to_dict``/``from_dict``) that validates against 
 in ``archive_spec/v1/``; the archive stores exactly these documents. Labels are referred to by
 **name** everywhere in this model: ids of any cluster never leak into it (they travel only in
 ``source_id`` fields, for the report's id map). Coordinates are pixels of the original media.
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@
 items under a name with :func:`put_memory`, registers :data:`memory_plugin` on a fresh plugin
 manager, and reads back what a sink received with :func:`memory_target`. What a sink wrote under a
 name can be read again as a source, so round trips need no files. Nothing here is registered
-by default: ``memory:`` exists only where a test registers it.
+by default: ``memory:`` exists only where a test registers it. :func:`make_registry` builds that
+fresh manager with only the plugins a test names.
+
+This module is public (see :data:`scmigrate.api.PUBLIC_MODULES`): plugin tests may import it.
 """
 
 from __future__ import annotations
@@ -14,18 +17,22 @@ import io
 import random
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .. import hookimpl
-from ..api import Reader, RunOptions, Sink, SizeHint, Source, WriteResult, Writer
+from ..api import Reader, RunOptions, Sink, SizeHint, Source, Writer, WriteResult
 from ..model import Item, Media, ModelArtifact, Project, Scene
+from ..plugins import make_plugin_manager
+from ..registry import Registry
 
 __all__ = [
     "MemoryData",
     "MemorySource",
     "MemorySink",
     "memory_plugin",
+    "make_registry",
     "put_memory",
     "memory_target",
     "clear_memory",
@@ -68,10 +75,6 @@ _store_lock = threading.Lock()
 def _written_total() -> int:
     with _store_lock:
         return sum(d.writes for d in _store.values())
-
-
-def _name(location: str) -> str:
-    return location.split(":", 1)[1]
 
 
 def put_memory(name: str, project: Project, items: list[Item], **knobs: Any) -> MemoryData:
@@ -149,18 +152,15 @@ class _MemoryReader(Reader):
 
 class MemorySource(Source):
     name = "memory"
+    scheme = "memory"
     location_help = "memory:NAME"
     description = "a project held in memory (tests only)"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("memory:")
 
     def open(self, location: str, options: RunOptions) -> Reader:
         from ..errors import InputError
 
         with _store_lock:
-            data = _store.get(_name(location))
+            data = _store.get(self.location_path(location))
         if data is None or data.project is None:
             raise InputError(f"{location}: nothing is held under this name")
         return _MemoryReader(data)
@@ -220,15 +220,12 @@ class _MemoryWriter(Writer):
 
 class MemorySink(Sink):
     name = "memory"
+    scheme = "memory"
     location_help = "memory:NAME"
     description = "keeps what it receives in memory (tests only)"
 
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("memory:")
-
     def open(self, location: str, options: RunOptions) -> Writer:
-        return _MemoryWriter(memory_target(_name(location)))
+        return _MemoryWriter(memory_target(self.location_path(location)))
 
 
 class _MemoryPlugin:
@@ -246,6 +243,21 @@ class _MemoryPlugin:
 
 
 memory_plugin = _MemoryPlugin()
+
+
+def make_registry(*plugins: object, load_installed: bool = False, block: Iterable[str] = ()) -> Registry:
+    """What ``plugins`` register, on a fresh plugin manager: ``make_registry(my_plugin, memory_plugin)``.
+
+    The registry lists the registered classes by name (``.sources``, ``.sinks``, ``.converters``,
+    each entry naming its ``plugin``), resolves locations (``resolve_source``, ``resolve_sink``)
+    and is what ``scmigrate.transfer(..., registry=...)`` runs with.
+
+    :param plugins: modules or objects with ``@scmigrate.hookimpl`` functions, registered in order.
+    :param load_installed: also load the installed plugins (entry-point group ``scmigrate``), as
+        the command line does; off by default so a test sees only what it names.
+    :param block: plugin names never to register (as ``--disable-plugin``).
+    """
+    return Registry(make_plugin_manager(load=load_installed, plugins=plugins, block=block))
 
 
 def image_bytes(w: int, h: int, fmt: str = "JPEG", seed: int = 0) -> bytes:

@@ -7,6 +7,8 @@ images without objects, equal file names in different folders), and switches tha
 dataset in the ways users' files are broken. The same ``seed`` always gives the same bytes.
 
 Run it as ``python -m scmigrate.testing.coco OUTDIR --images N --seed S``.
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugin tests may import it.
 """
 
 from __future__ import annotations

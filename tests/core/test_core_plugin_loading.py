@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib.metadata import EntryPoint
@@ -109,12 +110,29 @@ def test_every_plugin_package_is_an_entry_point():
         assert f'{name} = "scmigrate_{name}"' in section, f"plugins/scmigrate_{name} is not in the entry-point group"
 
 
-def test_trace_plugins_writes_hook_calls(monkeypatch, capsys, make_registry):
-    from scmigrate.registry import Registry
-    from scmigrate.testing import memory_plugin
-
+def test_trace_plugins_traces_the_registry_hook_calls(monkeypatch, capsys, make_registry):
     monkeypatch.setenv("SCMIGRATE_TRACE_PLUGINS", "1")
-    pm = make_plugin_manager(load=False, plugins=[memory_plugin])
-    pm.hook.register_sources(register=lambda cls: None)
-    assert "register_sources" in capsys.readouterr().err
-    assert Registry(pm).sources["memory"].plugin == "memory"
+    from fixture_plugins import boxes
+
+    reg = make_registry(boxes)  # the registry calls the hooks; the test calls none itself
+    err = capsys.readouterr().err
+    assert "register_sources [hook]\n      register: <register sources of plugin 'memory'>" in err
+    assert "register: <register converters of plugin 'fixture_plugins.boxes'>" in err
+    assert "finish register_converters --> []" in err
+    assert reg.sources["memory"].plugin == "memory" and reg.converters["boxes"].plugin == "fixture_plugins.boxes"
+
+
+def test_no_trace_without_the_variable(capsys, make_registry):
+    make_registry()
+    assert capsys.readouterr().err == ""
+
+
+def test_trace_plugins_in_the_plugins_command():
+    """``SCMIGRATE_TRACE_PLUGINS=1 scmigrate plugins`` shows each registration hook call on stderr."""
+    env = {**os.environ, "SCMIGRATE_TRACE_PLUGINS": "1", "SCMIGRATE_LOAD_PLUGINS": "archive"}
+    out = subprocess.run([sys.executable, "-m", "scmigrate", "plugins"], capture_output=True, text=True,
+                         env=env, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "  archive [archive]: PATH.scz" in out.stdout  # the listing itself is unchanged
+    for kind in ("sources", "sinks"):  # archive registers no converter: nothing to call
+        assert f"  register_{kind} [hook]\n      register: <register {kind} of plugin 'archive'>\n" in out.stderr

@@ -136,3 +136,65 @@ def test_plugin_options_merge_and_conflict(make_registry):
 
     with pytest.raises(PluginError, match="--good-level is declared by 'good' and 'clash' with different types"):
         make_registry(good, P()).plugin_options()
+
+
+class _Dots(Source):
+    name = "dots"
+    scheme = "dots"
+    suffixes = (".DOT", ".dots")
+
+    def open(self, location, options):
+        raise NotImplementedError
+
+
+def test_declared_claims_are_the_scheme_and_the_suffixes():
+    assert _Dots.claims("dots:x") and _Dots.claims("dots:") and _Dots.claims("a/b.dot") and _Dots.claims("B.Dots")
+    assert not _Dots.claims("dotsx:y") and not _Dots.claims("x.dotx") and not _Dots.claims("https://h/x.dot")
+    assert _Dots.location_path("dots:a/b:c") == "a/b:c" and _Dots.location_path("a.dot") == "a.dot"
+
+
+def test_a_declared_source_resolves_through_the_registry(make_registry):
+    class P:
+        __name__ = "dots-plugin"
+
+        @scmigrate.hookimpl
+        def register_sources(self, register):
+            register(_Dots)
+
+    reg = make_registry(P())
+    assert type(reg.resolve_source("x.dot")) is _Dots and type(reg.resolve_source("dots:y")) is _Dots
+
+
+def test_a_source_that_claims_nothing_is_refused(make_registry):
+    class Mute(Source):
+        name = "mute"
+
+        def open(self, location, options):
+            raise NotImplementedError
+
+    class P:
+        __name__ = "mute-plugin"
+
+        @scmigrate.hookimpl
+        def register_sources(self, register):
+            register(Mute)
+
+    with pytest.raises(PluginError, match=r"^plugin 'mute-plugin' registered source 'mute', which claims no "
+                                          r"location: set its scheme or suffixes, or override claims\(\)$"):
+        make_registry(P())
+
+
+def test_a_hook_wrapper_sees_each_plugins_registration(make_registry):
+    seen = []
+
+    class Watch:
+        __name__ = "watch"
+
+        @scmigrate.hookimpl(wrapper=True)
+        def register_sources(self, register):
+            seen.append(repr(register))
+            return (yield)
+
+    reg = make_registry(Watch())
+    assert seen == ["<register sources of plugin 'memory'>"] and reg.sources["memory"].plugin == "memory"
+    assert "watch" in reg.hooks_by_plugin

@@ -69,10 +69,7 @@ class _FolderMemorySink(MemorySink):
     """A sink of another plugin that writes projects into folders: ``memfolder:FOLDER/STEM``."""
 
     name = "memfolder"
-
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("memfolder:")
+    scheme = "memfolder"
 
     @classmethod
     def location_in_folder(cls, folder: str, stem: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sc_emulator
-from emulator_helpers import Api, video_bytes
+from emulator_helpers import Api, Geti3, video_bytes
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +22,15 @@ def api(cluster) -> Api:
 @pytest.fixture(scope="session")
 def video_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return video_bytes(tmp_path_factory.mktemp("video") / "clip.mp4")
+
+
+@pytest.fixture(scope="session")
+def geti3_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """One Geti 3.x emulator (HTTPS by default, UI catch-all and resumable uploads on)."""
+    with sc_emulator.running(tmp_path_factory.mktemp("geti3"), dialect="geti3") as running:
+        yield running
+
+
+@pytest.fixture()
+def g3(geti3_cluster) -> Geti3:
+    return Geti3(geti3_cluster)

@@ -108,3 +108,27 @@ def video_bytes(path: Path, frames: int = 12, fps: int = 6, width: int = 64, hei
         for packet in stream.encode():
             container.mux(packet)
     return path.read_bytes()
+
+
+class Geti3:
+    """Thin requests wrapper for the Geti 3.x application (no auth; paths under the server root)."""
+
+    def __init__(self, cluster: sc_emulator.RunningEmulator) -> None:
+        self.cluster = cluster
+        self.session = requests.Session()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        kwargs.setdefault("verify", self.cluster.ca_bundle or True)
+        return self.session.request(method, self.cluster.url + path, **kwargs)
+
+    def project(self, task_type: str = "detection", labels: tuple[str, ...] = ("a", "b"),
+                exclusive: bool = False, **fields: Any) -> dict[str, Any]:
+        body = {"name": fields.pop("name", "p"), "task": {"task_type": task_type, "exclusive_labels": exclusive,
+                                                          "labels": [{"name": n} for n in labels]}, **fields}
+        response = self.request("POST", "/api/projects", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def upload(self, project: dict[str, Any], name: str, data: bytes) -> requests.Response:
+        return self.request("POST", f"/api/projects/{project['id']}/dataset/media", files={"file": (name, data)})

@@ -23,15 +23,12 @@ class CsvBoxesSink(Sink):
     """Writes any project's image boxes (every shape as its bounding box) as a CSV of boxes."""
 
     name = "csvboxes"
+    scheme = "csvboxes"
     location_help = "csvboxes:OUT.csv"
     description = "CSV of boxes plus the images, in OUT_images/ next to the CSV file"
 
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        return location.startswith("csvboxes:")
-
     def open(self, location: str, options: RunOptions) -> "CsvBoxesWriter":
-        path = Path(location.split(":", 1)[1])
+        path = Path(self.location_path(location))
         if not path.parent.is_dir():
             raise InputError(f"{location}: folder {path.parent} does not exist")
         if path.exists():

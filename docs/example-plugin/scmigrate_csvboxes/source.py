@@ -16,16 +16,13 @@ class CsvBoxesSource(Source):
     """A CSV of bounding boxes, read as a detection project."""
 
     name = "csvboxes"
+    # Claims every "csvboxes:..." location: exact and cheap, as scmigrate asks every source about every location.
+    scheme = "csvboxes"
     location_help = "csvboxes:FILE.csv"
     description = "CSV of boxes: image,label,x,y,width,height (image paths relative to the CSV)"
 
-    @classmethod
-    def claims(cls, location: str) -> bool:
-        # Cheap and exact: scmigrate asks every source about every location.
-        return location.startswith("csvboxes:")
-
     def open(self, location: str, options: RunOptions) -> "CsvBoxesReader":
-        path = Path(location.split(":", 1)[1])
+        path = Path(self.location_path(location))
         if not path.is_file():
             raise InputError(f"{location}: no such file")
         return CsvBoxesReader(path, options)

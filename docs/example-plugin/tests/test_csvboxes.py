@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from scmigrate import InputError, RunOptions
-from scmigrate.plugins import make_plugin_manager
-from scmigrate.registry import Registry
-from scmigrate.testing import check_source_conformance
+from scmigrate.testing import check_source_conformance, make_registry, memory_plugin
 from scmigrate_csvboxes import CsvBoxesSource
 
 
@@ -54,9 +52,8 @@ def test_missing_columns_and_missing_file(boxes_csv: Path) -> None:
 def test_registered_on_a_fresh_plugin_manager() -> None:
     # Tests build their own manager: only the plugins they name, nothing from the environment.
     import scmigrate_csvboxes
-    from scmigrate.testing import memory_plugin
 
-    registry = Registry(make_plugin_manager(load=False, plugins=[scmigrate_csvboxes, memory_plugin]))
+    registry = make_registry(scmigrate_csvboxes, memory_plugin)
     assert sorted(registry.sources) == ["csvboxes", "memory"]
     assert sorted(registry.sinks) == ["csvboxes", "memory"]
     assert type(registry.resolve_sink("memory:out")).__name__ == "MemorySink"
@@ -64,7 +61,7 @@ def test_registered_on_a_fresh_plugin_manager() -> None:
 
 def test_installed_plugin_is_found_through_its_entry_point() -> None:
     # Fails if the package is not installed (pip install -e docs/example-plugin).
-    registry = Registry(make_plugin_manager(load=True))
+    registry = make_registry(load_installed=True)
     assert registry.sources["csvboxes"].plugin == "csvboxes"
     assert type(registry.resolve_source("csvboxes:x.csv")) is CsvBoxesSource
     assert registry.sinks["csvboxes"].plugin == "csvboxes"

@@ -8,20 +8,18 @@ import pytest
 
 import scmigrate
 import scmigrate_csvboxes
-from scmigrate.plugins import make_plugin_manager
-from scmigrate.registry import Registry
-from scmigrate.testing import clear_memory, memory_plugin, memory_target
+from scmigrate.testing import clear_memory, make_registry, memory_plugin, memory_target
 
 
 @pytest.fixture
 def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the engine's journals go there
     clear_memory()
-    yield Registry(make_plugin_manager(load=False, plugins=[scmigrate_csvboxes, memory_plugin]))
+    yield make_registry(scmigrate_csvboxes, memory_plugin)
     clear_memory()
 
 
-def test_transfer_with_the_converter_into_memory(boxes_csv: Path, registry: Registry) -> None:
+def test_transfer_with_the_converter_into_memory(boxes_csv: Path, registry: object) -> None:
     report = scmigrate.transfer(from_=f"csvboxes:{boxes_csv}", to="memory:pets", registry=registry, quiet=True,
                                 project_type="largest_box_classification", project="pets")
     assert report.complete and not report.failures
