@@ -39,6 +39,11 @@ class ArchiveSink(Sink):
     location_help = "PATH.scz"
     description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
 
+    @classmethod
+    def location_in_folder(cls, folder: str, stem: str) -> str | None:
+        """``--all-projects --to FOLDER``: one archive per project, ``FOLDER/<project>.scz``."""
+        return os.path.join(folder, stem + cls.suffixes[0])
+
     def open(self, location: str, options: RunOptions) -> Writer:
         from .writer import ArchiveWriter
 

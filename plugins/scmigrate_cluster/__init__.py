@@ -103,6 +103,7 @@ class ClusterSink(Sink):
     name: ClassVar[str] = "cluster"
     location_help: ClassVar[str] = _LOCATION_HELP
     description: ClassVar[str] = "a new project on an SC / Intel Geti cluster"
+    holds_projects: ClassVar[bool] = True
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS + (
         PluginOption("into-existing", bool, False,
                      "write into a project of the same name (media already there are skipped)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Report", "Failure"]
+__all__ = ["Report", "ProjectsReport", "Failure", "write_json"]
 
 
 @dataclass
@@ -126,10 +127,65 @@ class Report:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON report (atomically: a reader never sees half a report)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
-            os.replace(tmp, target)
-        except OSError as e:
+        write_json(path, self.to_dict())
+
+
+@dataclass
+class ProjectsReport:
+    """The report of ``--all-projects``: one entry per project of the source, in its order.
+
+    An entry is the project's :class:`Report`, or ``{"project": name, "error": why}`` for a project
+    that failed before its report existed (it could not be opened, the run was interrupted).
+    """
+
+    source: str = ""
+    sink: str = ""
+    dry_run: bool = False
+    entries: list[Report | dict[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # names of the projects that did not move completely
+
+    @property
+    def reports(self) -> list[Report]:
+        return [e for e in self.entries if isinstance(e, Report)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed and all(r.complete for r in self.reports)
+
+    @property
+    def plan(self) -> list[str]:
+        return [line for r in self.reports for line in r.plan]
+
+    def summary(self) -> str:
+        """One line for the end of the run: how many projects moved, then each project's summary."""
+        done = len(self.entries) - len(self.failed)
+        lines = [f"{done} of {len(self.entries)} projects moved completely"]
+        lines += [f"{r.project}: {r.summary()}" for r in self.reports]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"projects": [e.to_dict() if isinstance(e, Report) else dict(e) for e in self.entries]}
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the combined JSON report, atomically like a single one."""
+        write_json(path, self.to_dict())
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as JSON at ``path`` atomically: the path holds the old content or all of the new.
+
+    The text is built in memory, written to a temporary file beside the target and renamed over it;
+    an error (or a Ctrl-C) on the way removes the temporary file and leaves the target untouched.
+    """
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):
             raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None
+        raise
