@@ -15,6 +15,7 @@ suite checks that both agree on every example and on thousands of mutated docume
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -24,12 +25,90 @@ from urllib.parse import urljoin
 
 from .errors import InputError
 
-__all__ = ["KINDS", "fast_check", "parse_version", "supported_majors", "validate", "validator"]
+__all__ = ["KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate", "validator"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
 
+#: Deepest nesting of arrays and objects a document may have. Our own documents need about ten
+#: levels (item → scenes → annotation → shape → points); a bound keeps every recursive consumer
+#: (schema validation, model classes, copies) far from Python's recursion limit.
+MAX_DEPTH = 64
+
 _lock = threading.Lock()
+
+
+class _Bad(ValueError):
+    """A JSON text that parses but that JSON (RFC 8259) or our bounds do not allow."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Bad(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Bad(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) >= 1 << 63:  # no size, offset or coordinate comes near; larger would overflow floats
+        raise _Bad(f"{text[:20]}... is too large for a number")
+    return value
+
+
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_tree(doc: Any, surrogates: bool) -> None:
+    """Walk ``doc`` without recursion: nesting at most MAX_DEPTH, no lone UTF-16 surrogates."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if surrogates and not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _Bad(f"{_where(path)}: holds a lone UTF-16 surrogate (not text)") from None
+            continue
+        if isinstance(node, dict):
+            children: Any = node.items()
+            if surrogates:
+                stack.extend((k, (*path, "(key)")) for k in node)
+        elif isinstance(node, list):
+            children = enumerate(node)
+        else:
+            continue
+        if len(path) >= MAX_DEPTH:
+            raise _Bad(f"nested deeper than {MAX_DEPTH} levels (at {_where(path[:8])}/...)")
+        stack.extend((v, (*path, k)) for k, v in children)
+
+
+def loads(data: bytes, where: str) -> Any:
+    """Parse an untrusted JSON member; raise :class:`InputError` naming ``where`` and what is wrong.
+
+    Stricter than ``json.loads``: the text must be UTF-8, ``NaN``/``Infinity`` (and numbers too
+    large for a float) are refused since they are not JSON, nesting is bounded by
+    :data:`MAX_DEPTH`, and a string may not hold a lone surrogate (it could not be written again).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: not valid JSON (not UTF-8 at byte {e.start})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_bounded_int)
+        # counting brackets is cheap and bounds the depth: walk only documents that may be too deep
+        if data.count(b"[") + data.count(b"{") > MAX_DEPTH or _SURROGATE.search(data):
+            _check_tree(doc, surrogates=_SURROGATE.search(data) is not None)
+    except RecursionError:
+        raise InputError(f"{where}: not valid JSON (nested deeper than {MAX_DEPTH} levels)") from None
+    except ValueError as e:  # json.JSONDecodeError and _Bad
+        raise InputError(f"{where}: not valid JSON ({e})") from None
+    return doc
 
 
 def parse_version(version: str) -> tuple[int, int]:
@@ -91,7 +170,8 @@ def _is_int(x: Any) -> bool:
 
 
 def _is_num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    # NaN and the infinities are Python floats but not JSON numbers: jsonschema would accept them
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and math.isfinite(x))
 
 
 _TYPES: dict[str, Check] = {
@@ -222,6 +302,26 @@ def _where(path: Any) -> str:
     return "/".join(parts) if parts else "(document)"
 
 
+def _non_finite(doc: Any) -> tuple[Any, ...] | None:
+    """The path of the first NaN or infinity in ``doc`` (which JSON cannot hold), or None."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return path
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(node))
+    return None
+
+
+def _doc_at(doc: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        doc = doc[part]
+    return doc
+
+
 def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) -> None:
     """Check ``doc`` against the ``kind`` schema; raise :class:`InputError` naming the member and field.
 
@@ -238,6 +338,9 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:
+        bad = _non_finite(doc) if quick is not None else None
+        if bad is not None:
+            raise InputError(f"{where or kind}: {_where(bad)}: {_doc_at(doc, bad)!r} is not a JSON number")
         return
     message = error.message
     if len(message) > 160:  # messages quote the offending value; keep the line readable

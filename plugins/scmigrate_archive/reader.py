@@ -9,7 +9,6 @@ Damage shows up as :class:`~scmigrate.errors.InputError` naming the file and the
 from __future__ import annotations
 
 import io
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -50,6 +49,7 @@ from .layout import (
     READS_MAJOR,
     item_member,
 )
+from .references import ProjectFacts, item_problems, model_problems, project_problems
 
 __all__ = ["INCOMPLETE", "ArchiveReader"]
 
@@ -75,6 +75,8 @@ class ArchiveReader(Reader):
         self.problem: str | None = None
         self.entries: dict[str, dict[str, Any]] = {}
         self.index_size = 0
+        self._project: dict[str, Any] | None = None
+        self._facts: ProjectFacts | None = None
         if self.trailer is None:
             self.problem = INCOMPLETE
         else:
@@ -82,6 +84,11 @@ class ArchiveReader(Reader):
                 self._load_index()
             except InputError as e:
                 self.problem = str(e)
+        if self.problem is None:
+            try:  # now, so that reading one item later reads only that item's frames (SPEC §9)
+                self._project_doc()
+            except InputError:
+                pass  # project() and items() raise it again
 
     # ----------------------------------------------------------------------- low level
 
@@ -120,10 +127,7 @@ class ArchiveReader(Reader):
         return doc
 
     def _parse(self, name: str, data: bytes) -> Any:
-        try:
-            return json.loads(data)
-        except ValueError as e:
-            raise self._fail(name, f"not valid JSON ({e})") from None
+        return schema.loads(data, f"{self.path}: {name}")
 
     def _load_index(self) -> None:
         t = self.trailer
@@ -187,7 +191,7 @@ class ArchiveReader(Reader):
 
     def project(self) -> Project:
         self._ready()
-        return Project.from_dict(self._json(PROJECT, "project"))
+        return Project.from_dict(self._project_doc())
 
     def _sorted(self, prefix: str) -> list[dict[str, Any]]:
         return sorted((e for e in self.entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"])
@@ -205,14 +209,25 @@ class ArchiveReader(Reader):
             raise InputError(f"{self.path}: no item {key!r}")
         return self._item(name)
 
+    def _project_doc(self) -> dict[str, Any]:
+        """``project.json``, validated and checked once; items are checked against its names."""
+        if self._project is None:
+            doc = self._json(PROJECT, "project")
+            problems = project_problems(doc)
+            if problems:
+                raise self._fail(PROJECT, problems[0])
+            self._project, self._facts = doc, ProjectFacts.of(doc)
+        return self._project
+
     def _item(self, name: str) -> Item:
         doc = self._json(name, "item")
+        self._project_doc()
+        assert self._facts is not None
+        problems = item_problems(name, doc, self._facts, self.entries)
         media = Media.from_dict(doc["media"])
-        if item_member(media.key) != name or doc["annotations"]["key"] != media.key:
-            raise self._fail(name, "its key does not match the member name")
+        if problems:
+            raise self._fail(f"{name} (item {media.key!r})", problems[0])
         blob = doc["blob"]
-        if blob not in self.entries or self.entries[blob]["sha256"] != media.sha256:
-            raise self._fail(name, f"refers to {blob}, which the archive does not hold")
         label = f" (media of item {media.key!r})"
         ann = doc["annotations"]
         return Item(media=media, open=lambda: self.open_member(blob, label),
@@ -223,11 +238,10 @@ class ArchiveReader(Reader):
         self._ready()
         for entry in self._sorted("models/"):
             doc = self._json(entry["name"], "model")
-            files = []
-            for f in doc["files"]:
-                if f["blob"] not in self.entries:
-                    raise self._fail(entry["name"], f"refers to {f['blob']}, which the archive does not hold")
-                files.append(ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]))
+            problems = model_problems(entry["name"], doc, self.entries)
+            if problems:
+                raise self._fail(f"{entry['name']} (model {doc['key']!r})", problems[0])
+            files = [ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]) for f in doc["files"]]
             yield ModelArtifact(doc["key"], doc["metadata"], files)
 
     def size_hint(self) -> SizeHint:

@@ -59,7 +59,7 @@ def _hostile_cases(tmp_path: Path) -> dict[str, bytes]:
                 "blob": BLOB, "annotations": {"key": "k", "scenes": [], "ranges": []}}
     item_bytes = json.dumps(item_doc).encode()
     good = [("project.json", _project_json())]
-    claims_blob = {BLOB: {"sha256": SHA}}  # the index vouches for the link as if it were the media
+    claims_blob = {BLOB: {"sha256": SHA, "size": 1}}  # the index vouches for the link as if it were the media
     cases = {
         "dotdot name": raw_archive([*good, tar_member("../../evil.jpg", b"x")]),
         "absolute name": raw_archive([*good, tar_member("/tmp/evil.jpg", b"x")]),
