@@ -9,6 +9,7 @@ Damage shows up as :class:`~scmigrate.errors.InputError` naming the file and the
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -50,17 +51,26 @@ from .layout import (
     item_member,
 )
 from .references import ProjectFacts, item_problems, model_problems, project_problems
+from .scan import describe_region, salvage
 
 __all__ = ["INCOMPLETE", "ArchiveReader"]
+
+log = logging.getLogger(__name__)
 
 INCOMPLETE = "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
 
 
 class ArchiveReader(Reader):
-    """An opened ``.scz``. ``opener`` exists so tests can watch which bytes are read."""
+    """An opened ``.scz``. ``opener`` exists so tests can watch which bytes are read.
 
-    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None) -> None:
+    ``salvage``: ignore the index and read what a walk of the frames finds, leaving out (and
+    naming) what is damaged: for archives whose index leaves members out or is damaged, that
+    were cut short, or that hold a damaged member.
+    """
+
+    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None, salvage: bool = False) -> None:
         self.path = path
+        self.salvaged: list[str] | None = None  # when salvaging: what had to be left out
         try:
             self._f = opener(path) if opener else open(path, "rb")
         except OSError as e:
@@ -75,13 +85,20 @@ class ArchiveReader(Reader):
         self.problem: str | None = None
         self.entries: dict[str, dict[str, Any]] = {}
         self.index_size = 0
+        self.unlisted: list[tuple[int, int, list[str]]] = []  # (start, end, members) the index leaves out
+        self.miscount: str | None = None
+        self._declared: dict[str, Any] = {}
+        self.index_loaded = False  # the index was read and checked (it may still leave members out)
         self._project: dict[str, Any] | None = None
         self._facts: ProjectFacts | None = None
-        if self.trailer is None:
+        if salvage:
+            self._salvage()
+        elif self.trailer is None:
             self.problem = INCOMPLETE
         else:
             try:
                 self._load_index()
+                self._check_coverage()
             except InputError as e:
                 self.problem = str(e)
         if self.problem is None:
@@ -142,12 +159,58 @@ class ArchiveReader(Reader):
         doc = self._parse(INDEX, data)
         schema.validate("index", doc, self.version, where=f"{self.path}: {INDEX}")
         self.index_size = stream.size
+        self.index_loaded = True
+        self._declared = {k: doc.get(k) for k in ("items", "models")}
         for e in doc["members"]:
             if e["name"] in self.entries:
                 raise self._fail(INDEX, f"lists {e['name']} twice")
             if e["offset"] + e["length"] > t.index_offset:
                 raise self._fail(INDEX, f"places {e['name']} outside the archive's member area")
             self.entries[e["name"]] = e
+
+    def _check_coverage(self) -> None:
+        """The index must account for every member: its entries tile the file up to the index
+        (SPEC §5) and its item and model counts match. A member it leaves out would be lost
+        without a word, so the archive is refused (``--salvage`` reads it by walking the frames)."""
+        assert self.trailer is not None
+        expected = 0
+        for e in sorted(self.entries.values(), key=lambda e: e["offset"]):
+            if e["offset"] < expected:
+                raise self._fail(INDEX, f"places {e['name']} over the member before it; run scmigrate verify")
+            if e["offset"] > expected:
+                self.unlisted.append((expected, e["offset"], describe_region(self.read_at, expected, e["offset"])))
+            expected = max(expected, e["offset"] + e["length"])
+        if expected < self.trailer.index_offset:
+            self.unlisted.append((expected, self.trailer.index_offset,
+                                  describe_region(self.read_at, expected, self.trailer.index_offset)))
+        listed = {k: sum(n.startswith(f"{k}/") for n in self.entries) for k in ("items", "models")}
+        wrong = [f"{self._declared[k]} {k} but lists {listed[k]}" for k in listed
+                 if self._declared.get(k) not in (None, listed[k])]
+        if wrong:
+            self.miscount = f"{INDEX}: declares {' and '.join(wrong)}"
+        if self.unlisted:
+            missing = [m for _, _, members in self.unlisted for m in members]
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            raise self._fail(INDEX, f"does not list {shown}; read it with --salvage, or run scmigrate verify")
+        if self.miscount:
+            raise InputError(f"{self.path}: {self.miscount}; read it with --salvage, or run scmigrate verify")
+
+    def _salvage(self) -> None:
+        """Replace the index by what a walk of every frame finds (each member decoded and hashed)."""
+        entries, self.salvaged = salvage(self.read_at, self.size)
+        for why in self.salvaged:
+            log.warning("%s: %s", self.path, why)
+        self.entries = {str(e["name"]): e for e in entries}
+        if PROJECT not in self.entries:
+            self.problem = f"{PROJECT}: not found by walking the frames; there is nothing to salvage"
+            return
+        for e in self.entries.values():
+            if e["name"].startswith("items/"):
+                try:
+                    e["blob"] = self._json(e["name"], "item")["blob"]
+                except InputError:
+                    pass  # items() says what is wrong with it
+        self.problem = None
 
     def _ready(self) -> None:
         if self.problem:
@@ -199,7 +262,26 @@ class ArchiveReader(Reader):
     def items(self) -> Iterator[Item]:
         self._ready()
         for entry in self._sorted("items/"):
-            yield self._item(entry["name"])
+            try:
+                item = self._item(entry["name"])
+            except InputError as e:
+                if self.salvaged is None:
+                    raise
+                self._left_out(str(e).removeprefix(f"{self.path}: "))
+                continue
+            yield item
+
+    def _left_out(self, why: str) -> None:
+        assert self.salvaged is not None
+        self.salvaged.append(f"left out: {why}")
+        log.warning("%s: left out: %s", self.path, why)
+
+    def notes(self) -> list[str]:
+        if self.salvaged is None:
+            return []
+        found = sum(n.startswith("items/") for n in self.entries)
+        return [f"{self.path}: salvaged by walking its frames (the index was not used): {found} item(s) found",
+                *(f"{self.path}: {n}" for n in self.salvaged)]
 
     def item(self, key: str) -> Item:
         """One item by key, reading only its own frames."""
@@ -278,10 +360,16 @@ class ArchiveReader(Reader):
         )
         return facts
 
-    def verify(self) -> list[str]:
+    def verify(self, quick: bool = False) -> list[str]:
         from .verify import verify
 
-        return verify(self)
+        if self.salvaged is not None:  # verify judges the archive as written, index and all
+            plain = ArchiveReader(self.path)
+            try:
+                return verify(plain, quick)
+            finally:
+                plain.close()
+        return verify(self, quick)
 
     def close(self) -> None:
         self._f.close()

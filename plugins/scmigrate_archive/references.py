@@ -99,12 +99,15 @@ def _frame_problems(media: Mapping[str, Any], ann: Mapping[str, Any]) -> list[st
     return out
 
 
-def item_problems(name: str, doc: Mapping[str, Any], facts: ProjectFacts, entries: Entries) -> list[str]:
-    """An item document against its member name, the index's blobs and the project's names."""
+def item_problems(name: str, doc: Mapping[str, Any], facts: ProjectFacts | None, entries: Entries) -> list[str]:
+    """An item document against its member name, the index's blobs and the project's names
+    (``facts`` None: the project could not be read, so only what does not need it)."""
     media, ann = doc["media"], doc["annotations"]
     if item_member(media["key"]) != name or ann["key"] != media["key"]:
         return ["its key does not match the member name"]
     out = _blob_problems(doc["blob"], media["size"], media["sha256"], entries, "")
+    if facts is None:
+        return out + _frame_problems(media, ann)
     if media.get("dataset") is not None and media["dataset"] not in facts.datasets:
         out.append(f"its media is in dataset {media['dataset']!r}, which is not a dataset of the project")
     used = {lb["name"] for s in ann["scenes"] for a in s["annotations"] for lb in a["labels"]}

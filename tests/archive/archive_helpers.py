@@ -162,3 +162,22 @@ def content_archive(docs: list[dict | tuple[str, bytes]], proj: dict | bytes | N
         key, text = (doc["media"]["key"], json.dumps(doc).encode()) if isinstance(doc, dict) else doc
         members.append((item_member(key), text))
     return raw_archive(members)
+
+
+def rewrite_index(src: Path, dst: Path, edit) -> None:
+    """Copy an archive with its index document changed by ``edit(doc)`` (index, end and trailer rebuilt)."""
+    from scmigrate_archive.frames import decode_member
+    from scmigrate_archive.tarfmt import header
+
+    data = src.read_bytes()
+    with open_archive(src) as reader:
+        t = reader.trailer
+    _, raw = decode_member(lambda o, n: data[o : o + n], t.index_offset, t.index_length, keep_up_to=1 << 30)
+    doc = json.loads(raw)
+    edit(doc)
+    body = json.dumps(doc).encode()
+    iframe = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(
+        header("index.json", len(body), 0) + body + bytes(-len(body) % 512))
+    end = data[t.end_offset : t.end_offset + t.end_length]
+    out = data[: t.index_offset] + iframe + end
+    dst.write_bytes(out + pack_trailer(Trailer(t.index_offset, len(iframe), len(end), zlib.crc32(iframe), zlib.crc32(end))))

@@ -120,7 +120,7 @@ WHY = {
     "invalid project": "project.json: (document): 'pipeline' is a required property",
     "manifest with bad version": "format_version 'x.y' is not MAJOR.MINOR",
     "huge declared size": "declares 1099511627776 bytes, more than a JSON member may hold",
-    "index overlaps members": "project.json: damaged (its header does not match the index)",
+    "index overlaps members": "index.json: places project.json over the member before it",
     "index points outside": "places project.json outside the archive's member area",
 }
 
