@@ -169,13 +169,22 @@ def _is_int(x: Any) -> bool:
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
 
 
+def _is_text(x: str) -> bool:
+    """False for a str holding a lone surrogate: Python allows it, UTF-8 (and so JSON) cannot hold it."""
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_num(x: Any) -> bool:
     # NaN and the infinities are Python floats but not JSON numbers: jsonschema would accept them
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and math.isfinite(x))
 
 
 _TYPES: dict[str, Check] = {
-    "string": lambda x: isinstance(x, str),
+    "string": lambda x: isinstance(x, str) and (x.isascii() or _is_text(x)),
     "integer": _is_int,
     "number": _is_num,
     "boolean": lambda x: isinstance(x, bool),
@@ -302,24 +311,21 @@ def _where(path: Any) -> str:
     return "/".join(parts) if parts else "(document)"
 
 
-def _non_finite(doc: Any) -> tuple[Any, ...] | None:
-    """The path of the first NaN or infinity in ``doc`` (which JSON cannot hold), or None."""
+def _not_json(doc: Any) -> tuple[tuple[Any, ...], str] | None:
+    """Where ``doc`` holds what Python allows but JSON cannot (NaN, infinities, lone surrogates), and what."""
     stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, float) and not math.isfinite(node):
-            return path
+            return path, f"{node!r} is not a JSON number"
+        if isinstance(node, str) and not node.isascii() and not _is_text(node):
+            return path, "holds a lone UTF-16 surrogate (not text)"
         if isinstance(node, dict):
             stack.extend((v, (*path, k)) for k, v in node.items())
+            stack.extend((k, (*path, "(key)")) for k in node)
         elif isinstance(node, list):
             stack.extend((v, (*path, i)) for i, v in enumerate(node))
     return None
-
-
-def _doc_at(doc: Any, path: tuple[Any, ...]) -> Any:
-    for part in path:
-        doc = doc[part]
-    return doc
 
 
 def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) -> None:
@@ -338,9 +344,9 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:
-        bad = _non_finite(doc) if quick is not None else None
+        bad = _not_json(doc) if quick is not None else None
         if bad is not None:
-            raise InputError(f"{where or kind}: {_where(bad)}: {_doc_at(doc, bad)!r} is not a JSON number")
+            raise InputError(f"{where or kind}: {_where(bad[0])}: {bad[1]}")
         return
     message = error.message
     if len(message) > 160:  # messages quote the offending value; keep the line readable

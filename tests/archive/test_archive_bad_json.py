@@ -85,3 +85,10 @@ def test_writer_refuses_nan_coordinates_naming_the_item(tmp_path: Path) -> None:
                                                                        bad.scenes[0].annotations[0].labels)
     with pytest.raises(InputError, match=r"items/[0-9a-f]{64}\.json \(item 'k/nan'\): annotations/scenes/0/annotations/0/shape/x: nan is not a JSON number"):
         write_archive(tmp_path / "nan.scz", [bad])
+
+
+def test_writer_refuses_a_lone_surrogate_naming_the_item(tmp_path: Path) -> None:
+    bad = item("k/text", jpeg(2, 16))
+    bad.media.name = "broken \udc80 name"
+    with pytest.raises(InputError, match=r"\(item 'k/text'\): media/name: holds a lone UTF-16 surrogate"):
+        write_archive(tmp_path / "sur.scz", [bad])
