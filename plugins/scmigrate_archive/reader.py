@@ -85,7 +85,6 @@ class ArchiveReader(Reader):
         self.problem: str | None = None
         self.entries: dict[str, dict[str, Any]] = {}
         self.index_size = 0
-        self.unlisted: list[tuple[int, int, list[str]]] = []  # (start, end, members) the index leaves out
         self.miscount: str | None = None
         self._declared: dict[str, Any] = {}
         self.index_loaded = False  # the index was read and checked (it may still leave members out)
@@ -173,23 +172,19 @@ class ArchiveReader(Reader):
         (SPEC §5) and its item and model counts match. A member it leaves out would be lost
         without a word, so the archive is refused (``--salvage`` reads it by walking the frames)."""
         assert self.trailer is not None
+        missing: list[str] = []  # what the bytes the index does not cover hold
         expected = 0
-        for e in sorted(self.entries.values(), key=lambda e: e["offset"]):
+        for e in [*sorted(self.entries.values(), key=lambda e: e["offset"]), {"offset": self.trailer.index_offset}]:
             if e["offset"] < expected:
                 raise self._fail(INDEX, f"places {e['name']} over the member before it; run scmigrate verify")
-            if e["offset"] > expected:
-                self.unlisted.append((expected, e["offset"], describe_region(self.read_at, expected, e["offset"])))
-            expected = max(expected, e["offset"] + e["length"])
-        if expected < self.trailer.index_offset:
-            self.unlisted.append((expected, self.trailer.index_offset,
-                                  describe_region(self.read_at, expected, self.trailer.index_offset)))
+            missing += describe_region(self.read_at, expected, e["offset"]) if e["offset"] > expected else []
+            expected = e["offset"] + e.get("length", 0)
         listed = {k: sum(n.startswith(f"{k}/") for n in self.entries) for k in ("items", "models")}
         wrong = [f"{self._declared[k]} {k} but lists {listed[k]}" for k in listed
                  if self._declared.get(k) not in (None, listed[k])]
         if wrong:
             self.miscount = f"{INDEX}: declares {' and '.join(wrong)}"
-        if self.unlisted:
-            missing = [m for _, _, members in self.unlisted for m in members]
+        if missing:
             shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
             raise self._fail(INDEX, f"does not list {shown}; read it with --salvage, or run scmigrate verify")
         if self.miscount:
