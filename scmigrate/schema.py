@@ -46,39 +46,30 @@ def _no_constant(name: str) -> Any:
     raise _Bad(f"{name} is not a JSON number")
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _Bad(f"{text[:20]} is too large for a number")
-    return value
+_MAX_INT = 1 << 63  # no size, offset or coordinate comes near; larger ones overflow C and floats
 
 
-def _bounded_int(text: str) -> int:
-    value = int(text)
-    if abs(value) >= 1 << 63:  # no size, offset or coordinate comes near; larger would overflow floats
-        raise _Bad(f"{text[:20]}... is too large for a number")
-    return value
-
-
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def _check_tree(doc: Any, surrogates: bool) -> None:
-    """Walk ``doc`` without recursion: nesting at most MAX_DEPTH, no lone UTF-16 surrogates."""
+def _check_tree(doc: Any) -> None:
+    """Walk ``doc`` without recursion for what Python's json reads but JSON or our bounds do not
+    allow: nesting deeper than MAX_DEPTH, lone UTF-16 surrogates, numbers out of range."""
     stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
-            if surrogates and not node.isascii():
-                try:
-                    node.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise _Bad(f"{_where(path)}: holds a lone UTF-16 surrogate (not text)") from None
+            if not node.isascii() and not _is_text(node):
+                raise _Bad(f"{_where(path)}: holds a lone UTF-16 surrogate (not text)")
+            continue
+        if isinstance(node, float):
+            if not math.isfinite(node):  # NaN from Python, or a literal such as 1e999 that overflowed
+                raise _Bad(f"{_where(path)}: {node!r} is not a JSON number")
+            continue
+        if isinstance(node, int) and not isinstance(node, bool):
+            if abs(node) >= _MAX_INT:
+                raise _Bad(f"{_where(path)}: {str(node)[:12]}... is too large a number")
             continue
         if isinstance(node, dict):
             children: Any = node.items()
-            if surrogates:
-                stack.extend((k, (*path, "(key)")) for k in node)
+            stack.extend((k, (*path, "(key)")) for k in node)
         elif isinstance(node, list):
             children = enumerate(node)
         else:
@@ -88,22 +79,23 @@ def _check_tree(doc: Any, surrogates: bool) -> None:
         stack.extend((v, (*path, k)) for k, v in children)
 
 
-def loads(data: bytes, where: str) -> Any:
+def loads(data: bytes, where: str, walk: bool = True) -> Any:
     """Parse an untrusted JSON member; raise :class:`InputError` naming ``where`` and what is wrong.
 
-    Stricter than ``json.loads``: the text must be UTF-8, ``NaN``/``Infinity`` (and numbers too
-    large for a float) are refused since they are not JSON, nesting is bounded by
-    :data:`MAX_DEPTH`, and a string may not hold a lone surrogate (it could not be written again).
+    Stricter than ``json.loads``: the text must be UTF-8 and ``NaN``/``Infinity`` are refused
+    (they are not JSON); with ``walk`` the document is also walked once to refuse nesting deeper
+    than :data:`MAX_DEPTH`, strings holding a lone surrogate (they could not be written again)
+    and numbers beyond a float or a 64-bit integer. ``walk=False`` is for the index: it is large,
+    nothing recurses into it, and its schema bounds its numbers and its strings.
     """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: not valid JSON (not UTF-8 at byte {e.start})") from None
     try:
-        doc = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float, parse_int=_bounded_int)
-        # counting brackets is cheap and bounds the depth: walk only documents that may be too deep
-        if data.count(b"[") + data.count(b"{") > MAX_DEPTH or _SURROGATE.search(data):
-            _check_tree(doc, surrogates=_SURROGATE.search(data) is not None)
+        doc = json.loads(text, parse_constant=_no_constant)
+        if walk:
+            _check_tree(doc)
     except RecursionError:
         raise InputError(f"{where}: not valid JSON (nested deeper than {MAX_DEPTH} levels)") from None
     except ValueError as e:  # json.JSONDecodeError and _Bad
@@ -311,23 +303,6 @@ def _where(path: Any) -> str:
     return "/".join(parts) if parts else "(document)"
 
 
-def _not_json(doc: Any) -> tuple[tuple[Any, ...], str] | None:
-    """Where ``doc`` holds what Python allows but JSON cannot (NaN, infinities, lone surrogates), and what."""
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
-            return path, f"{node!r} is not a JSON number"
-        if isinstance(node, str) and not node.isascii() and not _is_text(node):
-            return path, "holds a lone UTF-16 surrogate (not text)"
-        if isinstance(node, dict):
-            stack.extend((v, (*path, k)) for k, v in node.items())
-            stack.extend((k, (*path, "(key)")) for k in node)
-        elif isinstance(node, list):
-            stack.extend((v, (*path, i)) for i, v in enumerate(node))
-    return None
-
-
 def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) -> None:
     """Check ``doc`` against the ``kind`` schema; raise :class:`InputError` naming the member and field.
 
@@ -344,9 +319,11 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:
-        bad = _not_json(doc) if quick is not None else None
-        if bad is not None:
-            raise InputError(f"{where or kind}: {_where(bad[0])}: {bad[1]}")
+        if quick is not None:  # the predicate refused what jsonschema accepts: NaN, lone surrogates, ...
+            try:
+                _check_tree(doc)
+            except _Bad as e:
+                raise InputError(f"{where or kind}: {e}") from None
         return
     message = error.message
     if len(message) > 160:  # messages quote the offending value; keep the line readable

@@ -143,7 +143,7 @@ class ArchiveReader(Reader):
         return doc
 
     def _parse(self, name: str, data: bytes) -> Any:
-        return schema.loads(data, f"{self.path}: {name}")
+        return schema.loads(data, f"{self.path}: {name}", walk=name != INDEX)
 
     def _load_index(self) -> None:
         t = self.trailer

@@ -42,7 +42,7 @@ CASES = {
     "Infinity width": (("a", _text("a", width=math.inf).encode()), "Infinity is not a JSON number"),
     "-Infinity y": (("a", _text("a", y=-math.inf).encode()), "-Infinity is not a JSON number"),
     "a number too large for a float": (("a", _text("a").replace('"x": 1', '"x": 1e999').encode()),
-                                       "1e999 is too large for a number"),
+                                       "shape/x: inf is not a JSON number"),
     "not UTF-8": (("a", _text("a").replace('"name": "a"', '"name": "a\xff"').encode("latin-1")), "not UTF-8"),
     "a label the project does not define": (item_doc("a", IMAGE, box_scene(label="cat")),
                                             "label 'cat' is not a label of the project"),
@@ -92,3 +92,16 @@ def test_writer_refuses_a_lone_surrogate_naming_the_item(tmp_path: Path) -> None
     bad.media.name = "broken \udc80 name"
     with pytest.raises(InputError, match=r"\(item 'k/text'\): media/name: holds a lone UTF-16 surrogate"):
         write_archive(tmp_path / "sur.scz", [bad])
+
+
+def test_an_index_offset_beyond_64_bits_is_refused(tmp_path: Path) -> None:
+    """The index is parsed without the walk (it is large); its schema bounds its numbers instead."""
+    good = tmp_path / "good.scz"
+    good.write_bytes(content_archive([item_doc("a", IMAGE)]))
+    from archive_helpers import rewrite_index
+
+    bad = tmp_path / "huge.scz"
+    rewrite_index(good, bad, lambda doc: doc["members"][1].update(offset=10**30))
+    with pytest.raises(InputError, match=r"index\.json: members/1/offset: 10{30} is greater than the maximum"):
+        with open_archive(bad) as reader:
+            reader.project()
