@@ -214,8 +214,10 @@ class Reader(ABC):
         """Facts for ``scmigrate inspect`` beyond the project itself (format version, ...)."""
         return {}
 
-    def verify(self) -> list[str]:
+    def verify(self, quick: bool = False) -> list[str]:
         """Re-check the stored data; return one line per damaged member (empty list = intact).
+
+        ``quick``: re-check only the stored bytes (hashes), not the documents' content.
 
         Sources that cannot verify raise :class:`~scmigrate.errors.InputError`.
         """

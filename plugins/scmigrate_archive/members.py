@@ -30,7 +30,7 @@ _SPOOL = 1 << 20  # per-worker memory before a temporary file spills to disk
 
 
 def json_bytes(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
 
 
 def compress_member(name: str, size: int, src: Readable, mtime: int) -> tuple[IO[bytes], int, int]:
