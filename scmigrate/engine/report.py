@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Report", "Failure"]
+__all__ = ["Report", "Failure", "STDOUT", "write_text"]
 
 
 @dataclass
@@ -114,22 +115,51 @@ class Report:
     @staticmethod
     def check_writable(path: str | os.PathLike[str], what: str = "the report") -> None:
         """Raise ``InputError`` now if ``what`` (a report) could not be written at ``path`` later."""
-        target = Path(path)
+        if str(path) == STDOUT:
+            return
+        target = Path(os.path.realpath(path))  # a symlink is written through, so check what it points at
         folder = target.parent
         if target.is_dir():
-            raise InputError(f"{target}: cannot write {what} (it is a folder)")
+            raise InputError(f"{path}: cannot write {what} (it is a folder)")
+        if target.exists() and not target.is_file():  # a device, a pipe: written in place, not replaced
+            if not os.access(target, os.W_OK):
+                raise InputError(f"{path}: cannot write {what} (permission denied)")
+            return
         if not folder.is_dir():
             why = "is not a folder" if folder.exists() else "does not exist"
-            raise InputError(f"{target}: cannot write {what} (folder {folder} {why})")
+            raise InputError(f"{path}: cannot write {what} (folder {Path(path).parent} {why})")
         if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
-            raise InputError(f"{target}: cannot write {what} (permission denied)")
+            raise InputError(f"{path}: cannot write {what} (permission denied)")
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the JSON report (atomically: a reader never sees half a report)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
+        """Write the JSON report: see :func:`write_text`."""
+        write_text(path, json.dumps(self.to_dict(), indent=2, default=str) + "\n", "the report")
+
+
+#: the path that means standard output (``--report -``)
+STDOUT = "-"
+
+
+def write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
+    """Write ``text`` at ``path``: ``-`` is standard output; a regular file (or a path that does not
+    exist yet) is replaced atomically, so a reader never sees half of it; anything else (``/dev/stdout``,
+    a named pipe) is written in place, never replaced. A symlink is followed, not replaced.
+    """
+    if str(path) == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(os.path.realpath(path))
+    try:
+        if target.exists() and not target.is_file():
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, target)
-        except OSError as e:
-            raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write {what} ({e.strerror or e})") from None
