@@ -94,7 +94,11 @@ class ClusterWriter(Writer):
             intended = bool(state and state.get("begin_unconfirmed"))  # scmigrate.engine.journal.UNCONFIRMED
             if doc is not None and intended:
                 created = self.check_existing = True
-            elif doc is not None and not self.into_existing:
+            elif doc is not None and (self.into_existing or self.options.resume):
+                # --resume without a journal (a kill after a complete run removed it): what the
+                # project holds is skipped, as with --into-existing
+                self.check_existing = True
+            elif doc is not None:
                 raise InputError(
                     f"{self.http.label}: a project named {project.name!r} already exists; pass --into-existing "
                     "to add to it (media already there are skipped) or choose another name with --to-project"
