@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import threading
 from collections import Counter
@@ -117,19 +118,19 @@ class Report:
         """Raise ``InputError`` now if ``what`` (a report) could not be written at ``path`` later."""
         if str(path) == STDOUT:
             return
-        target = Path(os.path.realpath(path))  # a symlink is written through, so check what it points at
-        folder = target.parent
+        target = Path(path)
         if target.is_dir():
-            raise InputError(f"{path}: cannot write {what} (it is a folder)")
-        if target.exists() and not target.is_file():  # a device, a pipe: written in place, not replaced
+            raise InputError(f"{target}: cannot write {what} (it is a folder)")
+        if target.exists() and not _replaceable(target):  # a device, a pipe, a symlink: written in place
             if not os.access(target, os.W_OK):
-                raise InputError(f"{path}: cannot write {what} (permission denied)")
+                raise InputError(f"{target}: cannot write {what} (permission denied)")
             return
+        folder = target.parent
         if not folder.is_dir():
             why = "is not a folder" if folder.exists() else "does not exist"
-            raise InputError(f"{path}: cannot write {what} (folder {Path(path).parent} {why})")
+            raise InputError(f"{target}: cannot write {what} (folder {folder} {why})")
         if not os.access(folder, os.W_OK | os.X_OK) or (target.exists() and not os.access(target, os.W_OK)):
-            raise InputError(f"{path}: cannot write {what} (permission denied)")
+            raise InputError(f"{target}: cannot write {what} (permission denied)")
 
     def write(self, path: str | os.PathLike[str]) -> None:
         """Write the JSON report: see :func:`write_text`."""
@@ -142,16 +143,16 @@ STDOUT = "-"
 
 def write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
     """Write ``text`` at ``path``: ``-`` is standard output; a regular file (or a path that does not
-    exist yet) is replaced atomically, so a reader never sees half of it; anything else (``/dev/stdout``,
-    a named pipe) is written in place, never replaced. A symlink is followed, not replaced.
+    exist yet) is replaced atomically, so a reader never sees half of it; anything else — a symlink
+    such as ``/dev/stdout``, a device, a named pipe — is opened and written in place, never replaced.
     """
     if str(path) == STDOUT:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    target = Path(os.path.realpath(path))
+    target = Path(path)
     try:
-        if target.exists() and not target.is_file():
+        if not _replaceable(target):
             with open(target, "w", encoding="utf-8") as fh:
                 fh.write(text)
             return
@@ -163,3 +164,11 @@ def write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
             tmp.unlink(missing_ok=True)
     except OSError as e:
         raise InputError(f"{path}: cannot write {what} ({e.strerror or e})") from None
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether a rename may replace ``path``: it is a regular file itself (not a link to one), or absent."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True

@@ -50,9 +50,10 @@ def _refused(proc: subprocess.Popen[str], holder: int) -> None:
 def _second_runs_refused(site: Site, emu: Any, first: list[str], seconds: list[list[str]]) -> subprocess.Popen[str]:
     """Start ``first`` on a slow cluster, then every run of ``seconds`` at once while it writes; then
     let the first one finish at full speed."""
-    emu.admin.knobs(latency_ms=1000)
+    emu.admin.knobs(latency_ms=100)
     proc = site.start(*first)
     wait_for_lock(site, proc)
+    emu.admin.knobs(latency_ms=2000)  # now it holds its lock: make sure it still does when the others try
     others = [site.start(*args) for args in seconds]
     for other in others:
         _refused(other, proc.pid)
