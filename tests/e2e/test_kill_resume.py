@@ -64,7 +64,10 @@ def _second_runs_refused(site: Site, emu: Any, first: list[str], seconds: list[l
 
 def test_second_run_on_an_archive_is_refused(site: Site, emu: Any) -> None:
     run = ["run", "--from", emu.url, "--project", PROJECT, "--to", "x.scz", "--workers", "1"]
-    first = _second_runs_refused(site, emu, run, [run + ["--resume"]] * 2 + [run])
+    # the second runs read another copy of the project (an archive): reading the slowed cluster
+    # would make each take many seconds before it reaches the lock
+    other = ["run", "--from", "src.scz", "--to", "x.scz"]
+    first = _second_runs_refused(site, emu, run, [other + ["--resume"], other + ["--resume"], other])
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert site.run("verify", "x.scz").returncode == 0
@@ -128,3 +131,41 @@ def _restore_duration(site: Site, emu: Any) -> float:
         _DURATION["restore"] = max(0.5, time.monotonic() - t - 0.4)
         reset_target(site, emu.url, (emu.url, emu.token, "Restored"))
     return _DURATION["restore"]
+
+
+def test_resume_finds_the_project_a_killed_run_created_before_its_journal_said_so(
+        site: Site, emu: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window a random kill hits only sometimes, made exact: the project exists, empty, and the
+    journal holds only the intent (the run died after the POST and before the begin record)."""
+    import dataclasses
+
+    from scmigrate_archive import ArchiveSource
+    from scmigrate_cluster.connection import connect
+    from scmigrate_cluster.writer import ClusterWriter
+
+    from scmigrate.api import RunOptions
+    from scmigrate.engine.journal import Journal, journal_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(site.tmp / "state"))
+    monkeypatch.setenv("SCMIGRATE_TOKEN", emu.token)
+    with ArchiveSource().open(str(site.tmp / "src.scz"), RunOptions()) as reader:
+        target = dataclasses.replace(reader.project(), name="Window")
+    journal = Journal(journal_path(emu.url, "Window"))
+    journal.open(fresh=True)
+    journal.intend("Window", "src.scz", emu.url)
+    journal.close(remove=False)
+    writer = ClusterWriter(connect(emu.url, RunOptions()), RunOptions())
+    writer._create(target)  # the POST of the killed run
+    writer.close()
+
+    plain = site.run("run", "--from", "src.scz", "--to", emu.url, "--to-project", "Window")
+    assert plain.returncode == 2 and "already exists" in plain.stderr  # without --resume: a clash, as before
+    assert Journal(journal.path).load()  # ... and the refused run left the journal as it was
+    resumed = site.run("run", "--from", "src.scz", "--to", emu.url, "--to-project", "Window", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "no journal" not in resumed.stderr
+    assert media_count(emu.url, emu.token, "Window") == N_ITEMS
+    check = site.run("check", "--from", "src.scz", "--to", emu.url, "--to-project", "Window")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not journal.path.exists()  # complete: removed
+    reset_target(site, emu.url, (emu.url, emu.token, "Window"))
