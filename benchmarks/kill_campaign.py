@@ -29,7 +29,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from kill_helpers import PROJECT, Site, kill_and_resume, reset_target, seed, wait_for_lock  # noqa: E402
+from kill_helpers import (  # noqa: E402
+    PROJECT,
+    Site,
+    kill_and_resume,
+    reset_target,
+    seed,
+    wait_for_lock,
+)
 
 STARTUP = 0.4  # seconds before a run does anything but import
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Journal", "UNCONFIRMED", "journal_path", "local_path", "state_dir"]
+__all__ = ["UNCONFIRMED", "Journal", "journal_path", "local_path", "state_dir"]
 
 #: the key of the state a writer's ``begin`` gets when the interrupted run had begun creating the
 #: target but never recorded what ``begin`` returned

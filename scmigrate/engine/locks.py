@@ -37,7 +37,7 @@ from typing import IO, Any, Iterator
 from ..errors import InputError
 from .journal import local_path, state_dir
 
-__all__ = ["Holder", "TargetLock", "lock_path", "hold"]
+__all__ = ["Holder", "TargetLock", "hold", "lock_path"]
 
 #: the name of the lock file of a folder target
 FOLDER_LOCK = ".scmigrate.lock"
@@ -151,7 +151,7 @@ class TargetLock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Report", "Failure", "STDOUT", "write_text"]
+__all__ = ["STDOUT", "Failure", "Report", "write_text"]
 
 
 @dataclass

@@ -18,10 +18,10 @@ from scmigrate.errors import InputError
 
 def _src_archive(tmp: Path) -> Path:
     from scmigrate.engine.facade import transfer
+    from scmigrate.model import Label, Media, Project, Task
     from scmigrate.plugins import make_plugin_manager
     from scmigrate.registry import Registry
     from scmigrate.testing import image_bytes, make_item, memory_plugin, put_memory
-    from scmigrate.model import Label, Media, Project, Task
 
     project = Project.chain("P", Task("Detection", "detection", [Label("dog", "#ff0000ff", "det")]))
     items = [make_item(Media(key=f"k{i}", kind="image", name=f"i{i}", filename=f"i{i}.png", width=64, height=48),

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kill_helpers import PROJECT, Site, kill_and_resume, media_count, reset_target, seed, wait_for_lock
+from kill_helpers import (
+    PROJECT,
+    Site,
+    kill_and_resume,
+    media_count,
+    reset_target,
+    seed,
+    wait_for_lock,
+)
 
 N_ITEMS = 6
 
