@@ -82,7 +82,17 @@ class ClusterWriter(Writer):
             self.state = dict(state)
         else:
             doc = find_project(self.conn, project.name)
-            if doc is not None and not self.into_existing:
+            # [issue 9] the interrupted run's journal says it was creating the project, not whether it
+            # did: a project of that name is the one it created (its begin never finished, so no item
+            # of ours is in it yet); finish its begin as if this run had created it
+            intended = bool(state and state.get("begin_unconfirmed"))  # scmigrate.engine.journal.UNCONFIRMED
+            if doc is not None and intended:
+                created = self.check_existing = True
+            elif doc is not None and (self.into_existing or self.options.resume):
+                # --resume without a journal (a kill after a complete run removed it): what the
+                # project holds is skipped, as with --into-existing
+                self.check_existing = True
+            elif doc is not None:
                 raise InputError(
                     f"{self.http.label}: a project named {project.name!r} already exists; pass --into-existing "
                     "to add to it (media already there are skipped) or choose another name with --to-project"
@@ -90,6 +100,7 @@ class ClusterWriter(Writer):
             if doc is None:
                 doc = self._create(project)
                 created = True
+            # [/issue 9]
             self.state = {"project_id": str(doc["id"]), "created": created}
         self.pid = str(doc["id"])
         try:

@@ -18,6 +18,7 @@ from ..errors import InputError, TransferIncomplete
 from ..model import Item, Project
 from ..registry import get_registry
 from .journal import Journal, journal_path
+from .locks import hold as hold_lock
 from .plan import plan, survey
 from .progress import Progress, make_progress
 from .report import Failure, Report
@@ -71,7 +72,8 @@ def move_project(request: TransferRequest) -> Report:
             _close_report(report, report_path, started, prog, failing=False)
             _show(request, report, prog)
             return report
-        with snk.open(sink, options) as writer:
+        # [issue 9: target lock] one run per target, whatever the flags; released on every exit
+        with hold_lock(snk, sink, target.name, options), snk.open(sink, options) as writer:
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
                        has_report=bool(report_path))
             try:
@@ -145,8 +147,19 @@ class _Run:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(sink, self.target.name))
         prior = self._resume_state(journal, source) if opts.resume else None
-        state = self.writer.begin(self.target, prior) or {}
+        # [issue 9: journal intent] the intent is on disk before the target is touched, so a kill at
+        # any instant leaves a journal --resume can finish; a refused begin wrote nothing to resume
         journal.open(fresh=not opts.resume)
+        journal.intend(self.target.name, source, sink)
+        try:
+            state = self.writer.begin(self.target, prior) or {}
+        except InputError:
+            journal.retract()
+            raise
+        except BaseException:
+            journal.close(remove=False)
+            raise
+        # [/issue 9]
         journal.begin(state, self.target.name, source)
         self.done = (journal.keys if opts.resume else set()) | set(self.writer.done_keys())
         hint = self.reader.size_hint()
@@ -208,7 +221,7 @@ class _Run:
             )
         for src_id, ids in journal.ids.items():  # the report maps every source id, moved now or before
             self.report.add_moved({}, 0, src_id, ids)
-        return journal.state
+        return journal.resume_state()  # [issue 9] also "begun, not confirmed"
 
     def _fill_report(self) -> None:
         r = self.report

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import stat
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Report", "ProjectsReport", "Failure", "write_json"]
+__all__ = ["STDOUT", "Failure", "ProjectsReport", "Report", "write_json", "write_text"]
 
 
 @dataclass
@@ -115,10 +116,16 @@ class Report:
     @staticmethod
     def check_writable(path: str | os.PathLike[str], what: str = "the report") -> None:
         """Raise ``InputError`` now if ``what`` (a report) could not be written at ``path`` later."""
+        if str(path) == STDOUT:
+            return
         target = Path(path)
-        folder = target.parent
         if target.is_dir():
             raise InputError(f"{target}: cannot write {what} (it is a folder)")
+        if target.exists() and not _replaceable(target):  # a device, a pipe, a symlink: written in place
+            if not os.access(target, os.W_OK):
+                raise InputError(f"{target}: cannot write {what} (permission denied)")
+            return
+        folder = target.parent
         if not folder.is_dir():
             why = "is not a folder" if folder.exists() else "does not exist"
             raise InputError(f"{target}: cannot write {what} (folder {folder} {why})")
@@ -126,7 +133,7 @@ class Report:
             raise InputError(f"{target}: cannot write {what} (permission denied)")
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the JSON report (atomically: a reader never sees half a report)."""
+        """Write the JSON report: see :func:`write_text`."""
         write_json(path, self.to_dict())
 
 
@@ -171,21 +178,43 @@ class ProjectsReport:
         write_json(path, self.to_dict())
 
 
-def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as JSON at ``path`` atomically: the path holds the old content or all of the new.
+def write_json(path: str | os.PathLike[str], data: Any, what: str = "the report") -> None:
+    """Write ``data`` as JSON at ``path``: see :func:`write_text`."""
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n", what)
 
-    The text is built in memory, written to a temporary file beside the target and renamed over it;
-    an error (or a Ctrl-C) on the way removes the temporary file and leaves the target untouched.
+
+#: the path that means standard output (``--report -``)
+STDOUT = "-"
+
+
+def write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
+    """Write ``text`` at ``path``: ``-`` is standard output; a regular file (or a path that does not
+    exist yet) is replaced atomically, so a reader never sees half of it; anything else — a symlink
+    such as ``/dev/stdout``, a device, a named pipe — is opened and written in place, never replaced.
     """
+    if str(path) == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
     target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    text = json.dumps(data, indent=2, default=str) + "\n"
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
+        if not _replaceable(target):
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, target)
+        finally:
             tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None
-        raise
+    except OSError as e:
+        raise InputError(f"{path}: cannot write {what} ({e.strerror or e})") from None
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether a rename may replace ``path``: it is a regular file itself (not a link to one), or absent."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True
