@@ -62,7 +62,8 @@ class RunOptions:
     label_map: dict[str, str] = field(default_factory=dict)
     keep_empty: bool = False
     max_items: int | None = None
-    workers: int = 8
+    #: threads (and, against a cluster, concurrent requests); None = automatic (see ``Source.auto_workers``)
+    workers: int | None = None
     resume: bool = False
     dry_run: bool = False
     strict: bool = False
@@ -187,6 +188,9 @@ class Source(ABC):
     options: ClassVar[tuple[PluginOption, ...]] = ()
     #: True if ``--project`` picks one project out of several (a cluster) rather than naming the result
     selects_project: ClassVar[bool] = False
+    #: threads the engine runs when ``--workers`` is not given (the larger of source's and sink's);
+    #: a plugin that sets more admits only as many as its server keeps up with
+    auto_workers: ClassVar[int] = 8
 
     @classmethod
     @abstractmethod
@@ -268,6 +272,8 @@ class Sink(ABC):
     location_help: ClassVar[str] = ""
     description: ClassVar[str] = ""
     options: ClassVar[tuple[PluginOption, ...]] = ()
+    #: as ``Source.auto_workers``
+    auto_workers: ClassVar[int] = 8
 
     @classmethod
     @abstractmethod

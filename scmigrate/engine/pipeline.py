@@ -89,6 +89,7 @@ def transfer(
         with snk.open(sink, options) as writer:
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
                        has_report=bool(report_path))
+            run.auto_workers = max(src.auto_workers, snk.auto_workers)
             try:
                 run.run(source, sink, retries, retries_sleep, with_models)
             except BaseException:
@@ -113,6 +114,9 @@ def _close_report(report: Report, path: str | None, started: float, prog: Progre
 
 class _Run:
     """The state of one transfer: threads, counters, failures."""
+
+    #: threads when ``options.workers`` is None (set from the source's and sink's ``auto_workers``)
+    auto_workers = 8
 
     def __init__(
         self, reader: Reader, writer: Writer, selection: Selection, converter: Converter | None,
@@ -262,7 +266,7 @@ class _Run:
                               important=True)
 
     def _pump(self, items: Iterator[Item], first: bool) -> None:
-        workers = max(1, int(self.options.workers or 1))
+        workers = max(1, int(self.options.workers or self.auto_workers))
         q: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
         producer = threading.Thread(target=self._produce, args=(items, q, workers, first), daemon=True,
                                     name="scmigrate-reader")
