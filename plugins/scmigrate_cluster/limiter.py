@@ -10,8 +10,8 @@ thread's. Two modes:
 - **automatic** (no ``--workers``): it starts at ``start`` (8) and looks for its own level up to
   ``maximum`` (32). Completed requests are judged in windows of about ``2 × limit`` requests: a
   window in which every permit was in use (the demand was there) grows the limit by a quarter
-  while the median latency stays near the lowest seen and the throughput keeps rising; latency
-  that has doubled, or server errors (5xx, timeouts, dropped connections), take a quarter off,
+  while the (smoothed) median latency stays within twice the lowest seen and the throughput keeps
+  rising; latency that has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter off,
   never below ``start``; a 429 halves it as in the fixed mode. Adding concurrency to a
   server that is already busy only lengthens its queue: the latency shows that before the
   throughput falls, which is why latency is the first signal and throughput the second.
@@ -46,9 +46,10 @@ class AdaptiveLimiter:
     #: ... and at least this many seconds
     WINDOW_MIN_SECONDS = 0.1
     #: grow while the window's median latency is below this multiple of the lowest seen
-    GROW_BELOW = 1.6
-    #: back off when it is above this multiple
-    BACK_OFF_ABOVE = 2.0
+    GROW_BELOW = 2.0
+    #: back off when it is above this multiple (a client on a busy machine sees its own scheduling
+    #: delays as latency too: a lower threshold would back off because of its neighbours)
+    BACK_OFF_ABOVE = 3.0
     #: a growth that raised the throughput by less than this fraction of its own size did not pay
     MIN_GAIN = 0.25
     #: windows to wait, after a growth that did not pay, before probing again
@@ -74,6 +75,7 @@ class AdaptiveLimiter:
         self._win_errors = 0
         self._win_full = False  # every permit was taken at some point
         self._baseline: float | None = None  # the lowest window median latency, drifting up slowly
+        self._smoothed: float | None = None  # the window medians, exponentially smoothed
         self._grew_from: tuple[int, float] | None = None  # the level before the last growth
         self._hold = 0
 
@@ -102,7 +104,9 @@ class AdaptiveLimiter:
                 self._succeeded(self._clock() - started)
             if self.adaptive:
                 self._maybe_judge()
-            self._cond.notify_all()
+            # one permit came back: wake one waiter (a larger limit wakes them all, in _set); waking
+            # every waiting thread on every answer costs real CPU with 32 threads and 8 permits
+            self._cond.notify()
 
     def __enter__(self) -> "AdaptiveLimiter":
         self.acquire()
@@ -124,7 +128,6 @@ class AdaptiveLimiter:
         """A request went through (fixed mode: after ``2 × limit`` in a row, allow one more)."""
         with self._cond:
             self._succeeded(None)
-            self._cond.notify_all()
 
     def _throttled(self) -> None:
         now = self._clock()
@@ -161,14 +164,17 @@ class AdaptiveLimiter:
         errors, full = self._win_errors, self._win_full
         self._reset_window(now)
         if latency is not None:
-            # the lowest median seen, allowed to drift up 1 % a window so that an old minimum is forgotten
+            # the lowest median seen, allowed to drift up 1 % a window so that an old minimum is forgotten;
+            # judged against a smoothed median, so that one window in which the machine was busy elsewhere
+            # (the client's own threads waiting for a core look like latency) does not count as a trend
             self._baseline = latency if self._baseline is None else min(latency, self._baseline * 1.01)
+            self._smoothed = latency if self._smoothed is None else 0.7 * self._smoothed + 0.3 * latency
         if errors:
             self._back_off()
             return
-        if latency is None or self._baseline is None:
+        if self._smoothed is None or self._baseline is None:
             return
-        ratio = latency / self._baseline
+        ratio = self._smoothed / self._baseline
         if ratio > self.BACK_OFF_ABOVE:
             self._back_off()
             return
