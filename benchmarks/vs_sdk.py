@@ -313,9 +313,12 @@ def main() -> int:
 
 def print_table(results: list[dict[str, Any]], n: int, load: list[float]) -> None:
     """Medians over the repetitions, as the README shows them."""
-    print(f"\n{n} images; medians of {max(r['rep'] for r in results) + 1} repetition(s); load average during the "
-          f"runs: min {min(load, default=0):.1f}, mean {statistics.fmean(load or [0]):.1f}, max {max(load, default=0):.1f}\n")
-    print("| tool | backup s | it/s | CPU s | restore s | it/s | CPU s | peak RSS MB | concurrency (backup / restore) |")
+    lo, mean, hi = min(load, default=0), statistics.fmean(load or [0]), max(load, default=0)
+    reps = max(r["rep"] for r in results) + 1
+    print(f"\n{n} images; medians of {reps} repetition(s); load average during the runs: "
+          f"min {lo:.1f}, mean {mean:.1f}, max {hi:.1f}\n")
+    print("| tool | backup s | it/s | CPU s | restore s | it/s | CPU s | peak RSS MB "
+          "| concurrency (backup / restore) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     med: dict[str, dict[str, float]] = {}
     for tool in dict.fromkeys(r["tool"] for r in results):
@@ -330,7 +333,8 @@ def print_table(results: list[dict[str, Any]], n: int, load: list[float]) -> Non
               f"{max(m['backup_rss_mb'], m['restore_rss_mb']):.0f} | {conc} |")
     if "sdk" in med and "scmigrate default" in med:
         s, d = med["sdk"], med["scmigrate default"]
-        print(f"\nscmigrate at its defaults vs the SDK at its defaults: backup {s['backup_wall'] / d['backup_wall']:.1f}x, "
+        print(f"\nscmigrate at its defaults vs the SDK at its defaults: backup "
+              f"{s['backup_wall'] / d['backup_wall']:.1f}x, "
               f"restore {s['restore_wall'] / d['restore_wall']:.1f}x faster")
 
 

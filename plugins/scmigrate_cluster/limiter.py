@@ -10,11 +10,11 @@ thread's. Two modes:
 - **automatic** (no ``--workers``): it starts at ``start`` (8) and looks for its own level up to
   ``maximum`` (32). Completed requests are judged in windows of about ``2 × limit`` requests: a
   window in which every permit was in use (the demand was there) grows the limit by a quarter
-  while the (smoothed) median latency stays within twice the lowest seen and the throughput keeps
-  rising; latency that has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter off,
-  never below ``start``; a 429 halves it as in the fixed mode. Adding concurrency to a
-  server that is already busy only lengthens its queue: the latency shows that before the
-  throughput falls, which is why latency is the first signal and throughput the second.
+  while the (smoothed) median latency stays within twice the lowest seen; the next window checks
+  that the throughput rose with it, else the step is undone and held for a while. Latency that
+  has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter off, never
+  below ``start``; a 429 halves it as in the fixed mode. Adding concurrency to a server that is
+  already busy only lengthens its queue: the throughput stops rising and the latency grows.
 
 It is AIMD, the scheme TCP uses, because it converges on what the cluster tolerates without us
 knowing its limit. ``clock`` is injectable so that the tests can drive it deterministically.
