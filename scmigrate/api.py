@@ -82,7 +82,8 @@ class RunOptions:
     label_map: dict[str, str] = field(default_factory=dict)
     keep_empty: bool = False
     max_items: int | None = None
-    workers: int = 8
+    #: threads (and, against a cluster, concurrent requests); None = automatic (see ``Source.auto_workers``)
+    workers: int | None = None
     resume: bool = False
     dry_run: bool = False
     strict: bool = False
@@ -249,6 +250,9 @@ class Source(_ClaimsLocations, ABC):
     options: ClassVar[tuple[PluginOption, ...]] = ()
     #: True if ``--project`` picks one project out of several (a cluster) rather than naming the result
     selects_project: ClassVar[bool] = False
+    #: threads the engine runs when ``--workers`` is not given (the larger of source's and sink's);
+    #: a plugin that sets more admits only as many as its server keeps up with
+    auto_workers: ClassVar[int] = 8
 
     @abstractmethod
     def open(self, location: str, options: RunOptions) -> Reader:
@@ -331,6 +335,8 @@ class Sink(_ClaimsLocations, ABC):
     #: True if one location holds several projects, each under its name (a cluster): ``--all-projects``
     #: then writes every project to that same location
     holds_projects: ClassVar[bool] = False
+    #: as ``Source.auto_workers``
+    auto_workers: ClassVar[int] = 8
 
     @classmethod
     def location_in_folder(cls, folder: str, stem: str) -> str | None:

@@ -12,6 +12,9 @@ from typing import Any, ClassVar
 import scmigrate
 from scmigrate.api import PluginOption, Reader, RunOptions, Sink, Source, Writer
 
+# light (no requests): the threads the engine runs against a cluster without --workers
+from .limiter import AUTO_MAXIMUM
+
 __all__ = ["ClusterSource", "ClusterSink", "register_sources", "register_sinks"]
 
 _LOCATION_HELP = "NAME (a configured cluster) or https://HOST"
@@ -41,6 +44,7 @@ class ClusterSource(Source):
     description: ClassVar[str] = "a project on an SC / Intel Geti cluster (Geti 1.16 – 2.13 REST API)"
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS
     selects_project: ClassVar[bool] = True
+    auto_workers: ClassVar[int] = AUTO_MAXIMUM
 
     @classmethod
     def claims(cls, location: str) -> bool:
@@ -104,6 +108,7 @@ class ClusterSink(Sink):
     location_help: ClassVar[str] = _LOCATION_HELP
     description: ClassVar[str] = "a new project on an SC / Intel Geti cluster"
     holds_projects: ClassVar[bool] = True
+    auto_workers: ClassVar[int] = AUTO_MAXIMUM
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS + (
         PluginOption("into-existing", bool, False,
                      "write into a project of the same name (media already there are skipped)"),

@@ -205,7 +205,7 @@ def connect(location: str, options: RunOptions) -> Connection:
     retries = int(opt(options, "low-level-retries", 10))
     http = ClusterHttp(
         ep.url, ep.token, verify=ep.verify, timeout=timeout, retries=retries,
-        workers=max(1, int(options.workers or 8)), label=ep.label,
+        workers=options.workers, label=ep.label,  # None: the limit finds its own level
     )
     try:
         try:

@@ -1,6 +1,7 @@
 """The HTTP session every cluster request goes through: pooling, timeouts, retries, TLS, auth.
 
-One ``requests.Session`` sized to the worker count. Every request carries a connect and a read
+One ``requests.Session`` whose keep-alive pool holds as many connections as the concurrency limit
+can reach (:mod:`.limiter`). Every request carries a connect and a read
 timeout. Connection errors, 429, 500, 502, 503 and 504 are retried with exponential backoff and
 full jitter, honouring ``Retry-After``, up to ``--low-level-retries`` times, and counted.
 A request that is not safe to repeat (an upload) whose outcome is unknown — the connection
@@ -16,6 +17,7 @@ request and take proxies from the environment ourselves.
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import re
 import time
@@ -28,10 +30,11 @@ import requests.utils
 
 from scmigrate.errors import InputError, PluginError
 
-from .limiter import AdaptiveLimiter, HttpStats
+from .limiter import AUTO_MAXIMUM, AUTO_START, AdaptiveLimiter, HttpStats
 
 __all__ = ["ClusterHttp", "HttpError", "ClusterUnreachable", "Recovered", "RETRY_STATUSES"]
 
+log = logging.getLogger("scmigrate.cluster")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: statuses after which an upload may or may not have been stored
 _UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
@@ -119,7 +122,7 @@ class ClusterHttp:
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
         retries: int = 10,
-        workers: int = 8,
+        workers: int | None = 8,
         label: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -133,7 +136,11 @@ class ClusterHttp:
         self.down = False
         self._token = token
         self.stats = HttpStats()
-        self.limiter = AdaptiveLimiter(max(1, workers))
+        # workers=None: an automatic limit from AUTO_START up to AUTO_MAXIMUM; N: fixed at N
+        if workers is None:
+            self.limiter = AdaptiveLimiter(AUTO_MAXIMUM, start=AUTO_START)
+        else:
+            self.limiter = AdaptiveLimiter(max(1, workers))
         if verify is False:
             # the user asked for --insecure and was warned once; urllib3 would repeat it on every request
             import warnings
@@ -144,7 +151,9 @@ class ClusterHttp:
         self.session = requests.Session()
         self.session.trust_env = False  # see the module docstring
         self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        pool = max(4, workers + 4)
+        # every permit the limiter can grant needs its own kept-alive connection, plus a few for the
+        # requests that run outside the workers (listing pages, the reader thread's size hint)
+        pool = self.limiter.maximum + 4
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -164,6 +173,8 @@ class ClusterHttp:
         return self.base_url + (path if path.startswith("/") else "/" + path)
 
     def close(self) -> None:
+        # --debug shows what the connection did, the concurrency it settled on included
+        log.debug("%s: %s", self.label, self.stats.to_dict(self.limiter))
         self.session.close()
 
     # ------------------------------------------------------------------ requests
@@ -196,7 +207,9 @@ class ClusterHttp:
             data = body() if body is not None else None
             resp: requests.Response | None = None
             unknown = False
-            with self.limiter:
+            started = self.limiter.acquire()
+            status = 0  # no answer, unless one arrives
+            try:
                 self.stats.add("requests")
                 try:
                     resp = self.session.request(
@@ -216,17 +229,18 @@ class ClusterHttp:
                 finally:
                     if hasattr(data, "close"):
                         data.close()
+                if resp is not None:
+                    status = resp.status_code
+            finally:
+                self.limiter.release(started, status)
             if resp is not None:
                 self.down = False
                 if resp.status_code in ok:
-                    self.limiter.succeeded()
                     return resp
                 if resp.status_code not in RETRY_STATUSES:
                     raise self.error_for(method, path, resp)
                 reason = str(resp.status_code)
                 unknown = resp.status_code in _UNKNOWN_OUTCOME_STATUSES
-                if resp.status_code == 429:
-                    self.limiter.throttled()
                 failure = self.error_for(method, path, resp)
                 wait_hint = _retry_after(resp)
                 resp.close()

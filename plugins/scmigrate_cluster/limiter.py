@@ -1,42 +1,115 @@
-"""An adaptive concurrency limit and the request counters the report shows.
+"""The concurrency limit of one cluster connection, and the request counters the report shows.
 
-The limiter starts at the worker count. A 429 (rate limited) halves it, at most once per
-short interval so that one burst of 429s from many threads counts as one signal; a run of
-successes lets it grow back by one. It is AIMD, the scheme TCP uses, because it converges on
-what the cluster tolerates without us knowing its limit.
+Every request to a cluster takes a permit from one :class:`AdaptiveLimiter`, whatever stream it
+belongs to (media, annotations, frames, settings), so the limit is the connection's, not a
+thread's. Two modes:
+
+- **fixed** (``--workers N``): the limit is N. A 429 halves it, at most once per short
+  interval so that one burst of 429s from many threads counts as one signal, and a run of
+  successes lets it grow back by one, never above N.
+- **automatic** (no ``--workers``): it starts at ``start`` (8) and looks for its own level up to
+  ``maximum`` (32). Completed requests are judged in windows of about ``2 × limit`` requests: a
+  window in which every permit was in use (the demand was there) grows the limit by a quarter
+  while the (smoothed) median latency stays within twice the lowest seen; the next window checks
+  that the throughput rose with it, else the step is undone and held for a while. Latency that
+  has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter off, never
+  below ``start``; a 429 halves it as in the fixed mode. Adding concurrency to a server that is
+  already busy only lengthens its queue: the throughput stops rising and the latency grows.
+
+It is AIMD, the scheme TCP uses, because it converges on what the cluster tolerates without us
+knowing its limit. ``clock`` is injectable so that the tests can drive it deterministically.
 """
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
-__all__ = ["AdaptiveLimiter", "HttpStats"]
+__all__ = ["AdaptiveLimiter", "HttpStats", "AUTO_START", "AUTO_MAXIMUM"]
+
+#: where an automatic limit starts (what ``--workers`` defaulted to before it adapted)
+AUTO_START = 8
+#: the ceiling of an automatic limit (the engine runs this many threads when ``--workers`` is not given)
+AUTO_MAXIMUM = 32
 
 
 class AdaptiveLimiter:
-    """A semaphore whose size shrinks on throttling and grows back on success."""
+    """A semaphore whose size follows what the cluster answers (see the module docstring)."""
 
     #: minimum seconds between two halvings
     SHRINK_INTERVAL = 0.25
+    #: a window closes after at least this many completed requests (and ``2 × limit`` of them) ...
+    WINDOW_MIN_REQUESTS = 16
+    #: ... and at least this many seconds
+    WINDOW_MIN_SECONDS = 0.1
+    #: grow while the window's median latency is below this multiple of the lowest seen
+    GROW_BELOW = 2.0
+    #: back off when it is above this multiple (a client on a busy machine sees its own scheduling
+    #: delays as latency too: a lower threshold would back off because of its neighbours)
+    BACK_OFF_ABOVE = 3.0
+    #: a growth that raised the throughput by less than this fraction of its own size did not pay
+    MIN_GAIN = 0.25
+    #: windows to wait, after a growth that did not pay, before probing again
+    HOLD_WINDOWS = 8
 
-    def __init__(self, maximum: int) -> None:
+    def __init__(self, maximum: int, start: int | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.maximum = max(1, int(maximum))
-        self.limit = self.maximum
-        self.lowest = self.maximum
-        self.shrinks = 0
+        self.adaptive = start is not None and int(start) < self.maximum
+        self.start = self.maximum if start is None else max(1, min(int(start), self.maximum))
+        self.limit = self.start
+        self.lowest = self.limit
+        self.highest = self.limit
+        self.shrinks = 0  # halvings on 429
+        self.backoffs = 0  # automatic mode: quarters taken off for latency or server errors
+        self._clock = clock
         self._inflight = 0
         self._successes = 0
-        self._last_shrink = 0.0
+        self._last_shrink = -1e9
         self._cond = threading.Condition()
+        # the current window (automatic mode)
+        self._win_start = clock()
+        self._win_latencies: list[float] = []
+        self._win_errors = 0
+        self._win_full = False  # every permit was taken at some point
+        self._baseline: float | None = None  # the lowest window median latency, drifting up slowly
+        self._smoothed: float | None = None  # the window medians, exponentially smoothed
+        self._grew_from: tuple[int, float] | None = None  # the level before the last growth
+        self._hold = 0
 
-    def __enter__(self) -> "AdaptiveLimiter":
+    # ------------------------------------------------------------------ permits
+
+    def acquire(self) -> float:
+        """Wait for a permit; the clock's reading when it was granted (give it to :meth:`release`)."""
         with self._cond:
             while self._inflight >= self.limit:
                 self._cond.wait()
             self._inflight += 1
+            if self._inflight >= self.limit:
+                self._win_full = True
+            return self._clock()
+
+    def release(self, started: float, status: int) -> None:
+        """Give the permit back. ``status``: the HTTP status, or 0 when no answer came (timeout, drop)."""
+        with self._cond:
+            self._inflight -= 1
+            if status == 429:
+                self._throttled()
+            elif status >= 500 or status == 0:
+                if self.adaptive:
+                    self._win_errors += 1
+            else:
+                self._succeeded(self._clock() - started)
+            if self.adaptive:
+                self._maybe_judge()
+            # one permit came back: wake one waiter (a larger limit wakes them all, in _set); waking
+            # every waiting thread on every answer costs real CPU with 32 threads and 8 permits
+            self._cond.notify()
+
+    def __enter__(self) -> "AdaptiveLimiter":
+        self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -44,28 +117,114 @@ class AdaptiveLimiter:
             self._inflight -= 1
             self._cond.notify()
 
+    # ------------------------------------------------------------------ signals
+
     def throttled(self) -> None:
         """The cluster said 429: halve the limit (once per interval)."""
         with self._cond:
-            now = time.monotonic()
-            if now - self._last_shrink < self.SHRINK_INTERVAL:
-                return
-            self._last_shrink = now
-            self.limit = max(1, self.limit // 2)
-            self.lowest = min(self.lowest, self.limit)
-            self.shrinks += 1
-            self._successes = 0
+            self._throttled()
 
     def succeeded(self) -> None:
-        """A request went through: after ``2 × limit`` successes in a row, allow one more."""
+        """A request went through (fixed mode: after ``2 × limit`` in a row, allow one more)."""
         with self._cond:
-            if self.limit >= self.maximum:
+            self._succeeded(None)
+
+    def _throttled(self) -> None:
+        now = self._clock()
+        if now - self._last_shrink < self.SHRINK_INTERVAL:
+            return
+        self._last_shrink = now
+        self._set(max(1, self.limit // 2))
+        self.shrinks += 1
+        self._successes = 0
+        self._reset_window(now)
+        self._grew_from = None
+
+    def _succeeded(self, latency: float | None) -> None:
+        if self.adaptive:
+            if latency is not None:
+                self._win_latencies.append(latency)
+            return
+        if self.limit >= self.maximum:
+            return
+        self._successes += 1
+        if self._successes >= 2 * self.limit:
+            self._set(self.limit + 1)
+            self._successes = 0
+
+    # ------------------------------------------------------------------ automatic mode
+
+    def _maybe_judge(self) -> None:
+        now = self._clock()
+        done = len(self._win_latencies) + self._win_errors
+        if done < max(self.WINDOW_MIN_REQUESTS, 2 * self.limit) or now - self._win_start < self.WINDOW_MIN_SECONDS:
+            return
+        latency = statistics.median(self._win_latencies) if self._win_latencies else None
+        throughput = len(self._win_latencies) / max(1e-9, now - self._win_start)
+        errors, full = self._win_errors, self._win_full
+        self._reset_window(now)
+        if latency is not None:
+            # the lowest median seen, allowed to drift up 1 % a window so that an old minimum is forgotten;
+            # judged against a smoothed median, so that one window in which the machine was busy elsewhere
+            # (the client's own threads waiting for a core look like latency) does not count as a trend
+            self._baseline = latency if self._baseline is None else min(latency, self._baseline * 1.01)
+            self._smoothed = latency if self._smoothed is None else 0.7 * self._smoothed + 0.3 * latency
+        if errors:
+            self._back_off()
+            return
+        if self._smoothed is None or self._baseline is None:
+            return
+        ratio = self._smoothed / self._baseline
+        if ratio > self.BACK_OFF_ABOVE:
+            self._back_off()
+            return
+        if self._grew_from is not None:
+            # this window ran at the level the last window grew to: did the extra permits carry more?
+            old_limit, old_tput = self._grew_from
+            self._grew_from = None
+            expected = self.limit / old_limit - 1
+            if not full or throughput < old_tput * (1 + self.MIN_GAIN * expected):
+                self._set(old_limit)
+                self._hold = self.HOLD_WINDOWS
                 return
-            self._successes += 1
-            if self._successes >= 2 * self.limit:
-                self.limit += 1
-                self._successes = 0
-                self._cond.notify()
+        if self._hold:
+            self._hold -= 1
+            return
+        if full and ratio < self.GROW_BELOW and self.limit < self.maximum:
+            self._grew_from = (self.limit, throughput)
+            self._set(min(self.maximum, self.limit + max(1, self.limit // 4)))
+
+    def _back_off(self) -> None:
+        new = max(self.start, self.limit - max(1, self.limit // 4))
+        self._grew_from = None
+        if new < self.limit:
+            self._set(new)
+            self.backoffs += 1
+
+    def _reset_window(self, now: float) -> None:
+        self._win_start = now
+        self._win_latencies = []
+        self._win_errors = 0
+        self._win_full = self._inflight >= self.limit
+
+    def _set(self, limit: int) -> None:
+        self.limit = limit
+        self.lowest = min(self.lowest, limit)
+        self.highest = max(self.highest, limit)
+        self._cond.notify_all()
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the report shows under ``concurrency``."""
+        return {
+            "mode": "auto" if self.adaptive else "fixed",
+            "start": self.start,
+            "max": self.maximum,
+            "lowest": self.lowest,
+            "highest": self.highest,
+            "final": self.limit,
+            "shrinks": self.shrinks,
+            "backoffs": self.backoffs,
+        }
 
 
 class HttpStats:
@@ -100,10 +259,5 @@ class HttpStats:
                 "bytes_received": self.bytes_received,
             }
         if limiter is not None:
-            out["concurrency"] = {
-                "max": limiter.maximum,
-                "lowest": limiter.lowest,
-                "final": limiter.limit,
-                "shrinks": limiter.shrinks,
-            }
+            out["concurrency"] = limiter.to_dict()
         return out

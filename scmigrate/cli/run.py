@@ -21,7 +21,7 @@ __all__ = ["command"]
 @click.option("--label-map", multiple=True, metavar="OLD=NEW", help="Rename (or merge) labels; repeatable.")
 @click.option("--keep-empty", is_flag=True, help="Keep items without a selected label as empty images.")
 @click.option("--max-items", type=click.IntRange(min=1), help="Move at most N items.")
-@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel transfers.")
+@click.option("--workers", type=click.IntRange(min=1), help="Fix the parallel transfers at N (default: adaptive).")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run: skip what already moved.")
 @click.option("-n", "--dry-run", is_flag=True, help="Print the plan; write nothing.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write a JSON report there.")

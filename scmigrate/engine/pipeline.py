@@ -74,8 +74,10 @@ def move_project(request: TransferRequest) -> Report:
             return report
         # [issue 9: target lock] one run per target, whatever the flags; released on every exit
         with hold_lock(snk, sink, target.name, options), snk.open(sink, options) as writer:
+            # without --workers, as many threads as the more parallel end can use (it admits fewer)
+            threads = options.workers or max(src.auto_workers, snk.auto_workers)
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
-                       has_report=bool(report_path))
+                       has_report=bool(report_path), threads=threads)
             try:
                 run.run(source, sink, request.retries, request.retries_sleep, request.with_models)
             except BaseException:
@@ -113,14 +115,14 @@ class _Run:
     def __init__(
         self, reader: Reader, writer: Writer, selection: Selection, converter: Converter | None,
         selected: Project, target: Project, options: RunOptions, report: Report, progress: Progress,
-        has_report: bool = False,
+        has_report: bool = False, threads: int = 8,
     ) -> None:
         self.reader, self.writer = reader, writer
         self.selection, self.converter = selection, converter
         self.selected, self.target = selected, target
         self.options, self.report, self.progress = options, report, progress
         self.log = ConversionLog()
-        self.pool = Pool(options.workers)
+        self.pool = Pool(threads)
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
         self.has_report = has_report  # whether "see the report" points at a file the user asked for
