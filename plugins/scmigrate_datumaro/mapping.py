@@ -30,7 +30,7 @@ from scmigrate.model import Annotation, ScoredLabel, Shape
 
 from .masks import mask_to_polygons
 
-__all__ = ["MappingStats", "map_annotations", "keypoint_names", "REGIONS", "MAPPED"]
+__all__ = ["MappingStats", "map_annotations", "keypoint_names", "outlined", "REGIONS", "MAPPED"]
 
 #: shapes that outline an object; a box grouped with one of them is that outline's box
 REGIONS = ("polygon", "mask", "ellipse")
@@ -84,6 +84,12 @@ def _xy(points: Any) -> list[tuple[float, float]]:
     return list(zip(flat[0::2], flat[1::2]))
 
 
+def outlined(anns: list[Any], skeletons: bool) -> set[tuple[int, int]]:
+    """(group, label) of the objects drawn by an outline (and by a skeleton, if ``skeletons``)."""
+    kinds = REGIONS + ("points",) if skeletons else REGIONS
+    return {(a.group, a.label) for a in anns if a.group and _kind(a) in kinds}
+
+
 def _kind(ann: Any) -> str:
     return ann.type.name  # AnnotationType member name: "bbox", "polygon", "mask", ...
 
@@ -94,9 +100,13 @@ def map_annotations(
     size: Callable[[], tuple[int, int]],
     points_categories: Any,
     stats: MappingStats,
+    skeleton_boxes: bool = False,
 ) -> list[Annotation]:
-    """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed."""
-    regions = {(a.group, a.label) for a in anns if a.group and _kind(a) in REGIONS}
+    """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed.
+
+    ``skeleton_boxes``: a box grouped with a skeleton (COCO writes one per person) is that skeleton's box.
+    """
+    regions = outlined(anns, skeleton_boxes)
     out: list[Annotation] = []
     # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
     for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):
@@ -109,7 +119,7 @@ def map_annotations(
         shapes: list[tuple[Shape, str]] = []  # (shape, label name)
         if kind == "bbox":
             if a.group and (a.group, a.label) in regions:
-                stats.add("box of a polygon/mask of the same object: not repeated")
+                stats.add("box of a polygon/mask/skeleton of the same object: not repeated")
                 continue
             shapes.append((Shape.rectangle(_f(a.x), _f(a.y), _f(a.w), _f(a.h)), name))
         elif kind == "rotated_bbox":
@@ -141,6 +151,9 @@ def map_annotations(
             names = keypoint_names(points_categories, a.label, name, len(xy))
             vis = list(a.visibility or [2] * len(xy))
             for (x, y), kp, v in zip(xy, names, vis):
+                if int(v) == 0:  # Points.Visibility.absent: the point is not on the image
+                    stats.add("absent keypoint: not a point")
+                    continue
                 shapes.append((Shape.keypoint(x, y, visible=int(v) == 2), kp))
         elif kind == "label":
             w, h = size()

@@ -22,7 +22,7 @@ from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
-from .mapping import MAPPED, REGIONS, MappingStats, keypoint_names, map_annotations
+from .mapping import MAPPED, MappingStats, keypoint_names, map_annotations, outlined
 
 __all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
@@ -110,6 +110,7 @@ class DatumaroReader(Reader):
         datasets: list[str],
         notes: list[str] | None = None,
         strict: bool = False,
+        project_type: str | None = None,
     ) -> None:
         from datumaro.components.annotation import AnnotationType
 
@@ -128,10 +129,13 @@ class DatumaroReader(Reader):
         self.kinds: Counter[str] = Counter()
         self._multi_label = False
         self._used_points: dict[int, int] = {}  # label id → number of points
+        # a keypoint target (guessed whenever there are points) has no boxes: a skeleton's box is not another shape
+        self._skeleton_boxes = project_type in (None, "keypoint_detection")
         used: set[int] = set()
+        other_uses: set[int] = set()  # labels some annotation other than Points carries
         for e in entries:
             n_labels = 0
-            regions = {(a.group, a.label) for a in e.item.annotations if a.group and a.type.name in REGIONS}
+            regions = outlined(e.item.annotations, self._skeleton_boxes)
             for a in e.item.annotations:
                 kind = a.type.name
                 if kind == "bbox" and a.group and (a.group, a.label) in regions:
@@ -139,11 +143,17 @@ class DatumaroReader(Reader):
                 self.kinds[kind] += 1
                 if getattr(a, "label", None) is not None:
                     used.add(a.label)
+                    if kind != "points":
+                        other_uses.add(a.label)
                 n_labels += kind == "label"
                 if kind == "points" and a.label is not None:
                     self._used_points[a.label] = len(a.points) // 2
             self._multi_label |= n_labels > 1
         self.task_type = guess_task_type(self.kinds)
+        self._other_uses = other_uses
+        # Image-level labels (VOC's ImageSets/Main, CVAT's tags) are not objects: they belong to a
+        # classification target only; for any other target they are dropped, and counted.
+        self._image_labels = (project_type or self.task_type) in ("classification", "anomaly")
         # VOC and others declare a "background" class that no annotation carries; it is not a label
         self._skip = {
             c.name for i, c in enumerate(self._labels or []) if c.name.lower() == "background" and i not in used
@@ -171,7 +181,9 @@ class DatumaroReader(Reader):
         if self.task_type == "keypoint_detection":
             # the points are the task's labels; labels of other shapes stay too, for converters to use
             points, keypoint_structure = self._keypoint_labels()
-            names = points + [n for n in names if n not in points]
+            # the label that only carries a skeleton (COCO's "person" without boxes) is not a label of its own
+            carriers = {self._label_name(i) for i in self._used_points if i not in self._other_uses}
+            names = points + [n for n in names if n not in points and n not in carriers]
         labels = []
         for n in names:
             # groups matter to classification only (one exclusive group, or one per label when
@@ -223,7 +235,10 @@ class DatumaroReader(Reader):
     def notes(self) -> list[str]:
         lines = list(self._notes)
         lines.append(f"guessed task type: {self.task_type} (from {_summary(self.kinds) or 'no annotations'})")
-        lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
+        lines.append("images without annotations stay unannotated (--keep-empty: annotated as empty)")
+        if self.kinds["label"] and not self._image_labels:
+            lines.append(f"{self.kinds['label']} image-level labels: not objects, dropped for {self.task_type} "
+                         "(kept for --project-type classification)")
         # known at open, so --dry-run can say it before anything is read
         lines.extend(f"{n} {kind} annotations: no such shape on a cluster, dropped"
                      for kind, n in sorted(self.kinds.items()) if kind not in MAPPED)
@@ -262,10 +277,15 @@ class DatumaroReader(Reader):
             if item.media.size is None and e.data is not None:
                 item.media.size = len(e.data())
             anns = list(e.item.annotations)
-            size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
             here = MappingStats()
-            mapped = map_annotations(anns, self._label_name, size, self._points, here)
-            if anns and not mapped:
+            if not self._image_labels:
+                labels = [a for a in anns if a.type.name == "label"]
+                if labels:
+                    here.add("image-level label (not an object): dropped", len(labels))
+                    anns = [a for a in anns if a.type.name != "label"]
+            size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
+            mapped = map_annotations(anns, self._label_name, size, self._points, here, self._skeleton_boxes)
+            if len(e.item.annotations) and not mapped:
                 here.add("image whose every annotation was dropped: left unannotated")
             lost = {what: n for what, n in here.snapshot().items() if "dropped" in what}
             if lost and self._strict:
@@ -276,7 +296,9 @@ class DatumaroReader(Reader):
                 self._counted.add(e.key)
             if first:
                 self.stats.merge(here)
-            item.scenes = [Scene(annotations=mapped)] if mapped or not anns else []
+            # no annotation at all is "not annotated" (as in every file source); --keep-empty, applied
+            # by the engine, makes such an image annotated as empty
+            item.scenes = [Scene(annotations=mapped)] if mapped else []
             item.ranges = []
 
         return load

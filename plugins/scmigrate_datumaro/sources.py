@@ -116,6 +116,7 @@ class CocoSource(Source):
             datasets=["Dataset"],
             notes=notes,
             strict=options.strict,
+            project_type=options.project_type,
         )
 
 
@@ -188,6 +189,7 @@ class DatumaroSource(Source):
             datasets=subsets,
             notes=notes,
             strict=options.strict,
+            project_type=options.project_type,
         )
 
 
