@@ -22,6 +22,7 @@ from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
+from .groups import classification_groups
 from .mapping import MAPPED, MappingStats, keypoint_names, map_annotations, outlined
 
 __all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
@@ -184,19 +185,15 @@ class DatumaroReader(Reader):
             # the label that only carries a skeleton (COCO's "person" without boxes) is not a label of its own
             carriers = {self._label_name(i) for i in self._used_points if i not in self._other_uses}
             names = points + [n for n in names if n not in points and n not in carriers]
-        labels = []
-        for n in names:
-            # groups matter to classification only (one exclusive group, or one per label when
-            # images carry several); elsewhere the converter building the target decides
-            group = None
-            if self.task_type == "classification":
-                group = n if self._multi_label else title
-            labels.append(Label(name=n, color=label_colour(n), group=group))
+        labels = [Label(name=n, color=label_colour(n)) for n in names]
         if self._labels is not None and self.task_type != "keypoint_detection":
             parents = {c.name: c.parent for c in self._labels}
             for lb in labels:  # a hierarchy only where the parent is itself a label (not a COCO supercategory)
                 if parents.get(lb.name) and parents[lb.name] in parents:
                     lb.parent = parents[lb.name]
+        if self.task_type == "classification":
+            # groups matter to classification only; elsewhere the converter building the target decides
+            classification_groups(labels, self._labels, title, self._multi_label)
         task = Task(title, self.task_type, labels, keypoint_structure=keypoint_structure)
         datasets = [Dataset(d, use_for_training=i == 0) for i, d in enumerate(self._datasets)]
         return Project.chain(self._name, task, datasets=datasets, origin=dict(self._origin))

@@ -165,8 +165,11 @@ class DatumaroSource(Source):
         elif fmt not in env.importers:
             raise InputError(f"{location}: Datumaro has no format {fmt!r}; known: {', '.join(sorted(env.importers))}")
         try:
-            ds = DmDataset.import_from(str(path), fmt, env=env)
-            items = list(ds)
+            if fmt == "imagenet_with_subset_dirs":
+                items, categories = _imagenet_subsets(path, env)
+            else:
+                ds = DmDataset.import_from(str(path), fmt, env=env)
+                items, categories = list(ds), ds.categories()
         except Exception as exc:
             raise InputError(f"{location}: Datumaro could not import it as {fmt}: {_one_line(exc)}") from None
         entries, skipped = _entries(items, path)
@@ -185,7 +188,7 @@ class DatumaroSource(Source):
             name=options.project or path.resolve().name,
             origin={"kind": "datumaro", "format": fmt, "path": str(path)},
             entries=entries,
-            categories=ds.categories(),
+            categories=categories,
             datasets=subsets,
             notes=notes,
             strict=options.strict,
@@ -194,6 +197,34 @@ class DatumaroSource(Source):
 
 
 _IMPORTER_OF = {"yolo_ultralytics": "yolo", "ultralytics": "yolo", "mot_seq_gt": "mot_seq", "mots_png": "mots"}
+
+
+def _imagenet_subsets(path: Path, env: Any) -> tuple[list[Any], dict[Any, Any]]:
+    """ImageNet with subset folders, read one subset folder at a time, their labels united.
+
+    Datumaro's own importer refuses such a folder as soon as two subsets hold different labels
+    ("merging of datasets with different categories"), which is what its exporter writes.
+    """
+    from datumaro.components.annotation import AnnotationType, LabelCategories
+    from datumaro.components.dataset import Dataset as DmDataset
+
+    merged = LabelCategories()
+    items: list[Any] = []
+    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        ds = DmDataset.import_from(str(sub), "imagenet", env=env)
+        cats = ds.categories()[AnnotationType.label]
+        remap = {}
+        for i, c in enumerate(cats):
+            found = merged.find(c.name)[0]
+            remap[i] = found if found is not None else merged.add(c.name, parent=c.parent)
+        for group in cats.label_groups:
+            if all(g.name != group.name for g in merged.label_groups):
+                merged.add_label_group(group.name, list(group.labels), group.group_type)
+        for item in ds:
+            anns = [a.wrap(label=remap[a.label]) if getattr(a, "label", None) is not None else a
+                    for a in item.annotations]
+            items.append(item.wrap(subset=sub.name, annotations=anns))
+    return items, {AnnotationType.label: merged}
 
 
 def _pick_format(found: list[str]) -> str | None:

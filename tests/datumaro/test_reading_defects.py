@@ -51,3 +51,69 @@ def test_images_without_annotations_stay_unannotated(tmp_path, open_dm, read_all
     assert [len(got[f"images/default/p{i}.jpg"].scenes) for i in range(3)] == [1, 0, 0]
     assert any("without annotations stay unannotated" in n for n in reader.notes())
     check_source_conformance(open_dm(f"datumaro:{tmp_path / 'dm'}"))
+
+
+def _classified(tmp_path, cats, labels, subsets=None):
+    """A datumaro Dataset of one image per entry of ``labels`` (a label index each)."""
+    from datumaro.components.annotation import AnnotationType, Label
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+    from PIL import Image
+
+    src = tmp_path / "src"
+    src.mkdir(exist_ok=True)
+    items = []
+    for i, lid in enumerate(labels):
+        Image.new("RGB", (64, 48), (20 * i, 80, 90)).save(src / f"p{i}.jpg")
+        items.append(DatasetItem(id=f"p{i}", subset=subsets[i] if subsets else "default",
+                                 media=DmImage.from_file(str(src / f"p{i}.jpg")), annotations=[Label(lid)]))
+    return Dataset.from_iterable(items, categories={AnnotationType.label: cats})
+
+
+def test_imagenet_nested_label_folders_are_a_hierarchy(tmp_path, open_dm, read_all):
+    from datumaro.components.annotation import LabelCategories
+
+    cats = LabelCategories()
+    cats.add("label_0")
+    cats.add("label_1")
+    cats.add("label_1/label_1_1", parent="label_1")
+    _classified(tmp_path, cats, [0, 1, 2]).export(str(tmp_path / "inet"), "imagenet", save_media=True)
+    assert (tmp_path / "inet" / "label_1" / "label_1_1" / "p2.jpg").is_file()  # Datumaro nests the folder
+    reader = open_dm(f"datumaro:{tmp_path / 'inet'}")
+    (task,) = reader.project().trainable_tasks
+    assert [(lb.name, lb.parent, lb.group) for lb in task.labels] == [
+        ("label_0", None, "Classification"), ("label_1", None, "Classification"),
+        ("label_1/label_1_1", "label_1", "label_1")]  # the children of label_1 are a group of their own
+    items = read_all(reader)
+    assert [a.label_names for s in items["label_1/label_1_1/p2.jpg"].scenes for a in s.annotations] == [
+        ["label_1/label_1_1"]]
+
+
+def test_imagenet_with_subsets_keeps_every_label(tmp_path, open_dm, read_all):
+    """Datumaro's own importer refuses subsets whose labels differ, which is what its exporter writes."""
+    from datumaro.components.annotation import LabelCategories
+
+    cats = LabelCategories.from_iterable([f"l{i}" for i in range(9)])
+    subsets = ["train"] * 6 + ["val"] * 3
+    _classified(tmp_path, cats, list(range(9)), subsets).export(
+        str(tmp_path / "inet"), "imagenet_with_subset_dirs", save_media=True)
+    reader = open_dm(f"datumaro:{tmp_path / 'inet'}")
+    (task,) = reader.project().trainable_tasks
+    assert sorted(lb.name for lb in task.labels) == [f"l{i}" for i in range(9)]
+    items = read_all(reader)
+    assert len(items) == 9 and {it.media.dataset for it in items.values()} == {"train", "val"}
+    for key, it in items.items():
+        assert [a.label_names for s in it.scenes for a in s.annotations] == [[key.split("/")[1]]]
+
+
+def test_datumaro_label_groups_become_the_project_groups(tmp_path, open_dm):
+    from datumaro.components.annotation import GroupType, LabelCategories
+
+    cats = LabelCategories.from_iterable(["red", "green", "shiny", "wet", "other"])
+    cats.add_label_group("colour", ["red", "green"], GroupType.EXCLUSIVE)
+    cats.add_label_group("flags", ["shiny", "wet"], GroupType.INCLUSIVE)
+    _classified(tmp_path, cats, [0, 1, 2, 3, 4]).export(str(tmp_path / "dm"), "datumaro", save_media=True)
+    (task,) = open_dm(f"datumaro:{tmp_path / 'dm'}").project().trainable_tasks
+    assert {lb.name: lb.group for lb in task.labels} == {
+        "red": "colour", "green": "colour", "shiny": "shiny", "wet": "wet", "other": "Classification"}
