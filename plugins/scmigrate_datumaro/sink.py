@@ -8,7 +8,6 @@ files are handed to Datumaro by path, so its exporters copy them byte for byte (
 
 from __future__ import annotations
 
-import logging
 import shutil
 import threading
 from collections import Counter
@@ -19,6 +18,7 @@ from scmigrate.api import RunOptions, Sink, WriteResult, Writer
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Project
 
+from .dmlogs import datumaro_logs
 from .export_shapes import FORMATS, SKELETON, FormatInfo, project_losses, to_datumaro
 
 __all__ = ["DatumaroSink", "DatumaroWriter"]
@@ -223,20 +223,18 @@ class DatumaroWriter(Writer):
                  for subset, item_id, file, anns in records]
         dataset = Dataset.from_iterable(items, categories=self._categories())
         out = self.path
-        logger = logging.getLogger("datumaro")  # exporters warn about what we already counted
-        level = logger.level
-        logger.setLevel(logging.ERROR)
+        warnings: list[str] = []  # exporters warn about what the losses above already count
         try:
-            dataset.export(str(out), exporter_of(self.fmt_name, self.project), save_media=True)
+            with datumaro_logs(warnings):
+                dataset.export(str(out), exporter_of(self.fmt_name, self.project), save_media=True)
         except Exception as exc:
             raise InputError(f"datumaro:{self.fmt_name}:{self.path}: Datumaro could not export: {exc}") from None
-        finally:
-            logger.setLevel(level)
         shutil.rmtree(self.spool, ignore_errors=True)
         not_held = [line for line in project_losses(self.project, self.fmt_name)
                     if "reviewed, no objects" not in line and not line.startswith("videos")]
         return {"format": self.fmt_name, "path": str(out), "images": len(items),
-                "lost": dict(sorted(losses.items())), "not_held": not_held}
+                "lost": dict(sorted(losses.items())), "not_held": not_held,
+                "datumaro_warnings": list(dict.fromkeys(warnings))[:20]}
 
     def abort(self) -> None:
         pass  # the spool stays: a rerun into the same folder starts over (its files are replaced)

@@ -117,3 +117,49 @@ def test_datumaro_label_groups_become_the_project_groups(tmp_path, open_dm):
     (task,) = open_dm(f"datumaro:{tmp_path / 'dm'}").project().trainable_tasks
     assert {lb.name: lb.group for lb in task.labels} == {
         "red": "colour", "green": "colour", "shiny": "shiny", "wet": "wet", "other": "Classification"}
+
+
+def test_datumaro_warnings_are_notes_not_stderr_lines(tmp_path, capsys):
+    """Datumaro's "coco" export writes several annotation kinds; importing them, Datumaro warns of
+    conflicting sources. Under -q nothing reaches stderr; the warning is a source note."""
+    import json
+
+    import pytest
+
+    from scmigrate.cli import main
+
+    out = export(tmp_path, "coco", ("bbox",))
+    assert len(list((out / "annotations").glob("*.json"))) > 2  # instances, labels, person_keypoints, ...
+    capsys.readouterr()
+    report = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as ex:
+        main(["-q", "run", "--from", f"datumaro:{out}", "--to", str(tmp_path / "x.scz"), "--report", str(report)])
+    err = capsys.readouterr().err
+    assert ex.value.code == 0 and err == "", err
+    notes = json.loads(report.read_text())["source_notes"]
+    assert any(n.startswith("Datumaro: ") and "conflicting" in n for n in notes)
+
+
+def test_a_format_whose_module_is_missing_is_named(tmp_path, open_dm, monkeypatch):
+    """A missing optional module (protobuf's ``google`` for AVA) is named with its format and the fix."""
+    import sys
+
+    import pytest
+
+    from scmigrate.errors import InputError
+
+    for name in [m for m in sys.modules if m.startswith("datumaro.plugins.data_formats.ava")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "google", None)  # what an environment without protobuf gives
+    (tmp_path / "boxes.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InputError) as err:
+        open_dm(f"datumaro:ava:{tmp_path}")
+    assert str(err.value).endswith("Datumaro's format ava needs the Python module 'google': pip install protobuf")
+    with pytest.raises(InputError) as err:  # detection carries on without it: here it finds a table, not images
+        open_dm(f"datumaro:{tmp_path}")
+    msg = str(err.value)
+    assert "No module named" not in msg and "as tabular" in msg, msg
+    (tmp_path / "boxes.csv").unlink()
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(InputError, match="Datumaro detected no format it knows"):
+        open_dm(f"datumaro:{tmp_path}")
