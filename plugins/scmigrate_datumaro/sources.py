@@ -293,6 +293,7 @@ def _pick_format(found: list[str]) -> str | None:
 def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
     """Media of each item: its file when there is one (key = path relative to ``root``), else encoded bytes."""
     from datumaro.components.media import Image as DmImage
+    from datumaro.components.media import Video, VideoFrame
 
     from .reader import Entry
 
@@ -302,6 +303,10 @@ def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
     keys: set[str] = set()
     for item in items:
         media = item.media
+        if isinstance(media, (Video, VideoFrame)):  # a VideoFrame is an Image to Datumaro: its file is the video
+            video = getattr(getattr(media, "video", media), "path", "?")
+            raise InputError(f"{root}: item {item.id!r} is a frame of the video {video}: datumaro: reads images, "
+                             "not videos (upload the video with its own tool, or extract its frames as images)")
         if not isinstance(media, DmImage):
             skipped.append(f"item {item.id!r}: {type(media).__name__} media is not an image: skipped")
             continue

@@ -163,3 +163,18 @@ def test_a_format_whose_module_is_missing_is_named(tmp_path, open_dm, monkeypatc
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(InputError, match="Datumaro detected no format it knows"):
         open_dm(f"datumaro:{tmp_path}")
+
+
+def test_a_video_is_refused_in_one_line(tmp_path, capsys):
+    import pytest
+
+    from scmigrate.cli import main
+    from scmigrate.testing import video_bytes
+
+    (tmp_path / "clip.mp4").write_bytes(video_bytes())
+    with pytest.raises(SystemExit) as ex:
+        main(["run", "--from", f"datumaro:video_frames:{tmp_path / 'clip.mp4'}", "--to", str(tmp_path / "x.scz")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert ex.value.code == 2 and len(err) == 1, err
+    assert "is a frame of the video" in err[0] and "datumaro: reads images, not videos" in err[0]
+    assert "not a readable image" not in err[0]
