@@ -155,6 +155,10 @@ class DatumaroReader(Reader):
         # Image-level labels (VOC's ImageSets/Main, CVAT's tags) are not objects: they belong to a
         # classification target only; for any other target they are dropped, and counted.
         self._image_labels = (project_type or self.task_type) in ("classification", "anomaly")
+        # a target other than keypoints has no use for points: dropped here, so that an image whose only
+        # objects are points stays unannotated instead of becoming a reviewed "no objects" image
+        self._project_type = project_type
+        self._drop_points = project_type is not None and project_type != "keypoint_detection"
         # VOC and others declare a "background" class that no annotation carries; it is not a label
         self._skip = {
             c.name for i, c in enumerate(self._labels or []) if c.name.lower() == "background" and i not in used
@@ -280,6 +284,10 @@ class DatumaroReader(Reader):
                 if labels:
                     here.add("image-level label (not an object): dropped", len(labels))
                     anns = [a for a in anns if a.type.name != "label"]
+            if self._drop_points and any(a.type.name == "points" for a in anns):
+                here.add(f"points (keypoints): not used by {self._project_type}: dropped",
+                         sum(a.type.name == "points" for a in anns))
+                anns = [a for a in anns if a.type.name != "points"]
             size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
             mapped = map_annotations(anns, self._label_name, size, self._points, here, self._skeleton_boxes)
             if len(e.item.annotations) and not mapped:

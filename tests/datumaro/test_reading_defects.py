@@ -178,3 +178,40 @@ def test_a_video_is_refused_in_one_line(tmp_path, capsys):
     assert ex.value.code == 2 and len(err) == 1, err
     assert "is a frame of the video" in err[0] and "datumaro: reads images, not videos" in err[0]
     assert "not a readable image" not in err[0]
+
+
+def test_an_image_whose_only_object_cannot_be_converted_stays_unannotated(tmp_path, open_dm, read_all, capsys):
+    """CVAT image with only a points shape, read for detection: not a reviewed "no objects" image."""
+    import json
+
+    import pytest
+
+    from datumaro.components.annotation import Bbox, Points
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+    from PIL import Image
+
+    from scmigrate.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    items = []
+    for i, anns in enumerate([[Bbox(2, 3, 10, 12, label=0)], [Points([5, 6, 20, 21], label=0)]]):
+        Image.new("RGB", (64, 48), (40 * i, 80, 90)).save(src / f"p{i}.jpg")
+        items.append(DatasetItem(id=f"p{i}", media=DmImage.from_file(str(src / f"p{i}.jpg")), annotations=anns))
+    Dataset.from_iterable(items, categories=["dog"]).export(str(tmp_path / "cvat"), "cvat", save_media=True)
+    reader = open_dm(f"datumaro:cvat:{tmp_path / 'cvat'}", project_type="detection")
+    got = read_all(reader)
+    assert got["images/p1.jpg"].scenes == [] and len(got["images/p0.jpg"].scenes) == 1
+    assert "points (keypoints): not used by detection: dropped: 1" in reader.notes()
+    target = tmp_path / "x.scz"
+    with pytest.raises(SystemExit) as ex:
+        main(["-q", "run", "--from", f"datumaro:cvat:{tmp_path / 'cvat'}", "--to", str(target),
+              "--project-type", "detection"])
+    assert ex.value.code == 0, capsys.readouterr().err
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["inspect", str(target), "--json"])
+    media = json.loads(capsys.readouterr().out)["media"]
+    assert (media["annotated"], media["annotated_empty"], media["unannotated"]) == (1, 0, 1)
