@@ -202,6 +202,10 @@ class DatumaroReader(Reader):
         datasets = [Dataset(d, use_for_training=i == 0) for i, d in enumerate(self._datasets)]
         return Project.chain(self._name, task, datasets=datasets, origin=dict(self._origin))
 
+    def _point_names(self) -> set[str]:
+        return {n for label_id, count in self._used_points.items()
+                for n in keypoint_names(self._points, label_id, self._label_name(label_id) or "point", count)}
+
     def _keypoint_labels(self) -> tuple[list[str], dict[str, Any]]:
         """Keypoint tasks label each point: the labels are the point names, the edges Datumaro's joints."""
         names: list[str] = []
@@ -243,6 +247,13 @@ class DatumaroReader(Reader):
         # known at open, so --dry-run can say it before anything is read
         lines.extend(f"{n} {kind} annotations: no such shape on a cluster, dropped"
                      for kind, n in sorted(self.kinds.items()) if kind not in MAPPED)
+        if self.task_type == "keypoint_detection" and self._project_type is None:
+            others = [lb.name for lb in self.project().trainable_tasks[0].labels
+                      if lb.name not in self._point_names()]
+            if others:  # a cluster wants a position for every label of a keypoint task
+                lines.append(f"keypoint task: the labels {', '.join(others)} of other shapes have no keypoint "
+                             "position and a cluster refuses them; --project-type keypoint_detection keeps "
+                             "the keypoints only")
         if self.kinds["mask"]:
             lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
         done = {k: v for k, v in self.stats.snapshot().items() if "→" not in k}

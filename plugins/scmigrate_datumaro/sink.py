@@ -219,8 +219,13 @@ class DatumaroWriter(Writer):
         with self.lock:
             records = sorted(self.items, key=lambda r: (r[0], r[1]))
             losses = Counter(self.losses)
-        items = [DatasetItem(id=item_id, subset=subset, media=Image.from_file(str(file)), annotations=anns)
-                 for subset, item_id, file, anns in records]
+        items, next_id = [], 1
+        for subset, item_id, file, anns in records:
+            # ids unique in the whole dataset (COCO's must be), in each scene's order
+            numbered = [a.wrap(id=next_id + k) for k, a in enumerate(anns)]
+            next_id += len(anns)
+            items.append(DatasetItem(id=item_id, subset=subset, media=Image.from_file(str(file)),
+                                     annotations=numbered))
         dataset = Dataset.from_iterable(items, categories=self._categories())
         out = self.path
         warnings: list[str] = []  # exporters warn about what the losses above already count

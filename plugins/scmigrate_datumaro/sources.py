@@ -72,7 +72,7 @@ class CocoSource(Source):
         parent = json_path.parent
         # COCO's own layout puts instances_val2017.json's images in val2017/ next to annotations/;
         # Datumaro's in images/<subset>/
-        subset = json_path.stem.removeprefix("instances_")
+        subset = re.sub(r"^(instances|person_keypoints)_", "", json_path.stem)
         folders = [root for root in (parent.parent / "images" / subset, parent.parent / subset,
                                      parent.parent / "images", parent / "images", parent) if root.is_dir()]
         names = [n for n in names if safe_file_name(n)]

@@ -215,3 +215,39 @@ def test_an_image_whose_only_object_cannot_be_converted_stays_unannotated(tmp_pa
         main(["inspect", str(target), "--json"])
     media = json.loads(capsys.readouterr().out)["media"]
     assert (media["annotated"], media["annotated_empty"], media["unannotated"]) == (1, 0, 1)
+
+
+def test_coco_person_keypoints_give_a_keypoint_task_a_cluster_accepts(tmp_path):
+    """Each person's box is its skeleton's box, and "person" only carries the skeleton: the task's
+    labels are the points, each with a position (a cluster refuses a keypoint label without one)."""
+    from datumaro.components.annotation import AnnotationType, Bbox, LabelCategories, Points, PointsCategories
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+    from PIL import Image
+
+    from scmigrate.api import RunOptions
+    from scmigrate_datumaro import CocoSource
+
+    src = tmp_path / "src"
+    src.mkdir()
+    items = []
+    for i in range(2):
+        Image.new("RGB", (64, 48), (40 * i, 80, 90)).save(src / f"p{i}.jpg")
+        items.append(DatasetItem(id=f"p{i}", subset="val", media=DmImage.from_file(str(src / f"p{i}.jpg")),
+                                 annotations=[Points([5, 6, 20, 21, 30, 8], [2, 2, 1], label=0, group=1, id=1 + 2 * i),
+                                              Bbox(4, 5, 30, 20, label=0, group=1, id=2 + 2 * i)]))
+    points = PointsCategories()
+    points.add(0, ["nose", "left eye", "right eye"], joints=[[1, 2], [1, 3]])
+    cats = {AnnotationType.label: LabelCategories.from_iterable(["person"]), AnnotationType.points: points}
+    Dataset.from_iterable(items, categories=cats).export(str(tmp_path / "coco"), "coco_person_keypoints",
+                                                         save_media=True)
+    reader = CocoSource().open(f"coco:{tmp_path / 'coco' / 'annotations' / 'person_keypoints_val.json'}",
+                               RunOptions(extra={"images": str(tmp_path / "coco" / "images" / "val")}))
+    (task,) = reader.project().trainable_tasks
+    assert task.task_type == "keypoint_detection"
+    assert [lb.name for lb in task.labels] == ["nose", "left eye", "right eye"]
+    assert {p["label"] for p in task.keypoint_structure["positions"]} == {lb.name for lb in task.labels}
+    item = next(iter(reader.items())).resolve()
+    assert [a.shape.type for s in item.scenes for a in s.annotations] == ["KEYPOINT"] * 3
+    assert not any("refuses" in n for n in reader.notes())
