@@ -15,9 +15,10 @@ Label (image-level)       the label on the full-image RECTANGLE
 PolyLine, Caption, ...    dropped, and counted in the reader's notes
 ========================  ==========================================================
 
-Datumaro groups the shapes of one object (``group``); COCO writes each object's box next to
-its polygon or mask. A box that shares a non-zero group and its label with a polygon, mask
-or ellipse is that region's box, so it is dropped: the object travels once, as its region.
+COCO and VOC write each object's box next to its polygon or mask. A box of the label and extent
+of a polygon, mask or ellipse is that region's box, so it is dropped: the object travels once, as
+its region. (Datumaro's ``group`` cannot tell: VOC's groups of boxes and masks are numbered
+differently.) A box grouped with a skeleton of its label is the skeleton's box (COCO keypoints).
 """
 
 from __future__ import annotations
@@ -90,6 +91,28 @@ def outlined(anns: list[Any], skeletons: bool) -> set[tuple[int, int]]:
     return {(a.group, a.label) for a in anns if a.group and _kind(a) in kinds}
 
 
+def _extent(a: Any) -> tuple[float, float, float, float] | None:
+    """The bounding box (x, y, w, h) of a polygon, ellipse or mask (its pixels); None for an empty mask."""
+    import numpy as np
+
+    kind = _kind(a)
+    if kind == "polygon":
+        xs, ys = a.points[0::2], a.points[1::2]
+        return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)) if xs else None
+    if kind == "ellipse":
+        return (a.x1, a.y1, a.x2 - a.x1, a.y2 - a.y1)
+    ys, xs = np.nonzero(np.asarray(a.image))
+    if not len(xs):
+        return None
+    return (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1))
+
+
+def _same_extent(box: Any, extent: tuple[float, float, float, float], tolerance: float = 1.5) -> bool:
+    """Whether ``box`` is the region's own box. Groups cannot tell: Datumaro's VOC reader numbers the
+    boxes from 0 and the instance masks from 1, so a mask's group is another object's box."""
+    return all(abs(float(p) - q) <= tolerance for p, q in zip((box.x, box.y, box.w, box.h), extent))
+
+
 def _kind(ann: Any) -> str:
     return ann.type.name  # AnnotationType member name: "bbox", "polygon", "mask", ...
 
@@ -106,7 +129,8 @@ def map_annotations(
 
     ``skeleton_boxes``: a box grouped with a skeleton (COCO writes one per person) is that skeleton's box.
     """
-    regions = outlined(anns, skeleton_boxes)
+    skeletons = outlined([a for a in anns if _kind(a) == "points"], skeleton_boxes)
+    extents = [(a.label, _extent(a)) for a in anns if _kind(a) in REGIONS]
     out: list[Annotation] = []
     # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
     for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):
@@ -115,10 +139,12 @@ def map_annotations(
         if name is None:
             stats.add(f"{kind} without a label: dropped")
             continue
-        crowd = bool(getattr(a, "attributes", {}).get("is_crowd"))
+        # VOC's reader gives the attribute as the text "False"
+        crowd = str(getattr(a, "attributes", {}).get("is_crowd", "")).lower() in ("1", "true")
         shapes: list[tuple[Shape, str]] = []  # (shape, label name)
         if kind == "bbox":
-            if a.group and (a.group, a.label) in regions:
+            if a.group and (a.group, a.label) in skeletons or any(
+                    lbl == a.label and e is not None and _same_extent(a, e) for lbl, e in extents):
                 stats.add("box of a polygon/mask/skeleton of the same object: not repeated")
                 continue
             shapes.append((Shape.rectangle(_f(a.x), _f(a.y), _f(a.w), _f(a.h)), name))

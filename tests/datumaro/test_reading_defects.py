@@ -251,3 +251,27 @@ def test_coco_person_keypoints_give_a_keypoint_task_a_cluster_accepts(tmp_path):
     item = next(iter(reader.items())).resolve()
     assert [a.shape.type for s in item.scenes for a in s.annotations] == ["KEYPOINT"] * 3
     assert not any("refuses" in n for n in reader.notes())
+
+
+def test_coco_exported_to_voc_by_datumaro_keeps_every_object(tmp_path, open_dm, read_all):
+    """Boxes, polygons and crowd masks of a COCO set, written as VOC by Datumaro: each object once
+    (a region's own box is matched by its extent, not by Datumaro's group numbers), no box lost."""
+    from datumaro.components.dataset import Dataset
+
+    from scmigrate.testing.coco import make_coco
+
+    fx = make_coco(tmp_path / "coco", 12, seed=5)
+    ds = Dataset.import_from(str(fx.root), "coco_instances")
+    regions = [(it.id, a.group) for it in ds for a in it.annotations if a.type.name in ("polygon", "mask")]
+    boxes_only = sum(1 for it in ds for a in it.annotations if a.type.name == "bbox" and (it.id, a.group) not in regions)
+    crowd = sum(1 for it in ds for a in it.annotations if a.type.name == "mask")
+    objects = len(set(regions)) + boxes_only
+    assert crowd >= 2 and objects > 20
+    ds.export(str(tmp_path / "voc"), "voc", save_media=True)  # VOC: a box per object, masks for the crowd
+    reader = open_dm(f"datumaro:voc:{tmp_path / 'voc'}", project_type="detection")
+    items = read_all(reader)
+    rects = [a for it in items.values() for s in it.scenes for a in s.annotations if a.shape.type == "RECTANGLE"]
+    assert len(rects) == objects - crowd  # the crowd objects travel as their masks' polygons
+    assert "box of a polygon/mask/skeleton of the same object: not repeated: 2" in reader.notes()
+    crowd_notes = [int(n.rsplit(": ", 1)[1]) for n in reader.notes() if n.startswith("iscrowd region kept")]
+    assert sum(crowd_notes) <= crowd  # VOC's is_crowd "False" (text) is not a crowd
