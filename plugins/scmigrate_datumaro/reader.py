@@ -121,6 +121,11 @@ class DatumaroReader(Reader):
         renamed = distinct_names(entries)
         self._labels = categories.get(AnnotationType.label)
         self._points = categories.get(AnnotationType.points)
+        # VOC's label map and Datumaro's own format keep colours (as the mask colormap): those win
+        colormap = getattr(categories.get(AnnotationType.mask), "colormap", None) or {}
+        self._colours = {self._labels[i].name: "#{:02x}{:02x}{:02x}ff".format(*(int(v) for v in rgb[:3]))
+                         for i, rgb in colormap.items()
+                         if self._labels is not None and isinstance(i, int) and 0 <= i < len(self._labels)}
         self._datasets = datasets
         self._notes = list(notes or [])
         self._strict = strict
@@ -189,7 +194,7 @@ class DatumaroReader(Reader):
             # the label that only carries a skeleton (COCO's "person" without boxes) is not a label of its own
             carriers = {self._label_name(i) for i in self._used_points if i not in self._other_uses}
             names = points + [n for n in names if n not in points and n not in carriers]
-        labels = [Label(name=n, color=label_colour(n)) for n in names]
+        labels = [Label(name=n, color=self._colours.get(n) or label_colour(n)) for n in names]
         if self._labels is not None and self.task_type != "keypoint_detection":
             parents = {c.name: c.parent for c in self._labels}
             for lb in labels:  # a hierarchy only where the parent is itself a label (not a COCO supercategory)

@@ -122,7 +122,11 @@ class DatumaroWriter(Writer):
 
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
         self.project = project
-        self.subsets = subset_names(project, self.fmt_name, f"datumaro:{self.fmt_name}:{self.path}")
+        where = f"datumaro:{self.fmt_name}:{self.path}"
+        self.subsets = subset_names(project, self.fmt_name, where)
+        refused = _strict_losses(project_losses(project, self.fmt_name), project)
+        if self.strict and refused:
+            raise InputError(f"{where}: {self.fmt_name} cannot hold {refused[0]} (--strict)")
         self.spool.mkdir(parents=True, exist_ok=True)
         return {}
 
