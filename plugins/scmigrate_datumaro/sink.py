@@ -115,8 +115,9 @@ class DatumaroWriter(Writer):
         self.fmt_name, self.fmt, self.path, self.strict = fmt, FORMATS[fmt], path, strict
         self.spool = path / SPOOL
         self.lock = threading.Lock()
-        self.items: list[tuple[str, str, Path, Any]] = []  # (subset, item id, spooled file, scene)
+        self.items: dict[str, tuple[str, str, Path, Any]] = {}  # key → (subset, item id, spooled file, anns)
         self.ids: set[tuple[str, str]] = set()
+        self.assigned: dict[str, tuple[str, str]] = {}  # key → (subset, item id): a retried item keeps its own
         self.losses: Counter[str] = Counter()
         self.project: Project | None = None
 
@@ -135,11 +136,14 @@ class DatumaroWriter(Writer):
         stem = PurePosixPath(item.media.filename).stem or item.media.name
         stem = stem.replace("/", "_").replace("\\", "_") or "image"
         with self.lock:
+            if item.key in self.assigned:
+                return self.assigned[item.key]
             candidate, n = stem, 1
             while (subset, candidate) in self.ids:
                 n += 1
                 candidate = f"{stem}_{n}"
             self.ids.add((subset, candidate))
+            self.assigned[item.key] = (subset, candidate)
         return subset, candidate
 
     def write(self, item: Item) -> WriteResult:
@@ -149,7 +153,7 @@ class DatumaroWriter(Writer):
                 self.losses["video: not written"] += 1
             return WriteResult(notes=[f"{item.key}: a video: not written to {self.fmt_name}"])
         subset, item_id = self._item_id(item)
-        ext = PurePosixPath(item.media.filename).suffix.lower() or ".jpg"
+        ext = PurePosixPath(item.media.filename).suffix or ".jpg"
         file = self.spool / subset / f"{item_id}{ext}"
         file.parent.mkdir(parents=True, exist_ok=True)
         with item.open() as src, open(file, "wb") as dst:
@@ -164,8 +168,9 @@ class DatumaroWriter(Writer):
             what = "; ".join(f"{n}× {w}" for w, n in sorted(losses.items()))
             raise InputError(f"{item.key}: {self.fmt_name} cannot hold {what} (--strict)")
         with self.lock:
-            self.losses.update(losses)
-            self.items.append((subset, item_id, file, anns))
+            if item.key not in self.items:  # a retried item is counted once
+                self.losses.update(losses)
+            self.items[item.key] = (subset, item_id, file, anns)
         return WriteResult(ids={"media": f"{subset}/{item_id}"}, bytes=file.stat().st_size)
 
     def _label_ids(self) -> dict[str, int]:
@@ -221,7 +226,7 @@ class DatumaroWriter(Writer):
             return {"format": self.fmt_name, "path": str(self.path), "images": 0,
                     "not_written": "some items failed: the dataset was not exported"}
         with self.lock:
-            records = sorted(self.items, key=lambda r: (r[0], r[1]))
+            records = sorted(self.items.values(), key=lambda r: (r[0], r[1]))
             losses = Counter(self.losses)
         items, next_id = [], 1
         for subset, item_id, file, anns in records:
