@@ -107,6 +107,19 @@ def _extent(a: Any) -> tuple[float, float, float, float] | None:
     return (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1))
 
 
+def _grouped(anns: list[Any]) -> list[tuple[int, Any, int]]:
+    """(label, extent, group) of the grouped regions."""
+    return [(a.label, e, a.group) for a in anns if a.group and _kind(a) in REGIONS and (e := _extent(a))]
+
+
+def _union(boxes: list[Any]) -> tuple[float, float, float, float] | None:
+    if not boxes:
+        return None
+    x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x2, y2 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (x1, y1, x2 - x1, y2 - y1)
+
+
 def _same_extent(box: Any, extent: tuple[float, float, float, float], tolerance: float = 1.5) -> bool:
     """Whether ``box`` is the region's own box. Groups cannot tell: Datumaro's VOC reader numbers the
     boxes from 0 and the instance masks from 1, so a mask's group is another object's box."""
@@ -131,6 +144,9 @@ def map_annotations(
     """
     skeletons = outlined([a for a in anns if _kind(a) == "points"], skeleton_boxes)
     extents = [(a.label, _extent(a)) for a in anns if _kind(a) in REGIONS]
+    # an object drawn as several polygons (COCO) has one box around all of them
+    extents += [(label, _union([e for lb, e, g in _grouped(anns) if (g, lb) == (group, label)]))
+                for group, label in {(g, lb) for lb, _, g in _grouped(anns)}]
     out: list[Annotation] = []
     # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
     for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):

@@ -263,7 +263,8 @@ def test_coco_exported_to_voc_by_datumaro_keeps_every_object(tmp_path, open_dm, 
     fx = make_coco(tmp_path / "coco", 12, seed=5)
     ds = Dataset.import_from(str(fx.root), "coco_instances")
     regions = [(it.id, a.group) for it in ds for a in it.annotations if a.type.name in ("polygon", "mask")]
-    boxes_only = sum(1 for it in ds for a in it.annotations if a.type.name == "bbox" and (it.id, a.group) not in regions)
+    boxes_only = sum(1 for it in ds for a in it.annotations
+                     if a.type.name == "bbox" and (it.id, a.group) not in regions)
     crowd = sum(1 for it in ds for a in it.annotations if a.type.name == "mask")
     objects = len(set(regions)) + boxes_only
     assert crowd >= 2 and objects > 20

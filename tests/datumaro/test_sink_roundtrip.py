@@ -37,13 +37,15 @@ def _project(kind: str) -> tuple[Project, list]:
         scenes = [[("dog", tri(2)), ("cat", tri(30))], [("cat", tri(10))], [("dog", tri(20))]]
     elif kind == "classification":
         task = Task("Classification", "classification",
-                    [Label(n, color=c, group="Classification") for n, c in (("dog", "#ff0000ff"), ("cat", "#00ff00ff"))])
+                    [Label(n, color=c, group="Classification")
+                     for n, c in (("dog", "#ff0000ff"), ("cat", "#00ff00ff"))])
         full = Shape.rectangle(0, 0, W, H)
         scenes = [[("dog", full)], [("cat", full)], [("dog", full)]]
     else:  # keypoints
         task = Task("Keypoints", "keypoint_detection", _labels(["nose", "ear", "tail"]),
                     keypoint_structure={"edges": [{"nodes": ["nose", "ear"]}],
-                                        "positions": [{"label": n, "x": 0.5, "y": 0.5} for n in ("nose", "ear", "tail")]})
+                                        "positions": [{"label": n, "x": 0.5, "y": 0.5}
+                                                      for n in ("nose", "ear", "tail")]})
         kp = lambda x, y, v=True: Shape.keypoint(x, y, v)  # noqa: E731
         scenes = [[("nose", kp(5, 6)), ("ear", kp(20, 21)), ("tail", kp(30, 8, False))],
                   [("nose", kp(15, 16)), ("ear", kp(25, 11)), ("tail", kp(40, 30))],
