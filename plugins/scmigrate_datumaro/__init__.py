@@ -1,5 +1,6 @@
 """Dataset sources through Datumaro: ``coco:PATH`` (a COCO instances JSON, option ``--images``)
-and ``datumaro:[FORMAT:]PATH`` (every format Datumaro imports, detected when not named).
+and ``datumaro:[FORMAT:]PATH`` (every format Datumaro imports, detected when not named); the
+``datumaro:FORMAT:DIR`` sink (COCO, YOLO, VOC, Datumaro, CVAT through Datumaro's exporters).
 
 Importing this module is cheap: Datumaro, OpenCV and Pillow are imported when a location is opened.
 """
@@ -10,9 +11,10 @@ from typing import Callable
 
 import scmigrate
 
+from .sink import DatumaroSink
 from .sources import CocoSource, DatumaroSource
 
-__all__ = ["CocoSource", "DatumaroSource", "register_sources"]
+__all__ = ["CocoSource", "DatumaroSource", "DatumaroSink", "register_sources", "register_sinks"]
 
 
 @scmigrate.hookimpl
@@ -20,3 +22,9 @@ def register_sources(register: Callable[[type], None]) -> None:
     """Provide the ``coco`` and ``datumaro`` sources."""
     register(CocoSource)
     register(DatumaroSource)
+
+
+@scmigrate.hookimpl
+def register_sinks(register: Callable[[type], None]) -> None:
+    """Provide the ``datumaro:FORMAT:DIR`` sink."""
+    register(DatumaroSink)

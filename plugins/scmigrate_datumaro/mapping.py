@@ -15,9 +15,10 @@ Label (image-level)       the label on the full-image RECTANGLE
 PolyLine, Caption, ...    dropped, and counted in the reader's notes
 ========================  ==========================================================
 
-Datumaro groups the shapes of one object (``group``); COCO writes each object's box next to
-its polygon or mask. A box that shares a non-zero group and its label with a polygon, mask
-or ellipse is that region's box, so it is dropped: the object travels once, as its region.
+COCO and VOC write each object's box next to its polygon or mask. A box of the label and extent
+of a polygon, mask or ellipse is that region's box, so it is dropped: the object travels once, as
+its region. (Datumaro's ``group`` cannot tell: VOC's groups of boxes and masks are numbered
+differently.) A box grouped with a skeleton of its label is the skeleton's box (COCO keypoints).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from scmigrate.model import Annotation, ScoredLabel, Shape
 
 from .masks import mask_to_polygons
 
-__all__ = ["MappingStats", "map_annotations", "keypoint_names", "REGIONS", "MAPPED"]
+__all__ = ["MappingStats", "map_annotations", "keypoint_names", "outlined", "REGIONS", "MAPPED"]
 
 #: shapes that outline an object; a box grouped with one of them is that outline's box
 REGIONS = ("polygon", "mask", "ellipse")
@@ -84,6 +85,47 @@ def _xy(points: Any) -> list[tuple[float, float]]:
     return list(zip(flat[0::2], flat[1::2]))
 
 
+def outlined(anns: list[Any], skeletons: bool) -> set[tuple[int, int]]:
+    """(group, label) of the objects drawn by an outline (and by a skeleton, if ``skeletons``)."""
+    kinds = REGIONS + ("points",) if skeletons else REGIONS
+    return {(a.group, a.label) for a in anns if a.group and _kind(a) in kinds}
+
+
+def _extent(a: Any) -> tuple[float, float, float, float] | None:
+    """The bounding box (x, y, w, h) of a polygon, ellipse or mask (its pixels); None for an empty mask."""
+    import numpy as np
+
+    kind = _kind(a)
+    if kind == "polygon":
+        xs, ys = a.points[0::2], a.points[1::2]
+        return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)) if xs else None
+    if kind == "ellipse":
+        return (a.x1, a.y1, a.x2 - a.x1, a.y2 - a.y1)
+    ys, xs = np.nonzero(np.asarray(a.image))
+    if not len(xs):
+        return None
+    return (float(xs.min()), float(ys.min()), float(xs.max() - xs.min() + 1), float(ys.max() - ys.min() + 1))
+
+
+def _grouped(anns: list[Any]) -> list[tuple[int, Any, int]]:
+    """(label, extent, group) of the grouped regions."""
+    return [(a.label, e, a.group) for a in anns if a.group and _kind(a) in REGIONS and (e := _extent(a))]
+
+
+def _union(boxes: list[Any]) -> tuple[float, float, float, float] | None:
+    if not boxes:
+        return None
+    x1, y1 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x2, y2 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return (x1, y1, x2 - x1, y2 - y1)
+
+
+def _same_extent(box: Any, extent: tuple[float, float, float, float], tolerance: float = 1.5) -> bool:
+    """Whether ``box`` is the region's own box. Groups cannot tell: Datumaro's VOC reader numbers the
+    boxes from 0 and the instance masks from 1, so a mask's group is another object's box."""
+    return all(abs(float(p) - q) <= tolerance for p, q in zip((box.x, box.y, box.w, box.h), extent))
+
+
 def _kind(ann: Any) -> str:
     return ann.type.name  # AnnotationType member name: "bbox", "polygon", "mask", ...
 
@@ -94,9 +136,17 @@ def map_annotations(
     size: Callable[[], tuple[int, int]],
     points_categories: Any,
     stats: MappingStats,
+    skeleton_boxes: bool = False,
 ) -> list[Annotation]:
-    """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed."""
-    regions = {(a.group, a.label) for a in anns if a.group and _kind(a) in REGIONS}
+    """Map one item's Datumaro annotations; ``size()`` gives (width, height) when a full-image box is needed.
+
+    ``skeleton_boxes``: a box grouped with a skeleton (COCO writes one per person) is that skeleton's box.
+    """
+    skeletons = outlined([a for a in anns if _kind(a) == "points"], skeleton_boxes)
+    extents = [(a.label, _extent(a)) for a in anns if _kind(a) in REGIONS]
+    # an object drawn as several polygons (COCO) has one box around all of them
+    extents += [(label, _union([e for lb, e, g in _grouped(anns) if (g, lb) == (group, label)]))
+                for group, label in {(g, lb) for lb, _, g in _grouped(anns)}]
     out: list[Annotation] = []
     # Datumaro's COCO reader collects annotations back to front; the source's ids give the order back
     for a in sorted(anns, key=lambda a: getattr(a, "id", 0) or 0):
@@ -105,11 +155,13 @@ def map_annotations(
         if name is None:
             stats.add(f"{kind} without a label: dropped")
             continue
-        crowd = bool(getattr(a, "attributes", {}).get("is_crowd"))
+        # VOC's reader gives the attribute as the text "False"
+        crowd = str(getattr(a, "attributes", {}).get("is_crowd", "")).lower() in ("1", "true")
         shapes: list[tuple[Shape, str]] = []  # (shape, label name)
         if kind == "bbox":
-            if a.group and (a.group, a.label) in regions:
-                stats.add("box of a polygon/mask of the same object: not repeated")
+            if a.group and (a.group, a.label) in skeletons or any(
+                    lbl == a.label and e is not None and _same_extent(a, e) for lbl, e in extents):
+                stats.add("box of a polygon/mask/skeleton of the same object: not repeated")
                 continue
             shapes.append((Shape.rectangle(_f(a.x), _f(a.y), _f(a.w), _f(a.h)), name))
         elif kind == "rotated_bbox":
@@ -141,6 +193,9 @@ def map_annotations(
             names = keypoint_names(points_categories, a.label, name, len(xy))
             vis = list(a.visibility or [2] * len(xy))
             for (x, y), kp, v in zip(xy, names, vis):
+                if int(v) == 0:  # Points.Visibility.absent: the point is not on the image
+                    stats.add("absent keypoint: not a point")
+                    continue
                 shapes.append((Shape.keypoint(x, y, visible=int(v) == 2), kp))
         elif kind == "label":
             w, h = size()

@@ -22,7 +22,8 @@ from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
-from .mapping import MAPPED, REGIONS, MappingStats, keypoint_names, map_annotations
+from .groups import classification_groups
+from .mapping import MAPPED, MappingStats, keypoint_names, map_annotations, outlined
 
 __all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
@@ -110,6 +111,7 @@ class DatumaroReader(Reader):
         datasets: list[str],
         notes: list[str] | None = None,
         strict: bool = False,
+        project_type: str | None = None,
     ) -> None:
         from datumaro.components.annotation import AnnotationType
 
@@ -119,6 +121,11 @@ class DatumaroReader(Reader):
         renamed = distinct_names(entries)
         self._labels = categories.get(AnnotationType.label)
         self._points = categories.get(AnnotationType.points)
+        # VOC's label map and Datumaro's own format keep colours (as the mask colormap): those win
+        colormap = getattr(categories.get(AnnotationType.mask), "colormap", None) or {}
+        self._colours = {self._labels[i].name: "#{:02x}{:02x}{:02x}ff".format(*(int(v) for v in rgb[:3]))
+                         for i, rgb in colormap.items()
+                         if self._labels is not None and isinstance(i, int) and 0 <= i < len(self._labels)}
         self._datasets = datasets
         self._notes = list(notes or [])
         self._strict = strict
@@ -128,10 +135,13 @@ class DatumaroReader(Reader):
         self.kinds: Counter[str] = Counter()
         self._multi_label = False
         self._used_points: dict[int, int] = {}  # label id → number of points
+        # a keypoint target (guessed whenever there are points) has no boxes: a skeleton's box is not another shape
+        self._skeleton_boxes = project_type in (None, "keypoint_detection")
         used: set[int] = set()
+        other_uses: set[int] = set()  # labels some annotation other than Points carries
         for e in entries:
             n_labels = 0
-            regions = {(a.group, a.label) for a in e.item.annotations if a.group and a.type.name in REGIONS}
+            regions = outlined(e.item.annotations, self._skeleton_boxes)
             for a in e.item.annotations:
                 kind = a.type.name
                 if kind == "bbox" and a.group and (a.group, a.label) in regions:
@@ -139,11 +149,21 @@ class DatumaroReader(Reader):
                 self.kinds[kind] += 1
                 if getattr(a, "label", None) is not None:
                     used.add(a.label)
+                    if kind != "points":
+                        other_uses.add(a.label)
                 n_labels += kind == "label"
                 if kind == "points" and a.label is not None:
                     self._used_points[a.label] = len(a.points) // 2
             self._multi_label |= n_labels > 1
         self.task_type = guess_task_type(self.kinds)
+        self._other_uses = other_uses
+        # Image-level labels (VOC's ImageSets/Main, CVAT's tags) are not objects: they belong to a
+        # classification target only; for any other target they are dropped, and counted.
+        self._image_labels = (project_type or self.task_type) in ("classification", "anomaly")
+        # a target other than keypoints has no use for points: dropped here, so that an image whose only
+        # objects are points stays unannotated instead of becoming a reviewed "no objects" image
+        self._project_type = project_type
+        self._drop_points = project_type is not None and project_type != "keypoint_detection"
         # VOC and others declare a "background" class that no annotation carries; it is not a label
         self._skip = {
             c.name for i, c in enumerate(self._labels or []) if c.name.lower() == "background" and i not in used
@@ -171,23 +191,25 @@ class DatumaroReader(Reader):
         if self.task_type == "keypoint_detection":
             # the points are the task's labels; labels of other shapes stay too, for converters to use
             points, keypoint_structure = self._keypoint_labels()
-            names = points + [n for n in names if n not in points]
-        labels = []
-        for n in names:
-            # groups matter to classification only (one exclusive group, or one per label when
-            # images carry several); elsewhere the converter building the target decides
-            group = None
-            if self.task_type == "classification":
-                group = n if self._multi_label else title
-            labels.append(Label(name=n, color=label_colour(n), group=group))
+            # the label that only carries a skeleton (COCO's "person" without boxes) is not a label of its own
+            carriers = {self._label_name(i) for i in self._used_points if i not in self._other_uses}
+            names = points + [n for n in names if n not in points and n not in carriers]
+        labels = [Label(name=n, color=self._colours.get(n) or label_colour(n)) for n in names]
         if self._labels is not None and self.task_type != "keypoint_detection":
             parents = {c.name: c.parent for c in self._labels}
             for lb in labels:  # a hierarchy only where the parent is itself a label (not a COCO supercategory)
                 if parents.get(lb.name) and parents[lb.name] in parents:
                     lb.parent = parents[lb.name]
+        if self.task_type == "classification":
+            # groups matter to classification only; elsewhere the converter building the target decides
+            classification_groups(labels, self._labels, title, self._multi_label)
         task = Task(title, self.task_type, labels, keypoint_structure=keypoint_structure)
         datasets = [Dataset(d, use_for_training=i == 0) for i, d in enumerate(self._datasets)]
         return Project.chain(self._name, task, datasets=datasets, origin=dict(self._origin))
+
+    def _point_names(self) -> set[str]:
+        return {n for label_id, count in self._used_points.items()
+                for n in keypoint_names(self._points, label_id, self._label_name(label_id) or "point", count)}
 
     def _keypoint_labels(self) -> tuple[list[str], dict[str, Any]]:
         """Keypoint tasks label each point: the labels are the point names, the edges Datumaro's joints."""
@@ -223,10 +245,20 @@ class DatumaroReader(Reader):
     def notes(self) -> list[str]:
         lines = list(self._notes)
         lines.append(f"guessed task type: {self.task_type} (from {_summary(self.kinds) or 'no annotations'})")
-        lines.append("images without annotations are read as annotated empty (a scene with no shapes)")
+        lines.append("images without annotations stay unannotated (--keep-empty: annotated as empty)")
+        if self.kinds["label"] and not self._image_labels:
+            lines.append(f"{self.kinds['label']} image-level labels: not objects, dropped for {self.task_type} "
+                         "(kept for --project-type classification)")
         # known at open, so --dry-run can say it before anything is read
         lines.extend(f"{n} {kind} annotations: no such shape on a cluster, dropped"
                      for kind, n in sorted(self.kinds.items()) if kind not in MAPPED)
+        if self.task_type == "keypoint_detection" and self._project_type is None:
+            others = [lb.name for lb in self.project().trainable_tasks[0].labels
+                      if lb.name not in self._point_names()]
+            if others:  # a cluster wants a position for every label of a keypoint task
+                lines.append(f"keypoint task: the labels {', '.join(others)} of other shapes have no keypoint "
+                             "position and a cluster refuses them; --project-type keypoint_detection keeps "
+                             "the keypoints only")
         if self.kinds["mask"]:
             lines.append("masks become one polygon per part; holes are kept by a keyhole cut")
         done = {k: v for k, v in self.stats.snapshot().items() if "→" not in k}
@@ -262,10 +294,19 @@ class DatumaroReader(Reader):
             if item.media.size is None and e.data is not None:
                 item.media.size = len(e.data())
             anns = list(e.item.annotations)
-            size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
             here = MappingStats()
-            mapped = map_annotations(anns, self._label_name, size, self._points, here)
-            if anns and not mapped:
+            if not self._image_labels:
+                labels = [a for a in anns if a.type.name == "label"]
+                if labels:
+                    here.add("image-level label (not an object): dropped", len(labels))
+                    anns = [a for a in anns if a.type.name != "label"]
+            if self._drop_points and any(a.type.name == "points" for a in anns):
+                here.add(f"points (keypoints): not used by {self._project_type}: dropped",
+                         sum(a.type.name == "points" for a in anns))
+                anns = [a for a in anns if a.type.name != "points"]
+            size = lambda: (item.media.width, item.media.height)  # noqa: E731  (bound late, after the header)
+            mapped = map_annotations(anns, self._label_name, size, self._points, here, self._skeleton_boxes)
+            if len(e.item.annotations) and not mapped:
                 here.add("image whose every annotation was dropped: left unannotated")
             lost = {what: n for what, n in here.snapshot().items() if "dropped" in what}
             if lost and self._strict:
@@ -276,7 +317,9 @@ class DatumaroReader(Reader):
                 self._counted.add(e.key)
             if first:
                 self.stats.merge(here)
-            item.scenes = [Scene(annotations=mapped)] if mapped or not anns else []
+            # no annotation at all is "not annotated" (as in every file source); --keep-empty, applied
+            # by the engine, makes such an image annotated as empty
+            item.scenes = [Scene(annotations=mapped)] if mapped else []
             item.ranges = []
 
         return load

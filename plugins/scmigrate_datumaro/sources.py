@@ -15,6 +15,7 @@ from scmigrate.api import PluginOption, Reader, RunOptions, Source
 from scmigrate.errors import InputError
 
 from .coco_check import check_coco, load_coco, safe_file_name
+from .dmlogs import datumaro_logs
 
 __all__ = ["CocoSource", "DatumaroSource"]
 
@@ -71,7 +72,7 @@ class CocoSource(Source):
         parent = json_path.parent
         # COCO's own layout puts instances_val2017.json's images in val2017/ next to annotations/;
         # Datumaro's in images/<subset>/
-        subset = json_path.stem.removeprefix("instances_")
+        subset = re.sub(r"^(instances|person_keypoints)_", "", json_path.stem)
         folders = [root for root in (parent.parent / "images" / subset, parent.parent / subset,
                                      parent.parent / "images", parent / "images", parent) if root.is_dir()]
         names = [n for n in names if safe_file_name(n)]
@@ -116,6 +117,7 @@ class CocoSource(Source):
             datasets=["Dataset"],
             notes=notes,
             strict=options.strict,
+            project_type=options.project_type,
         )
 
 
@@ -139,6 +141,9 @@ class DatumaroSource(Source):
             return head, Path(tail).expanduser()
         return None, Path(rest).expanduser()
 
+    def __init__(self) -> None:
+        self._captured: list[str] = []  # Datumaro's warnings while importing: notes, not stderr lines
+
     def open(self, location: str, options: RunOptions) -> Reader:
         fmt, path = self.parse(location)
         if not path.exists():
@@ -152,20 +157,30 @@ class DatumaroSource(Source):
         # Datumaro names a few exporters differently from the importer that reads their output
         # (an Ultralytics YOLO export is read by "yolo"): accept the name a user exported with.
         fmt = _IMPORTER_OF.get(fmt, fmt) if fmt is not None else None
+        missing = _set_aside_unloadable(env, fmt, path)
         if fmt is None:
             try:
-                found = env.detect_dataset(str(path))
+                with datumaro_logs(self._captured):
+                    found = env.detect_dataset(str(path))
             except Exception as exc:
                 raise InputError(f"{location}: Datumaro could not detect a format: {_one_line(exc)}") from None
             fmt = _pick_format(found)
             if fmt is None:
                 what = "no format it knows" if not found else "several formats: " + ", ".join(sorted(found))
-                raise InputError(f"{location}: Datumaro detected {what}; name one as datumaro:FORMAT:{path}")
+                unchecked = (" (not checked, a Python module is missing: " + "; ".join(
+                    _needs(f, m) for f, m in sorted(missing.items())) + ")") if missing and not found else ""
+                raise InputError(f"{location}: Datumaro detected {what}; name one as datumaro:FORMAT:{path}{unchecked}")
+        elif fmt in missing:
+            raise InputError(f"{location}: {_needs(fmt, missing[fmt])}")
         elif fmt not in env.importers:
             raise InputError(f"{location}: Datumaro has no format {fmt!r}; known: {', '.join(sorted(env.importers))}")
         try:
-            ds = DmDataset.import_from(str(path), fmt, env=env)
-            items = list(ds)
+            with datumaro_logs(self._captured):
+                if fmt == "imagenet_with_subset_dirs":
+                    items, categories = _imagenet_subsets(path, env)
+                else:
+                    ds = DmDataset.import_from(str(path), fmt, env=env)
+                    items, categories = list(ds), ds.categories()
         except Exception as exc:
             raise InputError(f"{location}: Datumaro could not import it as {fmt}: {_one_line(exc)}") from None
         entries, skipped = _entries(items, path)
@@ -179,19 +194,86 @@ class DatumaroSource(Source):
             for e in entries:
                 e.dataset = "Dataset"
         notes = [f"Datumaro format {fmt}: {len(entries)} images in {len(subsets)} dataset(s)"]
+        notes += [f"Datumaro: {line}" for line in dict.fromkeys(self._captured)]
         notes += skipped[:5] + ([f"... and {len(skipped) - 5} more skipped"] if len(skipped) > 5 else [])
         return DatumaroReader(
             name=options.project or path.resolve().name,
             origin={"kind": "datumaro", "format": fmt, "path": str(path)},
             entries=entries,
-            categories=ds.categories(),
+            categories=categories,
             datasets=subsets,
             notes=notes,
             strict=options.strict,
+            project_type=options.project_type,
         )
 
 
+#: the package that provides a Python module an optional Datumaro format needs
+_PACKAGE_OF = {"google": "protobuf", "sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "Pillow"}
+
+
+def _needs(fmt: str, module: str) -> str:
+    package = _PACKAGE_OF.get(module, module)
+    return f"Datumaro's format {fmt} needs the Python module {module!r}: pip install {package}"
+
+
+def _set_aside_unloadable(env: Any, wanted: str | None, path: Path) -> dict[str, str]:
+    """Unregister the importers whose module cannot be imported; {format: missing module}.
+
+    Detection imports every candidate importer, and one missing optional module (``google`` for
+    AVA's protobuf files) made the whole detection fail with only "No module named 'google'".
+    """
+    missing: dict[str, str] = {}
+    if wanted is not None:
+        names = [wanted]
+    else:  # the candidates Datumaro's detection will load: those of the file endings found
+        from datumaro.util.os_util import get_all_file_extensions
+
+        endings = get_all_file_extensions(str(path), {"__MSOSX", "__MACOSX"}) or [""]
+        names = list(dict.fromkeys(n for e in endings for n, _ in env.importers.extension_groups.get(e, [])))
+    for name in names:
+        if name not in env.importers:
+            continue
+        try:
+            env.importers.get(name)  # a lazy plugin imports its module here
+        except ModuleNotFoundError as exc:
+            missing[name] = (exc.name or str(exc)).split(".")[0]  # the package to install
+    for name in missing:
+        env.importers.unregister(name)
+        for group in env.importers.extension_groups.values():
+            group[:] = [(n, v) for n, v in group if n != name]
+    return missing
+
+
 _IMPORTER_OF = {"yolo_ultralytics": "yolo", "ultralytics": "yolo", "mot_seq_gt": "mot_seq", "mots_png": "mots"}
+
+
+def _imagenet_subsets(path: Path, env: Any) -> tuple[list[Any], dict[Any, Any]]:
+    """ImageNet with subset folders, read one subset folder at a time, their labels united.
+
+    Datumaro's own importer refuses such a folder as soon as two subsets hold different labels
+    ("merging of datasets with different categories"), which is what its exporter writes.
+    """
+    from datumaro.components.annotation import AnnotationType, LabelCategories
+    from datumaro.components.dataset import Dataset as DmDataset
+
+    merged = LabelCategories()
+    items: list[Any] = []
+    for sub in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        ds = DmDataset.import_from(str(sub), "imagenet", env=env)
+        cats = ds.categories()[AnnotationType.label]
+        remap = {}
+        for i, c in enumerate(cats):
+            found = merged.find(c.name)[0]
+            remap[i] = found if found is not None else merged.add(c.name, parent=c.parent)
+        for group in cats.label_groups:
+            if all(g.name != group.name for g in merged.label_groups):
+                merged.add_label_group(group.name, list(group.labels), group.group_type)
+        for item in ds:
+            anns = [a.wrap(label=remap[a.label]) if getattr(a, "label", None) is not None else a
+                    for a in item.annotations]
+            items.append(item.wrap(subset=sub.name, annotations=anns))
+    return items, {AnnotationType.label: merged}
 
 
 def _pick_format(found: list[str]) -> str | None:
@@ -211,6 +293,7 @@ def _pick_format(found: list[str]) -> str | None:
 def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
     """Media of each item: its file when there is one (key = path relative to ``root``), else encoded bytes."""
     from datumaro.components.media import Image as DmImage
+    from datumaro.components.media import Video, VideoFrame
 
     from .reader import Entry
 
@@ -220,6 +303,10 @@ def _entries(items: list[Any], root: Path) -> tuple[list[Any], list[str]]:
     keys: set[str] = set()
     for item in items:
         media = item.media
+        if isinstance(media, (Video, VideoFrame)):  # a VideoFrame is an Image to Datumaro: its file is the video
+            video = getattr(getattr(media, "video", media), "path", "?")
+            raise InputError(f"{root}: item {item.id!r} is a frame of the video {video}: datumaro: reads images, "
+                             "not videos (upload the video with its own tool, or extract its frames as images)")
         if not isinstance(media, DmImage):
             skipped.append(f"item {item.id!r}: {type(media).__name__} media is not an image: skipped")
             continue

@@ -58,6 +58,9 @@ class CsvBoxesWriter(Writer):
         if key.is_absolute() or ".." in key.parts:  # keys come from other people's files
             raise ValueError(f"{item.key}: unsafe media key")
         name = "__".join(key.parts)
+        if item.media.extension and not name.lower().endswith(item.media.extension):
+            # a cluster's key is a media id without extension: a file named so could not be uploaded again
+            name += item.media.extension
         target = self.images / name
         with item.open() as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)

@@ -88,3 +88,21 @@ def test_converter_keeps_the_largest_box_label() -> None:
     assert conv.convert(two.scenes[0], two.media, source, target, log) is None
     assert log.to_dict() == {"converted": {"largest RECTANGLE → image label": 1},
                              "dropped": {"smaller boxes": 1, "image without boxes: left unannotated": 1}}
+
+
+def test_keys_without_an_extension_are_written_with_the_media_extension(tmp_path: Path) -> None:
+    """A cluster's keys are media ids: the exported file takes the media's extension, so it reads back as an image."""
+    png = image_bytes(40, 30, "PNG", seed=4)
+    item = make_item(Media(key="6613e1b2c0ffee0000000001", kind="image", name="dog", filename="dog.PNG",
+                           width=40, height=30), png,
+                     [Scene([Annotation(Shape.rectangle(1, 2, 10, 12), [ScoredLabel("dog")])])])
+    out = tmp_path / "out.csv"
+    writer = CsvBoxesSink().open(f"csvboxes:{out}", RunOptions())
+    writer.begin(pets(), None)
+    writer.write(item)
+    writer.finish(complete=True)
+    with CsvBoxesSource().open(f"csvboxes:{out}", RunOptions()) as reader:
+        (back,) = list(reader.items())
+    assert back.media.filename == "6613e1b2c0ffee0000000001.png" and back.open().read() == png
+    (ann,) = back.resolve().scenes[0].annotations
+    assert ann.label_names == ["dog"] and ann.shape.bbox() == (1, 2, 10, 12)

@@ -1,0 +1,184 @@
+"""datumaro:FORMAT:DIR as a sink: archive → format → datumaro: source → archive, for every writable format.
+
+What the format holds comes back as it was (media byte for byte, names, subsets, labels, shapes);
+what it cannot hold is named in ``--dry-run`` and in the report's ``sink_facts``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from scmigrate.api import RunOptions
+from scmigrate.cli import main
+from scmigrate.model import Annotation, Label, Media, Project, Scene, ScoredLabel, Shape, Task
+from scmigrate.model import Dataset as PDataset
+from scmigrate.testing import image_bytes, make_item, put_memory
+
+W, H = 64, 48
+
+
+def _labels(names):
+    colours = ["#ff0000ff", "#00ff00ff", "#0000ffff"]
+    return [Label(n, color=colours[i % 3]) for i, n in enumerate(names)]
+
+
+def _project(kind: str) -> tuple[Project, list]:
+    """A small project of ``kind`` (4 images in train/val, one of them not annotated) and its items."""
+    box = lambda x, y: Shape.rectangle(x, y, 20, 16)  # noqa: E731
+    if kind == "detection":
+        task = Task("Detection", "detection", _labels(["dog", "cat"]))
+        scenes = [[("dog", box(2, 3)), ("cat", box(30, 20))], [("cat", box(10, 10))], [("dog", box(40, 30))]]
+    elif kind == "segmentation":
+        task = Task("Segmentation", "instance_segmentation", _labels(["dog", "cat"]))
+        tri = lambda x: Shape.polygon([(x, 2), (x + 20, 4), (x + 8, 30)])  # noqa: E731
+        scenes = [[("dog", tri(2)), ("cat", tri(30))], [("cat", tri(10))], [("dog", tri(20))]]
+    elif kind == "classification":
+        task = Task("Classification", "classification",
+                    [Label(n, color=c, group="Classification")
+                     for n, c in (("dog", "#ff0000ff"), ("cat", "#00ff00ff"))])
+        full = Shape.rectangle(0, 0, W, H)
+        scenes = [[("dog", full)], [("cat", full)], [("dog", full)]]
+    else:  # keypoints
+        task = Task("Keypoints", "keypoint_detection", _labels(["nose", "ear", "tail"]),
+                    keypoint_structure={"edges": [{"nodes": ["nose", "ear"]}],
+                                        "positions": [{"label": n, "x": 0.5, "y": 0.5}
+                                                      for n in ("nose", "ear", "tail")]})
+        kp = lambda x, y, v=True: Shape.keypoint(x, y, v)  # noqa: E731
+        scenes = [[("nose", kp(5, 6)), ("ear", kp(20, 21)), ("tail", kp(30, 8, False))],
+                  [("nose", kp(15, 16)), ("ear", kp(25, 11)), ("tail", kp(40, 30))],
+                  [("nose", kp(3, 4)), ("ear", kp(5, 6)), ("tail", kp(7, 8))]]
+    project = Project.chain("Dogs", task, datasets=[PDataset("train", True), PDataset("val")])
+    items = []
+    for i in range(4):
+        media = Media(f"k{i}", "image", f"img{i}", f"img{i}.{'png' if i == 1 else 'jpg'}",
+                      dataset="val" if i == 3 else "train", width=W, height=H)
+        data = image_bytes(W, H, "PNG" if i == 1 else "JPEG", seed=i)
+        sc = [Scene([Annotation(s, [ScoredLabel(n)]) for n, s in scenes[i]])] if i < 3 else None
+        items.append(make_item(media, data, sc))
+    return project, items
+
+
+def _to_archive(make_registry, tmp_path, kind):
+    import scmigrate_archive
+
+    from scmigrate.engine import transfer
+
+    project, items = _project(kind)
+    put_memory("p", project, items)
+    scz = tmp_path / "dogs.scz"
+    transfer("memory:p", str(scz), RunOptions(), registry=make_registry(scmigrate_archive))
+    return scz, items
+
+
+def _run(capsys, *args):
+    with pytest.raises(SystemExit) as ex:
+        main(["-q", "run", *args])
+    out = capsys.readouterr()
+    assert ex.value.code == 0, out.err
+    return out.out
+
+
+def _shape_key(ann):
+    s = ann.shape
+    return (s.type, ann.label_names[0], tuple(round(v, 1) for v in (s.x, s.y, s.width, s.height, s.angle)),
+            tuple((round(x, 1), round(y, 1)) for x, y in s.points), s.is_visible)
+
+
+def _read_archive(path):
+    from scmigrate_archive import ArchiveSource
+
+    with ArchiveSource().open(str(path), RunOptions()) as reader:
+        project = reader.project()
+        got = {}
+        for it in reader.items():
+            it.resolve()
+            with it.open() as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            scene = it.image_scene()
+            shapes = sorted(_shape_key(a) for a in scene.annotations) if scene else None
+            got[(it.media.dataset, it.media.filename)] = (digest, shapes)
+        return project, got
+
+
+CASES = [
+    ("coco", "detection"), ("coco", "segmentation"), ("coco", "keypoints"),
+    ("yolo_ultralytics", "detection"),
+    ("voc", "detection"), ("voc", "classification"),
+    ("datumaro", "detection"), ("datumaro", "segmentation"), ("datumaro", "classification"),
+    ("datumaro", "keypoints"),
+    ("cvat", "detection"), ("cvat", "segmentation"), ("cvat", "classification"),
+]
+
+
+@pytest.mark.parametrize(("fmt", "kind"), CASES)
+def test_roundtrip(make_registry, tmp_path, capsys, fmt, kind):
+    scz, items = _to_archive(make_registry, tmp_path, kind)
+    out = tmp_path / "out"
+    plan = _run(capsys, "--from", str(scz), "--to", f"datumaro:{fmt}:{out}", "--dry-run")
+    assert not out.exists()  # the dry run writes nothing
+    assert "lost in" in plan and "videos: not written" in plan
+    report = tmp_path / "r.json"
+    _run(capsys, "--from", str(scz), "--to", f"datumaro:{fmt}:{out}", "--report", str(report))
+    facts = json.loads(report.read_text())["sink_facts"]
+    assert facts["images"] == 4 and facts["format"] == fmt
+    assert facts["lost"] == {}  # every case holds only what its format holds: nothing lost on the way...
+    colours = fmt not in ("voc", "datumaro")
+    assert ("label colours: not held by the format" in facts["not_held"]) == colours  # ...but colours
+    assert not (out / ".scmigrate-spool").exists()
+    back = tmp_path / "back.scz"
+    _run(capsys, "--from", f"datumaro:{fmt}:{out}", "--to", str(back))
+    if fmt == "coco":  # the coco: source (which checks ids, boxes and files) reads it too
+        for json_file in (out / "annotations").glob("*.json"):
+            _run(capsys, "--from", f"coco:{json_file}", "--to", str(tmp_path / f"{json_file.stem}.scz"))
+    project, got = _read_archive(back)
+    _, want = _read_archive(scz)
+    assert {d.name for d in project.datasets} == {"train", "val"}
+    assert sorted(got) == sorted(want)  # same subsets and file names (extensions included)
+    for key, (digest, shapes) in want.items():
+        assert got[key][0] == digest, key  # the original bytes, not re-encoded
+        assert got[key][1] == shapes, (key, got[key][1], shapes)
+    (task,) = project.trainable_tasks
+    names = [lb.name for lb in task.labels if not lb.is_empty]
+    original = _project(kind)[0].trainable_tasks[0].labels
+    assert names == [lb.name for lb in original]
+    if not colours:  # VOC's label map and Datumaro's colormap keep them
+        assert [lb.color for lb in task.labels] == [lb.color for lb in original]
+
+
+def test_losses_named_in_dry_run_and_strict_refuses(make_registry, tmp_path, capsys):
+    scz, _ = _to_archive(make_registry, tmp_path, "segmentation")
+    out = tmp_path / "out"
+    plan = _run(capsys, "--from", str(scz), "--to", f"datumaro:yolo_ultralytics:{out}", "--dry-run")
+    assert "instance_segmentation shapes (POLYGON): written as bounding boxes" in plan
+    assert "label colours: not held by the format" in plan
+    for extra in (["--dry-run"], []):
+        with pytest.raises(SystemExit) as ex:
+            main(["-q", "run", "--from", str(scz), "--to", f"datumaro:yolo_ultralytics:{out}", "--strict", *extra])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert ex.value.code == 2 and len(err) == 1, err
+        assert "cannot hold label colours: not held by the format (--strict)" in err[0]
+    report = tmp_path / "r.json"
+    _run(capsys, "--from", str(scz), "--to", f"datumaro:yolo_ultralytics:{tmp_path / 'o2'}",
+         "--report", str(report))
+    facts = json.loads(report.read_text())["sink_facts"]
+    assert facts["lost"] == {"polygon: written as its bounding box": 4}
+
+
+def test_bad_sink_locations(tmp_path):
+    from scmigrate.errors import InputError
+    from scmigrate_datumaro import DatumaroSink
+
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("x")
+    one = Project.chain("P", Task("Detection", "detection", [Label("dog")]))
+    for loc, what in ((f"datumaro:{tmp_path}/o", "name the format: datumaro:FORMAT:DIR"),
+                      (f"datumaro:kitti:{tmp_path}/o", "not 'kitti'"),
+                      (f"datumaro:coco:{tmp_path}/full", "not empty"),
+                      (f"datumaro:coco:{tmp_path}/no/o", "does not exist"),
+                      (f"datumaro:yolo_ultralytics:{tmp_path}/o", "needs a training and a validation subset")):
+        with pytest.raises(InputError, match=what) as err:
+            DatumaroSink().preflight(loc, one, RunOptions())
+        assert "\n" not in str(err.value)
