@@ -64,12 +64,12 @@ def _project(kind: str) -> tuple[Project, list]:
 def _to_archive(make_registry, tmp_path, kind):
     import scmigrate_archive
 
-    from scmigrate.engine import transfer
+    from scmigrate.engine import TransferRequest, transfer
 
     project, items = _project(kind)
     put_memory("p", project, items)
     scz = tmp_path / "dogs.scz"
-    transfer("memory:p", str(scz), RunOptions(), registry=make_registry(scmigrate_archive))
+    transfer(TransferRequest("memory:p", str(scz), RunOptions(), registry=make_registry(scmigrate_archive)))
     return scz, items
 
 
