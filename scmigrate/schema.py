@@ -203,17 +203,26 @@ class _Compiler:
     def __init__(self, documents: dict[str, Any]) -> None:
         self._docs = documents
         self._refs: dict[str, Check] = {}
+        self._compiled: dict[str, Check] = {}  # refs whose compilation has finished
+        # Refs compile on first use, from whichever worker thread validates first; a second thread
+        # must wait for the first to finish, not call a half-built ref.
+        self._lock = threading.RLock()
 
     def ref(self, uri: str) -> Check:
-        if uri not in self._refs:
-            cell: list[Check] = []
-            self._refs[uri] = lambda x: cell[0](x)  # lazy: allows recursive schemas
-            base, _, pointer = uri.partition("#")
-            node = self._docs[base]
-            for part in [p for p in pointer.split("/") if p]:
-                node = node[part.replace("~1", "/").replace("~0", "~")]
-            cell.append(self.compile(node, base))
-        return self._refs[uri]
+        done = self._compiled.get(uri)
+        if done is not None:
+            return done
+        with self._lock:
+            if uri not in self._refs:
+                cell: list[Check] = []
+                self._refs[uri] = lambda x: cell[0](x)  # lazy: allows recursive schemas
+                base, _, pointer = uri.partition("#")
+                node = self._docs[base]
+                for part in [p for p in pointer.split("/") if p]:
+                    node = node[part.replace("~1", "/").replace("~0", "~")]
+                cell.append(self.compile(node, base))
+                self._compiled[uri] = cell[0]
+            return self._refs[uri]
 
     def compile(self, schema: Any, base: str) -> Check:
         if schema is True or schema == {}:

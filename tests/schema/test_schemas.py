@@ -167,3 +167,39 @@ def test_fast_checks_agree_with_jsonschema(path: Path) -> None:
     for name in EXPECTED:
         if name.startswith(kind + "-"):
             assert not fast(json.loads((INVALID_DIR / name).read_text())), name
+
+
+def test_first_validations_from_many_threads_at_once(monkeypatch):
+    """Refs compile lazily on first use: threads validating at once must wait, never call a half-built ref."""
+    import time
+
+    from scmigrate import schema
+
+    compile_ = schema._Compiler.compile
+
+    def slow_compile(self, node, base):  # widens the window in which a ref is registered but not built
+        time.sleep(0.002)
+        return compile_(self, node, base)
+
+    monkeypatch.setattr(schema._Compiler, "compile", slow_compile)
+    doc = json.loads((SPEC_DIR / "examples" / "valid" / "item-image.json").read_text())
+    errors: list[BaseException] = []
+    schema._fast.cache_clear()
+    check = schema._fast("item", 1)
+    assert check is not None
+    start = threading.Barrier(8)
+
+    def validate() -> None:
+        start.wait()
+        try:
+            assert check(doc)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=validate) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    schema._fast.cache_clear()  # the next test compiles without the delay
+    assert errors == []
