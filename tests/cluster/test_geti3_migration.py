@@ -149,3 +149,58 @@ def test_3x_backup_and_restore_are_identical(servers: Any, registry: Any, tmp_pa
     assert result.count("=") == 3
     # what the model has no field for travels in the archive and comes back: views and the task kind
     assert g3_view("g3", "Boxes restored")["task"] == g3_view("g3", "Boxes")["task"]
+
+
+@pytest.mark.parametrize("kind, task, shape, labels", [
+    ("segmentation", ("instance_segmentation", False), "POLYGON", {"blob"}),
+    ("rotated_detection", ("instance_segmentation", False), "POLYGON", {"ship"}),
+    ("hierarchical", ("classification", True), "RECTANGLE", {"dog", "bird"}),
+    ("anomaly", ("classification", True), "RECTANGLE", {"Good", "Bad"}),
+])
+def test_lossy_kinds(kind: str, task: tuple[str, bool], shape: str, labels: set[str], servers: Any,
+                     registry: Any) -> None:
+    project, items = kind_project(kind)
+    _seed(registry, project, items)
+    plan = "\n".join(transfer("classic", "g3", registry=registry, quiet=True, project=project.name, dry_run=True).plan)
+    said = {"segmentation": "semantic segmentation → instance segmentation",
+            "rotated_detection": "each rotated box a 4-point polygon (default; --project-type detection",
+            "hierarchical": "hierarchical → multi-class with the leaf labels (bird, dog, cat)",
+            "anomaly": "anomaly → multi-class classification with the labels Good / Bad"}[kind]
+    assert said in plan, plan
+    report = transfer("classic", "g3", registry=registry, quiet=True, project=project.name)
+    assert report.complete, report.to_dict()
+    got = g3_view("g3", project.name)
+    assert (got["task"]["task_type"], got["task"]["exclusive_labels"]) == task
+    shapes = [a for scenes in got["media"].values() for _, anns in scenes for a in anns]
+    assert {a[0] for a in shapes} == {shape} and {n for a in shapes for n in a[2]} == labels
+    if kind == "rotated_detection":
+        assert len(shapes) == 1  # the rotated box, as a polygon: its bounding box is the rotated box's
+        rotated = items[0].scenes[0].annotations[0].shape
+        assert all(abs(a - round(b)) <= 1 for a, b in zip(shapes[0][1], rotated.bbox(), strict=True))
+
+
+def test_rotated_boxes_as_detection_and_keypoints_refused(servers: Any, registry: Any) -> None:
+    project, items = kind_project("rotated_detection")
+    project.name = "Rot as boxes"  # the servers are shared by this module's tests
+    _seed(registry, project, items)
+    report = transfer("classic", "g3", registry=registry, quiet=True, project=project.name,
+                      to_project="Rot boxes", project_type="detection")
+    assert report.complete, report.to_dict()
+    got = g3_view("g3", "Rot boxes")
+    assert got["task"]["task_type"] == "detection"
+    assert [a[0] for scenes in got["media"].values() for _, anns in scenes for a in anns] == ["RECTANGLE"]
+
+    project, items = kind_project("keypoint_detection")
+    _seed(registry, project, items)
+    with pytest.raises(InputError, match="keypoint detection cannot move to Geti 3.x"):
+        transfer("classic", "g3", registry=registry, quiet=True, project=project.name)
+    assert all(p.get("name") != project.name for p in _g3_projects(servers))  # nothing was created
+
+
+def _g3_projects(servers: Any) -> list[dict[str, Any]]:
+    import requests
+
+    c = servers["g3"]
+    s = requests.Session()
+    s.trust_env = False
+    return s.get(c.url + "/api/projects", verify=c.ca_bundle, timeout=30).json()  # type: ignore[no-any-return]
