@@ -214,7 +214,9 @@ def plan_targets(project: Project, views: bool) -> Mapping:
         if not views:
             losses.append(f"the datasets {names} (no dataset views on this server)")
     if project.configuration.training_parameters:
-        losses.append("the training parameters (the 3.x configuration has another schema; set them again)")
+        # not a --strict loss: a 2.x project always has parameters (mostly defaults), and none map
+        lines.append("the 2.x training parameters are not carried (3.x has another schema: set those you "
+                     "changed again on the server)")
     lines.append("annotations are stored as reviewed (the 3.x REST API stores every annotation so, predictions "
                  "included); video range annotations are not kept (3.x has none; annotated frames are); models "
                  "cannot be imported into 3.x (retrain)")

@@ -20,6 +20,7 @@ from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError, PluginError
 from scmigrate.model import Item, ModelArtifact, Project
 
+from ..connection import opt
 from ..http import HttpError
 from ..streams import Spool
 from .api import Geti3Connection
@@ -33,8 +34,16 @@ __all__ = ["Geti3Writer", "preflight"]
 log = logging.getLogger("scmigrate.cluster")
 
 
+def _refuse_2x_options(conn: Geti3Connection, options: RunOptions) -> None:
+    """Options of the 2.x sink that mean nothing here: refused rather than silently ignored."""
+    for name in ("into-existing", "auto-train", "set"):
+        if opt(options, name):
+            raise InputError(f"{conn.http.label}: --{name} is not supported for a Geti 3.x target")
+
+
 def preflight(conn: Geti3Connection, target: Project, options: RunOptions) -> list[str]:
     """``--dry-run``: the mapping, every loss, and what the real run would refuse (refused now)."""
+    _refuse_2x_options(conn, options)
     mapping = plan_targets(target, views=conn.dialect.views is not None)
     if options.strict:
         mapping.refuse_losses(conn.http.label)
@@ -56,7 +65,9 @@ class Geti3Writer(Writer):
     """The Geti 3.x project(s) made from one source project."""
 
     def __init__(self, conn: Geti3Connection, options: RunOptions) -> None:
+        _refuse_2x_options(conn, options)
         self.conn, self.http, self.options = conn, conn.http, options
+        self.source_project_id: str | None = None
         self.mapping: Mapping | None = None
         self.empty: frozenset[str] = frozenset()
         self.raw: dict[str, Any] = {}
@@ -81,6 +92,7 @@ class Geti3Writer(Writer):
         if self.options.strict:
             self.mapping.refuse_losses(self.http.label)
         self.empty = frozenset(lb.name for lb in project.labels() if lb.is_empty)
+        self.source_project_id = (project.origin or {}).get("project_id")
         self.raw = dict(project.configuration.raw.get(RAW_KEY) or {})
         for view in self.raw.get("dataset_views") or []:
             for key in view.get("media") or []:
@@ -271,6 +283,7 @@ class Geti3Writer(Writer):
                           "source_task": t.source_task, "label_ids": {lb.name: lb.id for lb in t.labels}}
                          for t in targets],
             "project_id": targets[0].id if len(targets) == 1 else None,
+            "source_project_id": self.source_project_id,
             "losses": list(self.mapping.losses) if self.mapping is not None else [],
             "item_notes": dict(self.notes),
             "refused_settings": list(self.refused),
