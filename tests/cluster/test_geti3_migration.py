@@ -66,7 +66,7 @@ def _differences(result: Any) -> list[Any]:
     return [line for line in result.lines if line[0] != "=" and "(empty label) 1) in 1 scene" not in line[2]]
 
 
-@pytest.mark.parametrize("kind", ["instance_segmentation", "multilabel", "multiclass"])
+@pytest.mark.parametrize("kind", ["instance_segmentation", "multilabel", "multiclass", "video_detection"])
 def test_kinds_to_3x_and_back(kind: str, servers: Any, registry: Any) -> None:
     project, items = multiclass_project() if kind == "multiclass" else kind_project(kind)
     _seed(registry, project, items)
@@ -74,7 +74,7 @@ def test_kinds_to_3x_and_back(kind: str, servers: Any, registry: Any) -> None:
     assert report.complete, report.to_dict()
     got = g3_view("g3", project.name)
     expected = {"instance_segmentation": ("instance_segmentation", False), "multilabel": ("classification", False),
-                "multiclass": ("classification", True)}[kind]
+                "multiclass": ("classification", True), "video_detection": ("detection", False)}[kind]
     assert (got["task"]["task_type"], got["task"]["exclusive_labels"]) == expected
     annotated = {name: scenes for name, scenes in got["media"].items() if scenes}
     assert len(annotated) == sum(1 for it in items if it.scenes)
@@ -83,6 +83,8 @@ def test_kinds_to_3x_and_back(kind: str, servers: Any, registry: Any) -> None:
     if kind == "instance_segmentation":
         ((_, [(shape, _, labels)]),) = annotated["a.jpg"]
         assert shape == "POLYGON" and labels == ("cell",)
+    if kind == "video_detection":  # each annotated frame, at its index
+        assert [frame for frame, _ in annotated["clip.mp4"]] == [0, 3, 9]
     back = transfer("g3", "classic", registry=registry, quiet=True, project=project.name,
                     to_project=f"{project.name} again")
     assert back.complete, back.to_dict()
