@@ -205,4 +205,4 @@ def _g3_projects(servers: Any) -> list[dict[str, Any]]:
     c = servers["g3"]
     s = requests.Session()
     s.trust_env = False
-    return s.get(c.url + "/api/projects", verify=c.ca_bundle, timeout=30).json()  # type: ignore[no-any-return]
+    return s.get(c.url + "/api/projects", verify=c.ca_bundle, timeout=30).json()

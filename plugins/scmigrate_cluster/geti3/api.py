@@ -65,7 +65,7 @@ class Geti3Connection:
 
     def get_project(self, pid: str) -> dict[str, Any] | None:
         try:
-            return self.http.get_json(self.project(pid), retries=2)  # type: ignore[no-any-return]
+            return self.http.get_json(self.project(pid), retries=2)
         except HttpError as exc:
             if exc.status in (400, 404):
                 return None
@@ -119,7 +119,7 @@ class Geti3Connection:
         assert isinstance(resp, requests.Response)
         if resp.status_code == 404:
             return None
-        return self.http.json_of(resp, f"GET {path}")  # type: ignore[no-any-return]
+        return self.http.json_of(resp, f"GET {path}")
 
     def frames(self, pid: str, mid: str, frame_count: int | None) -> Iterator[dict[str, Any]]:
         """The annotated frames of a video (``/frames`` answers windows of frame indexes)."""

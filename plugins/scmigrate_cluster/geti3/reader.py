@@ -128,11 +128,13 @@ class Geti3Reader(Reader):
         """Each model's metadata and variant zips (kept by an archive; no 3.x server can import them)."""
         for m in self.http.get_json(f"/api/projects/{self.pid}/models") or []:
             base = f"/api/projects/{self.pid}/models/{m['id']}/variants"
-            files = [ModelFile(f"{v.get('format')}-{v.get('precision')}-{v['id']}.zip",
-                               lambda p=f"{base}/{v['id']}/binary": DownloadStream(self.http, p),  # type: ignore[misc]
-                               v.get("weights_size") if isinstance(v.get("weights_size"), int) else None)
+            files = [self._model_file(f"{v.get('format')}-{v.get('precision')}-{v['id']}.zip",
+                                      f"{base}/{v['id']}/binary", v.get("weights_size"))
                      for v in m.get("variants") or [] if not v.get("files_deleted")]
             yield ModelArtifact(key=f"model-{m['id']}", metadata={"model": m}, files=files)
+
+    def _model_file(self, name: str, path: str, size: Any) -> ModelFile:
+        return ModelFile(name, lambda: DownloadStream(self.http, path), size if isinstance(size, int) else None)  # type: ignore[arg-type,return-value]
 
     # ------------------------------------------------------------------ items
 

@@ -51,9 +51,9 @@ def upload(http: ClusterHttp, media_path: str, spool: Spool, filename: str, what
         raise _refused(what, exc) from None
     http.stats.add("bytes_sent", spool.size)
     if isinstance(resp, Recovered):
-        return resp.value  # type: ignore[no-any-return]
+        return resp.value
     assert isinstance(resp, requests.Response)
-    return http.json_of(resp, f"POST {media_path}")  # type: ignore[no-any-return]
+    return http.json_of(resp, f"POST {media_path}")
 
 
 def _tus(http: ClusterHttp, media_path: str, spool: Spool, filename: str, what: str) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def _tus(http: ClusterHttp, media_path: str, spool: Spool, filename: str, what: 
     except HttpError as exc:
         raise _refused(what, exc) from None
     http.stats.add("bytes_sent", spool.size)
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def _chunk(http: ClusterHttp, path: str, spool: Spool, offset: int) -> int:

@@ -258,7 +258,7 @@ class Geti3Writer(Writer):
             for size_of, mid in self._existing[t.id].get(name, []):
                 if (size is None or size_of == size) and mid not in self._claimed:
                     self._claimed.add(mid)
-                    return self.http.get_json(self.conn.media(t.id, mid))  # type: ignore[no-any-return]
+                    return self.http.get_json(self.conn.media(t.id, mid))
         return None
 
     def _lookup(self, t: Target, stem: str, size: int) -> dict[str, Any] | None:
