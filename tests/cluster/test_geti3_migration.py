@@ -206,3 +206,27 @@ def _g3_projects(servers: Any) -> list[dict[str, Any]]:
     s = requests.Session()
     s.trust_env = False
     return s.get(c.url + "/api/projects", verify=c.ca_bundle, timeout=30).json()
+
+
+def test_an_interrupted_run_resumes_into_the_same_project(servers: Any, registry: Any) -> None:
+    from scmigrate.errors import TransferIncomplete
+
+    project, items = detection_project("Resumed"), detection_items(3)
+    flaky = items[1]
+    real_open, calls = flaky.open, []
+
+    def open_once_broken() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("source went away")
+        return real_open()
+
+    flaky.open = open_once_broken
+    put_memory("seed", project, items)
+    with pytest.raises(TransferIncomplete):
+        transfer("memory:seed", "g3", registry=registry, quiet=True, retries=0, workers=1)
+    report = transfer("memory:seed", "g3", registry=registry, quiet=True, resume=True, workers=1)
+    assert report.complete, report.to_dict()
+    got = g3_view("g3", "Resumed")
+    assert sorted(got["media"]) == ["img0.jpg", "img1.png", "img2.jpg"]  # each once, in the one project
+    assert len([p for p in _g3_projects(servers) if p["name"] == "Resumed"]) == 1
