@@ -103,7 +103,7 @@ def colour(value: str | None, name: str, losses: list[str]) -> str | None:
     return "#" + m.group(1)
 
 
-def _labels(task: Task, keep: list[Label], pid: str, lines: list[str], losses: list[str]) -> list[TargetLabel]:
+def _labels(keep: list[Label], pid: str, losses: list[str]) -> list[TargetLabel]:
     out: list[TargetLabel] = []
     hotkeys: set[str] = set()
     for lb in keep:
@@ -186,7 +186,7 @@ def _target(project: Project, task: Task, name: str, chained: bool, lines: list[
         lines.append(f"{task.title}: the empty label {', '.join(repr(n) for n in empties)} is not created; an image "
                      "annotated as empty becomes reviewed with no annotations"
                      + (" (not allowed in multi-class: left unannotated, reported)" if exclusive else ""))
-    labels = _labels(task, keep, pid, lines, losses)
+    labels = _labels(keep, pid, losses)
     mapped = {lb.name: lb.name for lb in keep}
     return Target(name, pid, task_type, exclusive, labels, task.title, scenes, mapped)
 
@@ -213,6 +213,8 @@ def plan_targets(project: Project, views: bool) -> Mapping:
                      else "; this server has no dataset views, so which media was in which dataset is lost"))
         if not views:
             losses.append(f"the datasets {names} (no dataset views on this server)")
+    if (project.configuration.raw.get("geti3") or {}).get("dataset_views") and not views:
+        losses.append("the dataset views of the source (this server has none)")
     if project.configuration.training_parameters:
         # not a --strict loss: a 2.x project always has parameters (mostly defaults), and none map
         lines.append("the 2.x training parameters are not carried (3.x has another schema: set those you "

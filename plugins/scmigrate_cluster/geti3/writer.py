@@ -78,6 +78,9 @@ class Geti3Writer(Writer):
         self._lock = threading.Lock()
         self._existing: dict[str, dict[str, list[tuple[Any, str]]]] = {}
         self._claimed: set[str] = set()
+        #: (item key, target id) → media document: an item retried after its annotations failed
+        #: keeps the media it uploaded instead of uploading it again
+        self._uploaded: dict[tuple[str, str], dict[str, Any]] = {}
         self._view_members: dict[str, list[str]] = {}
 
     @property
@@ -184,13 +187,18 @@ class Geti3Writer(Writer):
         spool: Spool | None = None
         try:
             for t in self.targets:
-                doc = self._find_existing(t, m.name, m.size) if self.check_existing else None
+                with self._lock:
+                    doc = self._uploaded.get((item.key, t.id))
+                if doc is None and self.check_existing:
+                    doc = self._find_existing(t, m.name, m.size)
                 if doc is None:
                     if spool is None:
                         spool = Spool(item.open())
                     doc = upload(self.http, self.conn.media(t.id), spool, filename, what, self.conn.dialect.tus,
                                  lambda t=t, s=spool: self._lookup(t, os.path.splitext(filename)[0], s.size))
                     size += spool.size
+                    with self._lock:
+                        self._uploaded[(item.key, t.id)] = doc
                 mid = str(doc["id"])
                 ids[t.name] = mid
                 if bodies is None:
@@ -205,6 +213,8 @@ class Geti3Writer(Writer):
                 spool.close()
         with self._lock:
             self.notes.update(dict.fromkeys(notes, 1))
+            for t in self.targets:
+                self._uploaded.pop((item.key, t.id), None)
         out = {"media": ids[self.targets[0].name]} if len(self.targets) == 1 else ids
         return WriteResult(ids=out, bytes=size, notes=list(dict.fromkeys(notes)))
 
