@@ -230,3 +230,23 @@ def test_an_interrupted_run_resumes_into_the_same_project(servers: Any, registry
     got = g3_view("g3", "Resumed")
     assert sorted(got["media"]) == ["img0.jpg", "img1.png", "img2.jpg"]  # each once, in the one project
     assert len([p for p in _g3_projects(servers) if p["name"] == "Resumed"]) == 1
+
+
+def test_an_item_loss_is_a_note_or_under_strict_an_error(servers: Any, registry: Any) -> None:
+    from cluster_helpers import image_item
+
+    from scmigrate.model import Scene
+
+    project, items = multiclass_project()
+    project.name = "Times strict"
+    items.append(image_item("i3", "empty", [Scene([])], seed=3))  # annotated as empty: multi-class cannot say so
+    put_memory("seed", project, items)
+    with pytest.raises(InputError, match="empty.jpg: moving to Geti 3.x would lose: an image annotated as empty"):
+        transfer("memory:seed", "g3", registry=registry, quiet=True, strict=True, retries=0)
+    project.name = "Times notes"
+    put_memory("seed", project, items)
+    report = transfer("memory:seed", "g3", registry=registry, quiet=True)
+    assert report.complete, report.to_dict()
+    (note,) = report.sink_facts["item_notes"]
+    assert "left unannotated" in note and report.sink_facts["item_notes"][note] == 1
+    assert g3_view("g3", "Times notes")["media"]["empty.jpg"] == []

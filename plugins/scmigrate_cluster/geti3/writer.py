@@ -175,6 +175,7 @@ class Geti3Writer(Writer):
         item.resolve()
         m = item.media
         filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"
+        stem = os.path.splitext(filename)[0]  # what 3.x names the media
         what = f"{m.dataset}/{filename}"
         notes: list[str] = []
         if item.ranges:
@@ -190,12 +191,12 @@ class Geti3Writer(Writer):
                 with self._lock:
                     doc = self._uploaded.get((item.key, t.id))
                 if doc is None and self.check_existing:
-                    doc = self._find_existing(t, m.name, m.size)
+                    doc = self._find_existing(t, stem, m.size)
                 if doc is None:
                     if spool is None:
                         spool = Spool(item.open())
                     doc = upload(self.http, self.conn.media(t.id), spool, filename, what, self.conn.dialect.tus,
-                                 lambda t=t, s=spool: self._lookup(t, os.path.splitext(filename)[0], s.size))
+                                 lambda t=t, s=spool: self._lookup(t, stem, s.size))
                     size += spool.size
                     with self._lock:
                         self._uploaded[(item.key, t.id)] = doc
@@ -204,6 +205,9 @@ class Geti3Writer(Writer):
                 if bodies is None:
                     item.media.width, item.media.height = doc.get("width"), doc.get("height")
                     mine = self._bodies(item, t, notes)
+                    if self.options.strict and notes:  # the size was known only after the upload
+                        raise InputError(f"{what}: moving to Geti 3.x would lose: "
+                                         f"{'; '.join(dict.fromkeys(notes))} (--strict)")
                 else:
                     mine = bodies[t.id]
                 self._post(t, mid, m.key, mine, what)
