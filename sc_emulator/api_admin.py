@@ -7,6 +7,7 @@
   "action": "fail"|"drop", "status", "when": "before"|"after"}``; ``DELETE /_emulator/faults/{id}``;
 - ``GET|DELETE /_emulator/counters`` — requests per ``"METHOD /route/template"`` and their statuses;
 - ``POST /_emulator/reset`` — forget all data, plans and counters; knobs back to start-up values;
+- ``POST /_emulator/sessions/expire`` — end all login sessions and swapped bearer tokens (login dialects);
 - ``POST /_emulator/projects/{project_id}/models`` — place a trained model (see ``api_models``).
 """
 
@@ -24,7 +25,15 @@ ADMIN = "/_emulator"
 def info(call: Call) -> dict:
     emu = call.emu
     return {"organization_id": emu.org_id, "workspace_id": emu.workspace_id, "version": emu.version,
-            "data_dir": str(emu.settings.data_dir), "tls": emu.settings.tls, "csrf": emu.settings.csrf}
+            "data_dir": str(emu.settings.data_dir), "tls": emu.settings.tls, "csrf": emu.settings.csrf,
+            "dialect": emu.dialect.name, "api_prefix": emu.dialect.api, "workspace_prefix": emu.workspace_prefix(),
+            "user": emu.settings.user if emu.dialect.login else None}
+
+
+@endpoint
+def expire_sessions(call: Call) -> dict:
+    """End every login session and swapped bearer token now (the next API call must log in again)."""
+    return {"result": "success", "expired": call.emu.sessions.expire_all()}
 
 
 @endpoint
@@ -90,4 +99,5 @@ ROUTES = [
     Route(ADMIN + "/faults/{fault_id}", delete_fault, methods=["DELETE"]),
     Route(ADMIN + "/counters", counters, methods=["GET", "DELETE"]),
     Route(ADMIN + "/reset", reset, methods=["POST"]),
+    Route(ADMIN + "/sessions/expire", expire_sessions, methods=["POST"]),
 ]

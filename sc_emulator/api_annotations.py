@@ -11,6 +11,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import sc1
 from .api_media import IMG, VID
 from .errors import ApiError
 from .records import dataset_record, frame_index, media_record, project_record
@@ -31,13 +32,21 @@ def _resolve(call: Call, kind: str) -> tuple[Any, dict[str, Any], dict[str, Any]
 def _post(call: Call, row: Any, info: dict[str, Any], project: dict[str, Any], frame: int) -> dict:
     ident = ({"type": "image", "image_id": row["id"]} if frame == IMAGE_FRAME
              else {"type": "video_frame", "video_id": row["id"], "frame_index": frame})
-    doc = build_scene(project, info["width"], info["height"], call.json(), ident, call.emu.user_id)
+    if call.emu.dialect.normalised:
+        body, sent = sc1.scene_request(call.json(), info["width"], info["height"])
+    else:
+        body, sent = call.json(), []
+    doc = build_scene(project, info["width"], info["height"], body, ident, call.emu.user_id)
+    if call.emu.dialect.normalised:
+        sc1.keep_sent_shapes(doc, sent)
     with call.emu.store.transaction() as conn:
         save_scene(conn, row["id"], frame, doc)
+    if call.emu.dialect.is_sc1:
+        return sc1.scene(doc, project)
     return render_scene(doc, info["width"], info["height"])
 
 
-def _get(call: Call, row: Any, info: dict[str, Any], frame: int) -> Any:
+def _get(call: Call, row: Any, info: dict[str, Any], frame: int, project: dict[str, Any]) -> Any:
     which = call.params.get("annotation_id", "latest")
     store = call.emu.store
     if which == "latest":
@@ -49,6 +58,8 @@ def _get(call: Call, row: Any, info: dict[str, Any], frame: int) -> Any:
     if doc is None:
         # "annotation_not_found" is answered 204 with an empty body by the real server.
         return Response(status_code=204)
+    if call.emu.dialect.is_sc1:
+        return sc1.scene(doc, project, call.bool_query("label_only"))
     return render_scene(doc, info["width"], info["height"], call.bool_query("label_only"))
 
 
@@ -60,8 +71,8 @@ def post_image(call: Call) -> dict:
 
 @endpoint
 def get_image(call: Call) -> Any:
-    row, info, _ = _resolve(call, "image")
-    return _get(call, row, info, IMAGE_FRAME)
+    row, info, project = _resolve(call, "image")
+    return _get(call, row, info, IMAGE_FRAME, project)
 
 
 @endpoint
@@ -72,8 +83,8 @@ def post_frame(call: Call) -> dict:
 
 @endpoint
 def get_frame(call: Call) -> Any:
-    row, info, _ = _resolve(call, "video")
-    return _get(call, row, info, frame_index(call, info))
+    row, info, project = _resolve(call, "video")
+    return _get(call, row, info, frame_index(call, info), project)
 
 
 @endpoint

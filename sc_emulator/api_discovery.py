@@ -10,10 +10,17 @@ from .web import API, ORG, Call, endpoint
 BUILD_STAMP = "20251101120000"
 
 
+OLD_BUILD_STAMP = "20220405093904"
+
+
 @endpoint
 def product_info(call: Call) -> dict:
     version = call.emu.version
-    return {"product-version": version, "build-version": f"{version}-release-{BUILD_STAMP}",
+    dialect = call.emu.dialect
+    if dialect.is_sc1:
+        # SC 1.1: one hyphenated key, the build tag inside it, no build-version.
+        return {"product-version": f"{version}-{dialect.build_tag}-{OLD_BUILD_STAMP}"}
+    return {"product-version": version, "build-version": f"{version}-{dialect.build_tag}-{BUILD_STAMP}",
             "smtp-defined": "False", "intel-email": "support@example.invalid", "grafana_enabled": False,
             "environment": "on-prem", "gpu-provider": "none", "emulator": "sc_emulator"}
 

@@ -7,9 +7,11 @@ import shutil
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+from PIL import Image
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from . import sc1
 from .errors import ApiError
 from .ids import now_iso, object_id
 from .mediainfo import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, image_thumbnail, jpeg_bytes, probe_image,
@@ -50,7 +52,7 @@ def media_body(call: Call, row: Any, info: dict[str, Any], project: dict[str, An
                                              "partially_annotated": states.count("partially_annotated"),
                                              "unannotated": info["frame_count"] - len(states)
                                              + states.count("unannotated")}
-    return body
+    return sc1.media(body) if call.emu.dialect.is_sc1 else body
 
 
 def _precheck(call: Call) -> None:
@@ -90,6 +92,8 @@ def _store_media(call: Call, kind: str) -> dict[str, Any]:
     upload = call.upload
     store: Store = call.emu.store
     name, ext = _file_name(upload.filename)
+    if kind == "video" and not call.emu.dialect.videos:
+        raise ApiError(415, "invalid_media", f"File '{upload.filename}': this server does not accept videos.")
     allowed = IMAGE_EXTENSIONS if kind == "image" else VIDEO_EXTENSIONS
     if ext not in allowed:
         raise ApiError(415, "invalid_media", f"File '{upload.filename}' has an unsupported extension for "
@@ -176,8 +180,17 @@ def _original(call: Call, kind: str) -> FileResponse:
 
 
 @endpoint
-def image_full(call: Call) -> FileResponse:
+def image_full(call: Call) -> Response:
+    if call.emu.dialect.is_sc1:
+        # SC 1.x served a re-encoded JPEG of the same size, not the uploaded bytes (contract §7.1).
+        row, info, _ = _media(call, "image")
+        return _cached_jpeg(call, f"{row['id']}-full", lambda: _reencoded(call.emu.store.blob_path(info["blob"])))
     return _original(call, "image")
+
+
+def _reencoded(path: Path) -> bytes:
+    with Image.open(path) as img:
+        return jpeg_bytes(img)
 
 
 @endpoint

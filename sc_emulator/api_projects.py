@@ -7,10 +7,12 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import sc1
 from .errors import ApiError, json_response
 from .ids import now_iso, object_id
 from .mediainfo import image_thumbnail, jpeg_bytes, video_frame
 from .records import dataset_body, dataset_record, delete_media_rows, project_body, project_record
+from .rules.labels import CURRENT_STYLE, SC1_STYLE
 from .rules.pipeline import apply_project_edit, build_project, trainable_tasks
 from .store import dumps, loads
 from .web import DS, PROJ, WS, Call, endpoint
@@ -58,7 +60,7 @@ def project_names(call: Call) -> dict:
 @endpoint
 def create_project(call: Call) -> Response:
     call.check_workspace()
-    doc = build_project(call.json(), object_id)
+    doc = build_project(call.json(), object_id, SC1_STYLE if call.emu.dialect.is_sc1 else CURRENT_STYLE)
     store = call.emu.store
     pid, created = object_id(), now_iso()
     with store.transaction() as conn:
@@ -115,9 +117,10 @@ def project_status(call: Call) -> dict:
               "required_annotations": {"value": 0, "details": []}, "n_new_annotations": annotated,
               "status": {"progress": -1.0, "message": "No training capacity on this cluster (sc_emulator)"}}
              for t in trainable_tasks(doc)]
-    return {"is_training": False, "n_required_annotations": 0, "n_new_annotations": annotated,
+    body = {"is_training": False, "n_required_annotations": 0, "n_new_annotations": annotated,
             "project_performance": {"score": None, "task_performances": []},
             "status": {"progress": -1.0, "time_remaining": None}, "tasks": tasks}
+    return sc1.status(body) if call.emu.dialect.is_sc1 else body
 
 
 @endpoint

@@ -18,9 +18,12 @@ from starlette.responses import Response
 from . import (api_admin, api_annotations, api_config, api_discovery, api_media, api_media_query, api_models,
                api_projects)
 from .auth import AuthMiddleware
+from .dialects import CURRENT, get_dialect, route_table
 from .errors import json_response
 from .faults import FaultBook, FaultMiddleware, Knobs
-from .ids import new_token, new_uuid, now_iso, token_well_formed
+from .ids import new_token, new_uuid, now_iso, object_id, token_well_formed
+from .legacy import DoubleSlashMiddleware, legacy_routes
+from .login import PASSWORD_FILE, Sessions, load_or_create_password, login_routes
 from .store import Store
 
 TOKEN_FILE = "token.txt"
@@ -36,9 +39,12 @@ class Settings:
     tls: bool = False
     token_file: Path | None = None
     url_file: Path | None = None
-    version: str = "2.13.0"
+    version: str | None = None  # None: the dialect's default version
     csrf: str = "lenient"
     knobs: Knobs = field(default_factory=Knobs)
+    dialect: str = CURRENT
+    user: str = "admin"
+    password_file: Path | None = None
 
 
 class Emulator:
@@ -46,20 +52,33 @@ class Emulator:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.dialect = get_dialect(settings.dialect)
         self.store = Store(settings.data_dir)
-        self.org_id = self._meta_default("organization_id", new_uuid)
-        self.workspace_id = self._meta_default("workspace_id", new_uuid)
+        self.org_id = self.dialect.fixed_org or self._meta_default("organization_id", new_uuid)
+        # SC 1.x used ObjectIds for workspaces too; the id is chosen once, when the data dir is new.
+        self.workspace_id = self._meta_default("workspace_id", object_id if self.dialect.name == "sc1" else new_uuid)
         self.user_id = self._meta_default("user_id", new_uuid)
         self.created = self._meta_default("created", now_iso)
         self.token = load_or_create_token(Path(settings.data_dir), settings.token_file)
+        self.password = (load_or_create_password(Path(settings.data_dir), settings.password_file)
+                         if self.dialect.login else "")
         self.knobs = settings.knobs
         self.book = FaultBook(self.knobs)
-        self.version = settings.version
+        self.sessions = Sessions(lambda: self.knobs.session_ttl)
+        self.version = settings.version or self.dialect.default_version
+
+    def workspace_prefix(self) -> str:
+        """``{W}`` in this cluster's dialect, for URLs in responses."""
+        return self.dialect.workspace_prefix(self.org_id, self.workspace_id)
 
     def banner(self) -> list[str]:
         """Start-up lines after the URL (never the token itself)."""
-        return [f"organization_id: {self.org_id}", f"workspace_id: {self.workspace_id}",
-                f"token file: {self.settings.token_file or Path(self.settings.data_dir) / TOKEN_FILE}"]
+        lines = [f"organization_id: {self.org_id}", f"workspace_id: {self.workspace_id}",
+                 f"token file: {self.settings.token_file or Path(self.settings.data_dir) / TOKEN_FILE}"]
+        if self.dialect.login:
+            password_file = self.settings.password_file or Path(self.settings.data_dir) / PASSWORD_FILE
+            lines.append(f"login: {self.settings.user} (password file: {password_file})")
+        return [*lines, f"dialect: {self.dialect.name}"]
 
     def _meta_default(self, key: str, make: Any) -> str:
         value = self.store.meta(key)
@@ -111,13 +130,21 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> Any:
-    """The ASGI application: faults (outermost) → auth → routes."""
+    """The ASGI application of ``settings.dialect``: faults (outermost) → auth → routes.
+
+    The one place where the dialect picks the routes: the current ones rewritten into the dialect's
+    paths (``dialects.route_table``), behind the dialect's own login and listing routes."""
     emulator = Emulator(settings)
-    routes = (api_admin.ROUTES + api_discovery.ROUTES + api_projects.ROUTES + api_media.ROUTES + api_media_query.ROUTES
-              + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES + api_models.ADMIN_ROUTES)
+    canonical = (api_admin.ROUTES + api_discovery.ROUTES + api_projects.ROUTES + api_media.ROUTES
+                 + api_media_query.ROUTES + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES
+                 + api_models.ADMIN_ROUTES)
+    own = login_routes(emulator.dialect) + legacy_routes(emulator.dialect)
+    routes = route_table(emulator.dialect, canonical, own)
     app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={404: _not_found, HTTPException: _http_error})
     app.state.emulator = emulator
-    stack: Any = AuthMiddleware(app, emulator.token, settings.csrf)
+    stack: Any = AuthMiddleware(app, emulator)
     stack = FaultMiddleware(stack, emulator.book, app.router)
+    if emulator.dialect.name == "sc1":
+        stack = DoubleSlashMiddleware(stack)
     stack.emulator = emulator  # for the server runner's banner
     return stack

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .app import Settings
+from .dialects import CURRENT, DIALECTS
 from .faults import Knobs
 
 
@@ -47,14 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data-dir", type=Path, required=True, help="state directory (SQLite, blobs, token, TLS)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=0, help="0 = any free port (printed and written to --url-file)")
-    s.add_argument("--dialect", choices=("geti2", "geti3"), default="geti2",
-                   help="geti2: the SC / Geti 2.x REST API; geti3: the Geti 3.x application (sc_emulator.geti3)")
+    s.add_argument("--dialect", choices=(*DIALECTS, "geti3"), default=CURRENT,
+                   help="API generation: sc1 (SC 1.1), geti1.0 (1.0-1.8), geti1.9 (1.9-1.13), geti1.14 (1.14-1.15), "
+                        "geti2 (1.16-2.13, the default), geti3 (the Geti 3.x application, sc_emulator.geti3)")
     s.add_argument("--tls", action=argparse.BooleanOptionalAction, default=None,
                    help="HTTPS with a certificate generated in the data dir (default: on for geti3 only)")
     s.add_argument("--token-file", type=Path, help="read the access token from here (created if missing)")
     s.add_argument("--url-file", type=Path, help="write the base URL here once listening")
     s.add_argument("--version", default=None,
-                   help="product version reported (default 2.13.0; geti3: 3.2.0, in the OpenAPI info)")
+                   help="product version reported (default: the dialect's, e.g. 2.13.0; geti3: 3.2.0, in the OpenAPI info)")
+    s.add_argument("--user", default="admin", help="login name of the browser login (sc1, geti1.0, geti1.9)")
+    s.add_argument("--password-file", type=Path,
+                   help="read the login password from here (created with a generated one if missing)")
+    s.add_argument("--session-ttl", type=float, default=8 * 3600.0,
+                   help="seconds a login session or swapped bearer token stays valid")
     s.add_argument("--spa", action=argparse.BooleanOptionalAction, default=True,
                    help="geti3: answer unknown GET paths with the UI page (200 text/html), as the Docker image")
     s.add_argument("--tus", action=argparse.BooleanOptionalAction, default=True,
@@ -75,9 +82,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    dialect = DIALECTS.get(args.dialect)  # None for geti3, a separate application
+    if args.version is not None and dialect is not None:
+        try:
+            fits = dialect.version_ok(args.version)
+        except ValueError as exc:
+            print(f"sc-emulator: --version: {exc}", file=sys.stderr)
+            return 2
+        if not fits and dialect.versions:
+            print(f"sc-emulator: --version {args.version} is not a version of dialect {dialect.name} "
+                  f"({dialect.versions[0]} to {dialect.versions[1]})", file=sys.stderr)
+            return 2
+    if args.session_ttl <= 0:
+        print("sc-emulator: --session-ttl must be a positive number of seconds", file=sys.stderr)
+        return 2
     knobs = Knobs(latency_ms=args.latency_ms, fail_rate=args.fail_rate, fail_codes=args.fail_codes,
                   drop_rate=args.drop_rate, rate_limit=args.rate_limit, seed=args.seed,
-                  max_upload_bytes=args.max_upload_bytes)
+                  max_upload_bytes=args.max_upload_bytes, session_ttl=args.session_ttl)
     settings: Any
     if args.dialect == "geti3":  # the one place that picks the Geti 3.x application
         from .geti3 import Geti3Settings, build_app
@@ -90,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         from .app import create_app as build
 
         settings = Settings(data_dir=args.data_dir, host=args.host, port=args.port, tls=bool(args.tls),
-                            token_file=args.token_file, url_file=args.url_file, version=args.version or "2.13.0",
-                            csrf=args.csrf, knobs=knobs)
+                            token_file=args.token_file, url_file=args.url_file, version=args.version,
+                            csrf=args.csrf, knobs=knobs, dialect=args.dialect, user=args.user,
+                            password_file=args.password_file)
     from .server import serve  # uvicorn import only when serving
 
     try:
@@ -101,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sc-emulator: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         else:
             print(f"sc-emulator: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:
+        if not isinstance(exc.code, str):
+            raise
+        # a bad token or password file: one line naming the file, exit 2 (bad input)
+        print(f"sc-emulator: {exc.code}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

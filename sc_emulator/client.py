@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import requests
 
 from .app import TOKEN_FILE
+from .login import PASSWORD_FILE
 from .tlsgen import CA_FILE
 
 START_TIMEOUT = 30.0
@@ -75,6 +76,10 @@ class AdminClient:
     def reset(self) -> None:
         self._call("POST", "/reset")
 
+    def expire_sessions(self) -> int:
+        """End every login session and swapped bearer token now; returns how many there were."""
+        return self._call("POST", "/sessions/expire")["expired"]
+
     def place_model(self, project_id: str, *, base_zip: bytes, optimized: list[dict[str, Any]] | None = None,
                     **fields: Any) -> dict[str, Any]:
         """Place a trained model (the emulator cannot train). ``optimized`` items: ``{"zip": bytes,
@@ -87,18 +92,24 @@ class AdminClient:
 
 
 class RunningEmulator:
-    """Handle on an emulator subprocess: ``url``, ``token``, ``ca_bundle``, ids, stop/restart/kill."""
+    """Handle on an emulator subprocess: ``url``, ``token``, ``ca_bundle``, ids, stop/restart/kill; with a
+    login dialect also ``user`` and ``password`` (read from the password file, never passed as an argument)."""
 
-    def __init__(self, data_dir: Path, args: list[str], tls: bool) -> None:
+    def __init__(self, data_dir: Path, args: list[str], tls: bool, password_file: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
         self._args = args
         self._tls = tls
+        self._password_file = password_file or self.data_dir / PASSWORD_FILE
         self.url = ""
         self.port = 0
         self.token = ""
         self.ca_bundle: str | None = None
         self.org_id = ""
         self.workspace_id = ""
+        self.dialect = ""
+        self.workspace_prefix = ""
+        self.user: str | None = None
+        self.password: str | None = None
         self.process: subprocess.Popen | None = None
         self.admin = AdminClient(self)
 
@@ -137,7 +148,12 @@ class RunningEmulator:
                     self.stop()
                     raise RuntimeError("sc_emulator started but does not answer") from None
                 time.sleep(0.02)
+        # Geti 3.x has no organisation, workspace or login: its info leaves them out
         self.org_id, self.workspace_id = info.get("organization_id") or "", info.get("workspace_id") or ""
+        self.dialect, self.workspace_prefix = info.get("dialect") or "", info.get("workspace_prefix") or ""
+        self.user = info.get("user")
+        if self.user is not None:
+            self.password = self._password_file.read_text().strip()
 
     def _check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
@@ -172,20 +188,21 @@ class RunningEmulator:
         self.start(port)
 
     def base(self) -> str:
-        """``{url}/api/v1/organizations/{org}/workspaces/{ws}``."""
-        return f"{self.url}/api/v1/organizations/{self.org_id}/workspaces/{self.workspace_id}"
+        """``{url}/api/v1/organizations/{org}/workspaces/{ws}`` (or the dialect's form of it)."""
+        return f"{self.url}{self.workspace_prefix}"
 
 
 @contextlib.contextmanager
 def running(data_dir: Path | str, *, tls: bool | None = None, port: int = 0, latency_ms: float = 0,
             fail_rate: float = 0.0, fail_codes: tuple[int, ...] = (500, 502, 503, 429), drop_rate: float = 0.0,
             rate_limit: float | None = None, seed: int = 0, version: str | None = None, csrf: str = "lenient",
-            max_upload_bytes: int | None = None, dialect: str = "geti2", spa: bool = True,
+            max_upload_bytes: int | None = None, dialect: str = "geti2", user: str | None = None,
+            password_file: Path | str | None = None, session_ttl: float | None = None, spa: bool = True,
             tus: bool = True) -> Iterator[RunningEmulator]:
     """Run an emulator in a subprocess (real sockets) for the duration of the ``with`` block.
 
     ``dialect="geti3"`` runs the Geti 3.x application (HTTPS unless ``tls=False``; ``spa`` and ``tus``
-    are its switches); ``tls=None`` means the dialect's default (off for geti2)."""
+    are its switches); ``tls=None`` means the dialect's default (off for every other dialect)."""
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     tls = (dialect == "geti3") if tls is None else tls
@@ -194,13 +211,19 @@ def running(data_dir: Path | str, *, tls: bool | None = None, port: int = 0, lat
             "--seed", str(seed), "--csrf", csrf, "--tls" if tls else "--no-tls"]
     if version is not None:
         args += ["--version", version]
+    if user is not None:
+        args += ["--user", user]
+    if password_file is not None:
+        args += ["--password-file", str(password_file)]
+    if session_ttl is not None:
+        args += ["--session-ttl", str(session_ttl)]
     if dialect == "geti3":
         args += ["--spa" if spa else "--no-spa", "--tus" if tus else "--no-tus"]
     if rate_limit:
         args += ["--rate-limit", str(rate_limit)]
     if max_upload_bytes is not None:
         args += ["--max-upload-bytes", str(max_upload_bytes)]
-    emulator = RunningEmulator(data_dir, args, tls)
+    emulator = RunningEmulator(data_dir, args, tls, Path(password_file) if password_file else None)
     try:
         emulator.start(port)
         yield emulator

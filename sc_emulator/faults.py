@@ -40,6 +40,7 @@ class Knobs:
     seed: int = 0
     retry_after: int = 1
     max_upload_bytes: int = int(4.7 * 1024 ** 3)
+    session_ttl: float = 8 * 3600.0  # seconds a login session / swapped bearer token lives (login dialects)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -87,6 +87,10 @@ def project_body(call: Call, row: Any, doc: dict[str, Any], *, with_datasets: bo
     if with_datasets:
         rows = store.all("SELECT * FROM datasets WHERE project_id = ? ORDER BY seq", (row["id"],))
         body["datasets"] = [dataset_body(r) for r in rows]
+    if call.emu.dialect.is_sc1:
+        from . import sc1
+
+        return sc1.project(body)
     return body
 
 

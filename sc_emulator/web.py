@@ -79,10 +79,9 @@ class Call:
         return raw.strip().lower() in ("1", "true", "yes", "on")
 
     def check_workspace(self) -> None:
-        """404 unless the organisation and workspace in the path are this cluster's."""
-        if "organization_id" not in self.params:
-            return  # admin routes name the project only
-        if self.params.get("organization_id") != self.emu.org_id:
+        """404 unless the organisation and workspace in the path are this cluster's (admin routes name
+        the project only; dialects before Geti 1.9 have no organisation in their paths)."""
+        if "organization_id" in self.params and self.params["organization_id"] != self.emu.org_id:
             raise ApiError(404, "organization_not_found",
                            f"Organization with ID '{self.params.get('organization_id')}' could not be found.")
         if "workspace_id" in self.params and self.params["workspace_id"] != self.emu.workspace_id:
@@ -90,8 +89,8 @@ class Call:
                            f"Workspace with ID '{self.params['workspace_id']}' could not be found.")
 
     def prefix(self) -> str:
-        """``/api/v1/organizations/{o}/workspaces/{w}`` for URLs in responses."""
-        return f"{API}/organizations/{self.emu.org_id}/workspaces/{self.emu.workspace_id}"
+        """``/api/v1/organizations/{o}/workspaces/{w}`` (in the cluster's dialect) for URLs in responses."""
+        return self.emu.workspace_prefix()
 
 
 def _to_response(result: Any) -> Response:

@@ -5,6 +5,8 @@ The public API for plugin authors and scripts. Importing it loads no plugin and 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pluggy
 
 from .api import (
@@ -37,21 +39,26 @@ from .model import (
     Task,
 )
 
+if TYPE_CHECKING:  # for type checkers; at run time __getattr__ below imports it on first use
+    from .engine.facade import transfer
+
 __version__ = "0.1.0"
 
 #: Marks a plugin's hook implementations: ``@scmigrate.hookimpl def register_sources(register): ...``
 hookimpl = pluggy.HookimplMarker("scmigrate")
 
 
+def __getattr__(name: str) -> object:
+    """``scmigrate.transfer``, imported on first use so that ``import scmigrate`` stays light.
 
-def transfer(from_: str, to: str, **options: object) -> "Report":  # noqa: F821 - lazy import below
-    """Move a project: ``scmigrate.transfer(from_="coco:x.json", to="x.scz", labels="dog")``.
-
-    See :func:`scmigrate.engine.facade.transfer`; imported lazily so ``import scmigrate`` stays light.
+    It is :func:`scmigrate.engine.facade.transfer`:
+    ``scmigrate.transfer(from_="coco:x.json", to="x.scz", labels="dog")``.
     """
-    from .engine.facade import transfer as _transfer
+    if name == "transfer":
+        from .engine.facade import transfer
 
-    return _transfer(from_, to, **options)  # type: ignore[arg-type]
+        return transfer
+    raise AttributeError(f"module 'scmigrate' has no attribute {name!r}")
 
 
 __all__ = [

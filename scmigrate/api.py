@@ -214,8 +214,10 @@ class Reader(ABC):
         """Facts for ``scmigrate inspect`` beyond the project itself (format version, ...)."""
         return {}
 
-    def verify(self) -> list[str]:
+    def verify(self, quick: bool = False) -> list[str]:
         """Re-check the stored data; return one line per damaged member (empty list = intact).
+
+        ``quick``: re-check only the stored bytes (hashes), not the documents' content.
 
         Sources that cannot verify raise :class:`~scmigrate.errors.InputError`.
         """
@@ -326,6 +328,19 @@ class Sink(_ClaimsLocations, ABC):
     location_help: ClassVar[str] = ""
     description: ClassVar[str] = ""
     options: ClassVar[tuple[PluginOption, ...]] = ()
+    #: True if one location holds several projects, each under its name (a cluster): ``--all-projects``
+    #: then writes every project to that same location
+    holds_projects: ClassVar[bool] = False
+
+    @classmethod
+    def location_in_folder(cls, folder: str, stem: str) -> str | None:
+        """Where this sink would write one project, named ``stem``, into ``folder`` (``--all-projects``).
+
+        ``stem`` is the project's name made safe as a file name. Return a location that this sink
+        claims (an archive sink: ``folder/stem.scz``), or ``None`` if the sink does not write
+        projects into folders (the default). Cheap, no heavy imports, nothing written.
+        """
+        return None
 
     @abstractmethod
     def open(self, location: str, options: RunOptions) -> Writer:

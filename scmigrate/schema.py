@@ -18,6 +18,7 @@ archive records validates them here.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -27,12 +28,82 @@ from urllib.parse import urljoin
 
 from .errors import InputError
 
-__all__ = ["KINDS", "fast_check", "parse_version", "supported_majors", "validate", "validator"]
+__all__ = ["KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate", "validator"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
 
+#: Deepest nesting of arrays and objects a document may have. Our own documents need about ten
+#: levels (item → scenes → annotation → shape → points); a bound keeps every recursive consumer
+#: (schema validation, model classes, copies) far from Python's recursion limit.
+MAX_DEPTH = 64
+
 _lock = threading.Lock()
+
+
+class _Bad(ValueError):
+    """A JSON text that parses but that JSON (RFC 8259) or our bounds do not allow."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _Bad(f"{name} is not a JSON number")
+
+
+_MAX_INT = 1 << 63  # no size, offset or coordinate comes near; larger ones overflow C and floats
+
+
+def _check_tree(doc: Any) -> None:
+    """Walk ``doc`` without recursion for what Python's json reads but JSON or our bounds do not
+    allow: nesting deeper than MAX_DEPTH, lone UTF-16 surrogates, numbers out of range."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if not node.isascii() and not _is_text(node):
+                raise _Bad(f"{_where(path)}: holds a lone UTF-16 surrogate (not text)")
+            continue
+        if isinstance(node, float):
+            if not math.isfinite(node):  # NaN from Python, or a literal such as 1e999 that overflowed
+                raise _Bad(f"{_where(path)}: {node!r} is not a JSON number")
+            continue
+        if isinstance(node, int) and not isinstance(node, bool):
+            if abs(node) >= _MAX_INT:
+                raise _Bad(f"{_where(path)}: {str(node)[:12]}... is too large a number")
+            continue
+        if isinstance(node, dict):
+            children: Any = node.items()
+            stack.extend((k, (*path, "(key)")) for k in node)
+        elif isinstance(node, list):
+            children = enumerate(node)
+        else:
+            continue
+        if len(path) >= MAX_DEPTH:
+            raise _Bad(f"nested deeper than {MAX_DEPTH} levels (at {_where(path[:8])}/...)")
+        stack.extend((v, (*path, k)) for k, v in children)
+
+
+def loads(data: bytes, where: str, walk: bool = True) -> Any:
+    """Parse an untrusted JSON member; raise :class:`InputError` naming ``where`` and what is wrong.
+
+    Stricter than ``json.loads``: the text must be UTF-8 and ``NaN``/``Infinity`` are refused
+    (they are not JSON); with ``walk`` the document is also walked once to refuse nesting deeper
+    than :data:`MAX_DEPTH`, strings holding a lone surrogate (they could not be written again)
+    and numbers beyond a float or a 64-bit integer. ``walk=False`` is for the index: it is large,
+    nothing recurses into it, and its schema bounds its numbers and its strings.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{where}: not valid JSON (not UTF-8 at byte {e.start})") from None
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+        if walk:
+            _check_tree(doc)
+    except RecursionError:
+        raise InputError(f"{where}: not valid JSON (nested deeper than {MAX_DEPTH} levels)") from None
+    except ValueError as e:  # json.JSONDecodeError and _Bad
+        raise InputError(f"{where}: not valid JSON ({e})") from None
+    return doc
 
 
 def parse_version(version: str) -> tuple[int, int]:
@@ -93,12 +164,22 @@ def _is_int(x: Any) -> bool:
     return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
 
 
+def _is_text(x: str) -> bool:
+    """False for a str holding a lone surrogate: Python allows it, UTF-8 (and so JSON) cannot hold it."""
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_num(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    # NaN and the infinities are Python floats but not JSON numbers: jsonschema would accept them
+    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and math.isfinite(x))
 
 
 _TYPES: dict[str, Check] = {
-    "string": lambda x: isinstance(x, str),
+    "string": lambda x: isinstance(x, str) and (x.isascii() or _is_text(x)),
     "integer": _is_int,
     "number": _is_num,
     "boolean": lambda x: isinstance(x, bool),
@@ -241,6 +322,11 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:
+        if quick is not None:  # the predicate refused what jsonschema accepts: NaN, lone surrogates, ...
+            try:
+                _check_tree(doc)
+            except _Bad as e:
+                raise InputError(f"{where or kind}: {e}") from None
         return
     message = error.message
     if len(message) > 160:  # messages quote the offending value; keep the line readable

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ScmigrateError
+
+if TYPE_CHECKING:
+    from .engine import ProjectsReport, Report
 
 __all__ = ["cluster_arguments", "run"]
 
@@ -40,8 +43,8 @@ def cluster_arguments(parser: argparse.ArgumentParser, *, required: bool = True)
     parser.add_argument("--ca-bundle", help="CA certificate(s) of the cluster's TLS certificate")
 
 
-def run(from_: str, to: str, **options: Any) -> Any:
-    """:func:`scmigrate.transfer` with the command line's manners.
+def run(from_: str, to: str, **options: Any) -> Report | ProjectsReport:
+    """:func:`scmigrate.transfer` (same keywords, ``all_projects=True`` too) with the command line's manners.
 
     Prints the summary on success; on an error prints one ``error: ...`` line and exits with the
     CLI's code (2 bad input, 1 an incomplete transfer that ``resume=True`` finishes).

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import scmigrate
-from scmigrate.api import Reader, RunOptions, Sink, Source, Writer
+from scmigrate.api import PluginOption, Reader, RunOptions, Sink, Source, Writer
 
 __all__ = ["ArchiveSink", "ArchiveSource", "register_sinks", "register_sources"]
 
@@ -24,11 +24,14 @@ class ArchiveSource(Source):
     suffixes = (".scz",)
     location_help = "PATH.scz"
     description = "scmigrate archive (.scz): project, media, annotations and models"
+    options = (PluginOption("salvage", bool, False,
+                            "archive source: if its index is incomplete or damaged, or the archive was cut short, "
+                            "read the members a walk of its frames finds instead of refusing"),)
 
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
 
-        return ArchiveReader(Path(location))
+        return ArchiveReader(Path(location), salvage=bool(options.extra.get("salvage")))
 
 
 class ArchiveSink(Sink):
@@ -38,6 +41,11 @@ class ArchiveSink(Sink):
     suffixes = (".scz",)
     location_help = "PATH.scz"
     description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
+
+    @classmethod
+    def location_in_folder(cls, folder: str, stem: str) -> str | None:
+        """``--all-projects --to FOLDER``: one archive per project, ``FOLDER/<project>.scz``."""
+        return os.path.join(folder, stem + cls.suffixes[0])
 
     def open(self, location: str, options: RunOptions) -> Writer:
         from .writer import ArchiveWriter

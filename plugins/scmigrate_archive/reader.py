@@ -9,7 +9,7 @@ Damage shows up as :class:`~scmigrate.errors.InputError` naming the file and the
 from __future__ import annotations
 
 import io
-import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +29,7 @@ from scmigrate.model import (
     Project,
     RangeLabel,
     Scene,
+    read_empty_mark,
 )
 
 from .frames import (
@@ -50,17 +51,27 @@ from .layout import (
     READS_MAJOR,
     item_member,
 )
+from .references import ProjectFacts, item_problems, model_problems, project_problems
+from .scan import describe_region, salvage
 
 __all__ = ["INCOMPLETE", "ArchiveReader"]
+
+log = logging.getLogger(__name__)
 
 INCOMPLETE = "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
 
 
 class ArchiveReader(Reader):
-    """An opened ``.scz``. ``opener`` exists so tests can watch which bytes are read."""
+    """An opened ``.scz``. ``opener`` exists so tests can watch which bytes are read.
 
-    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None) -> None:
+    ``salvage``: ignore the index and read what a walk of the frames finds, leaving out (and
+    naming) what is damaged: for archives whose index leaves members out or is damaged, that
+    were cut short, or that hold a damaged member.
+    """
+
+    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None, salvage: bool = False) -> None:
         self.path = path
+        self.salvaged: list[str] | None = None  # when salvaging: what had to be left out
         try:
             self._f = opener(path) if opener else open(path, "rb")
         except OSError as e:
@@ -73,15 +84,29 @@ class ArchiveReader(Reader):
         self.trailer = unpack_trailer(self.read_at(self.size - TRAILER_SIZE, TRAILER_SIZE), self.size) \
             if self.size >= TRAILER_SIZE else None
         self.problem: str | None = None
+        self._scene_project: Project | None = None  # what an old archive's empty-label boxes mean
         self.entries: dict[str, dict[str, Any]] = {}
         self.index_size = 0
-        if self.trailer is None:
+        self.miscount: str | None = None
+        self._declared: dict[str, Any] = {}
+        self.index_loaded = False  # the index was read and checked (it may still leave members out)
+        self._project: dict[str, Any] | None = None
+        self._facts: ProjectFacts | None = None
+        if salvage:
+            self._salvage()
+        elif self.trailer is None:
             self.problem = INCOMPLETE
         else:
             try:
                 self._load_index()
+                self._check_coverage()
             except InputError as e:
                 self.problem = str(e)
+        if self.problem is None:
+            try:  # now, so that reading one item later reads only that item's frames (SPEC §9)
+                self._project_doc()
+            except InputError:
+                pass  # project() and items() raise it again
 
     # ----------------------------------------------------------------------- low level
 
@@ -120,10 +145,7 @@ class ArchiveReader(Reader):
         return doc
 
     def _parse(self, name: str, data: bytes) -> Any:
-        try:
-            return json.loads(data)
-        except ValueError as e:
-            raise self._fail(name, f"not valid JSON ({e})") from None
+        return schema.loads(data, f"{self.path}: {name}", walk=name != INDEX)
 
     def _load_index(self) -> None:
         t = self.trailer
@@ -138,12 +160,54 @@ class ArchiveReader(Reader):
         doc = self._parse(INDEX, data)
         schema.validate("index", doc, self.version, where=f"{self.path}: {INDEX}")
         self.index_size = stream.size
+        self.index_loaded = True
+        self._declared = {k: doc.get(k) for k in ("items", "models")}
         for e in doc["members"]:
             if e["name"] in self.entries:
                 raise self._fail(INDEX, f"lists {e['name']} twice")
             if e["offset"] + e["length"] > t.index_offset:
                 raise self._fail(INDEX, f"places {e['name']} outside the archive's member area")
             self.entries[e["name"]] = e
+
+    def _check_coverage(self) -> None:
+        """The index must account for every member: its entries tile the file up to the index
+        (SPEC §5) and its item and model counts match. A member it leaves out would be lost
+        without a word, so the archive is refused (``--salvage`` reads it by walking the frames)."""
+        assert self.trailer is not None
+        missing: list[str] = []  # what the bytes the index does not cover hold
+        expected = 0
+        for e in [*sorted(self.entries.values(), key=lambda e: e["offset"]), {"offset": self.trailer.index_offset}]:
+            if e["offset"] < expected:
+                raise self._fail(INDEX, f"places {e['name']} over the member before it; run scmigrate verify")
+            missing += describe_region(self.read_at, expected, e["offset"]) if e["offset"] > expected else []
+            expected = e["offset"] + e.get("length", 0)
+        listed = {k: sum(n.startswith(f"{k}/") for n in self.entries) for k in ("items", "models")}
+        wrong = [f"{self._declared[k]} {k} but lists {listed[k]}" for k in listed
+                 if self._declared.get(k) not in (None, listed[k])]
+        if wrong:
+            self.miscount = f"{INDEX}: declares {' and '.join(wrong)}"
+        if missing:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            raise self._fail(INDEX, f"does not list {shown}; read it with --salvage, or run scmigrate verify")
+        if self.miscount:
+            raise InputError(f"{self.path}: {self.miscount}; read it with --salvage, or run scmigrate verify")
+
+    def _salvage(self) -> None:
+        """Replace the index by what a walk of every frame finds (each member decoded and hashed)."""
+        entries, self.salvaged = salvage(self.read_at, self.size)
+        for why in self.salvaged:
+            log.warning("%s: %s", self.path, why)
+        self.entries = {str(e["name"]): e for e in entries}
+        if PROJECT not in self.entries:
+            self.problem = f"{PROJECT}: not found by walking the frames; there is nothing to salvage"
+            return
+        for e in self.entries.values():
+            if e["name"].startswith("items/"):
+                try:
+                    e["blob"] = self._json(e["name"], "item")["blob"]
+                except InputError:
+                    pass  # items() says what is wrong with it
+        self.problem = None
 
     def _ready(self) -> None:
         if self.problem:
@@ -187,7 +251,13 @@ class ArchiveReader(Reader):
 
     def project(self) -> Project:
         self._ready()
-        return Project.from_dict(self._json(PROJECT, "project"))
+        return Project.from_dict(self._project_doc())
+
+    def _labels_project(self) -> Project:
+        """The project, read once, for what old archives' empty-label boxes mean."""
+        if self._scene_project is None:
+            self._scene_project = self.project()
+        return self._scene_project
 
     def _sorted(self, prefix: str) -> list[dict[str, Any]]:
         return sorted((e for e in self.entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"])
@@ -195,7 +265,26 @@ class ArchiveReader(Reader):
     def items(self) -> Iterator[Item]:
         self._ready()
         for entry in self._sorted("items/"):
-            yield self._item(entry["name"])
+            try:
+                item = self._item(entry["name"])
+            except InputError as e:
+                if self.salvaged is None:
+                    raise
+                self._left_out(str(e).removeprefix(f"{self.path}: "))
+                continue
+            yield item
+
+    def _left_out(self, why: str) -> None:
+        assert self.salvaged is not None
+        self.salvaged.append(f"left out: {why}")
+        log.warning("%s: left out: %s", self.path, why)
+
+    def notes(self) -> list[str]:
+        if self.salvaged is None:
+            return []
+        found = sum(n.startswith("items/") for n in self.entries)
+        return [f"{self.path}: salvaged by walking its frames (the index was not used): {found} item(s) found",
+                *(f"{self.path}: {n}" for n in self.salvaged)]
 
     def item(self, key: str) -> Item:
         """One item by key, reading only its own frames."""
@@ -205,29 +294,43 @@ class ArchiveReader(Reader):
             raise InputError(f"{self.path}: no item {key!r}")
         return self._item(name)
 
+    def _project_doc(self) -> dict[str, Any]:
+        """``project.json``, validated and checked once; items are checked against its names."""
+        if self._project is None:
+            doc = self._json(PROJECT, "project")
+            problems = project_problems(doc)
+            if problems:
+                raise self._fail(PROJECT, problems[0])
+            self._project, self._facts = doc, ProjectFacts.of(doc)
+        return self._project
+
     def _item(self, name: str) -> Item:
         doc = self._json(name, "item")
+        self._project_doc()
+        assert self._facts is not None
+        problems = item_problems(name, doc, self._facts, self.entries)
         media = Media.from_dict(doc["media"])
-        if item_member(media.key) != name or doc["annotations"]["key"] != media.key:
-            raise self._fail(name, "its key does not match the member name")
+        if problems:
+            raise self._fail(f"{name} (item {media.key!r})", problems[0])
         blob = doc["blob"]
-        if blob not in self.entries or self.entries[blob]["sha256"] != media.sha256:
-            raise self._fail(name, f"refers to {blob}, which the archive does not hold")
         label = f" (media of item {media.key!r})"
         ann = doc["annotations"]
+        # archives written before the model had one form of "annotated empty" may hold the
+        # cluster's (its empty label on the full-image box): read as the same, an empty scene
+        scenes = [read_empty_mark(Scene.from_dict(s), self._labels_project, media.width, media.height)
+                  for s in ann["scenes"]]
         return Item(media=media, open=lambda: self.open_member(blob, label),
-                    scenes=[Scene.from_dict(s) for s in ann["scenes"]],
+                    scenes=scenes,
                     ranges=[RangeLabel.from_dict(r) for r in ann["ranges"]])
 
     def models(self) -> Iterator[ModelArtifact]:
         self._ready()
         for entry in self._sorted("models/"):
             doc = self._json(entry["name"], "model")
-            files = []
-            for f in doc["files"]:
-                if f["blob"] not in self.entries:
-                    raise self._fail(entry["name"], f"refers to {f['blob']}, which the archive does not hold")
-                files.append(ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]))
+            problems = model_problems(entry["name"], doc, self.entries)
+            if problems:
+                raise self._fail(f"{entry['name']} (model {doc['key']!r})", problems[0])
+            files = [ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]) for f in doc["files"]]
             yield ModelArtifact(doc["key"], doc["metadata"], files)
 
     def size_hint(self) -> SizeHint:
@@ -264,10 +367,16 @@ class ArchiveReader(Reader):
         )
         return facts
 
-    def verify(self) -> list[str]:
+    def verify(self, quick: bool = False) -> list[str]:
         from .verify import verify
 
-        return verify(self)
+        if self.salvaged is not None:  # verify judges the archive as written, index and all
+            plain = ArchiveReader(self.path)
+            try:
+                return verify(plain, quick)
+            finally:
+                plain.close()
+        return verify(self, quick)
 
     def close(self) -> None:
         self._f.close()

@@ -7,6 +7,7 @@ checksum) and hashes its data, so what it reports as complete really is.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,10 +25,10 @@ from .frames import (
     frame_length,
     is_skippable,
 )
-from .layout import MAX_JSON
+from .layout import INDEX, MAX_JSON
 from .tarfmt import END_BLOCKS
 
-__all__ = ["Problem", "Scanned", "is_end_frame", "peek_name", "scan"]
+__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage", "scan"]
 
 
 @dataclass
@@ -110,3 +111,68 @@ def scan(read_at: ReadAt, file_size: int, start: int = 0) -> Iterator[Scanned | 
                 yield Scanned("member", offset, length, stream.name, stream.size, stream.sha256 or "",
                               stream.range.crc32, data)
         offset += length
+
+
+def key_of(ev: Scanned) -> str | None:
+    """The key inside a scanned item or model document, if it reads as one."""
+    if ev.data is None or not ev.name.startswith(("items/", "models/")):
+        return None
+    try:
+        doc = json.loads(ev.data)
+        key = doc["media"]["key"] if ev.name.startswith("items/") else doc["key"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return key if isinstance(key, str) else None
+
+
+def member_label(name: str, key: str | None) -> str:
+    """A member as a user is shown it: its name, and the item's or model's key where known."""
+    if key is None:
+        return name
+    return f"{name} ({'item' if name.startswith('items/') else 'model'} {key!r})"
+
+
+def describe_region(read_at: ReadAt, start: int, end: int) -> list[str]:
+    """What the frames of bytes ``start``–``end`` hold, one entry per member (for a gap in an index)."""
+    out: list[str] = []
+    for ev in scan(read_at, end, start):
+        if isinstance(ev, Problem):
+            out.append(f"{ev.name or 'a frame'} at byte {ev.offset}, damaged ({ev.reason})")
+        elif ev.kind == "member":
+            out.append(member_label(ev.name, key_of(ev)))
+        else:
+            out.append(f"{'end-of-archive blocks' if ev.kind == 'end' else 'a skippable frame'} at byte {ev.offset}")
+    return out
+
+
+def salvage(read_at: ReadAt, file_size: int) -> tuple[list[dict[str, object]], list[str]]:
+    """Index entries rebuilt from the frames themselves, and one note per frame that had to be left out.
+
+    Every member kept decoded completely and its data was hashed; a damaged frame whose length
+    can still be walked is skipped, and the walk goes on after it (a cut-short one ends it).
+    """
+    entries: dict[str, dict[str, object]] = {}
+    notes: list[str] = []
+    offset = 0
+    while offset < file_size:
+        resume_at = file_size
+        for ev in scan(read_at, file_size, offset):
+            if isinstance(ev, Problem):
+                notes.append(f"{ev.name or 'frame'} at byte {ev.offset} left out: "
+                             f"{'cut short' if ev.truncated else 'damaged'} ({ev.reason})")
+                if not ev.truncated:
+                    try:
+                        resume_at = ev.offset + frame_length(read_at, ev.offset, file_size)
+                    except FrameError:
+                        pass  # not even the frame's structure holds: nothing after it can be found
+                break
+            if ev.kind != "member" or ev.name == INDEX or ev.name in entries:
+                continue
+            entry: dict[str, object] = {"name": ev.name, "offset": ev.offset, "length": ev.length,
+                                        "size": ev.size, "sha256": ev.sha256, "crc32": ev.crc32}
+            key = key_of(ev)
+            if key is not None:
+                entry["key"] = key
+            entries[ev.name] = entry
+        offset = resume_at
+    return list(entries.values()), notes

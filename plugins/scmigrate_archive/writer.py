@@ -1,9 +1,10 @@
 """Write a .scz archive: append-only, one zstd frame per member, index and trailer at the end.
 
 Memory stays flat whatever the project's size: media are spooled to temporary files while they
-are hashed (their size and sha256 go into the tar header, so they must be known before the
-member starts), compressed into another temporary file outside the lock, and only then appended
-under the lock. Index entries are spooled too. A crash leaves a prefix of complete frames plus
+are hashed (:class:`scmigrate.spool.Spool`; their size and sha256 go into the tar header, so
+they must be known before the member starts, and are checked against what the source
+declared), compressed into another temporary file (:mod:`.members`) outside the lock, and only
+then appended under the lock. Index entries are spooled too. A crash leaves a prefix of complete frames plus
 at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
 """
 
@@ -27,6 +28,7 @@ from scmigrate import schema
 from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, ModelArtifact, Project
+from scmigrate.spool import Spool
 
 from .frames import Trailer, pack_trailer
 from .layout import (
@@ -38,51 +40,15 @@ from .layout import (
     READS_MAJOR,
     blob_name,
     item_member,
-    level_for,
     model_member,
 )
+from .members import BytesReader, Readable, compress_member, json_bytes
 from .scan import Problem
-from .tarfmt import END_BLOCKS, header, padding
+from .tarfmt import END_BLOCKS
 
-__all__ = ["ArchiveWriter", "compress_member"]
+__all__ = ["ArchiveWriter"]
 
-_SPOOL = 1 << 20  # per-worker memory before a temporary file spills to disk
-
-
-def _json_bytes(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
-
-
-def compress_member(name: str, size: int, src: BinaryIO, mtime: int) -> tuple[IO[bytes], int, int]:
-    """One tar member (header, data, padding) as one zstd frame in a spooled temp file.
-
-    Returns ``(file positioned at 0, compressed length, CRC-32 of the compressed bytes)``.
-    """
-    total = 512 + size + padding(size)
-    cobj = zstandard.ZstdCompressor(level=level_for(name), write_checksum=True).compressobj(size=total)
-    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
-    crc, length, left = 0, 0, size
-
-    def emit(data: bytes) -> None:
-        nonlocal crc, length
-        if data:
-            out.write(data)
-            crc = zlib.crc32(data, crc)
-            length += len(data)
-
-    emit(cobj.compress(header(name, size, mtime)))
-    while left:
-        chunk = src.read(min(CHUNK, left))
-        if not chunk:
-            raise InputError(f"{name}: the data ended {left} bytes early")
-        left -= len(chunk)
-        emit(cobj.compress(chunk))
-    if src.read(1):
-        raise InputError(f"{name}: the data is longer than declared")
-    emit(cobj.compress(bytes(padding(size))))
-    emit(cobj.flush())
-    out.seek(0)
-    return out, length, crc
+_SPOOL = 1 << 20  # per-worker memory before a media's spool spills to disk
 
 
 class ArchiveWriter(Writer):
@@ -192,10 +158,10 @@ class ArchiveWriter(Writer):
             entry["key"] = key
         if blob is not None:
             entry["blob"] = blob
-        self._entries.write(_json_bytes(entry) + b"\n")
+        self._entries.write(json_bytes(entry) + b"\n")
         self._counts["members"] += 1
 
-    def _append(self, frame: IO[bytes], length: int) -> int:
+    def _append(self, frame: Readable, length: int) -> int:
         """Copy a compressed frame to the end of the archive (lock held); returns its offset."""
         if self._failed:
             raise InputError(self._failed)
@@ -229,26 +195,11 @@ class ArchiveWriter(Writer):
 
     def _add_json(self, kind: str, name: str, doc: Any, key: str | None = None, blob: str | None = None) -> None:
         schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
-        data = _json_bytes(doc)
-        frame, length, crc = compress_member(name, len(data), _BytesReader(data), self._mtime)
+        data = json_bytes(doc)
+        frame, length, crc = compress_member(name, len(data), BytesReader(data), self._mtime)
         with frame, self._lock:
             offset = self._append(frame, length)
             self._record(name, offset, length, len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
-
-    def _spool(self, src: BinaryIO, what: str) -> tuple[IO[bytes], int, str]:
-        """Copy a stream to a temp file while hashing it (size and sha256 go in the tar header)."""
-        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)
-        digest, size = hashlib.sha256(), 0
-        with src:
-            while True:
-                chunk = src.read(CHUNK)
-                if not chunk:
-                    break
-                spool.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-        spool.seek(0)
-        return spool, size, digest.hexdigest()
 
     def _add_blob(self, spool: IO[bytes], size: int, sha: str, filename: str) -> str:
         name = blob_name(sha, filename)
@@ -301,18 +252,18 @@ class ArchiveWriter(Writer):
                 return WriteResult(ids={"member": member}, skipped=True)
         if PROJECT not in self._has:
             raise RuntimeError("ArchiveWriter.begin() must be called before write()")
-        spool, size, sha = self._spool(item.open(), key)
-        with spool:
+        with Spool(item.open(), max_memory=_SPOOL) as spool:
             media = item.media
-            if media.sha256 not in (None, sha) or media.size not in (None, size):
-                raise InputError(f"{key}: media bytes do not match the size/sha256 the source declared")
+            # what the source said the bytes are is what the archive's index will promise
+            spool.check(media.sha256, media.size, what=f"{key}: media bytes")
+            size, sha = spool.size, spool.sha256
             doc = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(),
                    "blob": blob_name(sha, media.filename), "annotations": item.annotations_dict()}
             # validate before storing anything, so an invalid item leaves no orphan blob behind
             schema.validate("item", doc, FORMAT_VERSION, where=f"{self.path}: {member} (item {key!r})")
-            blob = self._add_blob(spool, size, sha, media.filename)
-        data = _json_bytes(doc)
-        frame, length, crc = compress_member(member, len(data), _BytesReader(data), self._mtime)
+            blob = self._add_blob(spool.file, size, sha, media.filename)
+        data = json_bytes(doc)
+        frame, length, crc = compress_member(member, len(data), BytesReader(data), self._mtime)
         with frame, self._lock:
             if key in self._done:  # the same key written twice at once: keep exactly one
                 return WriteResult(ids={"member": member}, skipped=True)
@@ -329,9 +280,9 @@ class ArchiveWriter(Writer):
                 return WriteResult(ids={"member": member}, skipped=True)
         files, total = [], 0
         for f in model.files:
-            spool, size, sha = self._spool(f.open(), f"{model.key}/{f.name}")
-            with spool:
-                files.append({"name": f.name, "blob": self._add_blob(spool, size, sha, f.name), "size": size,
+            with Spool(f.open(), max_memory=_SPOOL) as spool:
+                size, sha = spool.size, spool.sha256
+                files.append({"name": f.name, "blob": self._add_blob(spool.file, size, sha, f.name), "size": size,
                               "sha256": sha})
             total += size
         self._add_json("model", member, {"key": model.key, "metadata": model.metadata, "files": files},
@@ -358,7 +309,7 @@ class ArchiveWriter(Writer):
             with index:
                 head = {"format_version": FORMAT_VERSION, "items": self._counts["items"],
                         "models": self._counts["models"]}
-                index.write(_json_bytes(head)[:-1] + b',"members":[')
+                index.write(json_bytes(head)[:-1] + b',"members":[')
                 self._entries.seek(0)
                 for n, line in enumerate(self._entries):
                     # validate entry by entry: the whole index is never held in memory
@@ -376,9 +327,9 @@ class ArchiveWriter(Writer):
             with frame:
                 ioff = self._append(frame, ilen)
             end = zstandard.ZstdCompressor(level=1, write_checksum=True).compress(END_BLOCKS)
-            self._append(_BytesReader(end), len(end))
+            self._append(BytesReader(end), len(end))
             trailer = pack_trailer(Trailer(ioff, ilen, len(end), icrc, zlib.crc32(end)))
-            self._append(_BytesReader(trailer), len(trailer))
+            self._append(BytesReader(trailer), len(trailer))
             try:
                 os.fsync(self._f.fileno())
             except OSError as e:
@@ -397,16 +348,3 @@ class ArchiveWriter(Writer):
 def _label_sets(project: Project) -> list[tuple[str, list[str]]]:
     """What items' scenes may refer to: each task's type and label names (colours etc. may vary)."""
     return [(task.task_type, sorted(lb.name for lb in task.labels)) for task in project.tasks]
-
-
-class _BytesReader:
-    """A minimal reader over bytes (``io.BytesIO`` would copy them)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._view, self._pos = memoryview(data), 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._view) if n < 0 else self._pos + n
-        out = bytes(self._view[self._pos : end])
-        self._pos += len(out)
-        return out

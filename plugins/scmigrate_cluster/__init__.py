@@ -125,6 +125,7 @@ class ClusterSink(Sink):
     name: ClassVar[str] = "cluster"
     location_help: ClassVar[str] = _LOCATION_HELP
     description: ClassVar[str] = "a new project on an SC / Intel Geti cluster"
+    holds_projects: ClassVar[bool] = True
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS + (
         PluginOption("into-existing", bool, False,
                      "write into a project of the same name (media already there are skipped)"),
@@ -153,6 +154,15 @@ class ClusterSink(Sink):
         except BaseException:
             conn.http.close()
             raise
+
+    def lock_scope(self, location: str, options: RunOptions) -> str:
+        """What keys the local lock of a run writing here (issue 9): the cluster's URL and workspace,
+        so a configured name and its URL share one lock; no token is read."""
+        from .connection import configured, is_url, opt
+
+        url = location if is_url(location) else str(getattr(configured(location), "url", location))
+        workspace = opt(options, "workspace") or getattr(configured(location), "workspace", None) or ""
+        return f"{url.rstrip('/').lower()}#{workspace}"
 
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
         """Dry run: reach the cluster (token, TLS), parse --auto-train/--set, refuse a name clash."""

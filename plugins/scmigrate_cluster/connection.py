@@ -47,8 +47,13 @@ def is_url(location: str) -> bool:
 
 
 def configured(name: str) -> Any:
-    """The named cluster's config, or None (no config module yet, no such name, unreadable file)."""
-    if not name or "/" in name or ":" in name or name.endswith(".scz"):
+    """The named cluster's config, or None (not a cluster name, no such name, unreadable file).
+
+    A cluster name has no '.', ':' or '/' (``scmigrate clusters add`` refuses them): a location with
+    one is a file (``x.scz``) or a scheme (``coco:...``) that another plugin claims, so it is never
+    looked up, even if a hand-edited config holds such a name (the location would be ambiguous).
+    """
+    if not name or any(c in name for c in "./:"):
         return None
     try:
         from scmigrate import config

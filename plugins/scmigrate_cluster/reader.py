@@ -123,8 +123,8 @@ class ClusterReader(Reader):
                 resp = None
             if isinstance(resp, requests.Response) and resp.status_code == 200 and resp.content:
                 doc = self.http.json_of(resp, f"GET {url}")
-                scene = scene_from_api(doc, self.idx, self.d, media.width, media.height)
-                if scene.annotations:
+                scene = scene_from_api(doc, self.idx, self.project(), self.d, media.width, media.height)
+                if scene is not None:
                     scenes.append(scene)
             item.scenes = scenes
             item.ranges = []
@@ -149,8 +149,8 @@ class ClusterReader(Reader):
                 frame = int((a.get("media_identifier") or {}).get("frame_index", -1))
                 if frame < 0:
                     continue
-                scene = scene_from_api(a, self.idx, self.d, media.width, media.height, frame=frame)
-                if scene.annotations:
+                scene = scene_from_api(a, self.idx, self.project(), self.d, media.width, media.height, frame=frame)
+                if scene is not None:
                     scenes[frame] = scene
                 top = max(top, frame)
             props = doc.get("video_annotation_properties") or {}

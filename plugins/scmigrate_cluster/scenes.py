@@ -3,6 +3,10 @@
 Reading resolves label ids to names and drops everything cluster-specific (annotation ids,
 user and model ids) so that no id leaks into the model. Writing maps names back to the
 target's ids; a name the target does not know is an error naming the item.
+
+This is the edge where "annotated as empty" changes form (rule in :mod:`scmigrate.model.scene`):
+the cluster's first-task empty label alone on the full-image box is read as a scene with no
+annotations, and such a scene is written as that label (chosen by its flag) on that box.
 """
 
 from __future__ import annotations
@@ -10,7 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from scmigrate.errors import InputError
-from scmigrate.model import Annotation, RangeLabel, Scene, ScoredLabel, Shape
+from scmigrate.model import (
+    Annotation,
+    Project,
+    RangeLabel,
+    Scene,
+    ScoredLabel,
+    Shape,
+    fit,
+    read_empty_mark,
+)
 
 from .dialects import Dialect
 from .projects import LabelIndex
@@ -19,10 +32,11 @@ __all__ = ["scene_from_api", "scene_to_api", "ranges_from_api", "ranges_to_api"]
 
 
 def scene_from_api(
-    doc: dict[str, Any], idx: LabelIndex, dialect: Dialect, width: int | None, height: int | None,
-    frame: int | None = None,
-) -> Scene:
-    """One annotation scene read from the cluster."""
+    doc: dict[str, Any], idx: LabelIndex, project: Project, dialect: Dialect, width: int | None,
+    height: int | None, frame: int | None = None,
+) -> Scene | None:
+    """One annotation scene read from the cluster, in the model's form; None when it holds nothing
+    (a cluster keeps no empty scene: one without annotations was never annotated)."""
     annotations = []
     for a in doc.get("annotations") or []:
         labels = []
@@ -38,10 +52,13 @@ def scene_from_api(
         for s in doc.get("annotation_state_per_task") or []
         if s.get("state") is not None
     }
-    return Scene(
+    if not annotations:
+        return None
+    scene = Scene(
         annotations=annotations, frame=frame, kind=doc.get("kind", "annotation"),
         state_per_task=states, modified=doc.get("modified"),
     )
+    return read_empty_mark(scene, project, width, height)
 
 
 def _label_ids(names: list[ScoredLabel], ids: dict[str, str], what: str) -> list[dict[str, Any]]:
@@ -58,29 +75,21 @@ def scene_to_api(
     scene: Scene, ids: dict[str, str], empty_id: str | None, dialect: Dialect,
     width: int | None, height: int | None, what: str,
 ) -> dict[str, Any]:
-    """The POST body for one scene; a scene with no annotations becomes the empty label.
+    """The POST body for one scene; a scene with no annotations (annotated as empty) becomes the
+    first task's empty label, ``empty_id``, on the full-image box; without that label or the media's
+    size it has no body (``annotations`` empty) and is not posted.
 
-    In the model a present scene with zero annotations means "annotated as empty", which a
-    cluster expresses as the first task's empty label on the full-image box.
+    Shapes are fitted to the media on the way (a box 1 px past the edge, from rounding, is not
+    worth a 400); one that cannot be fitted is sent as it is, for the cluster to refuse by name.
     """
     anns = []
     for a in scene.annotations:
-        shape = dialect.shape_to_api(_clip(a.shape, width, height), width, height)
-        anns.append({"shape": shape, "labels": _label_ids(a.labels, ids, what)})
+        fitted = fit(a.shape, width, height).shape or a.shape
+        anns.append({"shape": dialect.shape_to_api(fitted, width, height), "labels": _label_ids(a.labels, ids, what)})
     if not anns and empty_id is not None and width and height:
-        box = {"type": "RECTANGLE", "x": 0, "y": 0, "width": width, "height": height}
+        box = dialect.shape_to_api(Shape.full_image(width, height), width, height)
         anns.append({"shape": box, "labels": [{"id": empty_id, "probability": 1.0}]})
     return {"annotations": anns}
-
-
-def _clip(shape: Shape, width: int | None, height: int | None) -> Shape:
-    """Keep rectangles inside the media: a box 1 px past the edge (rounding) is not worth a 400."""
-    if shape.type != "RECTANGLE" or not width or not height:
-        return shape
-    x, y = max(0.0, shape.x), max(0.0, shape.y)
-    w = min(shape.width - (x - shape.x), width - x)
-    h = min(shape.height - (y - shape.y), height - y)
-    return Shape.rectangle(x, y, max(1.0, w), max(1.0, h))
 
 
 def ranges_from_api(doc: dict[str, Any], idx: LabelIndex) -> list[RangeLabel]:

@@ -1,26 +1,24 @@
 """Byte streams to and from a cluster: resumable downloads and a streaming multipart body.
 
 Media bytes are never held whole: downloads are read from the socket as the sink consumes
-them, and uploads are sent from a spool file (kept in memory up to a few MB, on disk above)
-whose size is known, so the request carries a ``Content-Length`` and can be re-sent after a
+them, and uploads are sent from a :class:`scmigrate.spool.Spool` (kept in memory up to a few
+MB, on disk above) whose size is known, so the request carries a ``Content-Length`` and can be re-sent after a
 retry without fetching the media from the source again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import tempfile
 import uuid
-from typing import IO, Any, BinaryIO
+from typing import Any
 
 import requests
 
+from scmigrate.spool import Spool
+
 from .http import ClusterHttp, ClusterUnreachable
 
-__all__ = ["DownloadStream", "Spool", "MultipartBody"]
-
-_SPOOL_IN_MEMORY = 4 << 20
+__all__ = ["DownloadStream", "MultipartBody"]
 
 
 class DownloadStream(io.RawIOBase):
@@ -103,32 +101,8 @@ def _total_length(resp: requests.Response, known: int | None) -> int | None:
     return int(length) if length and length.isdigit() else known
 
 
-class Spool:
-    """The media bytes copied once from the source, with their size and sha256."""
-
-    def __init__(self, stream: BinaryIO) -> None:
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
-        digest = hashlib.sha256()
-        size = 0
-        try:
-            while True:
-                chunk = stream.read(1 << 20)
-                if not chunk:
-                    break
-                digest.update(chunk)
-                self.file.write(chunk)
-                size += len(chunk)
-        finally:
-            stream.close()
-        self.size = size
-        self.sha256 = digest.hexdigest()
-
-    def close(self) -> None:
-        self.file.close()
-
-
 class MultipartBody(io.RawIOBase):
-    """``multipart/form-data`` with one ``file`` part, read in blocks from a :class:`Spool`."""
+    """``multipart/form-data`` with one ``file`` part, read in blocks from a :class:`~scmigrate.spool.Spool`."""
 
     def __init__(
         self, spool: Spool, filename: str, content_type: str = "application/octet-stream",
@@ -142,8 +116,7 @@ class MultipartBody(io.RawIOBase):
             f"Content-Type: {content_type}\r\n\r\n"
         ).encode("utf-8")
         tail = f"\r\n--{self.boundary}--\r\n".encode()
-        spool.file.seek(0)
-        self._parts: list[Any] = [io.BytesIO(head), spool.file, io.BytesIO(tail)]
+        self._parts: list[Any] = [io.BytesIO(head), spool.rewind(), io.BytesIO(tail)]
         self._len = len(head) + spool.size + len(tail)
 
     @property

@@ -10,21 +10,19 @@ its scenes; it is called from many threads. ``finish`` restores auto-training.
 from __future__ import annotations
 
 import logging
-import mimetypes
 import os
 import threading
-import time
-import uuid
 from typing import Any
 
 import requests
 
 from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError, PluginError, ScmigrateError
-from scmigrate.model import Item, Media, ModelArtifact, Project
+from scmigrate.model import Item, ModelArtifact, Project
+from scmigrate.spool import Spool
 
 from .connection import Connection, opt
-from .http import HttpError, Recovered
+from .http import HttpError
 from .projects import (
     create_body,
     find_project,
@@ -34,14 +32,12 @@ from .projects import (
 )
 from .scenes import ranges_to_api, scene_to_api
 from .settings import TargetSettings, parse_sets
-from .streams import MultipartBody, Spool
+from .uploads import ITEM_FAULTS, MediaUploads
 
 __all__ = ["ClusterWriter"]
 
 log = logging.getLogger("scmigrate.cluster")
 
-#: statuses that blame the item itself (bad media, bad shapes), not the cluster
-_ITEM_FAULTS = frozenset({400, 413, 415, 422})
 _ON = {"on", "true", "1", "yes"}
 _OFF = {"off", "false", "0", "no"}
 
@@ -59,9 +55,7 @@ class ClusterWriter(Writer):
         self.auto_train: bool | None = None if auto is None else str(auto).lower() in _ON
         self.sets = parse_sets(opt(options, "set"))
         self._lock = threading.Lock()
-        #: (dataset path, kind) → media name → [(size, id, media document)] already on the target
-        self._existing: dict[tuple[str, str], dict[str, list[tuple[Any, str, dict[str, Any]]]]] = {}
-        self._claimed: set[str] = set()
+        self.media = MediaUploads(self.http, self.d)
         self._uploaded: dict[str, dict[str, Any]] = {}
         self.refused: list[str] = []
         self.pid = ""
@@ -88,7 +82,17 @@ class ClusterWriter(Writer):
             self.state = dict(state)
         else:
             doc = find_project(self.conn, project.name)
-            if doc is not None and not self.into_existing:
+            # [issue 9] the interrupted run's journal says it was creating the project, not whether it
+            # did: a project of that name is the one it created (its begin never finished, so no item
+            # of ours is in it yet); finish its begin as if this run had created it
+            intended = bool(state and state.get("begin_unconfirmed"))  # scmigrate.engine.journal.UNCONFIRMED
+            if doc is not None and intended:
+                created = self.check_existing = True
+            elif doc is not None and (self.into_existing or self.options.resume):
+                # --resume without a journal (a kill after a complete run removed it): what the
+                # project holds is skipped, as with --into-existing
+                self.check_existing = True
+            elif doc is not None:
                 raise InputError(
                     f"{self.http.label}: a project named {project.name!r} already exists; pass --into-existing "
                     "to add to it (media already there are skipped) or choose another name with --to-project"
@@ -96,6 +100,7 @@ class ClusterWriter(Writer):
             if doc is None:
                 doc = self._create(project)
                 created = True
+            # [/issue 9]
             self.state = {"project_id": str(doc["id"]), "created": created}
         self.pid = str(doc["id"])
         try:
@@ -227,7 +232,7 @@ class ClusterWriter(Writer):
         dpath = self.d.dataset(self.conn.w, self.pid, did)
         filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"
         stem = os.path.splitext(filename)[0]
-        found = self._find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
+        found = self.media.find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
         if found is not None:
             self._post_scenes(item, dpath, found, skip_present=True)
             return WriteResult(ids={"media": str(found["id"])}, skipped=True, notes=["already on the cluster"])
@@ -235,11 +240,10 @@ class ClusterWriter(Writer):
             doc = self._uploaded.get(item.key)  # a retried item: its media arrived, its scenes did not
         size = 0
         if doc is None:
-            spool = Spool(item.open())
-            try:
-                doc = self._upload(dpath, m, filename, stem, spool)
-            finally:
-                spool.close()
+            with Spool(item.open()) as spool:
+                # the bytes sent are the bytes the source vouched for, or the item fails naming them
+                spool.check(m.sha256, what=f"{m.dataset}/{filename}: media bytes")
+                doc = self.media.upload(dpath, m, filename, stem, spool)
             size = spool.size
             with self._lock:
                 self._uploaded[item.key] = doc
@@ -247,73 +251,6 @@ class ClusterWriter(Writer):
         with self._lock:
             self._uploaded.pop(item.key, None)
         return WriteResult(ids={"media": str(doc["id"])}, bytes=size)
-
-    def _upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
-        ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        path = self.d.upload(dpath, m.kind)
-        fixed = uuid.uuid4().hex
-        try:
-            resp = self.http.request(
-                "POST", path, body=lambda: _with_boundary(spool, filename, ctype, fixed),
-                headers={"Content-Type": f"multipart/form-data; boundary={fixed}"},
-                idempotent=False, on_unknown=lambda: self._lookup(dpath, m.kind, stem, spool.size),
-            )
-        except HttpError as exc:
-            # 400/413/415: this file is the problem (bad input, not retried); anything else is the cluster's
-            kind = InputError if exc.status in _ITEM_FAULTS else PluginError
-            raise kind(f"{m.dataset}/{filename}: the cluster refused the upload: {exc}") from None
-        self.http.stats.add("bytes_sent", spool.size)
-        if isinstance(resp, Recovered):
-            doc = resp.value
-        else:
-            assert isinstance(resp, requests.Response)
-            doc = self.http.json_of(resp, f"POST {path}")
-        with self._lock:
-            self._claimed.add(str(doc["id"]))
-        return self._processed(dpath, m, doc)
-
-    def _processed(self, dpath: str, m: Media, doc: dict[str, Any]) -> dict[str, Any]:
-        """Wait for asynchronous preprocessing (202 answers, Geti ≥ 2.10) before scenes are posted.
-
-        Not exercised by the emulator, which preprocesses synchronously and answers FINISHED.
-        """
-        deadline = time.monotonic() + max(60.0, self.http.timeout[1])
-        url = self.d.media(dpath, m.kind, str(doc["id"]))
-        while ((doc.get("preprocessing") or {}).get("status") or "FINISHED").upper() in ("SCHEDULED", "IN_PROGRESS"):
-            if time.monotonic() > deadline:
-                raise PluginError(f"{m.dataset}/{m.filename}: still being preprocessed by the cluster; --resume later")
-            time.sleep(0.5)
-            doc = self.http.get_json(url)
-        if ((doc.get("preprocessing") or {}).get("status") or "").upper() == "FAILED":
-            why = (doc.get("preprocessing") or {}).get("message") or "no reason given"
-            raise InputError(f"{m.dataset}/{m.filename}: the cluster could not process it: {why}")
-        return doc
-
-    def _lookup(self, dpath: str, kind: str, stem: str, size: int) -> dict[str, Any] | None:
-        """After an upload with an unknown outcome: the media it may have created, if any."""
-        for doc in self.d.iter_media(self.http, dpath, kind, name=stem):
-            info = doc.get("media_information") or {}
-            with self._lock:
-                if doc.get("name") == stem and info.get("size") == size and str(doc["id"]) not in self._claimed:
-                    self._claimed.add(str(doc["id"]))
-                    return doc
-        return None
-
-    def _find_existing(self, dpath: str, kind: str, stem: str, size: int | None) -> dict[str, Any] | None:
-        """Media already in the target dataset with this name (and size, when known)."""
-        with self._lock:
-            index = self._existing.get((dpath, kind))
-            if index is None:
-                index = {}
-                for doc in self.d.iter_media(self.http, dpath, kind):
-                    size_of = (doc.get("media_information") or {}).get("size")
-                    index.setdefault(doc["name"], []).append((size_of, str(doc["id"]), doc))
-                self._existing[(dpath, kind)] = index
-            for size_of, mid, doc in index.get(stem, []):
-                if (size is None or size_of == size) and mid not in self._claimed:
-                    self._claimed.add(mid)
-                    return doc
-        return None
 
     def _annotated(self, dpath: str, kind: str, mid: str, frame: int | None = None) -> bool:
         """Whether the image (or one video frame) on the target has a latest annotation."""
@@ -356,7 +293,7 @@ class ClusterWriter(Writer):
         try:
             self.http.send_json(method, path, body)
         except HttpError as exc:
-            kind = InputError if exc.status in _ITEM_FAULTS else PluginError
+            kind = InputError if exc.status in ITEM_FAULTS else PluginError
             raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
 
     # ------------------------------------------------------------------ end
@@ -404,7 +341,3 @@ class ClusterWriter(Writer):
     def close(self) -> None:
         self.http.close()
 
-
-def _with_boundary(spool: Spool, filename: str, ctype: str, boundary: str) -> MultipartBody:
-    """A fresh multipart body (for one attempt) with the boundary the headers announce."""
-    return MultipartBody(spool, filename, ctype, boundary=boundary)

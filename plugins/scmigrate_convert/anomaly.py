@@ -59,7 +59,7 @@ class AnomalyConverter(BaseConverter):
     def place_empty(self, out: Out, parsed: Parsed) -> bool:
         normal, _ = self._names(out)
         out.log.converted("empty image → Normal")
-        return out.add_full_image([ScoredLabel(normal)], parsed.empty_id)
+        return out.add_full_image([ScoredLabel(normal)])
 
     def fill(self, out: Out, parsed: Parsed, info: SourceInfo, through: bool) -> None:
         normal, anomalous = self._names(out)

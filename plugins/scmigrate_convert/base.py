@@ -3,8 +3,9 @@
 A subclass says which tasks the target has (:meth:`tasks`) and how objects and image-level
 labels become target annotations (:meth:`fill`). The shared rules live here:
 
-- an image annotated as empty gets the full-image box with the target's first-task empty label
-  (:meth:`place_empty` — anomaly, keypoints and multi-class classification override it);
+- an image annotated as empty stays a scene without annotations, the model's one form of it
+  (:meth:`place_empty`), when the target's first task has an empty label to say it with on a
+  cluster; otherwise it is left unannotated (anomaly and keypoints override this);
 - when nothing is left after conversion, the image is **empty** if only labels outside the
   target were dropped (``--labels`` picked others), and **left unannotated** (``None``) if
   shapes were lost, because "no objects" would then be false;
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 
 from scmigrate.api import ConversionLog, Converter, RunOptions
 from scmigrate.errors import InputError
-from scmigrate.model import Media, Project, Scene, ScoredLabel, Task
+from scmigrate.model import Media, Project, Scene, Task
 
 from .labels import SourceInfo, build_project
 from .scenes import Out, Parsed, parse
@@ -84,12 +85,15 @@ class BaseConverter(Converter):
         return out.result() if self.place_empty(out, parsed) else None
 
     def place_empty(self, out: Out, parsed: Parsed) -> bool:
-        """Mark the image empty for the first task; False = leave it unannotated."""
-        empty = out.target.trainable_tasks[0].empty_label()
-        if empty is None:
+        """Keep the image annotated as empty (no annotations); False = leave it unannotated.
+
+        The sink says "empty" its own way (a cluster: the first task's empty label on the
+        full-image box), so the target must have that label.
+        """
+        if out.target.trainable_tasks[0].empty_label() is None:
             out.log.dropped(f"empty image: {self.name} has no empty label")
             return False
-        return out.add_full_image([ScoredLabel(empty.name)], parsed.empty_id)
+        return True
 
     def fill(self, out: Out, parsed: Parsed, info: SourceInfo, through: bool) -> None:
         """Append the target's annotations for the parsed objects and image-level labels."""

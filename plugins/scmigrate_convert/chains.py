@@ -11,8 +11,8 @@ annotation. With a hierarchical source, top-level labels are detected and their 
 the classes ("animal" boxes classified "dog"/"cat"); otherwise one detection label, "object",
 is detected and the source labels are its classes.
 
-Empty labels: an image annotated as empty gets the detection task's "No object" on the full-image
-box; the second task's empty label (from a chain source) stays on its parent box, with the
+Empty labels: an image annotated as empty stays an empty scene (a cluster sink marks it with the
+detection task's "No object" on the full-image box); the second task's empty label (from a chain source) stays on its parent box, with the
 parent label. A project that already is this chain passes through.
 """
 
@@ -85,7 +85,7 @@ class DetectionToSegmentation(_Chain):
         "POLYGON/ELLIPSE kept as the outline, its bounding box made the RECTANGLE",
         "an object in several parts → one RECTANGLE around them, each part an 'X shape'",
         "box-only objects: the box as a 4-point POLYGON outline; KEYPOINT dropped",
-        "empty images → full-image box with the detection task's empty label",
+        "empty images stay empty (on a cluster: the detection task's empty label on the full-image box)",
     )
 
     def tasks(self, info: SourceInfo, options: RunOptions) -> list[Task]:
@@ -145,7 +145,7 @@ class DetectionToClassification(_Chain):
     rules = (
         "each object → RECTANGLE with its detection label and its class label (one around all its parts)",
         "POLYGON, ELLIPSE, ROTATED_RECTANGLE → bounding RECTANGLE; KEYPOINT dropped",
-        "empty images → full-image box with the detection task's empty label",
+        "empty images stay empty (on a cluster: the detection task's empty label on the full-image box)",
     )
 
     @staticmethod

@@ -75,7 +75,7 @@ class ClassificationConverter(BaseConverter):
     wants_survey = True
     rules = (
         "every object (RECTANGLE, POLYGON, ELLIPSE, ...) → its label on the full-image box",
-        "empty images → full-image box with 'No class' when the project has it, else unannotated",
+        "empty images stay empty when the project has 'No class' (on a cluster: it on the full-image box), else unannotated",
     )
 
     def __init__(self) -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 from scmigrate.api import RunOptions
-from scmigrate.model import ScoredLabel, Shape, Task
+from scmigrate.model import ScoredLabel, Shape, Task, min_area_rotated
 
 from .base import BaseConverter, need_labels
-from .geometry import box_to_rotated, min_area_rotated, to_box, union_box
+from .geometry import box_to_rotated, to_box, union_box
 from .labels import SourceInfo, empty_label, local_labels, object_labels
 from .scenes import Obj, Out, Parsed, merge_parts
 
@@ -102,7 +102,7 @@ class DetectionConverter(LocalShapeConverter):
         "an object given as a box and a polygon keeps its box",
         "an object in several parts (mask parts, several polygons) → one RECTANGLE around them",
         "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
-        "empty images → full-image box with the empty label",
+        "empty images stay empty (on a cluster: the empty label on the full-image box)",
     )
 
     def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:
@@ -118,7 +118,7 @@ class RotatedDetectionConverter(DetectionConverter):
         "POLYGON → minimum-area ROTATED_RECTANGLE (of all its parts, for an object in several)",
         "ELLIPSE → ROTATED_RECTANGLE of its box",
         "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
-        "empty images → full-image box with the empty label",
+        "empty images stay empty (on a cluster: the empty label on the full-image box)",
     )
 
     def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:

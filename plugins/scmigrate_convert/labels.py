@@ -43,7 +43,7 @@ TITLES = {
     "anomaly": "Anomaly",
     "keypoint_detection": "Keypoint detection",
 }
-#: The empty label SC adds to each task type: (name, colour). Classification's is conditional.
+#: The name of the empty label SC adds to each task type. Classification's is conditional.
 EMPTY_LABELS = {
     "detection": "No object",
     "rotated_detection": "No object",

@@ -6,8 +6,8 @@
   old-style local anomaly labels), plus ``extra`` labels on the same shape (the class of a
   detection→classification box, the second task's empty label on a parent box);
 - **image-level labels**: classification/anomaly labels on the full-image box;
-- **empty**: the image is annotated as holding nothing (a scene with zero annotations, or only
-  the source's empty label on the full-image box).
+- **empty**: the image is annotated as holding nothing: a scene with zero annotations, the one
+  form of the model (see :mod:`scmigrate.model.scene`).
 
 When a source carries one object as two annotations (COCO: a box and a polygon with the same
 label), they are paired into one object (rule in :func:`geometry.same_object`), except in
@@ -21,9 +21,18 @@ import re
 from dataclasses import dataclass, field
 
 from scmigrate.api import ConversionLog
-from scmigrate.model import Annotation, Media, Project, Scene, ScoredLabel, Shape
+from scmigrate.model import (
+    MAX_POLYGON_POINTS,
+    Annotation,
+    Media,
+    Project,
+    Scene,
+    ScoredLabel,
+    Shape,
+    fit,
+)
 
-from .geometry import MAX_POLYGON_POINTS, fit, full_image_box, is_full_image, same_object
+from .geometry import same_object
 from .labels import SourceInfo
 
 __all__ = ["Obj", "Parsed", "parse", "merge_parts", "Out", "relabel"]
@@ -63,7 +72,6 @@ class Parsed:
     objects: list[Obj] = field(default_factory=list)
     image_labels: list[ScoredLabel] = field(default_factory=list)
     empty: bool = False
-    empty_id: str | None = None
     image_id: str | None = None  # the annotation that held the image-level labels
     lost: bool = False  # something was dropped while parsing
 
@@ -71,8 +79,7 @@ class Parsed:
 def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair: bool) -> Parsed:
     """Split a source scene into objects, image-level labels and the empty flag."""
     w, h = media.width, media.height
-    out = Parsed()
-    empty_marker = False
+    out = Parsed(empty=not scene.annotations)
     for ann in scene.annotations:
         # a degenerate shape is nothing in any target: drop it before it is turned into another
         checked = fit(ann.shape, None, None)
@@ -86,29 +93,20 @@ def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair
         empties = [sl for sl, r in zip(ann.labels, roles) if r == "empty"]
         if objs:
             out.objects.append(Obj(objs, [ann.shape], image + empties, ann.id))
-        elif is_full_image(ann.shape, w, h) and (image or empties):
-            if image:
-                out.image_id = out.image_id or ann.id
+        elif image and ann.shape.is_full_image(w, h):
+            out.image_id = out.image_id or ann.id
             for sl in image:
                 if sl.name not in {x.name for x in out.image_labels}:
                     out.image_labels.append(sl)
-            if empties and not image:
-                empty_marker = True
-                out.empty_id = out.empty_id or ann.id
         elif image:
             # class or anomaly labels on a local shape: the local anomaly shapes of older
             # anomaly detection/segmentation tasks, or a chain's class on its box
             out.objects.append(Obj(image, [ann.shape], empties, ann.id))
         elif empties:
-            log.dropped(f"{ann.shape.type}: empty label off the full-image box")
+            # the model marks an empty image by a scene without annotations; an empty label
+            # belongs next to the label of the object it speaks of (a chain's second task)
+            log.dropped(f"{ann.shape.type}: empty label without an object")
             out.lost = True
-    if not scene.annotations:
-        out.empty = True
-    elif empty_marker:
-        if out.objects or out.image_labels:
-            log.dropped("empty label next to other annotations")
-        else:
-            out.empty = True
     if pair:
         out.objects = _pair(out.objects)
     return out
@@ -175,7 +173,7 @@ class Out:
     def keep_labels(self, labels: list[ScoredLabel], allowed: set[str] | None = None) -> list[ScoredLabel]:
         """The labels the target (or ``allowed``) has; each other one is logged as dropped."""
         allowed = self._names if allowed is None else allowed
-        kept = []
+        kept: list[ScoredLabel] = []
         for sl in labels:
             if sl.name in allowed:
                 if sl.name not in {k.name for k in kept}:
@@ -217,10 +215,11 @@ class Out:
 
     def add_full_image(self, labels: list[ScoredLabel], ann_id: str | None = None) -> bool:
         """Image-level labels on the full-image box; impossible when the image size is unknown."""
-        if not self.size_known:
+        w, h = self.media.width, self.media.height
+        if w is None or h is None:
             self.drop("image-level labels: image size unknown")
             return False
-        return self.add(full_image_box(self.media.width, self.media.height), labels, ann_id)
+        return self.add(Shape.full_image(w, h), labels, ann_id)
 
     def result(self) -> Scene:
         titles = {t.title for t in self.target.tasks}

@@ -48,7 +48,7 @@ class SegmentationConverter(LocalShapeConverter):
         "POLYGON and ELLIPSE kept; ROTATED_RECTANGLE → 4-point POLYGON",
         "RECTANGLE → 4-point POLYGON only where the object has no polygon (else the box is dropped)",
         "KEYPOINT dropped; image-level (classification, anomaly) labels dropped",
-        "empty images → full-image box with the empty label",
+        "empty images stay empty (on a cluster: the empty label on the full-image box)",
     )
 
     def shape_for(self, out: Out, obj: Obj, through: bool) -> Shape | None:

@@ -144,7 +144,7 @@ def map_annotations(
                 shapes.append((Shape.keypoint(x, y, visible=int(v) == 2), kp))
         elif kind == "label":
             w, h = size()
-            shapes.append((Shape.rectangle(0, 0, w, h), name))
+            shapes.append((Shape.full_image(w, h), name))
         else:
             stats.add(f"{kind}: no such shape on a cluster: dropped")
             continue

@@ -105,7 +105,7 @@ class ClassFoldersReader(Reader):
             media = image_media(path, self.root, name=names.get(path))
             scenes = []
             if label is not None:
-                box = Shape.rectangle(0, 0, media.width or 0, media.height or 0)
+                box = Shape.full_image(media.width or 0, media.height or 0)
                 scenes.append(Scene([Annotation(box, [ScoredLabel(label)])]))
             yield Item(media=media, open=opener(path), scenes=scenes, ranges=[])
 

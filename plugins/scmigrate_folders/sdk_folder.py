@@ -22,7 +22,7 @@ from typing import Any, Iterator
 
 from scmigrate.api import PluginOption, Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
-from scmigrate.model import Annotation, Dataset, Item, Media, Project, Scene, ScoredLabel, Shape
+from scmigrate.model import Annotation, Dataset, Item, Media, Project, Scene, ScoredLabel, Shape, read_empty_mark
 
 from ._files import (directory_of, examples, image_media, is_image, is_video, load_json, number, opener,
                      sorted_entries, video_media)
@@ -209,7 +209,8 @@ class SdkFolderReader(Reader):
             labels = [ScoredLabel(lb["name"], float(lb.get("probability") if lb.get("probability") is not None
                                                     else 1.0)) for lb in ann["labels"]]
             annotations.append(Annotation(parsed, labels))
-        return Scene(annotations, frame=frame, kind=doc.get("kind") or "annotation", modified=doc.get("modified"))
+        scene = Scene(annotations, frame=frame, kind=doc.get("kind") or "annotation", modified=doc.get("modified"))
+        return read_empty_mark(scene, self._project, media.width, media.height)  # the cluster's empty mark
 
     def project(self) -> Project:
         return self._project

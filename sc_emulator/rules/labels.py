@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .checks import as_bool, as_list, as_number, as_object, as_str, check_keys, need
@@ -17,7 +18,7 @@ from .errors import bad_request, field_error
 __all__ = [
     "TRAINABLE_TASKS", "LOCAL_TASKS", "EMPTY_LABEL_NAMES", "LABEL_KEYS", "normalise_color", "default_color",
     "default_group", "make_label", "build_task_labels", "resolve_parent", "build_keypoint_structure",
-    "needs_no_class", "check_label_counts", "check_hierarchy",
+    "needs_no_class", "check_label_counts", "check_hierarchy", "LabelStyle", "CURRENT_STYLE", "SC1_STYLE",
 ]
 
 TRAINABLE_TASKS = frozenset({
@@ -39,6 +40,22 @@ _EMPTY_COLOR = "#000000ff"
 # The emulator's own choice of colours for the generated anomaly labels (any valid colour would do).
 _NORMAL_COLOR, _ANOMALOUS_COLOR = "#8bc34aff", "#ff5662ff"
 ANOMALY_GROUP = "default - anomaly"
+
+
+@dataclass(frozen=True)
+class LabelStyle:
+    """What the server adds to a new project on its own, which changed between versions."""
+
+    empty_names: dict[str, str]   # task type → name of the empty label the server adds
+    group_by_title: bool = False  # labels without a group land in "default - <task title>" (SC 1.x)
+    merge_old_anomaly: bool = True  # anomaly_* tasks become "anomaly" titled "Anomaly" (2.x)
+
+
+CURRENT_STYLE = LabelStyle(EMPTY_LABEL_NAMES)
+#: SC 1.1 (contract §7.1): "No Object" with a capital O, no "No class", groups named after the task title,
+#: the anomaly task types kept as they were sent.
+SC1_STYLE = LabelStyle({"detection": "No Object", "rotated_detection": "No Object", "segmentation": "Empty",
+                        "instance_segmentation": "Empty"}, group_by_title=True, merge_old_anomaly=False)
 
 
 def normalise_color(value: Any, field: str) -> str:
@@ -67,8 +84,7 @@ def make_label(label_id: str, name: str, color: str, group: str, parent_id: str 
             "hotkey": hotkey, "is_empty": is_empty, "is_anomalous": is_anomalous}
 
 
-def _empty_label(task_type: str, new_id: Callable[[], str]) -> dict[str, Any]:
-    name = EMPTY_LABEL_NAMES[task_type]
+def _empty_label(name: str, new_id: Callable[[], str]) -> dict[str, Any]:
     # The code (not the spec examples) creates it black, without hotkey, in a group of its own name.
     return make_label(new_id(), name, _EMPTY_COLOR, name, is_empty=True)
 
@@ -129,12 +145,12 @@ def check_label_counts(task_type: str, title: str, labels: list[dict[str, Any]])
                               f"got {len(top)}")
 
 
-def _read_label(raw: Any, field: str, task_type: str) -> dict[str, Any]:
+def _read_label(raw: Any, field: str, group_default: str) -> dict[str, Any]:
     obj = as_object(raw, field)
     check_keys(obj, LABEL_KEYS, field)
     name = as_str(need(obj, "name"), f"{field}.name", min_length=1)
     color = normalise_color(obj["color"], f"{field}.color") if "color" in obj else default_color(name)
-    group = as_str(obj.get("group", default_group(task_type)), f"{field}.group", min_length=1)
+    group = as_str(obj.get("group", group_default), f"{field}.group", min_length=1)
     parent = obj.get("parent_id")
     if parent is not None:
         as_str(parent, f"{field}.parent_id")
@@ -144,47 +160,49 @@ def _read_label(raw: Any, field: str, task_type: str) -> dict[str, Any]:
             "is_anomalous": as_bool(obj.get("is_anomalous", False), f"{field}.is_anomalous")}
 
 
-def _anomaly_labels(given: list[dict[str, Any]], title: str, new_id: Callable[[], str]) -> list[dict[str, Any]]:
+def _anomaly_labels(given: list[dict[str, Any]], title: str, new_id: Callable[[], str],
+                    group: str = ANOMALY_GROUP) -> list[dict[str, Any]]:
     if not given:
-        return [make_label(new_id(), "Normal", _NORMAL_COLOR, ANOMALY_GROUP),
-                make_label(new_id(), "Anomalous", _ANOMALOUS_COLOR, ANOMALY_GROUP, is_anomalous=True)]
+        return [make_label(new_id(), "Normal", _NORMAL_COLOR, group),
+                make_label(new_id(), "Anomalous", _ANOMALOUS_COLOR, group, is_anomalous=True)]
     if len(given) != 2 or sum(1 for g in given if g["is_anomalous"]) != 1:
         raise bad_request(f"Anomaly task '{title}' takes either no labels or exactly two labels, "
                           "one of them anomalous")
     if any(g["parent"] is not None or g["is_empty"] for g in given):
         raise bad_request(f"The labels of anomaly task '{title}' cannot have a parent or be empty")
     # A normal/anomalous pair is one exclusive choice, so both land in the anomaly group.
-    return [make_label(new_id(), g["name"], g["color"], ANOMALY_GROUP, hotkey=g["hotkey"],
+    return [make_label(new_id(), g["name"], g["color"], group, hotkey=g["hotkey"],
                        is_anomalous=g["is_anomalous"]) for g in given]
 
 
 def build_task_labels(task_type: str, title: str, raw_labels: Any, field: str, new_id: Callable[[], str],
-                      known: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+                      known: dict[str, dict[str, Any]], style: LabelStyle = CURRENT_STYLE) -> list[dict[str, Any]]:
     """Validate the create-time labels of one task and return its stored labels.
 
     ``known`` maps the names of labels of earlier tasks (in pipeline order) to their stored labels; it is
     used for name uniqueness and for parents across a chain, and is extended with this task's labels.
     """
     raws = as_list(raw_labels if raw_labels is not None else [], field)
-    given = [_read_label(raw, f"{field}[{i}]", task_type) for i, raw in enumerate(raws)]
+    group_default = f"default - {title}" if style.group_by_title else default_group(task_type)
+    given = [_read_label(raw, f"{field}[{i}]", group_default) for i, raw in enumerate(raws)]
     names: set[str] = set(known)
     for item in given:
         if item["name"] in names:
             raise bad_request(f"Label names must be unique: '{item['name']}' is used more than once")
         names.add(item["name"])
     if task_type == "anomaly":
-        labels = _anomaly_labels(given, title, new_id)
+        labels = _anomaly_labels(given, title, new_id, group_default if style.group_by_title else ANOMALY_GROUP)
     else:
         if any(g["is_anomalous"] for g in given):
             raise bad_request(f"Only anomaly tasks have anomalous labels (task '{title}')")
         empties = [g for g in given if g["is_empty"]]
-        if empties and task_type not in EMPTY_LABEL_NAMES:
+        if empties and task_type not in style.empty_names:
             raise bad_request(f"Tasks of type {task_type} have no empty label (task '{title}')")
         if len(empties) > 1:
             raise bad_request(f"Task '{title}' can have only one empty label")
         labels = []
         for item in given:
-            group = item["name"] if item["is_empty"] and item["group"] == default_group(task_type) else item["group"]
+            group = item["name"] if item["is_empty"] and item["group"] == group_default else item["group"]
             labels.append(make_label(new_id(), item["name"], item["color"], group, hotkey=item["hotkey"],
                                      is_empty=item["is_empty"]))
         for i, (item, label) in enumerate(zip(given, labels)):
@@ -193,9 +211,9 @@ def build_task_labels(task_type: str, title: str, raw_labels: Any, field: str, n
             label["parent_id"] = resolve_parent(item["parent"], labels, known, f"{field}[{i}].parent_id")
         check_hierarchy(labels, known)
         check_label_counts(task_type, title, labels)
-        wants_empty = task_type in EMPTY_LABEL_NAMES and (task_type != "classification" or needs_no_class(labels))
+        wants_empty = task_type in style.empty_names and (task_type != "classification" or needs_no_class(labels))
         if wants_empty and not empties:
-            empty = _empty_label(task_type, new_id)
+            empty = _empty_label(style.empty_names[task_type], new_id)
             if empty["name"] in names:
                 raise bad_request(f"Label names must be unique: '{empty['name']}' is reserved for the empty "
                                   f"label of task '{title}'")

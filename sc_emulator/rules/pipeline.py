@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 
 from .checks import as_list, as_object, as_str, check_keys, need
 from .errors import bad_request, field_error
-from .labels import TRAINABLE_TASKS, build_keypoint_structure, build_task_labels
+from .labels import CURRENT_STYLE, TRAINABLE_TASKS, LabelStyle, build_keypoint_structure, build_task_labels
 from .project_edit import apply_project_edit
 
 __all__ = ["TASK_TYPES", "OLD_ANOMALY_TYPES", "build_project", "apply_project_edit", "trainable_tasks",
@@ -22,9 +22,11 @@ TASK_TYPES = frozenset({"dataset", "crop"}) | TRAINABLE_TASKS
 OLD_ANOMALY_TYPES = frozenset({"anomaly_classification", "anomaly_detection", "anomaly_segmentation"})
 _TASK_KEYS = ("title", "task_type", "labels", "keypoint_structure")
 _CHAIN_SECOND = frozenset({"classification", "segmentation"})
+#: SC 1.x knew neither the merged "anomaly" type nor keypoint detection.
+_OLD_TASK_TYPES = TASK_TYPES - {"anomaly", "keypoint_detection"}
 
 
-def _read_tasks(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
+def _read_tasks(pipeline: dict[str, Any], style: LabelStyle) -> list[dict[str, Any]]:
     tasks = as_list(need(pipeline, "tasks"), "pipeline.tasks", min_items=1)
     read, titles = [], set()
     for i, raw in enumerate(tasks):
@@ -33,8 +35,9 @@ def _read_tasks(pipeline: dict[str, Any]) -> list[dict[str, Any]]:
         check_keys(task, _TASK_KEYS, field)
         title = as_str(need(task, "title"), f"{field}.title", min_length=1)
         task_type = as_str(need(task, "task_type"), f"{field}.task_type")
-        if task_type not in TASK_TYPES and task_type not in OLD_ANOMALY_TYPES:
-            allowed = ", ".join(sorted(TASK_TYPES))
+        known_types = TASK_TYPES if style.merge_old_anomaly else _OLD_TASK_TYPES
+        if task_type not in known_types and task_type not in OLD_ANOMALY_TYPES:
+            allowed = ", ".join(sorted(known_types | (frozenset() if style.merge_old_anomaly else OLD_ANOMALY_TYPES)))
             raise field_error(f"{field}.task_type", f"{task_type!r} is not one of [{allowed}]")
         if title in titles:
             raise bad_request("Task titles must be unique")
@@ -90,27 +93,34 @@ def _ordered_path(tasks: list[dict[str, Any]], edges: list[tuple[str, str]]) -> 
     return path
 
 
-def build_project(body: dict[str, Any], new_id: Callable[[], str]) -> dict[str, Any]:
-    """Validate a project-create body and return the stored ``{"name", "pipeline"}`` document."""
+def build_project(body: dict[str, Any], new_id: Callable[[], str], style: LabelStyle = CURRENT_STYLE) -> dict[str, Any]:
+    """Validate a project-create body and return the stored ``{"name", "pipeline"}`` document.
+
+    With a style that keeps the old anomaly types, such a task is stored as ``anomaly`` (so every rule
+    applies) with its own title and the type it was created with in ``legacy_type``."""
     body = as_object(body, "body")
     name = as_str(need(body, "name"), "name", min_length=1)
     pipeline = as_object(need(body, "pipeline"), "pipeline")
-    read = _read_tasks(pipeline)
+    read = _read_tasks(pipeline, style)
     path = _ordered_path(read, _read_connections(pipeline, {t["title"] for t in read}))
     known: dict[str, dict[str, Any]] = {}
     stored: list[dict[str, Any]] = []
     for item in path:
         field = f"pipeline.tasks[{item['index']}]"
         raw, task_type, title = item["raw"], item["task_type"], item["title"]
+        legacy_type = task_type if task_type in OLD_ANOMALY_TYPES and not style.merge_old_anomaly else None
         if task_type in OLD_ANOMALY_TYPES:
-            task_type, title = "anomaly", "Anomaly"
+            task_type, title = "anomaly", title if legacy_type else "Anomaly"
         task: dict[str, Any] = {"id": new_id(), "title": title, "task_type": task_type}
+        if legacy_type:
+            task["legacy_type"] = legacy_type
         if task_type not in TRAINABLE_TASKS:
             if raw.get("labels") or "keypoint_structure" in raw:
                 raise field_error(field, f"a {task_type} task has no labels")
             stored.append(task)
             continue
-        task["labels"] = build_task_labels(task_type, title, raw.get("labels"), f"{field}.labels", new_id, known)
+        task["labels"] = build_task_labels(task_type, title, raw.get("labels"), f"{field}.labels", new_id, known,
+                                           style)
         task["label_schema_id"] = new_id()
         if task_type == "keypoint_detection":
             task["keypoint_structure"] = build_keypoint_structure(

@@ -1,8 +1,10 @@
-"""``scmigrate inspect LOCATION``: what a source holds (project, tasks, labels with counts, media)."""
+"""``scmigrate inspect LOCATION``: what a source holds (project, tasks, labels with counts, media).
+
+The counting is the engine's (:mod:`scmigrate.engine.census`); this module only renders it.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import click
@@ -10,73 +12,7 @@ import click
 from .options import SourceOptionsCommand, plugin_extra, registry, state
 from .render import echo_json, size, table
 
-__all__ = ["command", "inspect_location"]
-
-
-def inspect_location(location: str, options: Any) -> dict[str, Any]:
-    """Open ``location`` as a source and count what it holds (reads every item's annotations)."""
-    src = registry().resolve_source(location)
-    with src.open(location, options) as reader:
-        project = reader.project()
-        # an image "annotated as empty" carries no shape (files) or only the empty label (clusters)
-        empty = {lb.name for lb in project.labels() if lb.is_empty}
-        per_label: Counter[str] = Counter()
-        media_per_label: Counter[str] = Counter()
-        media: Counter[str] = Counter()
-        total_bytes = 0
-        unknown_size = 0
-        for item in reader.items():
-            item.resolve()
-            media[item.media.kind + "s"] += 1
-            if item.media.size is None:
-                unknown_size += 1
-            else:
-                total_bytes += item.media.size
-            scenes = item.scenes or []
-            if not scenes and not item.ranges:
-                media["unannotated"] += 1
-            elif not item.ranges and all(set(a.label_names) <= empty for s in scenes for a in s.annotations):
-                media["annotated_empty"] += 1
-            else:
-                media["annotated"] += 1
-            media["frames"] += sum(s.frame is not None for s in scenes)
-            seen: set[str] = set()
-            for scene in scenes:
-                for ann in scene.annotations:
-                    if not set(ann.label_names) <= empty:  # objects; empty-label marks are counted per label
-                        media["annotations"] += 1
-                    for name in ann.label_names:
-                        per_label[name] += 1
-                        seen.add(name)
-            for rng in item.ranges or []:
-                seen.update(rng.labels)
-            media_per_label.update(seen)
-        described = reader.describe()
-    tasks = []
-    for task in project.tasks:
-        tasks.append({
-            "title": task.title,
-            "task_type": task.task_type,
-            "labels": [
-                {**lb.to_dict(), "annotations": per_label.get(lb.name, 0), "media": media_per_label.get(lb.name, 0)}
-                for lb in task.labels
-            ],
-        })
-    return {
-        "location": location,
-        "source": src.name,
-        "project": project.name,
-        "project_type": project.project_type,
-        "tasks": tasks,
-        "datasets": [d.to_dict() for d in project.datasets],
-        "media": {
-            "images": media["images"], "videos": media["videos"], "bytes": total_bytes,
-            "bytes_unknown_for": unknown_size, "frames_annotated": media["frames"],
-            "annotated": media["annotated"], "annotated_empty": media["annotated_empty"],
-            "unannotated": media["unannotated"], "annotations": media["annotations"],
-        },
-        "details": described,
-    }
+__all__ = ["command"]
 
 
 @click.command("inspect", cls=SourceOptionsCommand)
@@ -87,9 +23,10 @@ def inspect_location(location: str, options: Any) -> dict[str, Any]:
 def command(ctx: click.Context, location: str, project: str | None, as_json: bool, **kw: Any) -> int:
     """Show the project, tasks, labels (with counts) and media a source holds."""
     from ..api import RunOptions
+    from ..engine.census import census_of
 
     options = RunOptions(project=project, debug=state(ctx)["debug"], extra=plugin_extra(ctx, kw))
-    info = inspect_location(location, options)
+    info = census_of(location, options, registry())
     if as_json:
         echo_json(info)
         return 0

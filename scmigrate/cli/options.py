@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-__all__ = ["PluginOptionsCommand", "SourceOptionsCommand", "plugin_extra", "registry", "state"]
+__all__ = ["PluginOptionsCommand", "SourceOptionsCommand", "given_plugin_options", "plugin_extra", "registry",
+           "state"]
 
 
 def state(ctx: click.Context) -> dict[str, Any]:
@@ -89,3 +90,16 @@ def plugin_extra(ctx: click.Context, kwargs: dict[str, Any]) -> dict[str, Any]:
             value = list(value) or None
         out[opt_name] = value
     return out
+
+
+def given_plugin_options(ctx: click.Context) -> frozenset[str]:
+    """The plugin options given on the command line (by option name), not left at their defaults.
+
+    Only the command line counts: an environment variable (``SCMIGRATE_RUN_...``) may be set for
+    other runs too, where the option does apply.
+    """
+    from click.core import ParameterSource
+
+    names: dict[str, str] = ctx.meta.get("scmigrate.plugin_params", {})
+    return frozenset(opt for param, opt in names.items()
+                     if ctx.get_parameter_source(param) is ParameterSource.COMMANDLINE)

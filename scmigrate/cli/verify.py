@@ -13,15 +13,16 @@ __all__ = ["command"]
 
 @click.command("verify", cls=SourceOptionsCommand)
 @click.argument("location")
+@click.option("--quick", is_flag=True, help="Only re-hash the stored bytes; do not check what the documents say.")
 @click.pass_context
-def command(ctx: click.Context, location: str, **kw: Any) -> int:
-    """Re-hash every member of LOCATION and name each damaged one."""
+def command(ctx: click.Context, location: str, quick: bool, **kw: Any) -> int:
+    """Re-check the bytes and the documents of LOCATION; name each problem."""
     from ..api import RunOptions
 
     options = RunOptions(debug=state(ctx)["debug"], extra=plugin_extra(ctx, kw))
     src = registry().resolve_source(location)
     with src.open(location, options) as reader:
-        damaged = reader.verify()
+        damaged = reader.verify(quick=quick)
     for line in damaged:
         click.echo(f"damaged: {line}")
     if damaged:

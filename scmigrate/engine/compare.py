@@ -4,7 +4,10 @@ Media are matched by (dataset, file name, kind) and compared by sha256 (hashed f
 when the source does not know it). Scenes are compared after rounding coordinates to whole
 pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
 them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
-are matched by their flag (each cluster names its own). Each media gets one line: ``=`` same,
+are matched by their flag (each cluster names its own). An image annotated as empty is a scene
+without annotations on both sides (every source reads a cluster's empty mark so), so it needs
+no special case here; an empty label left in a scene is a chain's second-task label on its
+parent's box, matched by flag like the project's. Each media gets one line: ``=`` same,
 ``+`` only in the source, ``-`` only in the destination, ``*`` differs, ``!`` could not be read.
 """
 
@@ -57,7 +60,8 @@ class CheckResult:
 
 
 #: what an empty label is called in comparisons: clusters name their empty label themselves
-#: ("No object", "No Object", "Empty"), so empty labels are matched by flag, never by name
+#: ("No object", "No Object", "Empty"), so empty labels (of a project; in scenes, those of a
+#: chain's second task on their parent's box) are matched by flag, never by name
 EMPTY = "(empty label)"
 
 

@@ -1,7 +1,6 @@
-"""The transfer engine: source → selection → converter → sink, through a bounded pool of threads.
+"""One project through the engine: source → selection → converter → sink, on a pool of threads.
 
-One reader thread pulls items from the source into a queue of ``2 × workers`` entries; it blocks
-when the queue is full, so memory stays flat whatever the project's size (back-pressure). Worker
+The reader thread and the workers are :mod:`.workers`' (a bounded queue: back-pressure). Worker
 threads resolve each item (lazy annotations), select and convert its scenes, and hand it to the
 writer. Failures are collected per item and re-tried in whole passes (``--retries``, as rclone
 does); bad input is never retried. Every landed item is journalled so ``--resume`` skips it.
@@ -10,58 +9,44 @@ does); bad input is never retried. Every landed item is journalled so ``--resume
 from __future__ import annotations
 
 import dataclasses
-import queue
 import threading
 import time
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
 from ..errors import InputError, TransferIncomplete
 from ..model import Item, Project
-from ..registry import Registry, get_registry
+from ..registry import get_registry
 from .journal import Journal, journal_path
+from .locks import hold as hold_lock
 from .plan import plan, survey
 from .progress import Progress, make_progress
 from .report import Failure, Report
 from .selection import Selection
+from .workers import SKIP, STOP, Pool
 
-__all__ = ["transfer"]
+if TYPE_CHECKING:
+    from .request import TransferRequest
 
-_END = object()
+__all__ = ["move_project"]
+
 # Per pass, at most this many "failed: ..." lines: a cluster that goes away fails every item, and
 # thousands of identical lines would hide the one line that says what to do.
 FAILURE_LINES = 20
 
 
-def transfer(
-    source: str,
-    sink: str,
-    options: RunOptions | None = None,
-    *,
-    registry: Registry | None = None,
-    progress: Progress | None = None,
-    retries: int = 3,
-    retries_sleep: float = 0.0,
-    with_models: bool = False,
-    report_path: str | None = None,
-) -> Report:
-    """Move the project at ``source`` to ``sink``; return the report.
+def move_project(request: TransferRequest) -> Report:
+    """Move the one project ``request`` names from its source to its sink; return the report.
 
-    :param source: a ``--from`` location; exactly one registered source must claim it.
-    :param sink: a ``--to`` location; exactly one registered sink must claim it.
-    :param options: the run's options (label selection, project type, workers, resume...).
-    :param registry: the plugins to use (default: the installed ones, loaded on first use).
-    :param progress: where progress goes (default: a bar on a terminal, else plain lines).
-    :param retries: how many extra passes re-try the items that failed.
-    :param with_models: also copy the source's trained models, where the sink keeps them.
-    :param report_path: write the JSON report there (also when the run fails).
+    Called through :func:`scmigrate.engine.transfer` (which checks the plugin options first).
     :raises InputError: bad input (exit 2); :raises TransferIncomplete: some items did not move.
     """
-    options = options or RunOptions()
-    reg = registry or get_registry()
+    source, sink, options = request.source, request.sink, request.options
+    report_path = request.report_path
+    reg = request.registry or get_registry()
     src = reg.resolve_source(source)
     snk = reg.resolve_sink(sink)
-    prog = progress or make_progress()
+    prog = request.progress or make_progress(quiet=request.quiet)
     report = Report(source=source, sink=sink, dry_run=options.dry_run)
     if report_path:
         Report.check_writable(report_path)  # before the run, not after an hour of it
@@ -85,17 +70,28 @@ def transfer(
             report.plan[-1:-1] = [f"target: {line}" for line in checks]
             report.complete = True
             _close_report(report, report_path, started, prog, failing=False)
+            _show(request, report, prog)
             return report
-        with snk.open(sink, options) as writer:
+        # [issue 9: target lock] one run per target, whatever the flags; released on every exit
+        with hold_lock(snk, sink, target.name, options), snk.open(sink, options) as writer:
             run = _Run(reader, writer, selection, converter, selected, target, options, report, prog,
                        has_report=bool(report_path))
             try:
-                run.run(source, sink, retries, retries_sleep, with_models)
+                run.run(source, sink, request.retries, request.retries_sleep, request.with_models)
             except BaseException:
                 _close_report(report, report_path, started, prog, failing=True)
                 raise
             _close_report(report, report_path, started, prog, failing=False)
-            return report
+    _show(request, report, prog)
+    return report
+
+
+def _show(request: TransferRequest, report: Report, progress: Progress) -> None:
+    """What a finished project shows: its plan on a dry run (stdout), else its summary if asked."""
+    if report.dry_run:
+        print("\n".join(report.plan), flush=True)
+    elif request.summaries:
+        progress.log(report.summary())
 
 
 def _close_report(report: Report, path: str | None, started: float, prog: Progress, failing: bool) -> None:
@@ -124,7 +120,7 @@ class _Run:
         self.selected, self.target = selected, target
         self.options, self.report, self.progress = options, report, progress
         self.log = ConversionLog()
-        self.stop = threading.Event()
+        self.pool = Pool(options.workers)
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
         self.has_report = has_report  # whether "see the report" points at a file the user asked for
@@ -132,11 +128,18 @@ class _Run:
         self.model_failures: list[Failure] = []
         self.accepted: set[str] = set()
         self.limit_hit = False
-        self.reader_error: BaseException | None = None
-        self.fatal: BaseException | None = None  # an error outside any one item: the run stops
         self.done: set[str] = set()
         self.journal: Journal | None = None
-        self.threads: list[threading.Thread] = []
+
+    @property
+    def reader_error(self) -> BaseException | None:
+        """Reading the source failed (the pass it happened in ended there)."""
+        return self.pool.reader_error
+
+    @property
+    def fatal(self) -> BaseException | None:
+        """An error outside any one item (the journal's disk is full): the run stops."""
+        return self.pool.fatal
 
     # ------------------------------------------------------------------ the run
 
@@ -144,8 +147,19 @@ class _Run:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(sink, self.target.name))
         prior = self._resume_state(journal, source) if opts.resume else None
-        state = self.writer.begin(self.target, prior) or {}
+        # [issue 9: journal intent] the intent is on disk before the target is touched, so a kill at
+        # any instant leaves a journal --resume can finish; a refused begin wrote nothing to resume
         journal.open(fresh=not opts.resume)
+        journal.intend(self.target.name, source, sink)
+        try:
+            state = self.writer.begin(self.target, prior) or {}
+        except InputError:
+            journal.retract()
+            raise
+        except BaseException:
+            journal.close(remove=False)
+            raise
+        # [/issue 9]
         journal.begin(state, self.target.name, source)
         self.done = (journal.keys if opts.resume else set()) | set(self.writer.done_keys())
         hint = self.reader.size_hint()
@@ -155,7 +169,7 @@ class _Run:
             self._pass(self.reader.items(), first=True)
             for n in range(1, max(retries, 0) + 1):
                 pending = [it for it, f in self.failed.values() if not f.input_error]
-                if not pending or self.stop.is_set() or isinstance(self.reader_error, InputError):
+                if not pending or self.pool.stop.is_set() or isinstance(self.reader_error, InputError):
                     break
                 report.retry_passes = n
                 self.progress.log(f"retry pass {n} of {retries}: {len(pending)} item(s) failed", important=True)
@@ -169,7 +183,7 @@ class _Run:
             if self.fatal is not None:
                 raise self.fatal
         except KeyboardInterrupt:
-            self._stop_threads()
+            self.pool.stop_threads()
             report.interrupted = True
             self.writer.abort()
             journal.close(remove=False)
@@ -177,7 +191,7 @@ class _Run:
             self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
             raise
         except BaseException:
-            self._stop_threads()
+            self.pool.stop_threads()
             self.writer.abort()
             journal.close(remove=False)
             self._fill_report()
@@ -207,7 +221,7 @@ class _Run:
             )
         for src_id, ids in journal.ids.items():  # the report maps every source id, moved now or before
             self.report.add_moved({}, 0, src_id, ids)
-        return journal.state
+        return journal.resume_state()  # [issue 9] also "begun, not confirmed"
 
     def _fill_report(self) -> None:
         r = self.report
@@ -244,8 +258,6 @@ class _Run:
                 " run again with --resume", self.report,
             )
 
-    # ------------------------------------------------------------------ threads
-
     def _where(self, failures: int, report: str = "see the report") -> str:
         """Where the user finds the failed items: the report, or the lines above when all were shown."""
         if self.has_report:
@@ -255,101 +267,42 @@ class _Run:
     def _pass(self, items: Iterator[Item], first: bool) -> None:
         """One pass over ``items``; the failure lines it did not show are summed up in one line."""
         self.failure_lines = 0
-        self._pump(items, first)
+        # a retry pass re-queues the failed items as they are: the first pass admitted them
+        self.pool.run(items, self._admit_first if first else (lambda item: (item, None)), self._process)
         if self.failure_lines > FAILURE_LINES:
             where = self._where(self.failure_lines, "the report lists them all")
             self.progress.log(f"failed: ... and {self.failure_lines - FAILURE_LINES} more item(s) ({where})",
                               important=True)
 
-    def _pump(self, items: Iterator[Item], first: bool) -> None:
-        workers = max(1, int(self.options.workers or 1))
-        q: queue.Queue[Any] = queue.Queue(maxsize=2 * workers)
-        producer = threading.Thread(target=self._produce, args=(items, q, workers, first), daemon=True,
-                                    name="scmigrate-reader")
-        pool = [threading.Thread(target=self._work, args=(q,), daemon=True, name=f"scmigrate-worker-{i}")
-                for i in range(workers)]
-        self.threads = [producer, *pool]
-        for t in self.threads:
-            t.start()
-        # join with a timeout so that Ctrl-C reaches this (main) thread promptly
-        for t in self.threads:
-            while t.is_alive():
-                t.join(0.2)
-
-    def _stop_threads(self, grace: float = 30.0) -> None:
-        """Stop taking items and let the workers finish the ones in hand (bounded by ``grace``).
-
-        Otherwise an item could land after the journal closed: in the target and counted in the
-        report, but unknown to ``--resume``. A second Ctrl-C ends the wait.
-        """
-        self.stop.set()
-        deadline = time.monotonic() + grace
-        for t in self.threads[1:]:  # the workers; the reader thread only feeds them and may be blocked
-            t.join(max(0.0, deadline - time.monotonic()))
-
-    def _put(self, q: queue.Queue[Any], entry: Any) -> bool:
-        while True:
-            try:
-                q.put(entry, timeout=0.2)
-                return True
-            except queue.Full:
-                if self.stop.is_set():
-                    return False
-
-    def _produce(self, items: Iterator[Item], q: queue.Queue[Any], workers: int, first: bool) -> None:
-        limit = self.options.max_items
-        try:
-            for item in items:
-                if self.stop.is_set() or self.limit_hit:
-                    break
-                selected = None
-                if first:
-                    key = item.key
-                    if key in self.done:
-                        self.report.skip("already in the target")
-                        self.progress.advance(1)
-                        continue
-                    if self.selection.drops_items and item.load is None:
-                        # annotations are already here: select now, so --max-items is deterministic
-                        selected = self.selection.apply(item.resolve())
-                        if selected is None:
-                            self.report.skip("no selected label")
-                            self.progress.advance(1)
-                            continue
-                    if selected is not None or not self.selection.drops_items:
-                        with self.lock:
-                            if limit is not None and len(self.accepted) >= limit:
-                                break
-                            self.accepted.add(key)
-                if not self._put(q, (item, selected)):
-                    break
-        except BaseException as exc:  # noqa: BLE001 - reported after the workers finish
-            self.reader_error = exc
-        finally:
-            for _ in range(workers):
-                if not self._put(q, _END):
-                    break
-
-    def _work(self, q: queue.Queue[Any]) -> None:
-        while True:
-            try:
-                entry = q.get(timeout=0.2)
-            except queue.Empty:
-                if self.stop.is_set():
-                    return
-                continue
-            if entry is _END or self.stop.is_set():
-                return
-            try:
-                self._process(*entry)
-            except BaseException as exc:  # noqa: BLE001 - e.g. the journal's disk is full: stop, never hang
-                self.fatal = self.fatal or exc
-                self.stop.set()
-                return
+    def _admit_first(self, item: Item) -> Any:
+        """The reader thread's part of a first pass: skip what the target holds, select eagerly, limit."""
+        if self.limit_hit:
+            return STOP
+        key = item.key
+        if key in self.done:
+            self.report.skip("already in the target")
+            self.progress.advance(1)
+            return SKIP
+        selected = None
+        if self.selection.drops_items and item.load is None:
+            # annotations are already here: select now, so --max-items is deterministic
+            selected = self.selection.apply(item.resolve())
+            if selected is None:
+                self.report.skip("no selected label")
+                self.progress.advance(1)
+                return SKIP
+        if selected is not None or not self.selection.drops_items:
+            limit = self.options.max_items
+            with self.lock:
+                if limit is not None and len(self.accepted) >= limit:
+                    return STOP
+                self.accepted.add(key)
+        return item, selected
 
     # ------------------------------------------------------------------ one item
 
-    def _process(self, item: Item, selected: Item | None) -> None:
+    def _process(self, entry: tuple[Item, Item | None]) -> None:
+        item, selected = entry
         snapshot = (item.load, item.scenes, item.ranges)
         try:
             if selected is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["Report", "Failure"]
+__all__ = ["STDOUT", "Failure", "ProjectsReport", "Report", "write_json", "write_text"]
 
 
 @dataclass
@@ -114,10 +116,16 @@ class Report:
     @staticmethod
     def check_writable(path: str | os.PathLike[str], what: str = "the report") -> None:
         """Raise ``InputError`` now if ``what`` (a report) could not be written at ``path`` later."""
+        if str(path) == STDOUT:
+            return
         target = Path(path)
-        folder = target.parent
         if target.is_dir():
             raise InputError(f"{target}: cannot write {what} (it is a folder)")
+        if target.exists() and not _replaceable(target):  # a device, a pipe, a symlink: written in place
+            if not os.access(target, os.W_OK):
+                raise InputError(f"{target}: cannot write {what} (permission denied)")
+            return
+        folder = target.parent
         if not folder.is_dir():
             why = "is not a folder" if folder.exists() else "does not exist"
             raise InputError(f"{target}: cannot write {what} (folder {folder} {why})")
@@ -125,11 +133,88 @@ class Report:
             raise InputError(f"{target}: cannot write {what} (permission denied)")
 
     def write(self, path: str | os.PathLike[str]) -> None:
-        """Write the JSON report (atomically: a reader never sees half a report)."""
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
+        """Write the JSON report: see :func:`write_text`."""
+        write_json(path, self.to_dict())
+
+
+@dataclass
+class ProjectsReport:
+    """The report of ``--all-projects``: one entry per project of the source, in its order.
+
+    An entry is the project's :class:`Report`, or ``{"project": name, "error": why}`` for a project
+    that failed before its report existed (it could not be opened, the run was interrupted).
+    """
+
+    source: str = ""
+    sink: str = ""
+    dry_run: bool = False
+    entries: list[Report | dict[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # names of the projects that did not move completely
+
+    @property
+    def reports(self) -> list[Report]:
+        return [e for e in self.entries if isinstance(e, Report)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.failed and all(r.complete for r in self.reports)
+
+    @property
+    def plan(self) -> list[str]:
+        return [line for r in self.reports for line in r.plan]
+
+    def summary(self) -> str:
+        """One line for the end of the run: how many projects moved, then each project's summary."""
+        done = len(self.entries) - len(self.failed)
+        lines = [f"{done} of {len(self.entries)} projects moved completely"]
+        lines += [f"{r.project}: {r.summary()}" for r in self.reports]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"projects": [e.to_dict() if isinstance(e, Report) else dict(e) for e in self.entries]}
+
+    def write(self, path: str | os.PathLike[str]) -> None:
+        """Write the combined JSON report, atomically like a single one."""
+        write_json(path, self.to_dict())
+
+
+def write_json(path: str | os.PathLike[str], data: Any, what: str = "the report") -> None:
+    """Write ``data`` as JSON at ``path``: see :func:`write_text`."""
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n", what)
+
+
+#: the path that means standard output (``--report -``)
+STDOUT = "-"
+
+
+def write_text(path: str | os.PathLike[str], text: str, what: str) -> None:
+    """Write ``text`` at ``path``: ``-`` is standard output; a regular file (or a path that does not
+    exist yet) is replaced atomically, so a reader never sees half of it; anything else — a symlink
+    such as ``/dev/stdout``, a device, a named pipe — is opened and written in place, never replaced.
+    """
+    if str(path) == STDOUT:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    try:
+        if not _replaceable(target):
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         try:
-            tmp.write_text(json.dumps(self.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, target)
-        except OSError as e:
-            raise InputError(f"{target}: cannot write the report ({e.strerror or e})") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write {what} ({e.strerror or e})") from None
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether a rename may replace ``path``: it is a regular file itself (not a link to one), or absent."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return True

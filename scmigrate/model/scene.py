@@ -1,14 +1,28 @@
-"""Annotation scenes: shapes in pixel coordinates, labels by name, video range labels."""
+"""Annotation scenes: shapes in pixel coordinates, labels by name, video range labels.
+
+**Annotated as empty, or not annotated.** One form in the whole model: an image is *not
+annotated* when its item holds no scene for it, and *annotated as empty* (someone looked and
+found nothing) when it holds a :class:`Scene` with zero annotations; a video frame likewise.
+Every source produces this form and every sink consumes it. A cluster says "empty" its own way,
+its first task's empty label alone on the full-image box: the cluster plugin translates at its
+edge (:func:`read_empty_mark` when reading; the first task's empty label, chosen by its
+``is_empty`` flag, never by name, when writing). The empty label of a *later* task of a chain
+sits on its parent's box next to the parent's label and means "nothing of that task in this
+box": it is an ordinary label of that one annotation, not a mark on the scene, and stays as is.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._json import drop_none
 
-__all__ = ["SHAPE_TYPES", "Shape", "ScoredLabel", "Annotation", "Scene", "RangeLabel"]
+if TYPE_CHECKING:
+    from .project import Project
+
+__all__ = ["SHAPE_TYPES", "Shape", "ScoredLabel", "Annotation", "Scene", "RangeLabel", "read_empty_mark"]
 
 SHAPE_TYPES = ("RECTANGLE", "ELLIPSE", "POLYGON", "ROTATED_RECTANGLE", "KEYPOINT")
 
@@ -50,6 +64,18 @@ class Shape:
     @classmethod
     def keypoint(cls, x: float, y: float, visible: bool = True) -> "Shape":
         return cls("KEYPOINT", x, y, is_visible=visible)
+
+    @classmethod
+    def full_image(cls, width: float, height: float) -> "Shape":
+        """The full-image box, on which a cluster expects image-level labels (classes, anomaly)."""
+        return cls.rectangle(0.0, 0.0, float(width), float(height))
+
+    def is_full_image(self, width: float | None, height: float | None) -> bool:
+        """Whether this is the full-image RECTANGLE, within the 1 px a cluster's rounding moves it."""
+        if self.type != "RECTANGLE" or width is None or height is None:
+            return False
+        return (abs(self.x) <= 1 and abs(self.y) <= 1
+                and abs(self.x + self.width - width) <= 1 and abs(self.y + self.height - height) <= 1)
 
     def bbox(self) -> tuple[float, float, float, float]:
         """The axis-aligned bounding box ``(x, y, width, height)``."""
@@ -148,7 +174,9 @@ class Annotation:
 class Scene:
     """The latest annotation scene of one image (``frame is None``) or one video frame.
 
-    ``state_per_task`` maps task title to the cluster's state ("annotated", ...), when known.
+    A scene with no annotations means the image (frame) is **annotated as empty**; an image
+    without a scene is not annotated (see the module's docstring). ``state_per_task`` maps task
+    title to the cluster's state ("annotated", ...), when known.
     """
 
     annotations: list[Annotation] = field(default_factory=list)
@@ -156,6 +184,11 @@ class Scene:
     kind: str = "annotation"
     state_per_task: dict[str, str] = field(default_factory=dict)
     modified: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """Annotated as empty: looked at, nothing found."""
+        return not self.annotations
 
     def to_dict(self) -> dict[str, Any]:
         return drop_none(
@@ -177,6 +210,34 @@ class Scene:
             state_per_task=dict(d.get("state_per_task") or {}),
             modified=d.get("modified"),
         )
+
+
+def read_empty_mark(scene: Scene, project: "Project | Callable[[], Project]", width: float | None,
+                    height: float | None) -> Scene:
+    """``scene`` in the model's form, for a reader of the cluster's form (a cluster, its exports,
+    archives written before the model had one form): when its annotations are all the first
+    task's empty label alone on the full-image box, an empty scene (annotated as empty);
+    otherwise ``scene`` itself. With the media's size unknown a box at the origin counts.
+
+    Only the *first* trainable task's empty label marks the scene: a later task's empty label
+    sits next to its parent's label on the parent's box and is left where it is. ``project``
+    may be a function that returns it, called only for a scene that may be a mark (a reader
+    that loads the project on demand then loads it only for such scenes).
+    """
+    def covers(box: Shape) -> bool:
+        if width and height:
+            return box.is_full_image(width, height)
+        return box.type == "RECTANGLE" and abs(box.x) <= 1 and abs(box.y) <= 1
+
+    if not scene.annotations or not all(a.labels and covers(a.shape) for a in scene.annotations):
+        return scene
+    proj = project() if callable(project) else project
+    first = proj.trainable_tasks[:1]
+    marks = {lb.name for lb in first[0].labels if lb.is_empty} if first else set()
+    if not all(sl.name in marks for a in scene.annotations for sl in a.labels):
+        return scene
+    return Scene(annotations=[], frame=scene.frame, kind=scene.kind,
+                 state_per_task=dict(scene.state_per_task), modified=scene.modified)
 
 
 @dataclass

@@ -141,7 +141,7 @@ class _MemoryReader(Reader):
     def describe(self) -> dict[str, Any]:
         return {"store": "memory"}
 
-    def verify(self) -> list[str]:
+    def verify(self, quick: bool = False) -> list[str]:
         bad = []
         for key, item in self.data.items.items():
             blob = item.open().read()

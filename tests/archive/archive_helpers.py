@@ -41,6 +41,9 @@ def jpeg(seed: int, side: int = 48) -> bytes:
     return out.getvalue()
 
 
+IMAGE = jpeg(7, 24)  # the image content_archive stores unless told otherwise
+
+
 def project() -> Project:
     return Project.chain(
         "Dogs", Task("Detection", "detection", [Label("dog", "#ff0000ff"), Label("No object", is_empty=True)]),
@@ -126,3 +129,55 @@ def raw_archive(members: list[tuple[str, bytes]] | list[bytes], version: str = "
     out += end
     out += pack_trailer(Trailer(ioff, len(iframe), len(end), zlib.crc32(iframe), zlib.crc32(end)))
     return bytes(out)
+
+
+def item_doc(key: str, data: bytes, scenes: list[dict] | None = None, **media: object) -> dict:
+    """The item document a writer would store for ``data`` (``media`` overrides its fields)."""
+    sha = hashlib.sha256(data).hexdigest()
+    doc = {"media": {"key": key, "kind": "image", "name": key, "filename": f"{key}.jpg", "size": len(data),
+                     "sha256": sha, "width": 24, "height": 24, **media},
+           "blob": f"blobs/{sha}.jpg", "annotations": {"key": key, "scenes": scenes or [], "ranges": []}}
+    return doc
+
+
+def box_scene(label: str = "dog", **shape: object) -> list[dict]:
+    """One annotation scene holding one rectangle (``shape`` overrides its fields)."""
+    return [{"kind": "annotation", "annotations": [
+        {"shape": {"type": "RECTANGLE", "x": 1, "y": 2, "width": 5, "height": 6, **shape},
+         "labels": [{"name": label, "probability": 1}]}]}]
+
+
+def content_archive(docs: list[dict | tuple[str, bytes]], proj: dict | bytes | None = None, blobs: dict[str, bytes] | None = None) -> bytes:
+    """A complete, byte-for-byte intact archive of hand-made documents: whatever is wrong is content.
+
+    ``docs`` are item documents, or ``(key, JSON text)`` for text that json.dumps does not produce;
+    ``blobs`` maps blob names to their bytes (by default one image, named as ``item_doc`` names it).
+    """
+    from scmigrate_archive.layout import item_member
+
+    raw_project = proj if isinstance(proj, bytes) else json.dumps(proj or project().to_dict()).encode()
+    members: list[tuple[str, bytes]] = [("project.json", raw_project)]
+    members += list((blobs if blobs is not None else {f"blobs/{hashlib.sha256(IMAGE).hexdigest()}.jpg": IMAGE}).items())
+    for doc in docs:
+        key, text = (doc["media"]["key"], json.dumps(doc).encode()) if isinstance(doc, dict) else doc
+        members.append((item_member(key), text))
+    return raw_archive(members)
+
+
+def rewrite_index(src: Path, dst: Path, edit) -> None:
+    """Copy an archive with its index document changed by ``edit(doc)`` (index, end and trailer rebuilt)."""
+    from scmigrate_archive.frames import decode_member
+    from scmigrate_archive.tarfmt import header
+
+    data = src.read_bytes()
+    with open_archive(src) as reader:
+        t = reader.trailer
+    _, raw = decode_member(lambda o, n: data[o : o + n], t.index_offset, t.index_length, keep_up_to=1 << 30)
+    doc = json.loads(raw)
+    edit(doc)
+    body = json.dumps(doc).encode()
+    iframe = zstandard.ZstdCompressor(level=3, write_checksum=True).compress(
+        header("index.json", len(body), 0) + body + bytes(-len(body) % 512))
+    end = data[t.end_offset : t.end_offset + t.end_length]
+    out = data[: t.index_offset] + iframe + end
+    dst.write_bytes(out + pack_trailer(Trailer(t.index_offset, len(iframe), len(end), zlib.crc32(iframe), zlib.crc32(end))))

@@ -59,7 +59,7 @@ def _hostile_cases(tmp_path: Path) -> dict[str, bytes]:
                 "blob": BLOB, "annotations": {"key": "k", "scenes": [], "ranges": []}}
     item_bytes = json.dumps(item_doc).encode()
     good = [("project.json", _project_json())]
-    claims_blob = {BLOB: {"sha256": SHA}}  # the index vouches for the link as if it were the media
+    claims_blob = {BLOB: {"sha256": SHA, "size": 1}}  # the index vouches for the link as if it were the media
     cases = {
         "dotdot name": raw_archive([*good, tar_member("../../evil.jpg", b"x")]),
         "absolute name": raw_archive([*good, tar_member("/tmp/evil.jpg", b"x")]),
@@ -120,7 +120,7 @@ WHY = {
     "invalid project": "project.json: (document): 'pipeline' is a required property",
     "manifest with bad version": "format_version 'x.y' is not MAJOR.MINOR",
     "huge declared size": "declares 1099511627776 bytes, more than a JSON member may hold",
-    "index overlaps members": "project.json: damaged (its header does not match the index)",
+    "index overlaps members": "index.json: places project.json over the member before it",
     "index points outside": "places project.json outside the archive's member area",
 }
 

@@ -204,3 +204,28 @@ def test_claims() -> None:
     assert ArchiveSource.claims("backup.scz") and ArchiveSink.claims("/x/Backup.SCZ")
     assert not ArchiveSource.claims("coco:x.json") and not ArchiveSink.claims("https://h/x.scz")
     assert not ArchiveSource.claims("backup.scz.json")
+
+
+def test_an_old_archives_empty_label_box_reads_as_annotated_empty(tmp_path: Path) -> None:
+    """Archives written before the model had one form of "empty" hold the cluster's (SPEC §3)."""
+    from archive_helpers import jpeg
+
+    from scmigrate.model import Annotation, ScoredLabel, Shape
+
+    def on(key: str, anns: list[Annotation]) -> Item:
+        data = jpeg(len(key))
+        return Item(Media(key, "image", key, key + ".jpg", width=48, height=48), lambda: io.BytesIO(data),
+                    [Scene(anns, modified="2024-05-01T00:00:00Z")], [])
+
+    full = Shape.rectangle(0, 0, 48, 48)
+    written = [
+        on("old", [Annotation(full, [ScoredLabel("No object")])]),  # as earlier versions wrote it
+        on("new", []),  # as this version writes it
+        # a box of the whole image with a real label stays an object
+        on("dog", [Annotation(full, [ScoredLabel("dog")])]),
+    ]
+    write_archive(tmp_path / "old.scz", written)
+    with open_archive(tmp_path / "old.scz") as reader:
+        got = {it.key: it.resolve().scenes for it in reader.items()}
+    assert got["old"] == got["new"] == [Scene([], modified="2024-05-01T00:00:00Z")]
+    assert [a.label_names for a in got["dog"][0].annotations] == [["dog"]]

@@ -106,3 +106,28 @@ def test_damaged_media_is_named_with_its_item(tmp_path: Path) -> None:
         assert line.startswith(f"{blob['name']} (media of item {its[0].key!r}): ")
         with pytest.raises(InputError, match=rf"{blob['name']} \(media of item .*damaged"):
             next(iter(reader.items())).open().read()
+
+
+def test_a_cut_member_is_named_even_when_its_header_is_lost(tmp_path: Path) -> None:
+    """Cut inside a small JSON member (too little is left to decode its header): verify still says
+    which member it is, by the intact member before it; cut inside a blob: by the blob's name."""
+    its = items(3, side=256)
+    path = tmp_path / "whole.scz"
+    write_archive(path, its)
+    with open_archive(path) as reader:
+        ordered = sorted(reader.entries.values(), key=lambda e: e["offset"])
+    data = path.read_bytes()
+    second_item = [e for e in ordered if e["name"].startswith("items/")][1]
+    before = ordered[ordered.index(second_item) - 1]
+    cut = tmp_path / "cut.scz"
+    cut.write_bytes(data[: second_item["offset"] + second_item["length"] // 2])
+    with open_archive(cut) as reader:
+        lines = reader.verify()
+    assert lines[1] == (f"frame at byte {second_item['offset']}: truncated (the file ends inside it; "
+                        f"it is the member after {before['name']})"), lines
+    blob = [e for e in ordered if e["name"].startswith("blobs/")][2]
+    # media that is already compressed is stored in raw zstd blocks: a cut one still shows its header
+    cut.write_bytes(data[: blob["offset"] + blob["length"] // 2])
+    with open_archive(cut) as reader:
+        lines = reader.verify()
+    assert lines[1].startswith(f"{blob['name']}: truncated ("), lines

@@ -1,4 +1,4 @@
-"""``inspect`` counts (empty images recognised by the empty label's flag) and ``check``'s output files."""
+"""``inspect`` counts (annotated, annotated as empty, not annotated) and ``check``'s output files."""
 
 from __future__ import annotations
 
@@ -14,27 +14,27 @@ def _item(i: int, scenes):
     return make_item(media, image_bytes(40, 30, "PNG", seed=i), scenes)
 
 
-def test_inspect_counts_objects_empty_and_unannotated_images(make_registry, monkeypatch):
-    from scmigrate.cli import inspect as inspect_cmd
+def test_inspect_counts_objects_empty_and_unannotated_images(make_registry):
+    from scmigrate.engine.census import census_of
 
     project = Project.chain("P", Task("Det", "detection", [Label("dog"), Label("cat"),
-                                                           Label("No object", is_empty=True)]))
+                                                           Label("No object", is_empty=True)]),
+                            Task("Kind", "classification", [Label("brown"), Label("No class", is_empty=True)]))
     box = Shape.rectangle(1, 1, 5, 5)
     put_memory("p", project, [
-        _item(0, [Scene([Annotation(box, [ScoredLabel("dog")]), Annotation(box, [ScoredLabel("dog")]),
-                         Annotation(box, [ScoredLabel("cat")])])]),
-        # a cluster marks an empty image with its empty label on the full image
-        _item(1, [Scene([Annotation(Shape.rectangle(0, 0, 40, 30), [ScoredLabel("No object")])])]),
-        _item(2, [Scene([])]),  # a file format: a scene without shapes
+        _item(0, [Scene([Annotation(box, [ScoredLabel("dog"), ScoredLabel("brown")]),
+                         Annotation(box, [ScoredLabel("dog")]), Annotation(box, [ScoredLabel("cat")])])]),
+        # a chain's second-task empty label on its parent box: one annotation, counted under both labels
+        _item(1, [Scene([Annotation(box, [ScoredLabel("dog"), ScoredLabel("No class")])])]),
+        _item(2, [Scene([])]),  # annotated as empty: the model's one form
         _item(3, None),  # not annotated
     ])
-    monkeypatch.setattr(inspect_cmd, "registry", lambda: make_registry())
-    info = inspect_cmd.inspect_location("memory:p", RunOptions())
+    info = census_of("memory:p", RunOptions(), make_registry())
     assert info["media"] == {"images": 4, "videos": 0, "bytes": info["media"]["bytes"], "bytes_unknown_for": 0,
-                             "frames_annotated": 0, "annotated": 1, "annotated_empty": 2, "unannotated": 1,
-                             "annotations": 3}
-    labels = {lb["name"]: (lb["annotations"], lb["media"]) for lb in info["tasks"][-1]["labels"]}
-    assert labels == {"dog": (2, 1), "cat": (1, 1), "No object": (1, 1)}
+                             "frames_annotated": 0, "annotated": 2, "annotated_empty": 1, "unannotated": 1,
+                             "annotations": 4}
+    labels = {lb["name"]: (lb["annotations"], lb["media"]) for t in info["tasks"] for lb in t["labels"]}
+    assert labels == {"dog": (3, 2), "cat": (1, 1), "No object": (0, 0), "brown": (1, 1), "No class": (1, 1)}
 
 
 def test_check_refuses_an_unwritable_list_before_reading(cli):

@@ -51,7 +51,7 @@ def detection_items(n: int = 4, datasets: tuple[str, ...] = ("Dataset",)) -> lis
             if i == n - 1:
                 scenes: list[Scene] = []  # never annotated
             elif i == n - 2:
-                scenes = [Scene([box(0, 0, 64, 48, "No Object")])]
+                scenes = [Scene()]  # annotated as empty: the cluster stores its empty label on the image
             else:
                 scenes = [Scene([box(3 + i, 4, 20, 10, "dog"), box(30, 20 + i, 12, 9, "cat")])]
             out.append(image_item(key, f"img{i}", scenes, dataset=ds, seed=10 * d + i, fmt="PNG" if i % 2 else "JPEG"))

@@ -76,7 +76,20 @@ def test_labels_with_keep_empty_keeps_every_image(tmp_path, capsys):
     info = json.loads(out)
     with_cat = [im for im in fx.images if any(o.category == "cat" for o in im.objects)]
     assert info["media"]["images"] == 20
-    # images without a cat are kept, annotated as empty: the detection task's empty label on the whole image
+    # images without a cat are kept, annotated as empty: scenes without annotations (a cluster would get
+    # the detection task's empty label on the whole image)
     labels = {lb["name"]: lb for t in info["tasks"] for lb in t["labels"]}
-    assert labels["No object"]["is_empty"] and labels["No object"]["media"] == 20 - len(with_cat) > 0
+    assert labels["No object"]["is_empty"] and labels["No object"]["media"] == 0
+    assert info["media"]["annotated_empty"] == 20 - len(with_cat) > 0
     assert labels["cat"]["media"] == len(with_cat)
+
+
+def test_run_and_inspect_agree_for_coco_and_archive_sources(tmp_path, capsys):
+    from census_check import run_and_inspect  # tests/census_check.py
+
+    fx = make_coco(tmp_path / "ds", 4, seed=2)
+    counts = run_and_inspect(capsys, tmp_path, fx.location, "--images", str(fx.images_dir))
+    assert counts["images"] == 4
+    again = tmp_path / "again"
+    again.mkdir()
+    assert run_and_inspect(capsys, again, str(tmp_path / "census.scz")) == counts

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from convert_helpers import (
+    ann,
+    coco_like,
+    converter,
+    poly,
+    rect,
+    run,
+    single,
+    task_summary,
+)
 
-from convert_helpers import H, W, ann, coco_like, converter, full, poly, rect, run, single, task_summary
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 from scmigrate.model import Label, Project, Scene, Shape, Task
 
 TRI = ((10, 10), (50, 10), (30, 40))
-FULL_BOX = {"type": "RECTANGLE", "x": 0.0, "y": 0.0, "width": float(W), "height": float(H)}
 
 
 def shapes(scene: Scene) -> list[tuple[str, list[str]]]:
@@ -65,9 +73,10 @@ def test_each_object_gives_a_box_and_its_shape():
     assert log.drops == {"KEYPOINT: not used by detection_to_segmentation": 1}
 
 
-def test_empty_image_gets_the_first_task_empty_label():
+def test_empty_image_stays_annotated_as_empty():
+    # the model's one form; a cluster sink writes the first task's empty label on the full-image box
     _, (out,), _ = run("detection_to_segmentation", coco_like("dog"), Scene())
-    assert [(a.shape.to_dict(), a.label_names) for a in out.annotations] == [(FULL_BOX, ["No object"])]
+    assert out is not None and out.annotations == []
 
 
 def chain_source(second: str, second_labels: list[Label]) -> Project:
@@ -85,7 +94,7 @@ def test_detection_to_segmentation_passes_through():
     scenes = [
         Scene([ann(rect(10, 10, 40, 30), "dog", ann_id="b"), ann(poly(*TRI), "dog shape", ann_id="p"),
                ann(rect(100, 10, 40, 30), "dog", "Empty", ann_id="e")]),  # second-task empty on its parent box
-        Scene([ann(rect(0, 0, W, H), "No object", ann_id="n")]),
+        Scene(),  # annotated as empty
     ]
     target, outs, log = run("detection_to_segmentation", src, *scenes)
     assert [t.labels for t in target.trainable_tasks] == [t.labels for t in src.trainable_tasks]
@@ -110,7 +119,7 @@ def test_flat_source_detects_object_and_classifies():
         ("RECTANGLE", ["object", "dog"]), ("RECTANGLE", ["object", "cat"])]
     assert out.annotations[1].shape.to_dict() == {"type": "RECTANGLE", "x": 60.0, "y": 10.0,
                                                   "width": 30.0, "height": 30.0}
-    assert [(a.shape.to_dict(), a.label_names) for a in empty.annotations] == [(FULL_BOX, ["No object"])]
+    assert empty is not None and empty.annotations == []
     assert log.conversions == {"POLYGON → RECTANGLE": 1}
     plan = converter("detection_to_classification").plan(coco_like("dog", "cat"), target)
     assert "flat source: one detection label 'object', the source labels are the classes" in plan
@@ -142,7 +151,7 @@ def test_detection_to_classification_passes_through():
     scenes = [
         Scene([ann(rect(10, 10, 40, 30), "dog", "brown", ann_id="b"),
                ann(rect(100, 10, 40, 30), "dog", "No class", ann_id="e")]),  # second-task empty on the parent box
-        Scene([full("No object")]),
+        Scene(),  # annotated as empty
     ]
     target, outs, log = run("detection_to_classification", src, *scenes)
     assert [t.labels for t in target.trainable_tasks] == [t.labels for t in src.trainable_tasks]

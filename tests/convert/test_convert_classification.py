@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from convert_helpers import (
+    H,
+    W,
+    ann,
+    coco_like,
+    converter,
+    full,
+    media,
+    poly,
+    rect,
+    run,
+    single,
+    task_summary,
+)
 
-from convert_helpers import H, W, ann, coco_like, converter, full, media, poly, rect, run, single, task_summary
 from scmigrate.api import ConversionLog, RunOptions
 from scmigrate.errors import InputError
-from scmigrate.model import Label, Project, Scene, Shape, Task
+from scmigrate.model import Label, Project, Scene, Shape, Task, read_empty_mark
 
 BOTH = Scene([ann(rect(10, 10, 20, 20), "dog"), ann(poly((50, 5), (90, 5), (70, 40)), "cat"),
               ann(rect(100, 10, 20, 20), "dog")])
@@ -28,7 +41,7 @@ def test_multi_label_when_an_image_holds_two_labels():
     assert target.trainable_tasks[0].labels[-1].is_empty
     assert [(a.shape.to_dict(), a.label_names) for a in both.annotations] == [(FULL_BOX, ["dog", "cat"])]
     assert [a.label_names for a in dog.annotations] == [["dog"]]
-    assert [a.label_names for a in empty.annotations] == [["No class"]]
+    assert empty is not None and empty.annotations == []  # annotated as empty: 'No class' on a cluster
     assert log.conversions == {"RECTANGLE → image-level label": 3, "POLYGON → image-level label": 1}
     assert log.drops == {}
 
@@ -90,7 +103,7 @@ def test_classification_source_passes_through():
     src = single("classification", [Label("a", "#010101ff", "g1", hotkey="1"), Label("b", "#020202ff", "g2"),
                                     Label("No class", "#000000ff", "No class", is_empty=True)])
     scenes = [Scene([ann(Shape.rectangle(0, 0, W, H), "a", "b", ann_id="s1")]),
-              Scene([ann(Shape.rectangle(0, 0, W, H), "No class", ann_id="s2")])]
+              Scene()]  # annotated as empty
     target, outs, log = run("classification", src, *scenes)
     assert target.trainable_tasks[0].labels == src.trainable_tasks[0].labels
     assert outs == scenes
@@ -117,7 +130,8 @@ def test_fewer_than_two_labels_is_an_input_error():
         converter("classification").target_project(coco_like("dog"), RunOptions())
 
 
-def test_empty_label_of_the_source_means_no_class():
+def test_empty_label_of_the_source_means_annotated_empty():
     src = single("detection", ["dog", "cat"], empty="No object")
-    _, (out,), _ = run("classification", src, Scene([full("No object")]))
-    assert [a.label_names for a in out.annotations] == [["No class"]]
+    scene = read_empty_mark(Scene([full("No object")]), src, W, H)  # as a source reads a cluster's mark
+    _, (out,), _ = run("classification", src, scene)
+    assert out is not None and out.annotations == []

@@ -40,8 +40,9 @@ def test_coco_to_dog_and_dog_shape_archive(tmp_path):
     # every dog object is one box and one outline, on the images that hold dogs
     assert (labels["dog"]["annotations"], labels["dog shape"]["annotations"]) == (len(dogs), parts)
     assert labels["dog"]["media"] == labels["dog shape"]["media"] == len(dog_images)
-    # every other image is annotated as empty: the detection task's empty label on the full image
-    assert labels["No object"]["media"] == len(fx.images) - len(dog_images)
+    # every other image is annotated as empty: a scene without annotations (no empty label in the archive)
+    assert info["media"]["annotated_empty"] == len(fx.images) - len(dog_images)
+    assert labels["No object"]["media"] == 0
     report = json.loads((tmp_path / "r.json").read_text())
     converted = report["conversions"]["converted"]
     assert sum(n for what, n in converted.items() if "→ RECTANGLE + " in what) == len(dogs)

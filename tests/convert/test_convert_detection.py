@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import pytest
+from convert_helpers import (
+    H,
+    W,
+    ann,
+    coco_like,
+    full,
+    media,
+    poly,
+    rect,
+    run,
+    single,
+    task_summary,
+)
+from scmigrate_convert import DetectionConverter
+from scmigrate_convert.labels import color_for
 
-from convert_helpers import H, W, ann, coco_like, full, media, poly, rect, run, single, task_summary
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 from scmigrate.model import Label, Scene, ScoredLabel, Shape
-from scmigrate_convert import DetectionConverter
-from scmigrate_convert.labels import color_for
 
 
 def test_detection_pipeline_labels_and_empty_label():
@@ -102,14 +114,17 @@ def test_keypoints_degenerate_and_outside_shapes_are_dropped_and_counted():
     assert log.conversions == {"RECTANGLE clipped to the image": 1}
 
 
-def test_empty_scene_and_source_empty_label_give_the_full_image_box():
-    src = single("detection", ["dog"], empty="No Object")
+def test_an_empty_scene_stays_annotated_as_empty():
+    # the model's one form of "empty"; a cluster sink writes it as the empty label on the full-image box
     target, (a, b), log = run("detection", coco_like("dog"), Scene(), Scene([ann(rect(0, 0, W, H), "dog")]))
-    assert [(x.shape.to_dict(), x.label_names) for x in a.annotations] == [
-        ({"type": "RECTANGLE", "x": 0.0, "y": 0.0, "width": float(W), "height": float(H)}, ["No object"])]
+    assert a is not None and a.annotations == []
     assert b.annotations[0].label_names == ["dog"]  # a real box that covers the image stays a box
-    _, (c,), _ = run("detection", src, Scene([ann(rect(0, 0, W, H), "No Object", ann_id="e1")]))
-    assert [(x.label_names, x.id) for x in c.annotations] == [(["No Object"], "e1")]
+    _, (c,), _ = run("detection", single("detection", ["dog"], empty="No Object"), Scene())  # pass-through
+    assert c is not None and c.annotations == []
+    # a lone empty label is no way to say "empty" in the model (a source reads a cluster's mark as Scene())
+    src = single("segmentation", ["dog"], empty="Nothing")
+    _, (d,), log = run("detection", src, Scene([ann(rect(0, 0, W, H), "Nothing")]))
+    assert d is None and log.drops["RECTANGLE: empty label without an object"] == 1
 
 
 def test_image_with_only_other_labels_becomes_empty_but_lost_shapes_leave_it_unannotated():
@@ -118,7 +133,7 @@ def test_image_with_only_other_labels_becomes_empty_but_lost_shapes_leave_it_una
         Scene([ann(rect(10, 10, 5, 5), "horse")]),
         Scene([ann(Shape.keypoint(3, 3), "dog")]),
     )
-    assert a.annotations[0].label_names == ["No object"]
+    assert a is not None and a.annotations == []  # annotated as empty
     assert b is None
     assert log.drops == {"label horse: not in the target task": 1, "KEYPOINT: not used by detection": 1,
                          "image: nothing left after conversion, left unannotated": 1}
@@ -140,9 +155,10 @@ def test_one_label_per_group_on_a_box():
     assert log.drops == {"label cat: a second label of its group on one shape": 1}
 
 
-def test_unknown_image_size_cannot_place_the_empty_label():
+def test_unknown_image_size_still_keeps_an_image_annotated_as_empty():
+    # the sink places the empty label where it needs one (a cluster knows the size once it has the media)
     _, (out,), log = run("detection", coco_like("dog"), Scene(), m=media(None, None))
-    assert out is None and log.drops == {"image-level labels: image size unknown": 1}
+    assert out is not None and out.annotations == [] and log.drops == {}
 
 
 def test_a_source_without_object_labels_is_an_input_error():

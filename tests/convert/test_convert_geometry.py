@@ -5,16 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
+from scmigrate_convert.geometry import same_object
 
 from scmigrate.model import Shape
-
-from scmigrate_convert.geometry import (
+from scmigrate.model.fitting import (
     MAX_POLYGON_POINTS,
     fit,
-    is_full_image,
-    polygon_area,
-    same_object,
     min_area_rotated,
+    polygon_area,
 )
 
 
@@ -84,10 +82,11 @@ def test_unknown_image_size_only_checks():
 
 
 def test_full_image_box_tolerates_rounding():
-    assert is_full_image(Shape.rectangle(0, 0, 100, 50), 100, 50)
-    assert is_full_image(Shape.rectangle(0.4, 0, 99.9, 50.6), 100, 50)
-    assert not is_full_image(Shape.rectangle(0, 0, 90, 50), 100, 50)
-    assert not is_full_image(Shape.polygon([(0, 0), (100, 0), (100, 50)]), 100, 50)
+    assert Shape.rectangle(0, 0, 100, 50).is_full_image(100, 50)
+    assert Shape.full_image(100, 50).is_full_image(100, 50)
+    assert Shape.rectangle(0.4, 0, 99.9, 50.6).is_full_image(100, 50)
+    assert not Shape.rectangle(0, 0, 90, 50).is_full_image(100, 50)
+    assert not Shape.polygon([(0, 0), (100, 0), (100, 50)]).is_full_image(100, 50)
 
 
 def test_same_object_pairs_a_box_with_its_polygon_only():

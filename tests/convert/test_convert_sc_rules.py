@@ -11,12 +11,14 @@ import itertools
 import uuid
 
 import pytest
-
 from convert_helpers import H, W, ann, coco_like, converter, media, poly, rect, single
-from scmigrate.api import ConversionLog, RunOptions
-from scmigrate.model import Label, Project, Scene, Shape, Task
+from scmigrate_cluster.dialects.current import CurrentDialect
+from scmigrate_cluster.scenes import scene_to_api
+
 from sc_emulator.rules.annotations import validate_scene
 from sc_emulator.rules.pipeline import build_project
+from scmigrate.api import ConversionLog, RunOptions
+from scmigrate.model import Label, Project, Scene, Shape, Task
 
 
 def _ids():
@@ -51,9 +53,9 @@ def request(scene: Scene, target: Project, project: dict) -> dict:
         for lb in ours.labels:
             match = next(s for s in theirs["labels"] if (s["is_empty"] if lb.is_empty else s["name"] == lb.name))
             ids[lb.name] = match["id"]
-    return {"annotations": [
-        {"shape": a.shape.to_dict(), "labels": [{"id": ids[sl.name], "probability": sl.probability} for sl in a.labels]}
-        for a in scene.annotations]}
+    first = target.trainable_tasks[0].empty_label()
+    # the cluster sink's own translation: an empty scene becomes the first task's empty label on the image
+    return scene_to_api(scene, ids, ids.get(first.name) if first else None, CurrentDialect((2, 13, 0)), W, H, "test")
 
 
 MIXED = [

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from convert_helpers import H, W, ann, coco_like, poly, rect, run, single, task_summary
+
 from scmigrate.model import Label, Scene, Shape
 
 TRI = ((10, 10), (50, 10), (30, 40))
@@ -16,8 +16,7 @@ def test_pipeline_has_the_empty_label(kind):
     assert task_summary(target) == [(kind, ["dog", "cat", "Empty"])]
     empty = target.trainable_tasks[0].labels[-1]
     assert empty.is_empty and empty.group == "Empty"
-    assert [(a.shape.to_dict(), a.label_names) for a in out.annotations] == [
-        ({"type": "RECTANGLE", "x": 0.0, "y": 0.0, "width": float(W), "height": float(H)}, ["Empty"])]
+    assert out is not None and out.annotations == []  # annotated as empty: 'Empty' on a cluster
 
 
 @pytest.mark.parametrize("kind", ["segmentation", "instance_segmentation"])
@@ -57,9 +56,9 @@ def test_pass_through_keeps_a_valid_scene_unchanged():
         ann(rect(9, 9, 42, 32), "dog", ann_id="r"),
         ann(Shape.ellipse(150, 50, 20, 10), "cat", ann_id="e"),
     ], state_per_task={"Segmentation": "annotated"}, modified="2025-01-01T00:00:00+00:00")
-    target, (out, empty), log = run("segmentation", src, scene, Scene([ann(rect(0, 0, W, H), "Empty", ann_id="x")]))
+    target, (out, empty), log = run("segmentation", src, scene, Scene(modified="2025-01-02T00:00:00+00:00"))
     assert out == scene
-    assert empty.annotations[0].label_names == ["Empty"] and empty.annotations[0].id == "x"
+    assert empty == Scene(modified="2025-01-02T00:00:00+00:00")  # annotated as empty
     assert log.to_dict() == {"converted": {}, "dropped": {}}
     assert target.trainable_tasks[0].labels == src.trainable_tasks[0].labels
 

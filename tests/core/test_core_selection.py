@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scmigrate.api import RunOptions
-from scmigrate.engine import Progress, Selection, parse_label_map, transfer
+from scmigrate.engine import Progress, Selection, TransferRequest, parse_label_map, transfer
 from scmigrate.errors import InputError
 from scmigrate.model import Annotation, Label, Media, Project, RangeLabel, Scene, ScoredLabel, Shape, Task
 from scmigrate.testing import memory_target
@@ -93,20 +93,22 @@ def test_parse_label_map():
 
 def test_max_items_counts_after_selection(pets, make_registry):
     pets("src", n=16)  # dogs at 0, 2, 4, 6, 8, ...
-    report = transfer("memory:src", "memory:dst", RunOptions(labels=["dog"], max_items=3, workers=2),
-                      registry=make_registry(), progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(labels=["dog"], max_items=3, workers=2),
+                                      registry=make_registry(), progress=QUIET))
     assert sorted(memory_target("dst").items) == ["img-0000", "img-0002", "img-0004"]
     assert report.moved == 3
 
 
 def test_max_items_without_selection_takes_the_first(pets, make_registry):
     pets("src", n=10)
-    transfer("memory:src", "memory:dst", RunOptions(max_items=4), registry=make_registry(), progress=QUIET)
+    transfer(TransferRequest("memory:src", "memory:dst", RunOptions(max_items=4), registry=make_registry(),
+                             progress=QUIET))
     assert sorted(memory_target("dst").items) == [f"img-{i:04d}" for i in range(4)]
 
 
 def test_unknown_label_fails_before_anything_is_written(pets, make_registry):
     pets("src", n=4)
     with pytest.raises(InputError):
-        transfer("memory:src", "memory:dst", RunOptions(labels=["zebra"]), registry=make_registry(), progress=QUIET)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(labels=["zebra"]), registry=make_registry(),
+                                 progress=QUIET))
     assert memory_target("dst").items == {} and memory_target("dst").project is None

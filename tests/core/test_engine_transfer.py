@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scmigrate.api import RunOptions
-from scmigrate.engine import Progress, transfer
+from scmigrate.engine import Progress, TransferRequest, transfer
 from scmigrate.errors import InputError, TransferIncomplete
 from scmigrate.testing import memory_target
 
@@ -18,8 +18,8 @@ QUIET = Progress("quiet")
 
 def test_everything_moves_with_counts_bytes_and_id_map(pets, make_registry, tmp_path):
     src = pets("src", n=12)
-    report = transfer("memory:src", "memory:dst", RunOptions(workers=3), registry=make_registry(),
-                      progress=QUIET, report_path=str(tmp_path / "r.json"))
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=3), registry=make_registry(),
+                                      progress=QUIET, report_path=str(tmp_path / "r.json")))
     dst = memory_target("dst")
     assert set(dst.items) == set(src.items)
     for key, item in src.items.items():
@@ -42,7 +42,8 @@ def test_back_pressure_bounds_items_in_flight(pets, make_registry):
     workers = 2
     src = pets("src", n=60)
     memory_target("dst", delay=0.005)  # a slow sink: the reader must wait for it
-    transfer("memory:src", "memory:dst", RunOptions(workers=workers), registry=make_registry(), progress=QUIET)
+    transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=workers), registry=make_registry(),
+                             progress=QUIET))
     # queue (2×workers) + one item per worker + the one the reader holds
     assert src.in_flight_peak <= 2 * workers + workers + 1
     assert src.in_flight_peak >= workers  # the test measured something
@@ -53,8 +54,8 @@ def test_failures_are_retried_in_passes(pets, make_registry, capsys):
     pets("src", n=8)
     memory_target("dst", fail={"img-0001": 2, "img-0005": 1})
     prog = Progress("log", interval=999)
-    report = transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
-                      progress=prog, retries=3)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                                      progress=prog, retries=3))
     assert report.complete and report.moved == 8 and report.retry_passes == 2
     err = capsys.readouterr().err
     assert "retry pass 1 of 3: 2 item(s) failed" in err
@@ -66,8 +67,8 @@ def test_a_dead_sink_does_not_flood_the_log_and_names_no_report_it_did_not_write
     pets("src", n=25)
     memory_target("dst", fail={f"img-{i:04d}": 99 for i in range(25)})  # every item fails, every pass
     with pytest.raises(TransferIncomplete) as info:
-        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
-                 progress=Progress("log", interval=999), retries=1)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                                 progress=Progress("log", interval=999), retries=1))
     # 25 failures, 20 shown: "listed above" would be untrue
     assert str(info.value) == "25 of 25 items did not move (--report FILE lists them all); run again with --resume"
     err = capsys.readouterr().err.splitlines()
@@ -75,8 +76,8 @@ def test_a_dead_sink_does_not_flood_the_log_and_names_no_report_it_did_not_write
     assert err.count("failed: ... and 5 more item(s) (--report FILE lists them all)") == 2
     memory_target("dst", fail={f"img-{i:04d}": 99 for i in range(3)})
     with pytest.raises(TransferIncomplete) as info:
-        transfer("memory:src", "memory:dst", RunOptions(workers=2, resume=True), registry=make_registry(),
-                 progress=QUIET, retries=0)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2, resume=True),
+                                 registry=make_registry(), progress=QUIET, retries=0))
     assert str(info.value) == "3 of 25 items did not move (listed above); run again with --resume"
 
 
@@ -84,8 +85,8 @@ def test_remaining_failures_exit_incomplete_with_report_and_journal(pets, make_r
     pets("src", n=6)
     memory_target("dst", fail={"img-0002": 99})
     with pytest.raises(TransferIncomplete) as info:
-        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(), progress=QUIET,
-                 retries=1, report_path=str(tmp_path / "r.json"))
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                                 progress=QUIET, retries=1, report_path=str(tmp_path / "r.json")))
     assert str(info.value) == "1 of 6 items did not move (see report); run again with --resume"
     assert info.value.exit_code == 1
     data = json.loads((tmp_path / "r.json").read_text())
@@ -104,13 +105,14 @@ def test_resume_skips_journal_keys_and_passes_state_back(pets, make_registry):
     dst = memory_target("dst", fail={"img-0003": 99})
     reg = make_registry()
     with pytest.raises(TransferIncomplete):
-        transfer("memory:src", "memory:dst", RunOptions(workers=1), registry=reg, progress=QUIET, retries=0)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=1), registry=reg, progress=QUIET,
+                                 retries=0))
     # a new sink object that holds nothing: only the journal can tell what moved
     moved = dict(dst.items)
     dst.items.clear()
     dst.fail.clear()
-    report = transfer("memory:src", "memory:dst", RunOptions(workers=1, resume=True), registry=reg,
-                      progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=1, resume=True), registry=reg,
+                                      progress=QUIET))
     assert list(dst.items) == ["img-0003"]
     assert report.skipped["already in the target"] == 5
     assert dst.state == {"project": "Pets", "resumed": False}  # what begin() returned on the first run
@@ -120,16 +122,18 @@ def test_resume_skips_journal_keys_and_passes_state_back(pets, make_registry):
 def test_done_keys_of_the_writer_are_skipped(pets, make_registry):
     pets("src", n=4)
     reg = make_registry()
-    transfer("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET)
-    report = transfer("memory:src", "memory:dst", RunOptions(resume=True), registry=reg, progress=QUIET)
+    transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET))
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(resume=True), registry=reg,
+                                      progress=QUIET))
     assert report.moved == 0 and report.skipped["already in the target"] == 4
 
 
 def test_dry_run_writes_nothing_and_plans(pets, make_registry):
     pets("src", n=8)
-    report = transfer("memory:src", "memory:dst",
-                      RunOptions(dry_run=True, labels=["dog"], project_type="boxes", project="Dogs"),
-                      registry=make_registry(__import__("fixture_plugins.boxes").boxes), progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst",
+                                      RunOptions(dry_run=True, labels=["dog"], project_type="boxes", project="Dogs"),
+                                      registry=make_registry(__import__("fixture_plugins.boxes").boxes),
+                                      progress=QUIET))
     assert "dst" not in __import__("scmigrate.testing").testing._store
     plan = "\n".join(report.plan)
     assert "project: 'Pets' (detection) → 'Dogs'" in plan
@@ -146,8 +150,8 @@ def test_bad_input_in_an_item_is_exit_2_not_retried(pets, make_registry):
     src = pets("src", n=3)
     src.items["img-0000"].scenes = [Scene([Annotation(Shape.keypoint(3, 3), [ScoredLabel("dog")])])]
     with pytest.raises(InputError, match=r"^img0.jpg: the conversion would drop 1× KEYPOINT: not used by boxes"):
-        transfer("memory:src", "memory:dst", RunOptions(project_type="boxes", strict=True),
-                 registry=make_registry(boxes), progress=QUIET)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(project_type="boxes", strict=True),
+                                 registry=make_registry(boxes), progress=QUIET))
     assert set(memory_target("dst").items) == {"img-0001", "img-0002"}
 
 
@@ -155,8 +159,8 @@ def test_conversions_are_counted(pets, make_registry):
     from fixture_plugins import boxes
 
     pets("src", n=4)
-    report = transfer("memory:src", "memory:dst", RunOptions(project_type="boxes"),
-                      registry=make_registry(boxes), progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(project_type="boxes"),
+                                      registry=make_registry(boxes), progress=QUIET))
     assert report.conversions == {"converted": {"POLYGON → RECTANGLE": 1}, "dropped": {}}
     dst = memory_target("dst")
     assert dst.project.tasks[-1].task_type == "detection"
@@ -165,8 +169,8 @@ def test_conversions_are_counted(pets, make_registry):
 
 def test_lazy_items_are_resolved_in_workers(pets, make_registry):
     pets("src", n=8, lazy=True)
-    report = transfer("memory:src", "memory:dst", RunOptions(labels=["cat"], workers=2, max_items=1),
-                      registry=make_registry(), progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(labels=["cat"], workers=2, max_items=1),
+                                      registry=make_registry(), progress=QUIET))
     dst = memory_target("dst")
     assert list(dst.items) in (["img-0001"], ["img-0005"])
     assert report.moved == 1
@@ -205,9 +209,10 @@ def test_models_move_only_with_models(pets, make_registry):
     src = pets("src", n=2)
     src.models = [ModelArtifact("m1", {"name": "yolo"}, [ModelFile("w.bin", lambda: io.BytesIO(b"w"), 1)])]
     reg = make_registry()
-    report = transfer("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET))
     assert memory_target("dst").models == [] and "models" not in report.counts
-    report = transfer("memory:src", "memory:dst2", RunOptions(), registry=reg, progress=QUIET, with_models=True)
+    report = transfer(TransferRequest("memory:src", "memory:dst2", RunOptions(), registry=reg, progress=QUIET,
+                                      with_models=True))
     assert [m.key for m in memory_target("dst2").models] == ["m1"] and report.counts["models"] == 1
 
 
@@ -228,7 +233,8 @@ def test_interrupt_aborts_the_writer_and_keeps_the_journal(pets, make_registry):
 
     threading.Thread(target=interrupt_after_three_writes, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(), progress=QUIET)
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                                 progress=QUIET))
     assert dst.aborted is True and dst.finished is None
     journals = list(Path(os.environ["XDG_STATE_HOME"]).glob("scmigrate/journals/*.journal"))
     assert len(journals) == 1
@@ -248,15 +254,17 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(pets, make_registry):
 
     pets("src", n=5)
     tty = Tty()
-    transfer("memory:src", "memory:dst", RunOptions(), registry=make_registry(), progress=make_progress(stream=tty))
+    transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=make_registry(),
+                             progress=make_progress(stream=tty)))
     text = tty.getvalue()
     assert "\r[" in text and "100% 5/5 items" in text and "ETA" in text and "items/s" in text
     log = io.StringIO()
-    transfer("memory:src", "memory:dst2", RunOptions(), registry=make_registry(), progress=make_progress(stream=log))
+    transfer(TransferRequest("memory:src", "memory:dst2", RunOptions(), registry=make_registry(),
+                             progress=make_progress(stream=log)))
     assert "\r" not in log.getvalue() and log.getvalue().startswith("progress: 100% 5/5 items")
     quiet = io.StringIO()
-    transfer("memory:src", "memory:dst3", RunOptions(), registry=make_registry(),
-             progress=make_progress(quiet=True, stream=quiet))
+    transfer(TransferRequest("memory:src", "memory:dst3", RunOptions(), registry=make_registry(),
+                             progress=make_progress(quiet=True, stream=quiet)))
     assert quiet.getvalue() == ""
 
 
@@ -280,8 +288,8 @@ def test_an_error_outside_any_item_stops_the_run_instead_of_hanging(pets, make_r
 
     tty = Tty()
     with pytest.raises(OSError, match="No space left"):
-        transfer("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
-                 progress=make_progress(stream=tty))
+        transfer(TransferRequest("memory:src", "memory:dst", RunOptions(workers=2), registry=make_registry(),
+                                 progress=make_progress(stream=tty)))
     assert memory_target("dst").aborted is True
     assert tty.getvalue().endswith("\n")  # the bar's line is ended: the error that follows gets its own line
 
@@ -301,7 +309,7 @@ def test_items_the_target_already_holds_are_not_counted_as_moved(pets, make_regi
 
     _MemoryWriter.write = write
     try:
-        report = transfer("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET)
+        report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET))
     finally:
         _MemoryWriter.write = orig
     assert report.moved == 2 and report.skipped["already in the target"] == 1
@@ -310,7 +318,8 @@ def test_items_the_target_already_holds_are_not_counted_as_moved(pets, make_regi
 
 def test_to_project_names_the_result_whatever_the_source(pets, make_registry):
     pets("src", n=2)
-    report = transfer("memory:src", "memory:dst", RunOptions(project="ignored-for-naming", to_project="Pets copy"),
-                      registry=make_registry(), progress=QUIET)
+    report = transfer(TransferRequest("memory:src", "memory:dst",
+                                      RunOptions(project="ignored-for-naming", to_project="Pets copy"),
+                                      registry=make_registry(), progress=QUIET))
     assert report.target_project == "Pets copy"
     assert memory_target("dst").project.name == "Pets copy"

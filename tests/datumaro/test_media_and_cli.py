@@ -8,12 +8,11 @@ import logging
 
 import numpy as np
 import pytest
+from dmdata import export
 from PIL import Image
 
 from scmigrate.cli import main
 from scmigrate.testing import check_source_conformance
-
-from dmdata import export
 
 
 def test_pixels_without_a_file_become_lossless_png(tmp_path, open_dm, read_all):
@@ -123,3 +122,11 @@ def test_an_item_read_twice_is_counted_once(tmp_path, open_dm):
     again = list(reader.items())[0]  # what a retry after a failed write does: the same item read again
     again.resolve()
     assert "polyline: no such shape on a cluster: dropped: 4" in reader.notes()  # was 5
+
+
+def test_run_and_inspect_agree(tmp_path, capsys):
+    from census_check import run_and_inspect  # tests/census_check.py
+
+    out = export(tmp_path, "datumaro", ("bbox", "polygon", "label"))
+    counts = run_and_inspect(capsys, tmp_path, f"datumaro:datumaro:{out}")
+    assert counts["images"] == 4

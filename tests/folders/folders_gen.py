@@ -197,7 +197,7 @@ def make_sdk_folder(root: Path, normalised: bool = False) -> dict[str, Any]:
             "images/Dataset/alpha.jpg": [((20, 10, 100, 50), ["pet", "cat"]), ((150, 50, 50, 50), ["pet", "dog"])],
             f"images/Dataset/twin_{MEDIA_ID_A}.jpg": [((0, 0, 40, 40), ["pet", "dog"])],
             f"images/Testing set 1/twin_{MEDIA_ID_B}.jpg": [((10, 5, 20, 10), ["pet"])],
-            "images/Testing set 1/none.jpg": [((0, 0, 50, 50), ["Nothing here"])],
+            "images/Testing set 1/none.jpg": [],  # its file: the empty label on the image, read as annotated empty
             "images/Dataset/bare.jpg": None,
         },
         "frames": {0: ((0, 8, 32, 16), ["pet", "cat"]), 5: ((16, 12, 32, 24), ["pet"])},

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from folders_gen import make_class_tree, make_sdk_folder, make_vitens, write_image
 
 from scmigrate.api import RunOptions
@@ -88,3 +89,16 @@ def test_sdk_coordinates_flag_reaches_the_source(tmp_path):
     forced = scmigrate(*args, "--sdk-coordinates", "pixels")
     assert forced.returncode == 0, forced.stderr
     assert "normalised" not in forced.stdout and "models/ not read" in forced.stdout
+
+
+@pytest.mark.parametrize("kind", ["folders", "vitens", "sdk-folder"])
+def test_run_and_inspect_agree(kind, tmp_path, capsys):
+    from census_check import run_and_inspect  # tests/census_check.py
+
+    make = {"folders": make_class_tree, "vitens": make_vitens, "sdk-folder": make_sdk_folder}[kind]
+    make(tmp_path / "src")
+    counts = run_and_inspect(capsys, tmp_path, f"{kind}:{tmp_path / 'src'}")
+    if kind != "vitens":
+        assert counts["unannotated"] >= 1  # the loose image / the image without a file
+    if kind == "sdk-folder":
+        assert counts["annotated_empty"] == 1  # its empty label on the full image, read as "annotated empty"

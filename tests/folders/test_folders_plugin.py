@@ -37,7 +37,7 @@ def test_importing_the_plugin_is_cheap():
 @pytest.mark.parametrize("source, make, expected", [
     (scmigrate_folders.VitensSource, make_vitens, {"items": 4, "scenes": 3, "annotations": 6}),
     (scmigrate_folders.ClassFoldersSource, make_class_tree, {"items": 6, "scenes": 5, "annotations": 5}),
-    (scmigrate_folders.SdkFolderSource, make_sdk_folder, {"items": 6, "scenes": 6, "annotations": 7}),
+    (scmigrate_folders.SdkFolderSource, make_sdk_folder, {"items": 6, "scenes": 6, "annotations": 6}),
 ])
 def test_conformance(tmp_path, source, make, expected):
     make(tmp_path)

@@ -1,0 +1,108 @@
+"""Media on the target project: finding the ones already there, and uploading new ones.
+
+An upload is not idempotent: when its outcome is unknown (the connection dropped after the
+request was sent) the media it may have created is looked up by name and size before trying
+again, and each media found is *claimed* so that two items never take the same one. Used from
+many threads at once.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+import time
+import uuid
+from typing import Any
+
+import requests
+
+from scmigrate.errors import InputError, PluginError
+from scmigrate.model import Media
+from scmigrate.spool import Spool
+
+from .dialects import Dialect
+from .http import ClusterHttp, HttpError, Recovered
+from .streams import MultipartBody
+
+__all__ = ["ITEM_FAULTS", "MediaUploads"]
+
+#: statuses that blame the item itself (bad media, bad shapes), not the cluster
+ITEM_FAULTS = frozenset({400, 413, 415, 422})
+
+
+class MediaUploads:
+    """The media of one target project as the writer sees them (thread-safe)."""
+
+    def __init__(self, http: ClusterHttp, dialect: Dialect) -> None:
+        self.http, self.d = http, dialect
+        self._lock = threading.Lock()
+        #: (dataset path, kind) → media name → [(size, id, media document)] already on the target
+        self._existing: dict[tuple[str, str], dict[str, list[tuple[Any, str, dict[str, Any]]]]] = {}
+        self._claimed: set[str] = set()
+
+    def upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
+        ctype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        path = self.d.upload(dpath, m.kind)
+        fixed = uuid.uuid4().hex
+        try:
+            resp = self.http.request(
+                "POST", path, body=lambda: MultipartBody(spool, filename, ctype, boundary=fixed),
+                headers={"Content-Type": f"multipart/form-data; boundary={fixed}"},
+                idempotent=False, on_unknown=lambda: self._lookup(dpath, m.kind, stem, spool.size),
+            )
+        except HttpError as exc:
+            # 400/413/415: this file is the problem (bad input, not retried); anything else is the cluster's
+            kind = InputError if exc.status in ITEM_FAULTS else PluginError
+            raise kind(f"{m.dataset}/{filename}: the cluster refused the upload: {exc}") from None
+        self.http.stats.add("bytes_sent", spool.size)
+        if isinstance(resp, Recovered):
+            doc = resp.value
+        else:
+            assert isinstance(resp, requests.Response)
+            doc = self.http.json_of(resp, f"POST {path}")
+        with self._lock:
+            self._claimed.add(str(doc["id"]))
+        return self._processed(dpath, m, doc)
+
+    def _processed(self, dpath: str, m: Media, doc: dict[str, Any]) -> dict[str, Any]:
+        """Wait for asynchronous preprocessing (202 answers, Geti ≥ 2.10) before scenes are posted.
+
+        Not exercised by the emulator, which preprocesses synchronously and answers FINISHED.
+        """
+        deadline = time.monotonic() + max(60.0, self.http.timeout[1])
+        url = self.d.media(dpath, m.kind, str(doc["id"]))
+        while ((doc.get("preprocessing") or {}).get("status") or "FINISHED").upper() in ("SCHEDULED", "IN_PROGRESS"):
+            if time.monotonic() > deadline:
+                raise PluginError(f"{m.dataset}/{m.filename}: still being preprocessed by the cluster; --resume later")
+            time.sleep(0.5)
+            doc = self.http.get_json(url)
+        if ((doc.get("preprocessing") or {}).get("status") or "").upper() == "FAILED":
+            why = (doc.get("preprocessing") or {}).get("message") or "no reason given"
+            raise InputError(f"{m.dataset}/{m.filename}: the cluster could not process it: {why}")
+        return doc
+
+    def _lookup(self, dpath: str, kind: str, stem: str, size: int) -> dict[str, Any] | None:
+        """After an upload with an unknown outcome: the media it may have created, if any."""
+        for doc in self.d.iter_media(self.http, dpath, kind, name=stem):
+            info = doc.get("media_information") or {}
+            with self._lock:
+                if doc.get("name") == stem and info.get("size") == size and str(doc["id"]) not in self._claimed:
+                    self._claimed.add(str(doc["id"]))
+                    return doc
+        return None
+
+    def find_existing(self, dpath: str, kind: str, stem: str, size: int | None) -> dict[str, Any] | None:
+        """Media already in the target dataset with this name (and size, when known)."""
+        with self._lock:
+            index = self._existing.get((dpath, kind))
+            if index is None:
+                index = {}
+                for doc in self.d.iter_media(self.http, dpath, kind):
+                    size_of = (doc.get("media_information") or {}).get("size")
+                    index.setdefault(doc["name"], []).append((size_of, str(doc["id"]), doc))
+                self._existing[(dpath, kind)] = index
+            for size_of, mid, doc in index.get(stem, []):
+                if (size is None or size_of == size) and mid not in self._claimed:
+                    self._claimed.add(mid)
+                    return doc
+        return None

@@ -1,0 +1,148 @@
+"""The engine's one entry, :func:`transfer`: one project, or every project of the source.
+
+With ``all_projects`` (``--all-projects``) each project of the source moves as a run of its own.
+
+The target of each project is the ``--to`` location itself when its sink holds several projects
+(a cluster, ``Sink.holds_projects``: every project keeps its name there), or else a location in
+the ``--to`` folder that a sink offers for it (``Sink.location_in_folder``: ``NAME.scz`` for the
+archive). One project that fails does not stop the others; the combined report lists them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from typing import Any, cast
+
+from ..api import Sink
+from ..errors import InputError, LocationError, TransferIncomplete
+from ..registry import Registry, get_registry
+from .pipeline import move_project
+from .progress import Progress, make_progress
+from .report import ProjectsReport, Report
+from .request import TransferRequest, check_plugin_options
+
+__all__ = ["transfer", "move_all_projects", "safe_name"]
+
+_STEM = "project"  # the stem that stands for any project when a folder's sink is looked for
+
+
+def transfer(request: TransferRequest) -> Report | ProjectsReport:
+    """Run ``request``: one project (a :class:`Report`) or, with ``all_projects``, each (a :class:`ProjectsReport`).
+
+    With ``options.dry_run`` each plan is printed (stdout) and kept in the report. Raises
+    ``InputError`` for bad input and ``TransferIncomplete`` when something did not move.
+    """
+    request = dataclasses.replace(request, registry=request.registry or get_registry())  # one registry for all
+    if request.all_projects:
+        return move_all_projects(request)
+    check_plugin_options(request, request.sink)
+    return move_project(request)
+
+
+def safe_name(name: str) -> str:
+    """A project name as a file name: letters, digits, ``.-_``; never empty, never hidden."""
+    cleaned = re.sub(r"[^\w.-]+", "_", name).strip("._")
+    return cleaned[:120] or "project"
+
+
+def _sink_holds_projects(reg: Registry, location: str) -> bool | None:
+    """Whether the sink that claims ``location`` holds several projects; ``None``: no sink claims it."""
+    try:
+        return bool(reg.resolve_sink(location).holds_projects)
+    except LocationError:
+        return None
+
+
+def _folder_sink(reg: Registry, folder: str) -> type[Sink]:
+    """The one sink that writes a project into ``folder``; ``InputError`` if none (or several) does."""
+    offers = []
+    for r in reg.sinks.values():
+        sink = cast("type[Sink]", r.cls)  # the registry admits subclasses of Sink only
+        location = sink.location_in_folder(folder, _STEM)
+        if location is not None and sink.claims(location):
+            offers.append(sink)
+    if len(offers) != 1:
+        which = " and ".join(sorted(s.name for s in offers)) or "no installed sink"
+        raise InputError(f"--all-projects --to {folder}: {which} write(s) projects into a folder; give a "
+                         "cluster, or keep one such sink (--disable-plugin)")
+    return offers[0]
+
+
+def move_all_projects(request: TransferRequest) -> ProjectsReport:
+    """Move every project of ``request.source`` to ``request.sink``; see the module's text.
+
+    :raises InputError: bad input before anything moved; :raises TransferIncomplete: some project
+        did not move completely (the exception's ``report`` is the :class:`ProjectsReport`).
+    """
+    reg = request.registry or get_registry()
+    options, to = request.options, request.sink
+    if options.project or options.to_project:
+        raise InputError("--all-projects names the projects itself: leave out --project and --to-project")
+    holds = _sink_holds_projects(reg, to)
+    folder_sink = None if holds else _folder_sink(reg, to)
+    if folder_sink is not None and holds is False:  # a sink claims --to as one project (x.scz): not a folder
+        raise InputError(f"--all-projects writes one {folder_sink.name} per project: --to must be a directory "
+                         f"(or a cluster), not {to!r}")
+    # the options must apply to where each project goes (a folder of archives: to an archive)
+    check_plugin_options(request, (folder_sink.location_in_folder(to, _STEM) if folder_sink else None) or to)
+    if request.report_path:
+        Report.check_writable(request.report_path)
+    projects = reg.resolve_source(request.source).list_projects(request.source, options)
+    if not options.dry_run and not holds:
+        os.makedirs(to, exist_ok=True)
+    combined = ProjectsReport(source=request.source, sink=to, dry_run=options.dry_run)
+    try:
+        _move_each(request, projects, folder_sink, combined)
+    except BaseException:
+        if request.report_path:  # what moved before the interruption (or a plugin's crash) is on record too
+            try:
+                combined.write(request.report_path)
+            except InputError as err:  # the run's own error stays the one shown last
+                _progress(request).log(f"error: {err}", important=True)
+        raise
+    if request.report_path:
+        combined.write(request.report_path)
+    if combined.failed:
+        raise TransferIncomplete(
+            f"{len(combined.failed)} of {len(projects)} projects did not move completely "
+            f"({', '.join(combined.failed)}); run again with --resume", combined,
+        )
+    return combined
+
+
+def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_sink: type[Sink] | None,
+               combined: ProjectsReport) -> None:
+    used: set[str] = set()
+    for entry in projects:
+        name = entry["name"]
+        stem, n = safe_name(name), 2
+        while stem in used:
+            stem, n = f"{safe_name(name)}-{n}", n + 1
+        used.add(stem)
+        target = request.sink
+        if folder_sink is not None:
+            target = folder_sink.location_in_folder(request.sink, stem) or target
+        progress = _progress(request)
+        progress.log(f"project {name!r} → {target}", important=True)
+        one = dataclasses.replace(request, sink=target, options=dataclasses.replace(request.options, project=name),
+                                  progress=progress, report_path=None, all_projects=False)
+        try:
+            combined.entries.append(move_project(one))
+        except (TransferIncomplete, InputError) as exc:
+            progress.log(f"error: {name}: {exc}", important=True)
+            combined.failed.append(name)
+            rep = getattr(exc, "report", None)
+            combined.entries.append(rep if isinstance(rep, Report) else {"project": name, "error": str(exc)})
+        except BaseException as exc:
+            combined.failed.append(name)
+            why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+            combined.entries.append({"project": name, "error": why})
+            raise
+
+
+def _progress(request: TransferRequest) -> Progress:
+    """A progress of its own for each project (its counts start at zero), like the request's if it has one."""
+    given = request.progress
+    return make_progress(quiet=request.quiet) if given is None else Progress(given.mode, given.stream, given.interval)

@@ -1,0 +1,79 @@
+"""Spool a stream while hashing it: the one copy a sink makes of the bytes it is given.
+
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import it. A sink often needs a media's size and sha256 before it can send
+the first byte (a tar header holds the size, an upload announces ``Content-Length``), and may
+need to send the bytes more than once (a retried request). :class:`Spool` copies a source
+stream once into a temporary file, kept in memory up to ``max_memory`` bytes and on disk
+above, hashing as it goes, and can then :meth:`~Spool.check` what it copied against the size
+and sha256 the source declared. Memory stays flat whatever the media's size.
+
+    with Spool(item.open()) as spool:
+        spool.check(item.media.sha256, item.media.size, what=item.key)
+        send(spool.file, spool.size)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from types import TracebackType
+from typing import IO, BinaryIO
+
+from .errors import InputError
+
+__all__ = ["CHUNK", "Spool"]
+
+#: bytes read from the source per call
+CHUNK = 1 << 20
+
+
+class Spool:
+    """The bytes of ``stream``, copied once (the stream is closed), with their size and sha256.
+
+    ``file`` is positioned at 0 after the copy; :meth:`rewind` puts it back there for another
+    read. Use it as a context manager, or call :meth:`close`, to free the temporary file.
+    """
+
+    def __init__(self, stream: BinaryIO, max_memory: int = 4 << 20) -> None:
+        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=max_memory)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with stream:
+                while True:
+                    chunk = stream.read(CHUNK)
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    self.file.write(chunk)
+                    size += len(chunk)
+        except BaseException:
+            self.file.close()
+            raise
+        self.size = size
+        self.sha256 = digest.hexdigest()
+        self.file.seek(0)
+
+    def check(self, sha256: str | None, size: int | None = None, *, what: str) -> None:
+        """An :class:`InputError` naming ``what`` when the bytes are not the ``sha256`` (and
+        ``size``) they were declared to be; ``None`` means not declared, nothing to check."""
+        if size is not None and size != self.size:
+            raise InputError(f"{what}: the {self.size} bytes read do not match the {size} the source declared")
+        if sha256 and sha256.lower() != self.sha256:
+            raise InputError(f"{what}: the bytes read do not match the sha256 the source declared "
+                             f"({self.sha256[:12]}… read, {sha256[:12]}… declared)")
+
+    def rewind(self) -> IO[bytes]:
+        """``file`` at its start, for another pass over the bytes."""
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "Spool":
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
