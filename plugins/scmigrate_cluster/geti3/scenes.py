@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from scmigrate.model import Annotation, Scene, ScoredLabel, Shape
+from scmigrate.model import Annotation, Scene, ScoredLabel, Shape, fit
 
 from .mapping import Target
 
@@ -34,7 +34,7 @@ def scene_from_geti3(doc: dict[str, Any], names: dict[str, str], width: int | No
         elif kind == "polygon":
             s = Shape.polygon([(p["x"], p["y"]) for p in shape.get("points") or []])
         elif kind == "full_image":
-            s = Shape.rectangle(0, 0, width or 0, height or 0)
+            s = Shape.full_image(width or 0, height or 0)
         else:
             continue
         if labels:
@@ -59,18 +59,16 @@ def _rectangle(s: Shape, w: int, h: int) -> dict[str, Any] | None:
 
 
 def _polygon(s: Shape, w: int, h: int) -> dict[str, Any] | None:
-    from scmigrate_convert.geometry import clip_polygon
-
     if s.type == "POLYGON":
         points = list(s.points)
     elif s.type == "ELLIPSE":
         points = _ellipse(s)
     else:  # RECTANGLE, ROTATED_RECTANGLE: the 4 corners
         points = s.corners()
-    points = clip_polygon(points, w, h)
-    if len(set(points)) < 3:
+    fitted = fit(Shape.polygon(points), w, h)  # clipped to the media; None when nothing is left
+    if fitted.shape is None:
         return None
-    return {"type": "polygon", "points": [{"x": round(px, 2), "y": round(py, 2)} for px, py in points]}
+    return {"type": "polygon", "points": [{"x": round(px, 2), "y": round(py, 2)} for px, py in fitted.shape.points]}
 
 
 def scene_to_geti3(scene: Scene, target: Target, empty: frozenset[str], width: int, height: int,

@@ -16,9 +16,10 @@ from typing import Any, Callable
 import requests
 
 from scmigrate.errors import InputError, PluginError
+from scmigrate.spool import Spool
 
 from ..http import ClusterHttp, HttpError, Recovered
-from ..streams import MultipartBody, Spool
+from ..streams import MultipartBody
 
 __all__ = ["upload", "TUS_ABOVE", "CHUNK"]
 

@@ -19,10 +19,10 @@ from typing import Any
 from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError, PluginError
 from scmigrate.model import Item, ModelArtifact, Project
+from scmigrate.spool import Spool
 
 from ..connection import opt
 from ..http import HttpError
-from ..streams import Spool
 from .api import Geti3Connection
 from .mapping import Mapping, Target, plan_targets
 from .reader import RAW_KEY
@@ -108,11 +108,23 @@ class Geti3Writer(Writer):
             self.check_existing = True  # items in flight when the run stopped may have arrived
             self.state = dict(state)
             return dict(self.state)
+        # the interrupted run's journal said it was creating the projects, not whether it did; the ids
+        # are ours and stable, so a project with one is the one it created (holding none of our items
+        # yet, or, after --resume without a journal, some: those are skipped)
+        continuing = bool(state and state.get("begin_unconfirmed")) or self.options.resume
+        todo = []
         for t in self.targets:
+            if continuing and self.conn.get_project(t.id) is not None:
+                self.check_existing = True
+                continue
             _refuse_clash(self.conn, t)
+            if self.conn.get_project(t.id) is not None:
+                raise InputError(f"{self.http.label}: this server already holds this migration as project {t.id} "
+                                 "(renamed since); remove it, or choose another name with --to-project")
+            todo.append(t)
         created: list[Target] = []
         try:
-            for t in self.targets:
+            for t in todo:
                 self._create(t)
                 created.append(t)
             views = self._views(project)
@@ -195,6 +207,8 @@ class Geti3Writer(Writer):
                 if doc is None:
                     if spool is None:
                         spool = Spool(item.open())
+                        # the bytes sent are the bytes the source vouched for, or the item fails naming them
+                        spool.check(m.sha256, what=f"{what}: media bytes")
                     doc = upload(self.http, self.conn.media(t.id), spool, filename, what, self.conn.dialect.tus,
                                  lambda t=t, s=spool: self._lookup(t, stem, s.size))
                     size += spool.size
