@@ -41,7 +41,7 @@ class ClusterSource(Source):
 
     name: ClassVar[str] = "cluster"
     location_help: ClassVar[str] = _LOCATION_HELP
-    description: ClassVar[str] = "a project on an SC / Intel Geti cluster (Geti 1.16 – 2.13 REST API)"
+    description: ClassVar[str] = "a project on an SC / Intel Geti cluster (Geti 1.16 – 2.13, and Geti 3.x)"
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS
     selects_project: ClassVar[bool] = True
     auto_workers: ClassVar[int] = AUTO_MAXIMUM
@@ -52,10 +52,16 @@ class ClusterSource(Source):
 
     def open(self, location: str, options: RunOptions) -> Reader:
         from .connection import connect
-        from .reader import ClusterReader
+        from .geti3.api import Geti3Connection
 
         conn = connect(location, options)
         try:
+            if isinstance(conn, Geti3Connection):
+                from .geti3.reader import Geti3Reader
+
+                return Geti3Reader(conn, options)
+            from .reader import ClusterReader
+
             return ClusterReader(conn, options)
         except BaseException:
             conn.http.close()
@@ -63,10 +69,13 @@ class ClusterSource(Source):
 
     def list_projects(self, location: str, options: RunOptions) -> list[dict[str, Any]]:
         from .connection import connect
+        from .geti3.api import Geti3Connection
         from .projects import list_projects
 
         conn = connect(location, options)
         try:
+            if isinstance(conn, Geti3Connection):
+                return _geti3_projects(conn)
             out = []
             for p in list_projects(conn):
                 tasks = [t.get("task_type") for t in p.get("pipeline", {}).get("tasks", [])]
@@ -86,6 +95,19 @@ class ClusterSource(Source):
             return conn.facts()
         finally:
             conn.http.close()
+
+
+def _geti3_projects(conn: Any) -> list[dict[str, Any]]:
+    out = []
+    for p in conn.projects():
+        task = p.get("task") or {}
+        kind = task.get("task_type")
+        if kind == "classification":
+            kind += " (multi-class)" if task.get("exclusive_labels") else " (multi-label)"
+        counts = conn.http.get_json(f"/api/projects/{p['id']}/dataset/statistics").get("media_counts") or {}
+        out.append({"name": p.get("name"), "id": p.get("id"), "task_types": [kind],
+                    "images": int(counts.get("images") or 0), "videos": int(counts.get("videos") or 0)})
+    return out
 
 
 def _media_counts(conn: Any, p: dict[str, Any]) -> dict[str, int]:
@@ -123,10 +145,16 @@ class ClusterSink(Sink):
 
     def open(self, location: str, options: RunOptions) -> Writer:
         from .connection import connect
-        from .writer import ClusterWriter
+        from .geti3.api import Geti3Connection
 
         conn = connect(location, options)
         try:
+            if isinstance(conn, Geti3Connection):
+                from .geti3.writer import Geti3Writer
+
+                return Geti3Writer(conn, options)
+            from .writer import ClusterWriter
+
             return ClusterWriter(conn, options)
         except BaseException:
             conn.http.close()
@@ -146,11 +174,16 @@ class ClusterSink(Sink):
         from scmigrate.errors import InputError
 
         from .connection import connect
+        from .geti3.api import Geti3Connection
         from .projects import find_project
         from .writer import ClusterWriter
 
         conn = connect(location, options)
         try:
+            if isinstance(conn, Geti3Connection):
+                from .geti3.writer import preflight
+
+                return preflight(conn, target, options)
             writer = ClusterWriter(conn, options)  # parses --auto-train and --set, as the real run does
             if options.resume:
                 return [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]

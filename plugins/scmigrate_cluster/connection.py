@@ -12,13 +12,18 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import requests
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 
 from .dialects import Dialect, parse_version, pick
 from .http import ClusterHttp, ClusterUnreachable, HttpError
+
+if TYPE_CHECKING:
+    from .geti3.api import Geti3Connection
 
 __all__ = ["Endpoint", "Connection", "resolve", "connect", "opt", "is_url", "configured"]
 
@@ -115,11 +120,8 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     if not token and token_env:  # the user chose that variable: name it, not the generic ones
         raise InputError(f"{label}: no access token: the environment variable {token_env} (named in the "
                          "cluster's configuration) is not set")
-    if not token:
-        raise InputError(
-            f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
-            "`scmigrate clusters add`"
-        )
+    # no token at all: fine for Geti 3.x (no authentication); connect() asks for one only when the
+    # server turns out not to be 3.x (see _no_token)
     host = url.split("/")[2].rsplit(":", 1)[0].strip("[]") if "://" in url else ""
     if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
         log.warning("%s: plain HTTP: the access token travels unencrypted; use https://", label)
@@ -139,7 +141,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
                     raise InputError(f"{var}={os.environ[var]}: no such CA bundle; fix or unset the variable")
                 verify = os.environ[var]
                 break
-    return Endpoint(url=url, token=token, verify=verify, workspace=workspace, label=label)
+    return Endpoint(url=url, token=token or "", verify=verify, workspace=workspace, label=label)
 
 
 @dataclass
@@ -198,8 +200,11 @@ def _handshake_get(http: ClusterHttp, path: str) -> Any:
         raise InputError(str(exc)) from None
 
 
-def connect(location: str, options: RunOptions) -> Connection:
-    """Resolve ``location``, shake hands and pick the workspace; InputError with one line otherwise."""
+def connect(location: str, options: RunOptions) -> "Connection | Geti3Connection":
+    """Resolve ``location``, shake hands and pick the workspace; InputError with one line otherwise.
+
+    A Geti 3.x server gives a :class:`~scmigrate_cluster.geti3.api.Geti3Connection` instead.
+    """
     ep = resolve(location, options)
     timeout = float(opt(options, "timeout", 60.0))
     retries = int(opt(options, "low-level-retries", 10))
@@ -208,11 +213,22 @@ def connect(location: str, options: RunOptions) -> Connection:
         workers=options.workers, label=ep.label,  # None: the limit finds its own level
     )
     try:
+        # ---- dialect detection: Geti 3.x (geti3 helper) ----
+        if not ep.token:
+            geti3 = _geti3(http, retries=2)  # a 2.x cluster needs a token anyway: ask the 3.x question first
+            if geti3 is not None:
+                return geti3
+            raise _no_token(ep.label)
         try:
             info = _handshake_get(http, "/api/v1/product_info")
         except InputError:
+            # a 3.x UI answers the 2.x probe with its HTML page, a bare 3.x backend with 404
+            geti3 = None if http.down else _geti3(http, retries=0, quiet=True)
+            if geti3 is not None:
+                return geti3
             _refuse_old_dialect(http)
             raise
+        # ---- end of Geti 3.x detection ----
         if not isinstance(info, dict):
             raise InputError(f"{ep.label}: /api/v1/product_info is not an SC product description")
         version_text = info.get("build-version") or info.get("product-version")
@@ -226,6 +242,48 @@ def connect(location: str, options: RunOptions) -> Connection:
         http.close()
         raise
     return Connection(http, dialect, str(version_text), org, ws_id, ws_name)
+
+
+# ---- dialect detection: Geti 3.x (geti3 helper) ----
+def _no_token(label: str) -> InputError:
+    return InputError(
+        f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
+        "`scmigrate clusters add` (only Geti 3.x servers need none, and this is not one)"
+    )
+
+
+def _geti3(http: ClusterHttp, retries: int, quiet: bool = False) -> "Geti3Connection | None":
+    """A Geti 3.x connection when ``GET /api/openapi.json`` says ``info.title`` "Geti", version 3.*.
+
+    Anything else (HTML from a UI, 401 from a 2.x cluster, 404) is "not 3.x": None. An unreachable
+    server or a TLS failure is the user's to fix (InputError), unless ``quiet`` (a second opinion
+    after the 2.x probe failed, whose error is then the one shown).
+    """
+    from .dialects import detect_geti3
+    from .geti3.api import Geti3Connection
+
+    try:
+        resp = http.request("GET", "/api/openapi.json", retries=retries, ok=(200,))
+    except ClusterUnreachable as exc:
+        if quiet:
+            return None
+        raise InputError(
+            f"{http.label}: cannot connect ({exc.reason or 'no answer'}); check the URL (scheme, host and port)"
+        ) from None
+    except HttpError:
+        return None
+    except InputError:  # TLS: the same failure would meet the 2.x probe
+        if quiet:
+            return None
+        raise
+    assert isinstance(resp, requests.Response)
+    try:
+        doc = resp.json() if "json" in resp.headers.get("Content-Type", "").lower() else None
+    except ValueError:
+        doc = None
+    dialect = detect_geti3(doc)
+    return None if dialect is None else Geti3Connection(http, dialect)
+# ---- end of Geti 3.x detection ----
 
 
 def _refuse_old_dialect(http: ClusterHttp) -> None:

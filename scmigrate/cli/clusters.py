@@ -2,7 +2,8 @@
 
 Tokens never travel on the command line (where ``ps`` and shell history would show them): they
 come from standard input (``--token-stdin``) or from an environment variable named in the config
-(``--token-env VAR``), and are never printed.
+(``--token-env VAR``), and are never printed. A Geti 3.x server has no authentication: it is added
+with neither.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def command() -> None:
 @command.command("add")
 @click.argument("name")
 @click.option("--url", required=True, help="The cluster's URL (https://...).")
-@click.option("--token-stdin", is_flag=True, help="Read the access token from standard input.")
+@click.option("--token-stdin", is_flag=True,
+              help="Read the access token from standard input (Geti 3.x needs none).")
 @click.option("--token-env", metavar="VAR", help="Take the token from this environment variable at run time.")
 @click.option("--workspace", help="Workspace name (default: the first one).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates to trust.")
@@ -89,7 +91,7 @@ def remove(name: str) -> int:
 @click.argument("name")
 @click.pass_context
 def test(ctx: click.Context, name: str) -> int:
-    """Check that NAME is reachable and the token is accepted (version, dialect)."""
+    """Check that NAME is reachable and its token, if it needs one, accepted (version, dialect)."""
     from ..api import RunOptions
     from ..config import get_cluster
     from ..errors import InputError

@@ -3,7 +3,8 @@
 The reader and writer talk to a cluster only through a dialect object, so older dialects
 (SC 1.x with normalised coordinates, Geti 1.x with ``GET media/images``) can be added as
 sibling modules without touching them. ``pick(version)`` chooses by the version the cluster
-reports.
+reports. Geti 3.x is another product API with its own reader and writer: ``detect_geti3``
+recognises it from its OpenAPI document (``geti3.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from scmigrate.errors import InputError
 
 from .current import CurrentDialect, Dialect
+from .geti3 import Geti3Dialect, detect_geti3
 
-__all__ = ["Dialect", "CurrentDialect", "parse_version", "pick"]
+__all__ = ["Dialect", "CurrentDialect", "Geti3Dialect", "detect_geti3", "parse_version", "pick"]
 
 _SEMVER = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
