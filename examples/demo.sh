@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole story on local data and two local emulated clusters (run by `make demo`):
 # a generated COCO dataset → cluster-a (detection→segmentation, "dog" / "dog shape")
-# → a .scz archive (inspect, verify) → cluster-b → `scmigrate check` says identical.
+# → a .scz archive (inspect, verify) → cluster-b → `scmigrate check` says identical;
+# then the chain project migrated to an emulated Geti 3.x (one project per task, plan first).
 set -euo pipefail
 
 out=${DEMO_DIR:-demo-out}
@@ -55,5 +56,17 @@ scmigrate run --from "$out/dogs.scz" --to cluster-b --report "$out/restore-repor
 step "Compare: cluster-a's project against cluster-b's, and against the archive"
 scmigrate check --from cluster-a --project "Dogs" --to cluster-b --project "Dogs"
 scmigrate check --from cluster-a --project "Dogs" --to "$out/dogs.scz"
+
+step "Migrate the chain project to Geti 3.x (one task per project): the plan first, every loss listed"
+sc-emulator serve --dialect geti3 --data-dir "$out/geti3" --port 0 --url-file "$out/geti3.url" \
+  >"$out/geti3.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$out/geti3.url" ] && break; sleep 0.1; done
+[ -s "$out/geti3.url" ] || { cat "$out/geti3.log"; exit 1; }
+scmigrate clusters add geti3 --url "$(cat "$out/geti3.url")" --ca-bundle "$out/geti3/ca.pem"   # no token
+scmigrate clusters test geti3
+scmigrate run --from cluster-a --project "Dogs" --to geti3 --dry-run
+scmigrate run --from cluster-a --project "Dogs" --to geti3 --report "$out/geti3-report.json"
+scmigrate projects geti3
 
 step "Done: everything is under $out/"
