@@ -1,9 +1,10 @@
 """``make demo`` end to end: ``examples/demo.sh`` in a temporary directory, as ``make demo`` runs it.
 
 The script generates COCO data, starts two emulated HTTPS clusters, seeds one, backs it up,
-restores the backup on the other and compares. The test holds it to its promise: exit 0, both
-comparisons identical, over exactly the images of the dataset that have a dog, and no emulator
-left running afterwards.
+restores the backup on the other and compares, then migrates the chain project to an emulated
+Geti 3.x. The test holds it to its promise: exit 0, both comparisons identical, over exactly the
+images of the dataset that have a dog, one Geti 3.x project per task with every image, and no
+emulator left running afterwards.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def test_demo_script(tmp_path: Path) -> None:
 
     lines = [ln for ln in output.splitlines() if ln.strip()]
     assert "== Done" in lines[-1], lines[-3:]
-    # the two `check` lines close the output, right after the "Compare" step, before "Done"
-    assert "== Compare" in lines[-4], lines[-4:]
+    # the two `check` lines follow the "Compare" step
+    compare = next(i for i, ln in enumerate(lines) if "== Compare" in ln)
     counts = []
-    for line in lines[-3:-1]:
+    for line in lines[compare + 1:compare + 3]:
         m = IDENTICAL.match(line)
         assert m, f"not an 'identical' check line: {line!r}"
         counts.append(int(m.group(1)))
@@ -48,6 +49,16 @@ def test_demo_script(tmp_path: Path) -> None:
     dog_id = next(c["id"] for c in doc["categories"] if c["name"] == "dog")
     with_dogs = {a["image_id"] for a in doc["annotations"] if a["category_id"] == dog_id}
     assert counts == [len(with_dogs), len(with_dogs)] and len(with_dogs) > 0
+
+    # the Geti 3.x step: the plan names the split before anything is written, then the Geti 3.x
+    # cluster lists one project per task of the chain, each with every image
+    geti3 = next(i for i, ln in enumerate(lines) if "== Migrate the chain project to Geti 3.x" in ln)
+    step = lines[geti3:]
+    assert any("one Geti 3.x project per task" in ln for ln in step), step
+    listed = {m.group(1): (m.group(2), int(m.group(3))) for ln in step
+              if (m := re.match(r"^(Dogs · \w+)\s+[0-9a-f-]{36}\s+(\w+)\s+(\d+)\s+0$", ln))}
+    assert listed == {"Dogs · Detection": ("detection", len(with_dogs)),
+                      "Dogs · Segmentation": ("instance_segmentation", len(with_dogs))}, step
 
     # the script's EXIT trap stopped both emulators (it signals them without waiting: allow them to finish)
     leftovers = []
