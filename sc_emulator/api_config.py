@@ -4,7 +4,8 @@ project (``rules.configuration`` builds and applies them), so both styles stay c
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route

@@ -14,8 +14,16 @@ from starlette.routing import Route
 from . import sc1
 from .errors import ApiError
 from .ids import now_iso, object_id
-from .mediainfo import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, image_thumbnail, jpeg_bytes, probe_image,
-                        probe_video, video_frame)
+from .mediainfo import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    MediaError,
+    image_thumbnail,
+    jpeg_bytes,
+    probe_image,
+    probe_video,
+    video_frame,
+)
 from .records import dataset_record, delete_media_rows, frame_index, media_record, project_record
 from .scenes import IMAGE_FRAME, SceneSummary, build_scene, empty_states, media_state, media_summary, save_scene
 from .store import Store, dumps

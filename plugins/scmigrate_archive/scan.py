@@ -28,7 +28,8 @@ from .frames import (
 from .layout import INDEX, MAX_JSON
 from .tarfmt import END_BLOCKS
 
-__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage", "scan"]
+__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage",
+           "scan"]
 
 
 @dataclass

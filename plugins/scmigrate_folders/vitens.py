@@ -20,9 +20,10 @@ and scaled by the image's width and height (each axis by its own size); a radius
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from scmigrate.api import Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
@@ -62,7 +63,7 @@ class VitensSource(Source):
     location_help = "vitens:DIR"
     description = "Vitens/NOUS folder: images + <image stem>_<x>.json files of points (circles) and polygons"
 
-    def open(self, location: str, options: RunOptions) -> "VitensReader":
+    def open(self, location: str, options: RunOptions) -> VitensReader:
         return VitensReader(directory_of(location, "vitens"), options)
 
 

@@ -7,7 +7,8 @@ They mirror what the real server's request-schema validation reports, so a clien
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import field_error, required, unexpected_keys
 

@@ -17,8 +17,16 @@ import copy
 from typing import Any
 
 from .checks import as_list, as_object, as_str, need
-from .config_params import (GLOBAL_PARAMS, HYPER_GROUP, TASK_PARAMS, Param, task_defaults, coerce, default_state,
-                            derived_id)
+from .config_params import (
+    GLOBAL_PARAMS,
+    HYPER_GROUP,
+    TASK_PARAMS,
+    Param,
+    coerce,
+    default_state,
+    derived_id,
+    task_defaults,
+)
 from .errors import bad_request
 from .labels import TRAINABLE_TASKS
 

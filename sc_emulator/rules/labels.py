@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .checks import as_bool, as_list, as_number, as_object, as_str, check_keys, need
 from .errors import bad_request, field_error
@@ -205,7 +206,7 @@ def build_task_labels(task_type: str, title: str, raw_labels: Any, field: str, n
             group = item["name"] if item["is_empty"] and item["group"] == group_default else item["group"]
             labels.append(make_label(new_id(), item["name"], item["color"], group, hotkey=item["hotkey"],
                                      is_empty=item["is_empty"]))
-        for i, (item, label) in enumerate(zip(given, labels)):
+        for i, (item, label) in enumerate(zip(given, labels, strict=True)):
             if item["parent"] is not None and item["is_empty"]:
                 raise field_error(f"{field}[{i}].parent_id", "an empty label cannot have a parent")
             label["parent_id"] = resolve_parent(item["parent"], labels, known, f"{field}[{i}].parent_id")

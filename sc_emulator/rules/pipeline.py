@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from typing import Any
 
 from .checks import as_list, as_object, as_str, check_keys, need
 from .errors import bad_request, field_error
@@ -128,8 +130,8 @@ def build_project(body: dict[str, Any], new_id: Callable[[], str], style: LabelS
         elif "keypoint_structure" in raw:
             raise field_error(f"{field}.keypoint_structure", "only keypoint_detection tasks have one")
         stored.append(task)
-    by_title = {item["title"]: task["id"] for item, task in zip(path, stored)}
-    connections = [{"from": by_title[a["title"]], "to": by_title[b["title"]]} for a, b in zip(path, path[1:])]
+    by_title = {item["title"]: task["id"] for item, task in zip(path, stored, strict=True)}
+    connections = [{"from": by_title[a["title"]], "to": by_title[b["title"]]} for a, b in pairwise(path)]
     return {"name": name, "pipeline": {"tasks": stored, "connections": connections}}
 
 

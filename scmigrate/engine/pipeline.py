@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
 from ..errors import InputError, TransferIncomplete

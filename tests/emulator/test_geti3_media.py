@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
-
 from emulator_helpers import image_bytes
+from PIL import Image
 
 
 def _media(project) -> str:

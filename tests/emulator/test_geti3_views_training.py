@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from emulator_helpers import Geti3, image_bytes
 
 import sc_emulator
-from emulator_helpers import Geti3, image_bytes
 
 
 def test_views_create_assign_filter_and_delete(g3):

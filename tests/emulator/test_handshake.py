@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import requests
-
 from emulator_helpers import image_bytes
 
 

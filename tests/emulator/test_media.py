@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
-
 from emulator_helpers import image_bytes
+from PIL import Image
 
 
 def test_image_upload_get_display_delete(api):
