@@ -129,7 +129,7 @@ class MultipartBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         out = b""
         while self._parts and (n < 0 or len(out) < n):
             chunk = self._parts[0].read(-1 if n < 0 else n - len(out))

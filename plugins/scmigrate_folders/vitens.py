@@ -194,14 +194,16 @@ class VitensReader(Reader):
             by_stem.setdefault(image.stem, []).append(image)
         json_files = [] if self.annotations_dir is None else [
             p for p in sorted_entries(self.annotations_dir) if _is_json(p)]
-        orphans, normalised, skipped = [], [], Counter()
+        orphans: list[str] = []
+        normalised: list[str] = []
+        skipped: Counter[str] = Counter()
         for path in json_files:
-            image = self._image_for(path, by_stem)
-            if image is None:
+            owner = self._image_for(path, by_stem)
+            if owner is None:
                 orphans.append(path.name)
                 continue
             parsed = parse_file(path, self.options.strict)
-            self.files_for.setdefault(image, []).append(parsed)
+            self.files_for.setdefault(owner, []).append(parsed)
             skipped.update({f"{reason} (e.g. {path.name})": n for reason, n in parsed.skipped.items()})
             if parsed.normalised:
                 normalised.append(path.name)

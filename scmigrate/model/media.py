@@ -67,7 +67,7 @@ class Media:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Media:
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 # --------------------------------------------------------------------------- items

@@ -188,7 +188,9 @@ def _rle(mask: np.ndarray, compressed: bool) -> dict[str, Any]:
 
     if compressed:
         enc = mask_utils.encode(np.asfortranarray(mask))
-        return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": enc["counts"].decode("ascii")}
+        counts = enc["counts"]  # bytes from pycocotools; its stubs allow str too
+        return {"size": [int(mask.shape[0]), int(mask.shape[1])],
+                "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
     flat = mask.flatten(order="F")
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))
     runs = np.diff(bounds).tolist()
