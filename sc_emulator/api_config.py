@@ -1,4 +1,4 @@
-"""Configuration (contract §3.6): the legacy "configurable parameters" API and the new
+"""Configuration (docs/rest-api.md §11): the legacy "configurable parameters" API and the new
 ``project_configuration`` / ``training_configuration`` documents, all views of one stored state per
 project (``rules.configuration`` builds and applies them), so both styles stay consistent."""
 

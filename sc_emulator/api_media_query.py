@@ -1,4 +1,4 @@
-"""``media:query`` and ``videos/{id}:query`` (contract §2.3, §3.4): filters, sorting and paging.
+"""``media:query`` and ``videos/{id}:query`` (docs/rest-api.md §6.2, §6.3, §9.3): filters, sorting and paging.
 
 Field and operator names are case-insensitive (official clients send ``MEDIA_TYPE``/``EQUAL``).
 ``next_page`` appears only when the page is full, carrying limit, skip, sort_by and sort_direction; the

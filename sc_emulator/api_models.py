@@ -1,4 +1,4 @@
-"""Models and jobs (contract §3.7, §3.8) plus the admin route that places trained models.
+"""Models and jobs (docs/rest-api.md §12, §13) plus the admin route that places trained models.
 
 The emulator cannot train: ``:train`` and ``:optimize`` create a job that fails at once with a clear
 message (what a cluster without training capacity reports), and models exist only when a test places

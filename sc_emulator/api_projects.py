@@ -1,4 +1,4 @@
-"""Projects and datasets (contract §3.2, §3.3): list, create, get, edit, delete, status, thumbnail."""
+"""Projects and datasets (docs/rest-api.md §7, §8): list, create, get, edit, delete, status, thumbnail."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def list_projects(call: Call) -> dict:
     projects = [project_body(call, r, loads(r["doc"]), with_datasets=False, with_size=with_size) for r in rows]
     next_page = ""
     if projects:
-        # Real servers set next_page on every non-empty page, the last one included (§5.1).
+        # Real servers set next_page on every non-empty page, the last one included (docs/rest-api.md §15.1).
         query = dict(call.query)
         query.update({"limit": str(limit), "skip": str(skip + limit)})
         next_page = f"{call.request.url.path}?{urlencode(query)}"

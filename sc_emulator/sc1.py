@@ -1,4 +1,4 @@
-"""SC 1.1 response and request shapes (contract §7.1), applied on top of the current ones.
+"""SC 1.1 response and request shapes (docs/rest-api.md §2.3), applied on top of the current ones.
 
 The store keeps one form for every dialect; these functions turn a current-dialect body into what an SC 1.1
 server answered (projects, media, annotation scenes, status) and an SC 1.1 annotation request (coordinates

@@ -1,6 +1,6 @@
 """The folder the official SDK downloads a project into (``sdk-folder:DIR``).
 
-Layout read (see ``sc-rest-api.md`` §8.1)::
+Layout read (see ``docs/rest-api.md`` §16.3)::
 
     DIR/project.json                                  pipeline, labels (by name), datasets
     DIR/images/<dataset>/<media name>.jpg             "_<24-hex media id>" appended when names repeat

@@ -1,6 +1,6 @@
 """``sdk-folder:DIR`` as a sink: the official SDK's download layout, read back identical by the source.
 
-Written as the SDK lays it out (``sc-rest-api.md`` §8.1), with one difference: each media keeps
+Written as the SDK lays it out (``docs/rest-api.md`` §16.3), with one difference: each media keeps
 its real extension (the SDK names every image ``.jpg`` whatever its bytes are)::
 
     DIR/project.json                                  written last: an unfinished folder has none

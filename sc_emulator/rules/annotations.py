@@ -1,4 +1,4 @@
-"""Annotation-scene rules (contract §3.5, §4.2): validation, normalised storage, rendering and states.
+"""Annotation-scene rules (docs/rest-api.md §10, §10.8): validation, normalised storage, rendering and states.
 
 :func:`validate_scene` checks a ``POST .../annotations`` body against the project (labels, shapes per
 task, geometry, exclusive groups, chains and empty labels) and returns the annotations as stored

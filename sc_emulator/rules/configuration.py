@@ -1,4 +1,4 @@
-"""Project configuration in both styles of contract §3.6 (and the official client's use of it, §8).
+"""Project configuration in both styles of docs/rest-api.md §11 (and the official client's use of it, §16.1).
 
 - legacy "configurable parameters": :func:`legacy_document` (``GET {P}/configuration``; the ``global`` and
   ``task_chain`` parts answer ``configuration/global`` and ``configuration/task_chain[/{task}]``) and

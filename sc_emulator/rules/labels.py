@@ -1,4 +1,4 @@
-"""Label rules of project creation (contract §3.2 "Create (POST) rules", label constraints).
+"""Label rules of project creation (docs/rest-api.md §7.4).
 
 One task at a time: validate the label objects of a create body, resolve ``parent_id`` names to ids,
 add the empty label ("No object", "Empty", "No class") or the anomaly labels as the real server does,
@@ -53,7 +53,7 @@ class LabelStyle:
 
 
 CURRENT_STYLE = LabelStyle(EMPTY_LABEL_NAMES)
-#: SC 1.1 (contract §7.1): "No Object" with a capital O, no "No class", groups named after the task title,
+#: SC 1.1 (docs/rest-api.md §2.3): "No Object" with a capital O, no "No class", groups named after the task title,
 #: the anomaly task types kept as they were sent.
 SC1_STYLE = LabelStyle({"detection": "No Object", "rotated_detection": "No Object", "segmentation": "Empty",
                         "instance_segmentation": "Empty"}, group_by_title=True, merge_old_anomaly=False)
@@ -80,7 +80,7 @@ def default_group(task_type: str) -> str:
 
 def make_label(label_id: str, name: str, color: str, group: str, parent_id: str | None = None,
                hotkey: str = "", is_empty: bool = False, is_anomalous: bool = False) -> dict[str, Any]:
-    """A stored label document (§3.2 label object)."""
+    """A stored label document (docs/rest-api.md §7.2, the label object)."""
     return {"id": label_id, "name": name, "color": color, "group": group, "parent_id": parent_id,
             "hotkey": hotkey, "is_empty": is_empty, "is_anomalous": is_anomalous}
 

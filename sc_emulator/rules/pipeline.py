@@ -1,4 +1,4 @@
-"""Project creation rules: the pipeline and its tasks (contract §3.2 "Create (POST) rules", §4.1).
+"""Project creation rules: the pipeline and its tasks (docs/rest-api.md §7.3, §7.6).
 
 :func:`build_project` validates a ``POST {W}/projects`` body and returns the stored project document
 (``name`` and ``pipeline`` with ids); the server adds ``id``, ``creation_time``, ``datasets`` and the rest.

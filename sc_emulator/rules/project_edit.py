@@ -1,4 +1,4 @@
-"""Project edit rules: ``PUT {P}`` (contract §3.2 "Edit (PUT) rules").
+"""Project edit rules: ``PUT {P}`` (docs/rest-api.md §7.5).
 
 The client sends the whole project back with ids: the project may be renamed; labels are matched by
 ``id``; labels without ``id`` are new; ``"is_deleted": true`` deletes a label (it stays stored, marked

@@ -1,6 +1,6 @@
 """Fitting a shape to its image: the one step every sink and converter uses before a cluster sees it.
 
-SC validates shapes against the media (sc-rest-api.md §3.5): a RECTANGLE must lie inside the
+SC validates shapes against the media (docs/rest-api.md §10.4): a RECTANGLE must lie inside the
 image with width and height of at least 1 px, POLYGON points must satisfy 0 ≤ x ≤ W and
 0 ≤ y ≤ H (at most 5000 of them), an ELLIPSE needs at least one pixel inside the image and a
 KEYPOINT must sit on the image. :func:`fit` turns a shape into one the cluster accepts, or says

@@ -208,7 +208,7 @@ def test_claims() -> None:
 
 
 def test_an_old_archives_empty_label_box_reads_as_annotated_empty(tmp_path: Path) -> None:
-    """Archives written before the model had one form of "empty" hold the cluster's (SPEC §3)."""
+    """Archives written before the model had one form of "empty" hold the cluster's (SPEC §4)."""
     from archive_helpers import jpeg
 
     from scmigrate.model import Annotation, ScoredLabel, Shape

@@ -1,6 +1,6 @@
-"""Converted projects and scenes are accepted by SC's rules (contract §3.2 and §3.5).
+"""Converted projects and scenes are accepted by SC's rules (docs/rest-api.md §7 and §10).
 
-The rules come from sc_emulator's independent implementation of the contract: the target project
+The rules come from sc_emulator's independent implementation of docs/rest-api.md: the target project
 is created as a cluster would create it (empty and anomaly labels added by the server), and every
 converted scene is posted to its validator with label ids mapped by name (empty labels by flag).
 """

@@ -1,4 +1,4 @@
-"""Annotations over HTTP (contract §3.5): images, video frames, whole-video latest, range annotations."""
+"""Annotations over HTTP (docs/rest-api.md §10): images, video frames, whole-video latest, range annotations."""
 
 from __future__ import annotations
 

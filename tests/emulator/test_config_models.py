@@ -1,4 +1,4 @@
-"""Configuration (legacy and new, kept consistent), models, training and jobs (contract §3.6–§3.8)."""
+"""Configuration (legacy and new, kept consistent), models, training and jobs (docs/rest-api.md §11–§13)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Discovery, authentication and generic error bodies (contract §0, §3.1, §2.2)."""
+"""Discovery, authentication and generic error bodies (docs/rest-api.md §1, §4, §3.3, §5.1)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Geti 3.x emulator: annotations per media and per video frame, their validation, subsets and label
-removal (geti3-api.md §4, §5)."""
+removal (docs/rest-api.md §17.9, §17.10)."""
 
 from __future__ import annotations
 

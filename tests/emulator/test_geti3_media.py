@@ -1,4 +1,5 @@
-"""Geti 3.x emulator: dataset media — upload rules, listing and paging, binaries, videos (geti3-api.md §3)."""
+"""Geti 3.x emulator: dataset media — upload rules, listing and paging, binaries, videos
+(docs/rest-api.md §17.6, §17.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Media upload, get, delete, display endpoints and media:query (contract §3.4, §2.3)."""
+"""Media upload, get, delete, display endpoints and media:query (docs/rest-api.md §9, §6.2)."""
 
 from __future__ import annotations
 

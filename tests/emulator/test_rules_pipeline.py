@@ -1,4 +1,4 @@
-"""Project create and edit rules (contract §3.2, §4.1) of sc_emulator.rules.pipeline."""
+"""Project create and edit rules (docs/rest-api.md §7, §7.6) of sc_emulator.rules.pipeline."""
 
 from __future__ import annotations
 
