@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench clean
+.PHONY: install lint test demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ $(EXAMPLE_STAMP): $(STAMP) docs/example-plugin/pyproject.toml
 
 install: $(STAMP)
 
-test: install $(EXAMPLE_STAMP)
+# Style (ruff: pycodestyle, pyflakes, isort, bugbear, pyupgrade) and types (mypy on the core and the
+# built-in plugins), as configured in pyproject.toml; make test runs it first.
+LINT_PATHS := scmigrate plugins sc_emulator tests benchmarks examples docs/example-plugin
+lint: install
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy
+
+test: install $(EXAMPLE_STAMP) lint
 	$(PY) -m pytest -n 2 -q
 
 demo: install

@@ -33,7 +33,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
-from scmigrate_archive import ArchiveSink, ArchiveSource
 
 from scmigrate.api import RunOptions
 from scmigrate.model import (
@@ -47,6 +46,7 @@ from scmigrate.model import (
     Shape,
     Task,
 )
+from scmigrate_archive import ArchiveSink, ArchiveSource
 
 MB = 1e6
 

@@ -79,7 +79,8 @@ def main() -> int:
                     second = STARTUP * 0.5 + rnd.random() * span if i % 3 == 2 else None
                     out = kill_and_resume(site, src, dst, at, second, to_project, count, args.items)
                     _reset(site, dst, to_project, count)
-                    rounds.append({"scenario": name, "kill_at": round(at, 2), "second_kill_at": second and round(second, 2),
+                    rounds.append({"scenario": name, "kill_at": round(at, 2),
+                                   "second_kill_at": second and round(second, 2),
                                    "killed": len(out.killed), "ok": out.ok, "detail": out.detail})
                     print(f"{i + 1:3} {name:9} kill at {at:5.2f} s"
                           + (f", resume killed at {second:5.2f} s" if second is not None else "")

@@ -1,4 +1,4 @@
-"""sc_emulator: a local SC / Intel Geti compatible cluster (REST contract ``sc-rest-api.md``).
+"""sc_emulator: a local SC / Intel Geti compatible cluster (REST API of ``docs/rest-api.md``).
 
 ``sc-emulator serve --data-dir D`` from the shell, or from Python::
 

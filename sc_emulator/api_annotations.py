@@ -1,4 +1,4 @@
-"""Annotations (contract §3.5): scenes of images and video frames, whole-video latest, range annotations.
+"""Annotations (docs/rest-api.md §10): scenes of images and video frames, whole-video latest, range annotations.
 
 Validation, normalisation, rounding and per-task states are the domain rules of ``rules.annotations``, called
 through :mod:`.scenes`; this module resolves the media, persists scenes and shapes the responses.

@@ -1,10 +1,11 @@
-"""Configuration (contract §3.6): the legacy "configurable parameters" API and the new
+"""Configuration (docs/rest-api.md §11): the legacy "configurable parameters" API and the new
 ``project_configuration`` / ``training_configuration`` documents, all views of one stored state per
 project (``rules.configuration`` builds and applies them), so both styles stay consistent."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route

@@ -1,4 +1,4 @@
-"""Media (contract §3.4): image and video upload, get, delete, and the display endpoints."""
+"""Media (docs/rest-api.md §9): image and video upload, get, delete, and the display endpoints."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from starlette.routing import Route
 from . import sc1
 from .errors import ApiError
 from .ids import now_iso, object_id
-from .mediainfo import (IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MediaError, image_thumbnail, jpeg_bytes, probe_image,
-                        probe_video, video_frame)
+from .mediainfo import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    MediaError,
+    image_thumbnail,
+    jpeg_bytes,
+    probe_image,
+    probe_video,
+    video_frame,
+)
 from .records import dataset_record, delete_media_rows, frame_index, media_record, project_record
 from .scenes import IMAGE_FRAME, SceneSummary, build_scene, empty_states, media_state, media_summary, save_scene
 from .store import Store, dumps
@@ -26,7 +34,7 @@ MIN_FREE_BYTES = 64 * 1024 * 1024
 
 def media_body(call: Call, row: Any, info: dict[str, Any], project: dict[str, Any],
                summary: SceneSummary | None = None, for_query: bool = False) -> dict[str, Any]:
-    """The image or video object of §3.4."""
+    """The image or video object of docs/rest-api.md §9.2."""
     kind = row["type"]
     base = f"{call.prefix()}/projects/{row['project_id']}/datasets/{row['dataset_id']}/media/{kind}s/{row['id']}"
     summary = summary if summary is not None else media_summary(call.emu.store, row["id"])
@@ -182,7 +190,7 @@ def _original(call: Call, kind: str) -> FileResponse:
 @endpoint
 def image_full(call: Call) -> Response:
     if call.emu.dialect.is_sc1:
-        # SC 1.x served a re-encoded JPEG of the same size, not the uploaded bytes (contract §7.1).
+        # SC 1.x served a re-encoded JPEG of the same size, not the uploaded bytes (docs/rest-api.md §2.3).
         row, info, _ = _media(call, "image")
         return _cached_jpeg(call, f"{row['id']}-full", lambda: _reencoded(call.emu.store.blob_path(info["blob"])))
     return _original(call, "image")

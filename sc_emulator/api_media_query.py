@@ -1,4 +1,4 @@
-"""``media:query`` and ``videos/{id}:query`` (contract §2.3, §3.4): filters, sorting and paging.
+"""``media:query`` and ``videos/{id}:query`` (docs/rest-api.md §6.2, §6.3, §9.3): filters, sorting and paging.
 
 Field and operator names are case-insensitive (official clients send ``MEDIA_TYPE``/``EQUAL``).
 ``next_page`` appears only when the page is full, carrying limit, skip, sort_by and sort_direction; the
@@ -8,7 +8,8 @@ client re-POSTs the same filter body to it.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.routing import Route
@@ -77,7 +78,8 @@ def _compare(op: str, actual: Any, value: Any, field: str) -> bool:
     if isinstance(actual, (int, float)) and not isinstance(value, (int, float)) or isinstance(value, bool):
         raise _invalid(f"Field '{field}' needs a numeric value, got {value!r}.")
     if op == "equal":
-        return actual == value or (isinstance(actual, str) and isinstance(value, str) and actual.lower() == value.lower())
+        return actual == value or (isinstance(actual, str) and isinstance(value,
+                                                                          str) and actual.lower() == value.lower())
     if op == "not_equal":
         return actual != value
     ops: dict[str, Callable[[Any, Any], bool]] = {"greater": lambda a, b: a > b, "less": lambda a, b: a < b,

@@ -1,4 +1,4 @@
-"""Models and jobs (contract §3.7, §3.8) plus the admin route that places trained models.
+"""Models and jobs (docs/rest-api.md §12, §13) plus the admin route that places trained models.
 
 The emulator cannot train: ``:train`` and ``:optimize`` create a job that fails at once with a clear
 message (what a cluster without training capacity reports), and models exist only when a test places
@@ -157,7 +157,8 @@ def list_jobs(call: Call) -> dict:
     call.check_workspace()
     limit, skip = call.int_query("limit", 10, 1, 1000), call.int_query("skip", 0)
     jobs = [loads(r["doc"]) for r in call.emu.store.all("SELECT doc FROM jobs ORDER BY seq DESC")]
-    project_id, states, types = call.query.get("project_id"), call.query.getlist("state"), call.query.getlist("job_type")
+    project_id = call.query.get("project_id")
+    states, types = call.query.getlist("state"), call.query.getlist("job_type")
     jobs = [j for j in jobs if (not project_id or j["metadata"]["project"]["id"] == project_id)
             and (not states or j["state"] in states) and (not types or j["type"] in types)]
     counts = {f"n_{s}_jobs": sum(1 for j in jobs if j["state"] == s)
@@ -220,7 +221,8 @@ def place_model(call: Call) -> dict:
     for opt, data in zip(extra, payloads, strict=True):
         optimized.append({"id": object_id(), "name": opt.get("name", f"{template} OpenVINO FP16"),
                           "model_format": opt.get("model_format", "OpenVINO"),
-                          "precision": opt.get("precision", ["FP16"]), "optimization_type": opt.get("optimization_type", "MO"),
+                          "precision": opt.get("precision",
+                                               ["FP16"]), "optimization_type": opt.get("optimization_type", "MO"),
                           "model_status": "SUCCESS", "has_xai_head": False, "size": len(data),
                           "creation_date": now_iso(), "blob": hashlib.sha256(data).hexdigest()})
     with store.transaction() as conn:
@@ -252,7 +254,8 @@ def place_model(call: Call) -> dict:
                  "label_schema_in_sync": True, "score_up_to_date": True, "active_model": bool(body.get("active", True)),
                  "purge_info": {"is_purged": False, "purge_time": None, "user_uid": None},
                  "architecture": body.get("architecture", template), "fps_throughput": 0.0, "latency": 0.0,
-                 "precision": body.get("precision", ["FP32"]), "total_disk_size": len(base) + sum(o["size"] for o in optimized),
+                 "precision": body.get("precision",
+                                       ["FP32"]), "total_disk_size": len(base) + sum(o["size"] for o in optimized),
                  "target_device": "CPU", "previous_revision_id": "", "previous_trained_revision_id": "",
                  "labels": [lab for lab in task.get("labels", []) if not lab.get("is_deleted")],
                  "training_dataset_info": {"dataset_storage_id": None, "dataset_revision_id": None, "n_samples": 0,

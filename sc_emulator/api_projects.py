@@ -1,4 +1,4 @@
-"""Projects and datasets (contract §3.2, §3.3): list, create, get, edit, delete, status, thumbnail."""
+"""Projects and datasets (docs/rest-api.md §7, §8): list, create, get, edit, delete, status, thumbnail."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def list_projects(call: Call) -> dict:
     projects = [project_body(call, r, loads(r["doc"]), with_datasets=False, with_size=with_size) for r in rows]
     next_page = ""
     if projects:
-        # Real servers set next_page on every non-empty page, the last one included (§5.1).
+        # Real servers set next_page on every non-empty page, the last one included (docs/rest-api.md §15.1).
         query = dict(call.query)
         query.update({"limit": str(limit), "skip": str(skip + limit)})
         next_page = f"{call.request.url.path}?{urlencode(query)}"
@@ -158,7 +158,8 @@ def _dataset_name(call: Call) -> str:
 def _name_taken(conn, project_id: str, name: str, except_id: str = "") -> None:
     if conn.execute("SELECT 1 FROM datasets WHERE project_id = ? AND name = ? AND id != ?",
                     (project_id, name, except_id)).fetchone():
-        raise ApiError(409, "dataset_already_exists", f"A dataset with the name '{name}' already exists in this project.")
+        raise ApiError(409, "dataset_already_exists",
+                       f"A dataset with the name '{name}' already exists in this project.")
 
 
 @endpoint
@@ -168,7 +169,8 @@ def create_dataset(call: Call) -> Response:
     did, store = object_id(), call.emu.store
     with store.transaction() as conn:
         _name_taken(conn, row["id"], name)
-        if conn.execute("SELECT COUNT(*) FROM datasets WHERE project_id = ?", (row["id"],)).fetchone()[0] >= MAX_DATASETS:
+        if conn.execute("SELECT COUNT(*) FROM datasets WHERE project_id = ?",
+                        (row["id"],)).fetchone()[0] >= MAX_DATASETS:
             raise ApiError(409, "max_number_of_datasets_reached", "The maximum number of datasets is reached.")
         conn.execute("INSERT INTO datasets (id, project_id, name, created, use_for_training) VALUES (?,?,?,?,0)",
                      (did, row["id"], name, now_iso()))

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio.to_thread
-
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import (api_admin, api_annotations, api_config, api_discovery, api_media, api_media_query, api_models,
-               api_projects)
+from . import (
+    api_admin,
+    api_annotations,
+    api_config,
+    api_discovery,
+    api_media,
+    api_media_query,
+    api_models,
+    api_projects,
+)
 from .auth import AuthMiddleware
 from .dialects import CURRENT, get_dialect, route_table
 from .errors import json_response

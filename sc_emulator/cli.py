@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--token-file", type=Path, help="read the access token from here (created if missing)")
     s.add_argument("--url-file", type=Path, help="write the base URL here once listening")
     s.add_argument("--version", default=None,
-                   help="product version reported (default: the dialect's, e.g. 2.13.0; geti3: 3.2.0, in the OpenAPI info)")
+                   help="product version reported "
+                        "(default: the dialect's, e.g. 2.13.0; geti3: 3.2.0, in the OpenAPI info)")
     s.add_argument("--user", default="admin", help="login name of the browser login (sc1, geti1.0, geti1.9)")
     s.add_argument("--password-file", type=Path,
                    help="read the login password from here (created with a generated one if missing)")

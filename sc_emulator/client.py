@@ -9,8 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 
@@ -24,7 +25,7 @@ START_TIMEOUT = 30.0
 class AdminClient:
     """Small client for the ``/_emulator`` admin routes of a running emulator."""
 
-    def __init__(self, emulator: "RunningEmulator") -> None:
+    def __init__(self, emulator: RunningEmulator) -> None:
         self._emu = emulator
         self._session = requests.Session()
 
@@ -130,7 +131,8 @@ class RunningEmulator:
             self._check_alive()
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"sc_emulator did not start within {START_TIMEOUT:.0f} s; see {self.data_dir}/emulator.log")
+                raise RuntimeError(f"sc_emulator did not start within {START_TIMEOUT:.0f} s; "
+                                   f"see {self.data_dir}/emulator.log")
             time.sleep(0.02)
         self.url = url_file.read_text().strip()
         self.port = int(self.url.rsplit(":", 1)[1])

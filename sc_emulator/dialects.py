@@ -1,4 +1,4 @@
-"""The API dialects one emulator can speak (contract §1, §7): ``sc1``, ``geti1.0``, ``geti1.9``, ``geti1.14``
+"""The API dialects one emulator can speak (docs/rest-api.md §2): ``sc1``, ``geti1.0``, ``geti1.9``, ``geti1.14``
 and ``geti2`` (the current one, Geti 1.16–2.13).
 
 The endpoint modules declare their routes once, in the current shape (``/api/v1/organizations/{o}/

@@ -1,4 +1,4 @@
-"""HTTP errors of the emulated services and the bodies the real ones answer with (contract §2.2)."""
+"""HTTP errors of the emulated services and the bodies the real ones answer with (docs/rest-api.md §5.1)."""
 
 from __future__ import annotations
 

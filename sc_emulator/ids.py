@@ -42,7 +42,7 @@ def is_object_id(value: str) -> bool:
 
 def now_iso() -> str:
     """Current UTC time in Python ``isoformat`` with offset and microseconds, like the real services."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
 
 
 def _base62(number: int, width: int) -> str:

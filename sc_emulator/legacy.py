@@ -1,4 +1,4 @@
-"""Routes that only the dialects before Geti 1.16 have (contract §7): media listed by ``GET ?top=N``, the
+"""Routes that only the dialects before Geti 1.16 have (docs/rest-api.md §2, §6.4): media listed by ``GET ?top=N``, the
 workspace list without organisation, SC 1.1's project list, and SC 1.1's 308 on a doubled slash.
 """
 

@@ -1,4 +1,4 @@
-"""The browser login of clusters before Geti 1.14 (contract §7.1, §7.2): oauth2-proxy in front of Dex.
+"""The browser login of clusters before Geti 1.14 (docs/rest-api.md §3.1, §3.2): oauth2-proxy in front of Dex.
 
 ``GET /user/login`` → ``/oauth2/start`` (sets ``_oauth2_proxy_csrf``) → ``/dex/auth`` → ``/dex/auth/<connector>``
 (the HTML form) → ``POST /dex/auth/<connector>/login`` with form fields ``login`` and ``password`` → 303

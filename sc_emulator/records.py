@@ -68,7 +68,7 @@ def dataset_body(row: Any) -> dict[str, Any]:
 
 def project_body(call: Call, row: Any, doc: dict[str, Any], *, with_datasets: bool = True,
                  include_deleted: bool = False, with_size: bool = False) -> dict[str, Any]:
-    """The project object of §3.2 from its stored document."""
+    """The project object of docs/rest-api.md §7.2 from its stored document."""
     store: Store = call.emu.store
     shown = doc if include_deleted else strip_deleted_labels(doc)
     body: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""SC 1.1 response and request shapes (contract §7.1), applied on top of the current ones.
+"""SC 1.1 response and request shapes (docs/rest-api.md §2.3), applied on top of the current ones.
 
 The store keeps one form for every dialect; these functions turn a current-dialect body into what an SC 1.1
 server answered (projects, media, annotation scenes, status) and an SC 1.1 annotation request (coordinates
@@ -98,7 +98,7 @@ def scene_request(body: Any, width: int, height: int) -> tuple[Any, list[Any]]:
 
 def keep_sent_shapes(doc: dict[str, Any], originals: list[Any]) -> None:
     """Store the normalised shapes exactly as sent (no pixel round trip), where the rules kept their type."""
-    for ann, sent in zip(doc["annotations"], originals):
+    for ann, sent in zip(doc["annotations"], originals, strict=False):
         if isinstance(sent, dict) and sent.get("type") == ann["shape"]["type"]:
             shape = dict(ann["shape"])  # angle and flags as the rules read them
             if "points" in sent:

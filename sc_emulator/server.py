@@ -8,8 +8,9 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import uvicorn
 
@@ -71,7 +72,8 @@ def serve(settings: Any, exit_with_parent: bool = False, build: Callable[[Any], 
     if exit_with_parent:
         _exit_with_parent(os.getppid())
     config = uvicorn.Config(app, http="httptools", loop="asyncio", lifespan="on", log_level="warning",
-                            access_log=False, timeout_keep_alive=75, backlog=2048, timeout_graceful_shutdown=1, **ssl_args)
+                            access_log=False, timeout_keep_alive=75, backlog=2048, timeout_graceful_shutdown=1,
+                            **ssl_args)
     server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])

@@ -35,7 +35,7 @@ def ensure_certificates(data_dir: Path) -> tuple[Path, Path, Path]:
     ca_path, cert_path, key_path = data_dir / CA_FILE, data_dir / CERT_FILE, data_dir / KEY_FILE
     if ca_path.exists() and cert_path.exists() and key_path.exists():
         return ca_path, cert_path, key_path
-    now = _dt.datetime.now(_dt.timezone.utc) - _dt.timedelta(minutes=5)
+    now = _dt.datetime.now(_dt.UTC) - _dt.timedelta(minutes=5)
     later = now + _dt.timedelta(days=3650)
 
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -3,8 +3,8 @@
 Endpoint functions are plain synchronous functions ``fn(call) -> dict | Response``: SQLite and file
 work block, so they run in Starlette's thread pool. The async wrapper reads the (small, JSON) body
 first; uploads use :func:`upload_endpoint`, which streams the body to disk before the sync part runs.
-Rule violations (``RuleError`` from ``sc_emulator.rules``) and ``ApiError`` become the contract's
-error bodies here, in one place.
+Rule violations (``RuleError`` from ``sc_emulator.rules``) and ``ApiError`` become the error bodies of
+docs/rest-api.md §5.1 here, in one place.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -121,7 +122,7 @@ def endpoint(fn: Callable[[Any], Any], *, call: Callable[..., Any] = Call,
         body = await request.body() if request.method in body_methods else b""
         try:
             return _to_response(await run_in_threadpool(fn, call(request, body)))
-        except Exception as exc:  # noqa: BLE001 - every failure must become the contract's body
+        except Exception as exc:  # noqa: BLE001 - every failure must become a body of docs/rest-api.md §5.1
             return error(exc)
 
     return wrapper

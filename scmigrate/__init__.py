@@ -15,11 +15,11 @@ from .api import (
     PluginOption,
     Reader,
     RunOptions,
-    SizeHint,
     Sink,
+    SizeHint,
     Source,
-    WriteResult,
     Writer,
+    WriteResult,
 )
 from .errors import InputError, LocationError, PluginError, ScmigrateError, TransferIncomplete
 from .model import (

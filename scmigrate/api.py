@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 from .model import Item, Media, ModelArtifact, Project, Scene
 
@@ -136,7 +137,7 @@ class ConversionLog:
         with self._lock:
             self.drops[what] += n
 
-    def merge(self, other: "ConversionLog") -> None:
+    def merge(self, other: ConversionLog) -> None:
         """Add another log's tallies to this one (one item's log into the run's)."""
         with other._lock:
             conversions, drops = Counter(other.conversions), Counter(other.drops)
@@ -229,7 +230,7 @@ class Reader(ABC):
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Reader":
+    def __enter__(self) -> Reader:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -315,7 +316,7 @@ class Writer(ABC):
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Writer":
+    def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,7 +17,7 @@ every call on stderr), one plugin at a time, so that it knows which plugin regis
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pluggy
 

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from .api import Converter, PluginOption, Sink, Source
 from .errors import InputError, LocationError, PluginError
@@ -28,19 +29,24 @@ _BARE_NAME = re.compile(r"^[A-Za-z0-9][\w-]*$")  # how a cluster is named: no ':
 _INSTALL_HINT = "built-in plugins exist only once scmigrate is installed (pip install -e .)"
 
 
+T = TypeVar("T")
+#: what a location is resolved to: a source or a sink class
+_Claimant = TypeVar("_Claimant", Source, Sink)
+
+
 @dataclass(frozen=True)
-class Registered:
+class Registered(Generic[T]):
     """One registered class and the plugin that registered it."""
 
     name: str
-    cls: type
+    cls: type[T]
     plugin: str
 
 
 class _Register:
     """The ``register`` callable one plugin receives; its repr names the plugin in hook traces."""
 
-    def __init__(self, table: dict[str, Registered], base: type, singular: str, plugin: str) -> None:
+    def __init__(self, table: dict[str, Registered[Any]], base: type, singular: str, plugin: str) -> None:
         self.table, self.base, self.singular, self.plugin = table, base, singular, plugin
 
     def __repr__(self) -> str:
@@ -80,16 +86,16 @@ class Registry:
 
     def __init__(self, pm: PluginManager) -> None:
         self.pm = pm
-        self.sources: dict[str, Registered] = {}
-        self.sinks: dict[str, Registered] = {}
-        self.converters: dict[str, Registered] = {}
+        self.sources: dict[str, Registered[Source]] = {}
+        self.sinks: dict[str, Registered[Sink]] = {}
+        self.converters: dict[str, Registered[Converter]] = {}
         self.hooks_by_plugin: dict[str, list[str]] = {}
         for kind in _KINDS:
             self._collect(kind)
 
     def _collect(self, kind: str) -> None:
         hook_name, base = _KINDS[kind]
-        table: dict[str, Registered] = getattr(self, kind)
+        table: dict[str, Registered[Any]] = getattr(self, kind)
         impls = getattr(self.pm.hook, hook_name).get_hookimpls()
         for impl in impls:
             self.hooks_by_plugin.setdefault(impl.plugin_name, []).append(hook_name)
@@ -110,7 +116,8 @@ class Registry:
 
     # ------------------------------------------------------------------ resolution
 
-    def _claimants(self, table: dict[str, Registered], location: str, role: str) -> list[Registered]:
+    def _claimants(self, table: dict[str, Registered[_Claimant]], location: str,
+                   role: str) -> list[Registered[_Claimant]]:
         found = []
         for reg in table.values():
             try:
@@ -123,7 +130,7 @@ class Registry:
                 ) from exc
         return found
 
-    def _resolve(self, table: dict[str, Registered], location: str, role: str) -> Registered:
+    def _resolve(self, table: dict[str, Registered[_Claimant]], location: str, role: str) -> Registered[_Claimant]:
         found = self._claimants(table, location, role)
         if len(found) == 1:
             return found[0]

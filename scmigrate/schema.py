@@ -230,60 +230,61 @@ class _Compiler:
         if schema is False:
             return lambda x: False
         base = urljoin(base, schema.get("$id", ""))
-        checks: list[Check] = []
-        for key, value in schema.items():
-            if key in _ANNOTATIONS or key in ("then", "else"):
-                continue
-            if key == "type":
-                tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else value)]
-                checks.append(lambda x, tests=tests: any(t(x) for t in tests))
-            elif key == "required":
-                checks.append(lambda x, req=tuple(value): not isinstance(x, dict) or all(k in x for k in req))
-            elif key == "properties":
-                props = {k: self.compile(v, base) for k, v in value.items()}
-                checks.append(lambda x, props=props: not isinstance(x, dict)
-                              or all(props[k](v) for k, v in x.items() if k in props))
-            elif key == "additionalProperties":
-                extra, known = self.compile(value, base), set(schema.get("properties", {}))
-                if "patternProperties" in schema:
-                    raise _Unsupported(key)
-                checks.append(lambda x, extra=extra, known=known: not isinstance(x, dict)
-                              or all(extra(v) for k, v in x.items() if k not in known))
-            elif key == "items":
-                each = self.compile(value, base)
-                checks.append(lambda x, each=each: not isinstance(x, list) or all(each(v) for v in x))
-            elif key == "minItems":
-                checks.append(lambda x, n=value: not isinstance(x, list) or len(x) >= n)
-            elif key == "minLength":
-                checks.append(lambda x, n=value: not isinstance(x, str) or len(x) >= n)
-            elif key == "pattern":
-                checks.append(lambda x, rx=re.compile(value): not isinstance(x, str) or rx.search(x) is not None)
-            elif key == "enum":
-                checks.append(lambda x, options=tuple(value): any(_same(x, o) for o in options))
-            elif key == "const":
-                checks.append(lambda x, c=value: _same(x, c))
-            elif key == "minimum":
-                checks.append(lambda x, n=value: not _is_num(x) or x >= n)
-            elif key == "maximum":
-                checks.append(lambda x, n=value: not _is_num(x) or x <= n)
-            elif key == "exclusiveMinimum":
-                checks.append(lambda x, n=value: not _is_num(x) or x > n)
-            elif key == "allOf":
-                parts = [self.compile(v, base) for v in value]
-                checks.append(lambda x, parts=parts: all(p(x) for p in parts))
-            elif key == "if":
-                cond = self.compile(value, base)
-                then = self.compile(schema.get("then", True), base)
-                other = self.compile(schema.get("else", True), base)
-                checks.append(lambda x, c=cond, t=then, o=other: t(x) if c(x) else o(x))
-            elif key == "$ref":
-                target = urljoin(base, value)
-                checks.append(lambda x, target=target: self.ref(target)(x))
-            else:
-                raise _Unsupported(key)
+        checks = [self._keyword(key, value, schema, base) for key, value in schema.items()
+                  if key not in _ANNOTATIONS and key not in ("then", "else")]
         if len(checks) == 1:
             return checks[0]
         return lambda x: all(c(x) for c in checks)
+
+    def _keyword(self, key: str, value: Any, schema: dict[str, Any], base: str) -> Check:
+        """The predicate of one keyword of ``schema`` (its own scope, so each lambda keeps its values)."""
+        if key == "type":
+            tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else value)]
+            return lambda x: any(t(x) for t in tests)
+        if key == "required":
+            req = tuple(value)
+            return lambda x: not isinstance(x, dict) or all(k in x for k in req)
+        if key == "properties":
+            props = {k: self.compile(v, base) for k, v in value.items()}
+            return lambda x: not isinstance(x, dict) or all(props[k](v) for k, v in x.items() if k in props)
+        if key == "additionalProperties":
+            extra, known = self.compile(value, base), set(schema.get("properties", {}))
+            if "patternProperties" in schema:
+                raise _Unsupported(key)
+            return lambda x: not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
+        if key == "items":
+            each = self.compile(value, base)
+            return lambda x: not isinstance(x, list) or all(each(v) for v in x)
+        if key == "minItems":
+            return lambda x: not isinstance(x, list) or len(x) >= value
+        if key == "minLength":
+            return lambda x: not isinstance(x, str) or len(x) >= value
+        if key == "pattern":
+            rx = re.compile(value)
+            return lambda x: not isinstance(x, str) or rx.search(x) is not None
+        if key == "enum":
+            options = tuple(value)
+            return lambda x: any(_same(x, o) for o in options)
+        if key == "const":
+            return lambda x: _same(x, value)
+        if key == "minimum":
+            return lambda x: not _is_num(x) or x >= value
+        if key == "maximum":
+            return lambda x: not _is_num(x) or x <= value
+        if key == "exclusiveMinimum":
+            return lambda x: not _is_num(x) or x > value
+        if key == "allOf":
+            parts = [self.compile(v, base) for v in value]
+            return lambda x: all(p(x) for p in parts)
+        if key == "if":
+            cond = self.compile(value, base)
+            then = self.compile(schema.get("then", True), base)
+            other = self.compile(schema.get("else", True), base)
+            return lambda x: then(x) if cond(x) else other(x)
+        if key == "$ref":
+            target = urljoin(base, value)
+            return lambda x: self.ref(target)(x)
+        raise _Unsupported(key)
 
 
 @cache

@@ -1,11 +1,11 @@
 """Spool a stream while hashing it: the one copy a sink makes of the bytes it is given.
 
-This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import it. A sink often needs a media's size and sha256 before it can send
-the first byte (a tar header holds the size, an upload announces ``Content-Length``), and may
-need to send the bytes more than once (a retried request). :class:`Spool` copies a source
-stream once into a temporary file, kept in memory up to ``max_memory`` bytes and on disk
-above, hashing as it goes, and can then :meth:`~Spool.check` what it copied against the size
-and sha256 the source declared. Memory stays flat whatever the media's size.
+This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import it. A sink often
+needs a media's size and sha256 before it can send the first byte (a tar header holds the size, an
+upload announces ``Content-Length``), and may need to send the bytes more than once (a retried
+request). :class:`Spool` copies a source stream once into a temporary file, kept in memory up to
+``max_memory`` bytes and on disk above, hashing as it goes, and can then :meth:`~Spool.check` what
+it copied against the size and sha256 the source declared. Memory stays flat whatever the media's size.
 
     with Spool(item.open()) as spool:
         spool.check(item.media.sha256, item.media.size, what=item.key)
@@ -71,7 +71,7 @@ class Spool:
     def close(self) -> None:
         self.file.close()
 
-    def __enter__(self) -> "Spool":
+    def __enter__(self) -> Spool:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

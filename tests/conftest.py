@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pytest
 
@@ -41,7 +41,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture
-def make_registry() -> Callable[..., "object"]:
+def make_registry() -> Callable[..., object]:
     """``make_registry(*plugin_objects, memory=True)`` → a Registry of a fresh manager, no entry points."""
     from scmigrate import testing
 

@@ -13,6 +13,7 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
+from typing import IO, cast
 
 import zstandard
 
@@ -149,7 +150,9 @@ class MemberStream(io.RawIOBase):
 
     def __init__(self, read_at: ReadAt, offset: int, length: int, expect_sha256: str | None = None) -> None:
         self.range = RangeReader(read_at, offset, length)
-        self._z = decompressor().stream_reader(self.range, read_size=1 << 16, read_across_frames=False)
+        # zstandard only calls read(); its stubs ask for IO[bytes], which a RawIOBase is not by name
+        self._z = decompressor().stream_reader(cast(IO[bytes], self.range), read_size=1 << 16,
+                                               read_across_frames=False)
         self._sha = hashlib.sha256()
         self._expect = expect_sha256
         block = self._exact(BLOCK, "tar header")

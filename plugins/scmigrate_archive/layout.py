@@ -53,7 +53,8 @@ LEVEL_RAW_MEDIA = 6
 LEVEL_JSON = 12
 LEVEL_INDEX = 3
 _ALREADY_COMPRESSED = frozenset(
-    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".zip", ".gz", ".zst", ".xz", ".bz2", ".7z", ".jp2", ".heic", ".bin", ".onnx", ".pth", ".pt"]
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".zip", ".gz", ".zst",
+     ".xz", ".bz2", ".7z", ".jp2", ".heic", ".bin", ".onnx", ".pth", ".pt"]
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO, cast
 
 import zstandard
 
@@ -28,7 +29,8 @@ from .frames import (
 from .layout import INDEX, MAX_JSON
 from .tarfmt import END_BLOCKS
 
-__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage", "scan"]
+__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage",
+           "scan"]
 
 
 @dataclass
@@ -68,7 +70,9 @@ def is_end_frame(read_at: ReadAt, offset: int, length: int) -> bool:
     from .frames import RangeReader
 
     try:
-        reader = decompressor().stream_reader(RangeReader(read_at, offset, length), read_across_frames=False)
+        # zstandard only calls read(); its stubs ask for IO[bytes], which a RawIOBase is not by name
+        reader = decompressor().stream_reader(cast(IO[bytes], RangeReader(read_at, offset, length)),
+                                              read_across_frames=False)
         data = reader.read(len(END_BLOCKS) + 1)
         while len(data) <= len(END_BLOCKS):
             more = reader.read(len(END_BLOCKS) + 1 - len(data))

@@ -74,7 +74,8 @@ class _Content:
             return project_problems(doc)
         if kind == "item":
             out = item_problems(name, doc, self.facts, self.entries)
-            if entry.get("key", doc["media"]["key"]) != doc["media"]["key"] or entry.get("blob", doc["blob"]) != doc["blob"]:
+            if entry.get("key", doc["media"]["key"]) != doc["media"]["key"] or entry.get("blob",
+                                                                                         doc["blob"]) != doc["blob"]:
                 out.append("its index entry names another key or blob than the item itself")
             return out
         if kind == "model":
@@ -133,7 +134,8 @@ def _check_index(reader: ArchiveReader, lines: list[str]) -> bool:
 
 
 def _unlisted(reader: ArchiveReader, start: int, end: int) -> list[str]:
-    return [f"{what}: not listed in the index (bytes {start}-{end})" for what in describe_region(reader.read_at, start, end)]
+    return [f"{what}: not listed in the index (bytes {start}-{end})" for what in describe_region(reader.read_at, start,
+                                                                                                 end)]
 
 
 def _verify_by_index(reader: ArchiveReader, quick: bool, lines: list[str]) -> None:

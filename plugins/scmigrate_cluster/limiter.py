@@ -26,7 +26,8 @@ import statistics
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["AdaptiveLimiter", "HttpStats", "AUTO_START", "AUTO_MAXIMUM"]
 
@@ -108,7 +109,7 @@ class AdaptiveLimiter:
             # every waiting thread on every answer costs real CPU with 32 threads and 8 permits
             self._cond.notify()
 
-    def __enter__(self) -> "AdaptiveLimiter":
+    def __enter__(self) -> AdaptiveLimiter:
         self.acquire()
         return self
 

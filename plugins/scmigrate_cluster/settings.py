@@ -9,8 +9,9 @@ read and kept verbatim in ``Configuration.raw``; values are flattened to dotted 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from scmigrate.errors import InputError
 from scmigrate.model import Configuration

@@ -114,7 +114,7 @@ class MultipartBody(io.RawIOBase):
         head = (
             f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe}\"\r\n"
             f"Content-Type: {content_type}\r\n\r\n"
-        ).encode("utf-8")
+        ).encode()
         tail = f"\r\n--{self.boundary}--\r\n".encode()
         self._parts: list[Any] = [io.BytesIO(head), spool.rewind(), io.BytesIO(tail)]
         self._len = len(head) + spool.size + len(tail)
@@ -129,7 +129,7 @@ class MultipartBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         out = b""
         while self._parts and (n < 0 or len(out) < n):
             chunk = self._parts[0].read(-1 if n < 0 else n - len(out))

@@ -8,7 +8,7 @@ rewrites scenes into it and tallies every conversion and every loss in the Conve
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import scmigrate
 

@@ -12,8 +12,8 @@ the classes ("animal" boxes classified "dog"/"cat"); otherwise one detection lab
 is detected and the source labels are its classes.
 
 Empty labels: an image annotated as empty stays an empty scene (a cluster sink marks it with the
-detection task's "No object" on the full-image box); the second task's empty label (from a chain source) stays on its parent box, with the
-parent label. A project that already is this chain passes through.
+detection task's "No object" on the full-image box); the second task's empty label (from a chain
+source) stays on its parent box, with the parent label. A project that already is this chain passes through.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ whose labels clash in one exclusive group is left unannotated and logged.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from scmigrate.api import RunOptions
 from scmigrate.model import Label, Project, Scene, ScoredLabel, Task
@@ -75,7 +75,8 @@ class ClassificationConverter(BaseConverter):
     wants_survey = True
     rules = (
         "every object (RECTANGLE, POLYGON, ELLIPSE, ...) → its label on the full-image box",
-        "empty images stay empty when the project has 'No class' (on a cluster: it on the full-image box), else unannotated",
+        "empty images stay empty when the project has 'No class' (on a cluster: it on the full-image box), "
+        "else unannotated",
     )
 
     def __init__(self) -> None:

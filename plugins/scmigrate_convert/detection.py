@@ -137,8 +137,8 @@ class RotatedDetectionConverter(DetectionConverter):
             if through:
                 return box
             out.log.converted("RECTANGLE → ROTATED_RECTANGLE")
-            clipped = out.prefit(box)
-            return box_to_rotated(clipped) if clipped is not None else None
+            fitted = out.prefit(box)
+            return box_to_rotated(fitted) if fitted is not None else None
         ell = obj.shape("ELLIPSE")
         if ell is not None:
             out.log.converted("ELLIPSE → ROTATED_RECTANGLE")

@@ -82,7 +82,7 @@ class SourceInfo:
     task_types: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, project: Project) -> "SourceInfo":
+    def of(cls, project: Project) -> SourceInfo:
         info = cls(project)
         trainable = [t for t in project.tasks if t.task_type not in ("dataset", "crop")]
         for task in project.tasks:

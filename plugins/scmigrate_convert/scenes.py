@@ -88,9 +88,9 @@ def parse(scene: Scene, media: Media, info: SourceInfo, log: ConversionLog, pair
             out.lost = True
             continue
         roles = [info.role(sl.name) for sl in ann.labels]
-        objs = [sl for sl, r in zip(ann.labels, roles) if r in ("object", "keypoint")]
-        image = [sl for sl, r in zip(ann.labels, roles) if r in ("class", "anomaly")]
-        empties = [sl for sl, r in zip(ann.labels, roles) if r == "empty"]
+        objs = [sl for sl, r in zip(ann.labels, roles, strict=True) if r in ("object", "keypoint")]
+        image = [sl for sl, r in zip(ann.labels, roles, strict=True) if r in ("class", "anomaly")]
+        empties = [sl for sl, r in zip(ann.labels, roles, strict=True) if r == "empty"]
         if objs:
             out.objects.append(Obj(objs, [ann.shape], image + empties, ann.id))
         elif image and ann.shape.is_full_image(w, h):

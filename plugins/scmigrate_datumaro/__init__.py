@@ -7,7 +7,7 @@ Importing this module is cheap: Datumaro, OpenCV and Pillow are imported when a 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import scmigrate
 

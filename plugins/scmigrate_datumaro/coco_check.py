@@ -135,7 +135,8 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path, hint: str = "
         if iid in images:
             raise InputError(f"{path}: image id {iid} is defined twice ({images[iid].file_name}, {fname})")
         if not safe_file_name(fname):
-            raise InputError(f"{path}: image {iid}: file_name {fname!r} must be a relative path inside the images folder")
+            raise InputError(f"{path}: image {iid}: file_name {fname!r} "
+                             "must be a relative path inside the images folder")
         w, h = im.get("width"), im.get("height")
         if w is not None and (not isinstance(w, int) or w <= 0) or h is not None and (not isinstance(h, int) or h <= 0):
             raise InputError(f"{path}: image {iid} ({fname}): width and height must be positive integers")

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from scmigrate.model import Annotation, ScoredLabel, Shape
 
@@ -50,7 +51,7 @@ class MappingStats:
         with self._lock:  # ``+=`` on a Counter is a read and a write: two threads could lose one
             self.counts[what] += n
 
-    def merge(self, other: "MappingStats") -> None:
+    def merge(self, other: MappingStats) -> None:
         """Add the counts of one item's mapping."""
         for what, n in other.snapshot().items():
             self.add(what, n)
@@ -82,7 +83,7 @@ def _f(v: Any) -> float:
 
 def _xy(points: Any) -> list[tuple[float, float]]:
     flat = [_f(v) for v in points]
-    return list(zip(flat[0::2], flat[1::2]))
+    return list(zip(flat[0::2], flat[1::2], strict=False))
 
 
 def outlined(anns: list[Any], skeletons: bool) -> set[tuple[int, int]]:
@@ -123,7 +124,7 @@ def _union(boxes: list[Any]) -> tuple[float, float, float, float] | None:
 def _same_extent(box: Any, extent: tuple[float, float, float, float], tolerance: float = 1.5) -> bool:
     """Whether ``box`` is the region's own box. Groups cannot tell: Datumaro's VOC reader numbers the
     boxes from 0 and the instance masks from 1, so a mask's group is another object's box."""
-    return all(abs(float(p) - q) <= tolerance for p, q in zip((box.x, box.y, box.w, box.h), extent))
+    return all(abs(float(p) - q) <= tolerance for p, q in zip((box.x, box.y, box.w, box.h), extent, strict=True))
 
 
 def _kind(ann: Any) -> str:
@@ -192,7 +193,7 @@ def map_annotations(
             xy = _xy(a.points)
             names = keypoint_names(points_categories, a.label, name, len(xy))
             vis = list(a.visibility or [2] * len(xy))
-            for (x, y), kp, v in zip(xy, names, vis):
+            for (x, y), kp, v in zip(xy, names, vis, strict=False):
                 if int(v) == 0:  # Points.Visibility.absent: the point is not on the image
                     stats.add("absent keypoint: not a point")
                     continue

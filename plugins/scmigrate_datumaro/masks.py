@@ -96,7 +96,7 @@ def _fit_holes(outer_points: int, holes: list[np.ndarray]) -> tuple[list[np.ndar
         if outer_points + sum(len(h) + 2 for h in simplified) <= MAX_SPLICED:
             break
         coarser = [cv2.approxPolyDP(h.reshape(-1, 1, 2), eps, True).reshape(-1, 2) for h in simplified]
-        simplified = [c if len(c) >= 3 else h for c, h in zip(coarser, simplified)]
+        simplified = [c if len(c) >= 3 else h for c, h in zip(coarser, simplified, strict=True)]
     order = sorted(range(len(holes)), key=lambda i: -cv2.contourArea(holes[i]))
     kept, total = [], outer_points
     for i in order:

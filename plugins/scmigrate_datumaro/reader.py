@@ -14,9 +14,10 @@ import hashlib
 import io
 import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
@@ -80,7 +81,7 @@ def label_colour(name: str) -> str:
     """A colour derived from the name alone, so every run and every machine gives the same one."""
     h = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big")
     r, g, b = colorsys.hsv_to_rgb((h % 360) / 360, 0.55 + (h >> 9) % 40 / 100, 0.75 + (h >> 17) % 20 / 100)
-    return "#{:02x}{:02x}{:02x}ff".format(round(r * 255), round(g * 255), round(b * 255))
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}ff"
 
 
 def guess_task_type(kinds: Counter[str]) -> str:

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from scmigrate.api import RunOptions, Sink, WriteResult, Writer
+from scmigrate.api import RunOptions, Sink, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Project
 
@@ -187,8 +187,7 @@ class DatumaroWriter(Writer):
         return names
 
     def _categories(self) -> dict[Any, Any]:
-        from datumaro.components.annotation import (AnnotationType, LabelCategories, MaskCategories,
-                                                    PointsCategories)
+        from datumaro.components.annotation import AnnotationType, LabelCategories, MaskCategories, PointsCategories
 
         assert self.project is not None
         labels = LabelCategories()

@@ -89,9 +89,10 @@ class CocoSource(Source):
                            f" (images are looked for in {root}; name their folder with --images DIR)")
         del doc  # Datumaro parses the file itself; keep one copy in memory, not two
 
-        from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened
         from datumaro.plugins.data_formats.coco import base as coco_base
         from datumaro.plugins.data_formats.coco.format import CocoImporterType
+
+        from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened
 
         kind = coco_base.CocoPersonKeypointsBase if index.keypoints else coco_base.CocoInstancesBase
         try:
@@ -185,7 +186,8 @@ class DatumaroSource(Source):
             raise InputError(f"{location}: Datumaro could not import it as {fmt}: {_one_line(exc)}") from None
         entries, skipped = _entries(items, path)
         if not entries:
-            raise InputError(f"{location}: Datumaro found no images in it as {fmt}" + (f" ({skipped[0]})" if skipped else ""))
+            raise InputError(f"{location}: Datumaro found no images in it as {fmt}"
+                             + (f" ({skipped[0]})" if skipped else ""))
         subsets = list(dict.fromkeys(e.dataset for e in entries))
         if len(subsets) > 1:  # one dataset per subset; training uses "train" if there is one, else the first
             subsets.sort(key=lambda s: s != "train")

@@ -6,7 +6,7 @@ scmigrate's public API; Pillow and PyAV are imported when a folder is read.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import scmigrate
 

@@ -7,8 +7,9 @@ plugin (``claims()``) stays cheap.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable
+from typing import Any, BinaryIO
 
 from scmigrate.errors import InputError
 from scmigrate.model import Media

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from scmigrate.api import Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
@@ -34,7 +35,7 @@ class ClassFoldersSource(Source):
     location_help = "folders:DIR"
     description = "classification folder: one sub-folder per class (nested sub-folders = label hierarchy)"
 
-    def open(self, location: str, options: RunOptions) -> "ClassFoldersReader":
+    def open(self, location: str, options: RunOptions) -> ClassFoldersReader:
         return ClassFoldersReader(directory_of(location, "folders"), options)
 
 

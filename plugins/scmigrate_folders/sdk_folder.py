@@ -1,6 +1,6 @@
 """The folder the official SDK downloads a project into (``sdk-folder:DIR``).
 
-Layout read (see ``sc-rest-api.md`` §8.1)::
+Layout read (see ``docs/rest-api.md`` §16.3)::
 
     DIR/project.json                                  pipeline, labels (by name), datasets
     DIR/images/<dataset>/<media name>.jpg             "_<24-hex media id>" appended when names repeat
@@ -17,15 +17,26 @@ size (``--sdk-coordinates pixels|normalised`` overrides the detection).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from scmigrate.api import PluginOption, Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
 from scmigrate.model import Annotation, Dataset, Item, Media, Project, Scene, ScoredLabel, Shape, read_empty_mark
 
-from ._files import (directory_of, examples, image_media, is_image, is_video, load_json, number, opener,
-                     sorted_entries, video_media)
+from ._files import (
+    directory_of,
+    examples,
+    image_media,
+    is_image,
+    is_video,
+    load_json,
+    number,
+    opener,
+    sorted_entries,
+    video_media,
+)
 from .sdk_project import parse_project
 
 __all__ = ["SdkFolderSource", "SdkFolderReader"]
@@ -46,7 +57,7 @@ class SdkFolderSource(Source):
     options = (PluginOption("sdk-coordinates", str, "auto",
                             "sdk-folder: annotation coordinates: auto (detect SC 1.x normalised), pixels, normalised"),)
 
-    def open(self, location: str, options: RunOptions) -> "SdkFolderReader":
+    def open(self, location: str, options: RunOptions) -> SdkFolderReader:
         return SdkFolderReader(directory_of(location, "sdk-folder"), options)
 
 
@@ -108,7 +119,7 @@ class SdkFolderReader(Reader):
             if self._ann_dir.is_dir() else {}
         owners: dict[str, Path] = {}
         videos: dict[str, Path] = {}
-        for kind, path, dataset, _, _ in self.media:
+        for kind, path, _dataset, _, _ in self.media:
             if path.stem in owners:
                 first, second = (p.relative_to(self.root).as_posix() for p in (owners[path.stem], path))
                 raise InputError(f"sdk-folder:{self.root}: {first} and {second} have the same name: "

@@ -1,6 +1,6 @@
 """``sdk-folder:DIR`` as a sink: the official SDK's download layout, read back identical by the source.
 
-Written as the SDK lays it out (``sc-rest-api.md`` §8.1), with one difference: each media keeps
+Written as the SDK lays it out (``docs/rest-api.md`` §16.3), with one difference: each media keeps
 its real extension (the SDK names every image ``.jpg`` whatever its bytes are)::
 
     DIR/project.json                                  written last: an unfinished folder has none
@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scmigrate.api import RunOptions, Sink, WriteResult, Writer
+from scmigrate.api import RunOptions, Sink, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Project, Scene
 
@@ -61,7 +61,7 @@ class SdkFolderSink(Sink):
     location_help = "sdk-folder:DIR"
     description = "the official SDK's project download folder (media keep their real extension)"
 
-    def open(self, location: str, options: RunOptions) -> "SdkFolderWriter":
+    def open(self, location: str, options: RunOptions) -> SdkFolderWriter:
         return SdkFolderWriter(_target(location))
 
     def preflight(self, location: str, target: Project, options: RunOptions) -> list[str]:

@@ -7,6 +7,7 @@ be resolved, so both readings work.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def parse_project(path: Path, doc: Any, name: str | None, notes: list[str]) -> P
             raise InputError(f"{where}: connection {c!r} names a task that is not in the pipeline")
         connections.append((a, b))
     if not connections:
-        connections = list(zip(titles, titles[1:]))
+        connections = list(pairwise(titles))
     datasets = [Dataset(_str(d.get("name"), f"{where}: datasets[].name"), bool(d.get("use_for_training")))
                 for d in _list(doc.get("datasets"), f"{where}: datasets") if isinstance(d, dict)]
     project_name = name or doc.get("name") or path.parent.resolve().name

@@ -20,9 +20,10 @@ and scaled by the image's width and height (each axis by its own size); a radius
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from scmigrate.api import Reader, RunOptions, SizeHint, Source
 from scmigrate.errors import InputError
@@ -62,7 +63,7 @@ class VitensSource(Source):
     location_help = "vitens:DIR"
     description = "Vitens/NOUS folder: images + <image stem>_<x>.json files of points (circles) and polygons"
 
-    def open(self, location: str, options: RunOptions) -> "VitensReader":
+    def open(self, location: str, options: RunOptions) -> VitensReader:
         return VitensReader(directory_of(location, "vitens"), options)
 
 
@@ -193,14 +194,16 @@ class VitensReader(Reader):
             by_stem.setdefault(image.stem, []).append(image)
         json_files = [] if self.annotations_dir is None else [
             p for p in sorted_entries(self.annotations_dir) if _is_json(p)]
-        orphans, normalised, skipped = [], [], Counter()
+        orphans: list[str] = []
+        normalised: list[str] = []
+        skipped: Counter[str] = Counter()
         for path in json_files:
-            image = self._image_for(path, by_stem)
-            if image is None:
+            owner = self._image_for(path, by_stem)
+            if owner is None:
                 orphans.append(path.name)
                 continue
             parsed = parse_file(path, self.options.strict)
-            self.files_for.setdefault(image, []).append(parsed)
+            self.files_for.setdefault(owner, []).append(parsed)
             skipped.update({f"{reason} (e.g. {path.name})": n for reason, n in parsed.skipped.items()})
             if parsed.normalised:
                 normalised.append(path.name)

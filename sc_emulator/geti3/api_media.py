@@ -3,7 +3,7 @@ thumbnail, annotated frames of a video)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
@@ -12,8 +12,7 @@ from starlette.routing import Route
 from ..store import loads
 from .api_annotations import annotations_view
 from .api_projects import get_project
-from .media_files import (accept_file, binary_response, get_media_row, media_view, split_name,
-                          thumbnail_response)
+from .media_files import accept_file, binary_response, get_media_row, media_view, split_name, thumbnail_response
 from .schema import MISSING, Check
 from .web import Call, HTTPError, endpoint, json_response, upload_endpoint
 
@@ -41,7 +40,7 @@ def _date(check: Check, call: Call, name: str) -> datetime | None:
     except ValueError:
         check.fail(("query", name), "datetime_from_date_parsing", "Input should be a valid datetime", raw)
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # naive = UTC, as the server
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # naive = UTC, as the server
 
 
 def media_filters(call: Call, check: Check) -> dict[str, Any]:

@@ -39,7 +39,8 @@ def _defaults() -> list[dict[str, Any]]:
     return [
         _group("training", "Training", [
             _param("max_epochs", "Maximum epochs", "int", 200, min_value=1, max_value=1000, allowed_values=None),
-            _param("learning_rate", "Learning rate", "float", 0.001, min_value=1e-6, max_value=1.0, allowed_values=None),
+            _param("learning_rate", "Learning rate", "float", 0.001, min_value=1e-6, max_value=1.0,
+                   allowed_values=None),
             _group("early_stopping", "Early stopping", [
                 _param("enable", "Enable", "bool", True),
                 _param("patience", "Patience", "int", 10, min_value=1, max_value=100, allowed_values=None)]),

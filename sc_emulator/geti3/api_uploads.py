@@ -194,7 +194,8 @@ async def uploads(request: Request) -> Any:
     has_body = int(request.headers.get("content-length") or 0) > 0
     if has_body and request.headers.get("content-type") != OCTETS:
         raise HTTPError(415, f"A creation body must be {OCTETS}.")
-    upload: dict[str, Any] = {"id": str(uuid.uuid4()), "filename": _sanitize(meta.get("filename") or meta.get("name") or ""),
+    upload: dict[str, Any] = {"id": str(uuid.uuid4()),
+                              "filename": _sanitize(meta.get("filename") or meta.get("name") or ""),
               "filetype": meta.get("filetype") or meta.get("type"), "size": length, "offset": 0,
               "state": "completed" if length == 0 else "pending", "created": now_iso(),
               "expires": time.time() + TTL_SECONDS}

@@ -103,7 +103,8 @@ def view_media(call: Call) -> Any:
     with call.store.transaction() as conn:
         for media_id in media_ids:
             if call.method == "POST":
-                conn.execute("INSERT OR IGNORE INTO view_media (view_id, media_id) VALUES (?, ?)", (view["id"], media_id))
+                conn.execute("INSERT OR IGNORE INTO view_media (view_id, media_id) VALUES (?, ?)", (view["id"],
+                                                                                                    media_id))
             else:
                 conn.execute("DELETE FROM view_media WHERE view_id = ? AND media_id = ?", (view["id"], media_id))
     return Response(status_code=204)

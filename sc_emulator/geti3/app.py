@@ -10,9 +10,10 @@ No authentication of any kind. The test knobs and ``/_emulator`` admin routes ar
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio.to_thread
 from starlette.applications import Starlette

@@ -65,7 +65,8 @@ def accept_file(call: Call, project_id: str, path: Path, digest: str, name: str,
     media_id = str(uuid.uuid4())
     created = now_iso()
     with call.store.transaction() as conn:
-        conn.execute("INSERT INTO media (id, project_id, type, name, format, created, info) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO media (id, project_id, type, name, format, created, info) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (media_id, project_id, kind, name, ext, created, dumps(info)))
         if kind == "image":
             _new_item(conn, project_id, media_id, created)

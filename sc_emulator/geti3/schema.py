@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 MISSING = object()
 Loc = tuple[Any, ...]
@@ -188,6 +189,7 @@ class Check:
         if tag not in choices:
             self.fail(loc, "union_tag_invalid", f"Input tag '{tag}' found using 'type' does not match any of the "
                       f"expected tags: {', '.join(repr(c) for c in choices)}", value,
-                      {"discriminator": "'type'", "tag": str(tag), "expected_tags": ", ".join(repr(c) for c in choices)})
+                      {"discriminator": "'type'", "tag": str(tag),
+                       "expected_tags": ", ".join(repr(c) for c in choices)})
             return None
         return str(tag)

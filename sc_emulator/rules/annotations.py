@@ -1,4 +1,4 @@
-"""Annotation-scene rules (contract §3.5, §4.2): validation, normalised storage, rendering and states.
+"""Annotation-scene rules (docs/rest-api.md §10, §10.8): validation, normalised storage, rendering and states.
 
 :func:`validate_scene` checks a ``POST .../annotations`` body against the project (labels, shapes per
 task, geometry, exclusive groups, chains and empty labels) and returns the annotations as stored
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .checks import as_list, as_number, as_object, as_str, need
 from .errors import bad_request
@@ -76,7 +77,7 @@ def _check_annotation(ann: dict[str, Any], tasks: list[dict[str, Any]], by_id: d
     shape = ann["shape"]
     per_task = [[by_id[lab["id"]] for lab in ann["labels"] if lab["id"] in {x["id"] for x in t["labels"]}]
                 for t in tasks]
-    for task, labels in zip(tasks, per_task):
+    for task, labels in zip(tasks, per_task, strict=True):
         if any(lab["is_empty"] for lab in labels) and any(not lab["is_empty"] for lab in labels):
             raise bad_request(f"Empty and non-empty labels of task '{task['title']}' cannot be on the same "
                               f"annotation ({field})")
@@ -148,7 +149,7 @@ def validate_scene(project: dict[str, Any], width: int, height: int, body: Any, 
     raw_anns = as_list(need(body, "annotations"), "annotations")
     tasks = trainable_tasks(project)
     by_id = {label_id: label for label_id, (_, label) in label_index(project).items()}
-    modified = now or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+    modified = now or _dt.datetime.now(_dt.UTC).isoformat(timespec="microseconds")
     pixel_anns, stored, ids = [], [], set()
     for i, raw in enumerate(raw_anns):
         field = f"annotations[{i}]"

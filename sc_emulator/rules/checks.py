@@ -1,4 +1,4 @@
-"""Small JSON-schema style checks shared by the rule modules (contract §2.2 error wording).
+"""Small JSON-schema style checks shared by the rule modules (docs/rest-api.md §5.1 error wording).
 
 They mirror what the real server's request-schema validation reports, so a client sees the same
 ``'x' is a required property`` / ``Invalid value received for field 'x': ...`` messages.
@@ -7,7 +7,8 @@ They mirror what the real server's request-schema validation reports, so a clien
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .errors import field_error, required, unexpected_keys
 

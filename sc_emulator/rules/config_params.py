@@ -1,4 +1,4 @@
-"""The configurable parameters of an emulated project, shared by both configuration styles (contract §3.6).
+"""The configurable parameters of an emulated project, shared by both configuration styles (docs/rest-api.md §11).
 
 One table describes every parameter once: its value in the per-project ``state`` dict, its place in the
 legacy "configurable parameters" documents (component, optional group, name) and its place in the new

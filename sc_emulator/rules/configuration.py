@@ -1,4 +1,4 @@
-"""Project configuration in both styles of contract §3.6 (and the official client's use of it, §8).
+"""Project configuration in both styles of docs/rest-api.md §11 (and the official client's use of it, §16.1).
 
 - legacy "configurable parameters": :func:`legacy_document` (``GET {P}/configuration``; the ``global`` and
   ``task_chain`` parts answer ``configuration/global`` and ``configuration/task_chain[/{task}]``) and
@@ -17,8 +17,16 @@ import copy
 from typing import Any
 
 from .checks import as_list, as_object, as_str, need
-from .config_params import (GLOBAL_PARAMS, HYPER_GROUP, TASK_PARAMS, Param, task_defaults, coerce, default_state,
-                            derived_id)
+from .config_params import (
+    GLOBAL_PARAMS,
+    HYPER_GROUP,
+    TASK_PARAMS,
+    Param,
+    coerce,
+    default_state,
+    derived_id,
+    task_defaults,
+)
 from .errors import bad_request
 from .labels import TRAINABLE_TASKS
 

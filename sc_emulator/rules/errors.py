@@ -1,4 +1,4 @@
-"""Errors raised by the domain rules (contract ``sc-rest-api.md`` §2.2).
+"""Errors raised by the domain rules (``docs/rest-api.md`` §5.1).
 
 Every rule function raises :class:`RuleError`; the server turns it into the standard error body
 ``{"http_status": status, "message": message, "error_code": error_code}``.
@@ -21,7 +21,7 @@ class RuleError(Exception):
         self.message = message
 
     def body(self) -> dict[str, Any]:
-        """The JSON error body of §2.2."""
+        """The JSON error body of docs/rest-api.md §5.1."""
         return {"http_status": self.status, "message": self.message, "error_code": self.error_code}
 
 

@@ -1,4 +1,4 @@
-"""Label rules of project creation (contract §3.2 "Create (POST) rules", label constraints).
+"""Label rules of project creation (docs/rest-api.md §7.4).
 
 One task at a time: validate the label objects of a create body, resolve ``parent_id`` names to ids,
 add the empty label ("No object", "Empty", "No class") or the anomaly labels as the real server does,
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .checks import as_bool, as_list, as_number, as_object, as_str, check_keys, need
 from .errors import bad_request, field_error
@@ -52,7 +53,7 @@ class LabelStyle:
 
 
 CURRENT_STYLE = LabelStyle(EMPTY_LABEL_NAMES)
-#: SC 1.1 (contract §7.1): "No Object" with a capital O, no "No class", groups named after the task title,
+#: SC 1.1 (docs/rest-api.md §2.3): "No Object" with a capital O, no "No class", groups named after the task title,
 #: the anomaly task types kept as they were sent.
 SC1_STYLE = LabelStyle({"detection": "No Object", "rotated_detection": "No Object", "segmentation": "Empty",
                         "instance_segmentation": "Empty"}, group_by_title=True, merge_old_anomaly=False)
@@ -79,7 +80,7 @@ def default_group(task_type: str) -> str:
 
 def make_label(label_id: str, name: str, color: str, group: str, parent_id: str | None = None,
                hotkey: str = "", is_empty: bool = False, is_anomalous: bool = False) -> dict[str, Any]:
-    """A stored label document (§3.2 label object)."""
+    """A stored label document (docs/rest-api.md §7.2, the label object)."""
     return {"id": label_id, "name": name, "color": color, "group": group, "parent_id": parent_id,
             "hotkey": hotkey, "is_empty": is_empty, "is_anomalous": is_anomalous}
 
@@ -205,7 +206,7 @@ def build_task_labels(task_type: str, title: str, raw_labels: Any, field: str, n
             group = item["name"] if item["is_empty"] and item["group"] == group_default else item["group"]
             labels.append(make_label(new_id(), item["name"], item["color"], group, hotkey=item["hotkey"],
                                      is_empty=item["is_empty"]))
-        for i, (item, label) in enumerate(zip(given, labels)):
+        for i, (item, label) in enumerate(zip(given, labels, strict=True)):
             if item["parent"] is not None and item["is_empty"]:
                 raise field_error(f"{field}[{i}].parent_id", "an empty label cannot have a parent")
             label["parent_id"] = resolve_parent(item["parent"], labels, known, f"{field}[{i}].parent_id")

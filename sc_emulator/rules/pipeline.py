@@ -1,4 +1,4 @@
-"""Project creation rules: the pipeline and its tasks (contract §3.2 "Create (POST) rules", §4.1).
+"""Project creation rules: the pipeline and its tasks (docs/rest-api.md §7.3, §7.6).
 
 :func:`build_project` validates a ``POST {W}/projects`` body and returns the stored project document
 (``name`` and ``pipeline`` with ids); the server adds ``id``, ``creation_time``, ``datasets`` and the rest.
@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from typing import Any
 
 from .checks import as_list, as_object, as_str, check_keys, need
 from .errors import bad_request, field_error
@@ -128,8 +130,8 @@ def build_project(body: dict[str, Any], new_id: Callable[[], str], style: LabelS
         elif "keypoint_structure" in raw:
             raise field_error(f"{field}.keypoint_structure", "only keypoint_detection tasks have one")
         stored.append(task)
-    by_title = {item["title"]: task["id"] for item, task in zip(path, stored)}
-    connections = [{"from": by_title[a["title"]], "to": by_title[b["title"]]} for a, b in zip(path, path[1:])]
+    by_title = {item["title"]: task["id"] for item, task in zip(path, stored, strict=True)}
+    connections = [{"from": by_title[a["title"]], "to": by_title[b["title"]]} for a, b in pairwise(path)]
     return {"name": name, "pipeline": {"tasks": stored, "connections": connections}}
 
 

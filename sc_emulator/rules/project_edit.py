@@ -1,4 +1,4 @@
-"""Project edit rules: ``PUT {P}`` (contract §3.2 "Edit (PUT) rules").
+"""Project edit rules: ``PUT {P}`` (docs/rest-api.md §7.5).
 
 The client sends the whole project back with ids: the project may be renamed; labels are matched by
 ``id``; labels without ``id`` are new; ``"is_deleted": true`` deletes a label (it stays stored, marked
@@ -9,12 +9,23 @@ deleted); ``name``, ``color`` and ``hotkey`` are editable; a changed ``group`` i
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .checks import as_bool, as_list, as_object, as_str, check_keys, need
 from .errors import RuleError, bad_request, field_error, required
-from .labels import (EMPTY_LABEL_NAMES, LABEL_KEYS, build_keypoint_structure, check_hierarchy, check_label_counts,
-                     default_group, make_label, needs_no_class, normalise_color, resolve_parent)
+from .labels import (
+    EMPTY_LABEL_NAMES,
+    LABEL_KEYS,
+    build_keypoint_structure,
+    check_hierarchy,
+    check_label_counts,
+    default_group,
+    make_label,
+    needs_no_class,
+    normalise_color,
+    resolve_parent,
+)
 
 __all__ = ["apply_project_edit"]
 
@@ -146,7 +157,7 @@ def apply_project_edit(current: dict[str, Any], body: dict[str, Any], new_id: Ca
     if "connections" in pipeline:
         as_list(pipeline["connections"], "pipeline.connections")
     known: dict[str, dict[str, Any]] = {}  # live labels of earlier tasks, for parents across a chain
-    for i, task in enumerate(project["pipeline"]["tasks"]):
+    for task in project["pipeline"]["tasks"]:
         obj = seen[task["id"]]
         field = f"pipeline.tasks[{[t.get('id') for t in raw_tasks].index(task['id'])}]"
         if "labels" not in task:

@@ -1,4 +1,4 @@
-"""Annotation shapes: geometry limits, normalised storage and rendering back to pixels (contract §3.5).
+"""Annotation shapes: geometry limits, normalised storage and rendering back to pixels (docs/rest-api.md §10.3).
 
 The real server keeps coordinates normalised to [0, 1] of the media size and answers with pixels:
 rounded integers for rectangles, ellipses, polygons and keypoints, four decimals for rotated rectangles.

@@ -1,4 +1,4 @@
-"""The transfer engine (DESIGN §6): workers with back-pressure, journal, retries, report, progress.
+"""The transfer engine (docs/architecture.md §4): workers with back-pressure, journal, retries, report, progress.
 
 Its one entry is :func:`transfer` of a :class:`TransferRequest`; ``scmigrate run``, the Python
 API (:func:`scmigrate.transfer`) and :mod:`scmigrate.script` build a request and call it.

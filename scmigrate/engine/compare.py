@@ -17,9 +17,10 @@ import dataclasses
 import hashlib
 import itertools
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..api import Reader, RunOptions
 from ..model import Item, Label, Project, Scene

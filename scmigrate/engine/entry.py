@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from typing import Any, cast
+from typing import Any
 
 from ..api import Sink
 from ..errors import InputError, LocationError, TransferIncomplete
@@ -59,7 +59,7 @@ def _folder_sink(reg: Registry, folder: str) -> type[Sink]:
     """The one sink that writes a project into ``folder``; ``InputError`` if none (or several) does."""
     offers = []
     for r in reg.sinks.values():
-        sink = cast("type[Sink]", r.cls)  # the registry admits subclasses of Sink only
+        sink = r.cls
         location = sink.location_in_folder(folder, _STEM)
         if location is not None and sink.claims(location):
             offers.append(sink)

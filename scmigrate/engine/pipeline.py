@@ -11,14 +11,16 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
-from ..errors import InputError, TransferIncomplete
+from ..errors import InputError
 from ..model import Item, Project
 from ..registry import get_registry
 from .journal import Journal, journal_path
 from .locks import hold as hold_lock
+from .outcome import FAILURE_LINES, close_report, fill_report, one_line, raise_if_incomplete, show, where_listed
 from .plan import plan, survey
 from .progress import Progress, make_progress
 from .report import Failure, Report
@@ -29,11 +31,6 @@ if TYPE_CHECKING:
     from .request import TransferRequest
 
 __all__ = ["move_project"]
-
-# Per pass, at most this many "failed: ..." lines: a cluster that goes away fails every item, and
-# thousands of identical lines would hide the one line that says what to do.
-FAILURE_LINES = 20
-
 
 def move_project(request: TransferRequest) -> Report:
     """Move the one project ``request`` names from its source to its sink; return the report.
@@ -69,8 +66,8 @@ def move_project(request: TransferRequest) -> Report:
             checks = snk.preflight(sink, target, options)  # what the real run would refuse, refused now
             report.plan[-1:-1] = [f"target: {line}" for line in checks]
             report.complete = True
-            _close_report(report, report_path, started, prog, failing=False)
-            _show(request, report, prog)
+            close_report(report, report_path, started, prog, failing=False)
+            show(request, report, prog)
             return report
         # [issue 9: target lock] one run per target, whatever the flags; released on every exit
         with hold_lock(snk, sink, target.name, options), snk.open(sink, options) as writer:
@@ -81,32 +78,11 @@ def move_project(request: TransferRequest) -> Report:
             try:
                 run.run(source, sink, request.retries, request.retries_sleep, request.with_models)
             except BaseException:
-                _close_report(report, report_path, started, prog, failing=True)
+                close_report(report, report_path, started, prog, failing=True)
                 raise
-            _close_report(report, report_path, started, prog, failing=False)
-    _show(request, report, prog)
+            close_report(report, report_path, started, prog, failing=False)
+    show(request, report, prog)
     return report
-
-
-def _show(request: TransferRequest, report: Report, progress: Progress) -> None:
-    """What a finished project shows: its plan on a dry run (stdout), else its summary if asked."""
-    if report.dry_run:
-        print("\n".join(report.plan), flush=True)
-    elif request.summaries:
-        progress.log(report.summary())
-
-
-def _close_report(report: Report, path: str | None, started: float, prog: Progress, failing: bool) -> None:
-    """Stamp the duration and write the report, if asked; a failing run's own error stays the one shown."""
-    report.duration = time.monotonic() - started
-    if not path:
-        return
-    try:
-        report.write(path)
-    except InputError as exc:
-        if not failing:
-            raise
-        prog.log(f"error: {exc}", important=True)
 
 
 class _Run:
@@ -226,45 +202,12 @@ class _Run:
         return journal.resume_state()  # [issue 9] also "begun, not confirmed"
 
     def _fill_report(self) -> None:
-        r = self.report
-        r.failures = [f for _, f in self.failed.values()] + self.model_failures
-        if self.reader_error is not None:
-            r.failures.append(Failure("", "(source)", f"reading the source failed: {_one_line(self.reader_error)}",
-                                      isinstance(self.reader_error, InputError)))
-        r.conversions = self.log.to_dict()
-        r.source_notes = list(self.reader.notes())  # after reading: readers count what they dropped
-        r.total = r.moved + len(self.failed)
+        fill_report(self.report, [f for _, f in self.failed.values()], self.model_failures, self.reader_error,
+                    self.log, list(self.reader.notes()))  # notes after reading: readers count what they dropped
 
     def _raise_if_incomplete(self) -> None:
-        if isinstance(self.reader_error, InputError):
-            raise self.reader_error
-        bad_input = [f for f in self.report.failures if f.input_error]
-        if bad_input:
-            more = ""
-            if len(bad_input) > 1:
-                more = f" (and {len(bad_input) - 1} more bad item(s); {self._where(len(bad_input))})"
-            raise InputError(bad_input[0].error + more)
-        if self.reader_error is not None:
-            raise TransferIncomplete(
-                f"reading the source failed after {self.report.moved} item(s) moved: {_one_line(self.reader_error)}; "
-                "run again with --resume", self.report,
-            )
-        if self.report.failures:
-            what = []
-            if self.failed:
-                what.append(f"{len(self.failed)} of {self.report.total} items")
-            if self.model_failures:
-                what.append(f"{len(self.model_failures)} model(s)")
-            raise TransferIncomplete(
-                f"{' and '.join(what)} did not move ({self._where(len(self.failed), 'see report')});"
-                " run again with --resume", self.report,
-            )
-
-    def _where(self, failures: int, report: str = "see the report") -> str:
-        """Where the user finds the failed items: the report, or the lines above when all were shown."""
-        if self.has_report:
-            return report
-        return "listed above" if failures <= FAILURE_LINES else "--report FILE lists them all"
+        raise_if_incomplete(self.report, len(self.failed), len(self.model_failures), self.reader_error,
+                            self.has_report)
 
     def _pass(self, items: Iterator[Item], first: bool) -> None:
         """One pass over ``items``; the failure lines it did not show are summed up in one line."""
@@ -272,7 +215,7 @@ class _Run:
         # a retry pass re-queues the failed items as they are: the first pass admitted them
         self.pool.run(items, self._admit_first if first else (lambda item: (item, None)), self._process)
         if self.failure_lines > FAILURE_LINES:
-            where = self._where(self.failure_lines, "the report lists them all")
+            where = where_listed(self.has_report, self.failure_lines, "the report lists them all")
             self.progress.log(f"failed: ... and {self.failure_lines - FAILURE_LINES} more item(s) ({where})",
                               important=True)
 
@@ -383,7 +326,7 @@ class _Run:
         return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges), ilog
 
     def _fail(self, item: Item, exc: BaseException) -> None:
-        failure = Failure(item.key, item.media.filename or item.media.name, _one_line(exc),
+        failure = Failure(item.key, item.media.filename or item.media.name, one_line(exc),
                           isinstance(exc, InputError))
         with self.lock:
             self.failed[item.key] = (item, failure)
@@ -398,16 +341,11 @@ class _Run:
             try:
                 result = self.writer.write_model(model)
             except Exception as exc:  # noqa: BLE001
-                self.model_failures.append(Failure(f"model:{model.key}", model.key, _one_line(exc)))
-                self.progress.log(f"failed: model {model.key}: {_one_line(exc)}", important=True)
+                self.model_failures.append(Failure(f"model:{model.key}", model.key, one_line(exc)))
+                self.progress.log(f"failed: model {model.key}: {one_line(exc)}", important=True)
                 continue
             if result.skipped:
                 self.report.skip("models not kept by the sink")
             else:
                 self.report.add_moved({"models": 1}, result.bytes, f"model:{model.key}", result.ids)
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    msg = text[0] if text else ""
-    return msg if isinstance(exc, InputError) else f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__

@@ -53,7 +53,7 @@ class Selection:
     empty_labels: set[str]
 
     @classmethod
-    def build(cls, project: Project, options: RunOptions) -> "Selection":
+    def build(cls, project: Project, options: RunOptions) -> Selection:
         """Check the options against ``project``; ``InputError`` names any unknown label."""
         labels = project.labels()
         existing = [lb.name for lb in labels]

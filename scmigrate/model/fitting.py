@@ -1,6 +1,6 @@
 """Fitting a shape to its image: the one step every sink and converter uses before a cluster sees it.
 
-SC validates shapes against the media (sc-rest-api.md §3.5): a RECTANGLE must lie inside the
+SC validates shapes against the media (docs/rest-api.md §10.4): a RECTANGLE must lie inside the
 image with width and height of at least 1 px, POLYGON points must satisfy 0 ≤ x ≤ W and
 0 ≤ y ≤ H (at most 5000 of them), an ELLIPSE needs at least one pixel inside the image and a
 KEYPOINT must sit on the image. :func:`fit` turns a shape into one the cluster accepts, or says
@@ -11,7 +11,7 @@ sink that sends scenes unconverted (``run`` without ``--project-type``) fits the
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from .scene import Shape
 
@@ -41,7 +41,7 @@ class Fitted:
 def polygon_area(points: list[_POINT]) -> float:
     """Absolute area by the shoelace formula."""
     s = 0.0
-    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]):
+    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True):
         s += x0 * y1 - x1 * y0
     return abs(s) / 2
 
@@ -232,7 +232,7 @@ def min_area_rotated(points: list[tuple[float, float]]) -> Shape:
     """The smallest rotated rectangle holding ``points`` (one of its sides lies on a hull edge)."""
     hull = _hull(points)
     best: tuple[float, float, float, float, float, float] | None = None
-    for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1]):
+    for (x0, y0), (x1, y1) in zip(hull, hull[1:] + hull[:1], strict=True):
         theta = math.atan2(y1 - y0, x1 - x0)
         c, s = math.cos(theta), math.sin(theta)
         # coordinates in the frame whose x axis runs along this edge

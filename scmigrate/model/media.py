@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 from ._json import drop_none
 from .scene import RangeLabel, Scene
@@ -65,8 +66,8 @@ class Media:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Media":
-        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+    def from_dict(cls, d: dict[str, Any]) -> Media:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
 # --------------------------------------------------------------------------- items
@@ -86,13 +87,13 @@ class Item:
     open: Callable[[], BinaryIO]
     scenes: list[Scene] | None = None
     ranges: list[RangeLabel] | None = None
-    load: Callable[["Item"], None] | None = None
+    load: Callable[[Item], None] | None = None
 
     @property
     def key(self) -> str:
         return self.media.key
 
-    def resolve(self) -> "Item":
+    def resolve(self) -> Item:
         """Fetch lazily loaded annotations (once); returns self."""
         if self.load is not None:
             loader, self.load = self.load, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from ._json import drop_none
@@ -52,7 +53,7 @@ class Label:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Label":
+    def from_dict(cls, d: dict[str, Any]) -> Label:
         return cls(
             name=d["name"],
             color=d.get("color"),
@@ -95,7 +96,7 @@ class Task:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Task":
+    def from_dict(cls, d: dict[str, Any]) -> Task:
         return cls(
             title=d["title"],
             task_type=d["task_type"],
@@ -116,7 +117,7 @@ class Dataset:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Dataset":
+    def from_dict(cls, d: dict[str, Any]) -> Dataset:
         return cls(d["name"], bool(d.get("use_for_training", False)), d.get("source_id"))
 
 
@@ -142,7 +143,7 @@ class Configuration:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Configuration":
+    def from_dict(cls, d: dict[str, Any]) -> Configuration:
         return cls(
             auto_training=dict(d.get("auto_training", {})),
             training_parameters={k: dict(v) for k, v in d.get("training_parameters", {}).items()},
@@ -187,14 +188,14 @@ class Project:
         return next((d for d in self.datasets if d.use_for_training), self.datasets[0])
 
     @staticmethod
-    def chain(name: str, *tasks: Task, **kw: Any) -> "Project":
+    def chain(name: str, *tasks: Task, **kw: Any) -> Project:
         """Build the usual linear pipeline ``dataset → t1 [→ crop → t2]`` from trainable tasks."""
         nodes = [Task("Dataset", "dataset")]
         for i, t in enumerate(tasks):
             if i:
                 nodes.append(Task("Crop" if i == 1 else f"Crop {i}", "crop"))
             nodes.append(t)
-        conns = [(a.title, b.title) for a, b in zip(nodes, nodes[1:])]
+        conns = [(a.title, b.title) for a, b in pairwise(nodes)]
         return Project(name=name, tasks=nodes, connections=conns, **kw)
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,7 +211,7 @@ class Project:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Project":
+    def from_dict(cls, d: dict[str, Any]) -> Project:
         pipe = d["pipeline"]
         return cls(
             name=d["name"],

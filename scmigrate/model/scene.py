@@ -14,8 +14,9 @@ box": it is an ordinary label of that one annotation, not a mark on the scene, a
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ._json import drop_none
 
@@ -46,27 +47,27 @@ class Shape:
     is_visible: bool = True
 
     @classmethod
-    def rectangle(cls, x: float, y: float, w: float, h: float) -> "Shape":
+    def rectangle(cls, x: float, y: float, w: float, h: float) -> Shape:
         return cls("RECTANGLE", x, y, w, h)
 
     @classmethod
-    def ellipse(cls, x: float, y: float, w: float, h: float) -> "Shape":
+    def ellipse(cls, x: float, y: float, w: float, h: float) -> Shape:
         return cls("ELLIPSE", x, y, w, h)
 
     @classmethod
-    def polygon(cls, points: list[tuple[float, float]]) -> "Shape":
+    def polygon(cls, points: list[tuple[float, float]]) -> Shape:
         return cls("POLYGON", points=[(float(px), float(py)) for px, py in points])
 
     @classmethod
-    def rotated_rectangle(cls, cx: float, cy: float, w: float, h: float, angle: float) -> "Shape":
+    def rotated_rectangle(cls, cx: float, cy: float, w: float, h: float, angle: float) -> Shape:
         return cls("ROTATED_RECTANGLE", cx, cy, w, h, angle)
 
     @classmethod
-    def keypoint(cls, x: float, y: float, visible: bool = True) -> "Shape":
+    def keypoint(cls, x: float, y: float, visible: bool = True) -> Shape:
         return cls("KEYPOINT", x, y, is_visible=visible)
 
     @classmethod
-    def full_image(cls, width: float, height: float) -> "Shape":
+    def full_image(cls, width: float, height: float) -> Shape:
         """The full-image box, on which a cluster expects image-level labels (classes, anomaly)."""
         return cls.rectangle(0.0, 0.0, float(width), float(height))
 
@@ -121,7 +122,7 @@ class Shape:
         raise ValueError(f"unknown shape type {t!r}")
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Shape":
+    def from_dict(cls, d: dict[str, Any]) -> Shape:
         t = d["type"]
         if t == "POLYGON":
             return cls.polygon([(p["x"], p["y"]) for p in d["points"]])
@@ -142,7 +143,7 @@ class ScoredLabel:
         return drop_none({"name": self.name, "probability": self.probability, "source": self.source})
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ScoredLabel":
+    def from_dict(cls, d: dict[str, Any]) -> ScoredLabel:
         return cls(d["name"], float(d.get("probability", 1.0)), d.get("source"))
 
 
@@ -162,7 +163,7 @@ class Annotation:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Annotation":
+    def from_dict(cls, d: dict[str, Any]) -> Annotation:
         return cls(
             shape=Shape.from_dict(d["shape"]),
             labels=[ScoredLabel.from_dict(x) for x in d["labels"]],
@@ -202,7 +203,7 @@ class Scene:
         )
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Scene":
+    def from_dict(cls, d: dict[str, Any]) -> Scene:
         return cls(
             annotations=[Annotation.from_dict(a) for a in d.get("annotations", [])],
             frame=d.get("frame"),
@@ -212,7 +213,7 @@ class Scene:
         )
 
 
-def read_empty_mark(scene: Scene, project: "Project | Callable[[], Project]", width: float | None,
+def read_empty_mark(scene: Scene, project: Project | Callable[[], Project], width: float | None,
                     height: float | None) -> Scene:
     """``scene`` in the model's form, for a reader of the cluster's form (a cluster, its exports,
     archives written before the model had one form): when its annotations are all the first
@@ -252,5 +253,5 @@ class RangeLabel:
         return {"start_frame": self.start_frame, "end_frame": self.end_frame, "labels": list(self.labels)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RangeLabel":
+    def from_dict(cls, d: dict[str, Any]) -> RangeLabel:
         return cls(int(d["start_frame"]), int(d["end_frame"]), list(d["labels"]))

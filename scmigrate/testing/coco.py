@@ -127,7 +127,7 @@ def _backgrounds(rng: np.random.Generator, w: int, h: int, pad: int) -> tuple[Im
 
 def _shoelace(points: list[tuple[float, float]]) -> float:
     s = 0.0
-    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):
+    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True):
         s += x1 * y2 - x2 * y1
     return abs(s) / 2
 
@@ -157,7 +157,8 @@ def _polygon_in(rnd: random.Random, cell: tuple[float, float, float, float], kin
     return [(round(px, 1), round(py, 1)) for px, py in pts]
 
 
-def _crowd_mask(rnd: random.Random, size: tuple[int, int], cell: tuple[float, float, float, float]) -> tuple[np.ndarray, int, int]:
+def _crowd_mask(rnd: random.Random, size: tuple[int, int], cell: tuple[float, float, float,
+                                                                       float]) -> tuple[np.ndarray, int, int]:
     """A crowd region in ``cell``: one blob, two separate parts, or a ring (one hole)."""
     w, h = size
     x, y, cw, ch = cell
@@ -187,7 +188,9 @@ def _rle(mask: np.ndarray, compressed: bool) -> dict[str, Any]:
 
     if compressed:
         enc = mask_utils.encode(np.asfortranarray(mask))
-        return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": enc["counts"].decode("ascii")}
+        counts = enc["counts"]  # bytes from pycocotools; its stubs allow str too
+        return {"size": [int(mask.shape[0]), int(mask.shape[1])],
+                "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
     flat = mask.flatten(order="F")
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(flat)) + 1, [flat.size]))
     runs = np.diff(bounds).tolist()
@@ -305,7 +308,8 @@ def make_coco(
         "annotations": j_anns,
         "categories": [{"id": cid, "name": n, "supercategory": ""} for n, (cid, _) in CATEGORIES.items()],
     }
-    fixture = CocoFixture(root, ann_dir / annotations_name, img_dir, {n: c for n, (c, _) in CATEGORIES.items()}, gt_images)
+    fixture = CocoFixture(root, ann_dir / annotations_name, img_dir, {n: c for n, (c, _) in CATEGORIES.items()},
+                          gt_images)
     text = _break(fixture, doc, broken, ann_id + 1) if broken else json.dumps(doc)
     fixture.annotations.write_text(text, encoding="utf-8")
     return fixture

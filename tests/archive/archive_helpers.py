@@ -1,4 +1,5 @@
-"""Helpers for the archive tests (imported by name: pytest puts this folder on sys.path): real images drawn with Pillow, items, and archive builders."""
+"""Helpers for the archive tests (imported by name: pytest puts this folder on sys.path): real images
+drawn with Pillow, items, and archive builders."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from pathlib import Path
 import numpy as np
 import zstandard
 from PIL import Image, ImageDraw
-from scmigrate_archive import ArchiveSink, ArchiveSource
-from scmigrate_archive.frames import Trailer, pack_trailer
 
 from scmigrate.api import RunOptions
 from scmigrate.model import (
@@ -29,6 +28,8 @@ from scmigrate.model import (
     Shape,
     Task,
 )
+from scmigrate_archive import ArchiveSink, ArchiveSource
+from scmigrate_archive.frames import Trailer, pack_trailer
 
 
 def jpeg(seed: int, side: int = 48) -> bytes:
@@ -147,7 +148,8 @@ def box_scene(label: str = "dog", **shape: object) -> list[dict]:
          "labels": [{"name": label, "probability": 1}]}]}]
 
 
-def content_archive(docs: list[dict | tuple[str, bytes]], proj: dict | bytes | None = None, blobs: dict[str, bytes] | None = None) -> bytes:
+def content_archive(docs: list[dict | tuple[str, bytes]], proj: dict | bytes | None = None,
+                    blobs: dict[str, bytes] | None = None) -> bytes:
     """A complete, byte-for-byte intact archive of hand-made documents: whatever is wrong is content.
 
     ``docs`` are item documents, or ``(key, JSON text)`` for text that json.dumps does not produce;
@@ -180,4 +182,5 @@ def rewrite_index(src: Path, dst: Path, edit) -> None:
         header("index.json", len(body), 0) + body + bytes(-len(body) % 512))
     end = data[t.end_offset : t.end_offset + t.end_length]
     out = data[: t.index_offset] + iframe + end
-    dst.write_bytes(out + pack_trailer(Trailer(t.index_offset, len(iframe), len(end), zlib.crc32(iframe), zlib.crc32(end))))
+    dst.write_bytes(out + pack_trailer(Trailer(t.index_offset, len(iframe), len(end), zlib.crc32(iframe),
+                                               zlib.crc32(end))))

@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from archive_helpers import items, project
-from scmigrate_archive import ArchiveSink
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
+from scmigrate_archive import ArchiveSink
 
 
 class KillingFile:

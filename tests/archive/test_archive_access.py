@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import items, open_archive, raw_archive, write_archive
-from scmigrate_archive.layout import item_member
-from scmigrate_archive.reader import ArchiveReader
 
 from scmigrate.errors import InputError
+from scmigrate_archive.layout import item_member
+from scmigrate_archive.reader import ArchiveReader
 
 
 class CountingFile(io.FileIO):
@@ -65,7 +65,7 @@ def test_items_are_streamed_not_loaded(tmp_path: Path) -> None:
     reader = ArchiveReader(path, opener=lambda p: files.append(CountingFile(p)) or files[-1])
     listed = list(reader.items())
     blobs = [(e["offset"], e["offset"] + e["length"]) for n, e in reader.entries.items() if n.startswith("blobs/")]
-    for at, n in files[0].reads:
+    for at, _n in files[0].reads:
         assert not any(lo <= at < hi for lo, hi in blobs)
     assert [x.key for x in listed] == [x.key for x in its]
 
@@ -126,5 +126,6 @@ def test_incomplete_archive_never_looks_complete(tmp_path: Path) -> None:
         for call in (reader.project, lambda: list(reader.items()), lambda: list(reader.models())):
             with pytest.raises(InputError) as err:
                 call()
-            assert str(err.value) == f"{path}: incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
+            assert str(err.value) == (f"{path}: incomplete archive (its end is missing: a write was interrupted "
+                                      "or the file was cut short); a write of yours finishes with --resume")
         assert any("index.json: missing" in line for line in reader.verify())

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import IMAGE, box_scene, content_archive, item, item_doc, jpeg, open_archive, write_archive
-from scmigrate_archive.layout import item_member
 
 from scmigrate import schema
 from scmigrate.errors import InputError
 from scmigrate.model import Shape
+from scmigrate_archive.layout import item_member
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 
@@ -83,7 +83,8 @@ def test_writer_refuses_nan_coordinates_naming_the_item(tmp_path: Path) -> None:
     bad = item("k/nan", jpeg(1, 16))
     bad.scenes[0].annotations[0] = type(bad.scenes[0].annotations[0])(Shape.rectangle(math.nan, 1, 2, 3),
                                                                        bad.scenes[0].annotations[0].labels)
-    with pytest.raises(InputError, match=r"items/[0-9a-f]{64}\.json \(item 'k/nan'\): annotations/scenes/0/annotations/0/shape/x: nan is not a JSON number"):
+    with pytest.raises(InputError, match=r"items/[0-9a-f]{64}\.json \(item 'k/nan'\): "
+                                         r"annotations/scenes/0/annotations/0/shape/x: nan is not a JSON number"):
         write_archive(tmp_path / "nan.scz", [bad])
 
 

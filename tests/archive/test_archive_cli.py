@@ -80,11 +80,13 @@ def test_cli_disk_full_then_resume(coco, ref: Path, tmp_path: Path, seed: int) -
     verify = _run("verify", str(out))
     assert verify.returncode == 1 and "trailer: missing" in verify.stdout
     refused = _run("inspect", str(out))
-    assert refused.returncode == 2 and "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume" in refused.stderr
+    assert refused.returncode == 2 and ("incomplete archive (its end is missing: a write was interrupted or the file "
+                                        "was cut short); a write of yours finishes with --resume") in refused.stderr
     resumed = _run(*args, "--to", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _content(out) == _content(ref)
-    names = subprocess.run(["tar", "--zstd", "-tf", str(out)], capture_output=True, text=True, check=True).stdout.split()
+    names = subprocess.run(["tar", "--zstd", "-tf", str(out)], capture_output=True, text=True,
+                           check=True).stdout.split()
     assert len(names) == len(set(names))
 
 
@@ -122,5 +124,6 @@ def test_cli_kill_9_mid_run_then_resume(coco, ref: Path, tmp_path: Path) -> None
     resumed = _run(*_args(coco), "--to", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _content(out) == _content(ref)
-    names = subprocess.run(["tar", "--zstd", "-tf", str(out)], capture_output=True, text=True, check=True).stdout.split()
+    names = subprocess.run(["tar", "--zstd", "-tf", str(out)], capture_output=True, text=True,
+                           check=True).stdout.split()
     assert len(names) == len(set(names))

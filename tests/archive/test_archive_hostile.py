@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import zstandard
 from archive_helpers import items, open_archive, raw_archive, tar_member, write_archive
-from scmigrate_archive.layout import item_member
 
 from scmigrate.errors import InputError
+from scmigrate_archive.layout import item_member
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 SHA = hashlib.sha256(b"x").hexdigest()
@@ -227,7 +227,8 @@ def test_cli_hostile_archive_exits_2_with_one_line(tmp_path: Path) -> None:
     for name in ("symlink", "device"):
         path = tmp_path / (name.replace(" ", "_") + ".scz")
         path.write_bytes(cases[name])
-        proc = subprocess.run([str(SCMIGRATE), "-q", "run", "--from", str(path), "--to", str(tmp_path / f"{name}-out.scz")],
+        proc = subprocess.run([str(SCMIGRATE), "-q", "run", "--from", str(path), "--to",
+                               str(tmp_path / f"{name}-out.scz")],
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2, (name, proc.stdout, proc.stderr)
         assert WHY[name] in proc.stderr.strip().splitlines()[-1] and "Traceback" not in proc.stderr

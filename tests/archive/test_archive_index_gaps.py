@@ -52,7 +52,8 @@ def test_an_index_that_omits_an_item_is_refused_naming_it(six, tmp_path: Path) -
         done = _cli(*command)
         assert done.returncode == 2, (command, done.stdout, done.stderr)
         [line] = done.stderr.splitlines()
-        assert line.startswith(f"error: {bad}: index.json: does not list {member} (item {key!r})") and "--salvage" in line
+        assert line.startswith(f"error: {bad}: index.json: does not list {member} (item {key!r})")
+        assert "--salvage" in line
     assert not (tmp_path / "out.scz").exists()
 
 
@@ -90,7 +91,8 @@ def test_salvage_reads_what_the_index_leaves_out(six, tmp_path: Path) -> None:
 def test_salvage_leaves_out_a_damaged_item_and_names_it(six, tmp_path: Path) -> None:
     path, originals = six
     with open_archive(path) as reader:
-        blob = sorted((e for e in reader.entries.values() if e["name"].startswith("blobs/")), key=lambda e: e["offset"])[1]
+        blob = sorted((e for e in reader.entries.values() if e["name"].startswith("blobs/")),
+                      key=lambda e: e["offset"])[1]
         key = next(e["key"] for e in reader.entries.values() if e.get("blob") == blob["name"])
     data = bytearray(path.read_bytes())
     data[blob["offset"] + blob["length"] // 2] ^= 0x10
@@ -106,7 +108,8 @@ def test_salvage_leaves_out_a_damaged_item_and_names_it(six, tmp_path: Path) -> 
 def test_salvage_reads_the_complete_members_of_a_cut_archive(six, tmp_path: Path) -> None:
     path, originals = six
     with open_archive(path) as reader:
-        fourth = sorted((e for e in reader.entries.values() if e["name"].startswith("items/")), key=lambda e: e["offset"])[3]
+        fourth = sorted((e for e in reader.entries.values() if e["name"].startswith("items/")),
+                        key=lambda e: e["offset"])[3]
     cut = tmp_path / "cut.scz"
     cut.write_bytes(path.read_bytes()[: fourth["offset"] + 7])
     with pytest.raises(InputError, match="incomplete archive"):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import items, open_archive, project, write_archive
-from scmigrate_archive import ArchiveSink
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
+from scmigrate_archive import ArchiveSink
 
 PROC = Path(__file__).resolve().parent / "archive_writer_proc.py"
 N = 24
@@ -36,7 +36,8 @@ def full_size(tmp_path_factory) -> int:
 def _check_complete(path: Path) -> None:
     """The archive verifies and holds every item exactly once, with the right bytes and scenes."""
     expected = {it.key: it for it in items(N, dup_every=4, side=24)}
-    names = subprocess.run(["tar", "--zstd", "-tf", str(path)], capture_output=True, text=True, check=True).stdout.split()
+    names = subprocess.run(["tar", "--zstd", "-tf", str(path)], capture_output=True, text=True,
+                           check=True).stdout.split()
     assert len(names) == len(set(names)), "a member was written twice"
     with open_archive(path) as reader:
         assert reader.verify() == []
@@ -61,7 +62,9 @@ def test_kill_9_at_a_random_byte_then_resume(tmp_path: Path, full_size: int, see
         assert path.stat().st_size == at  # it died exactly there, inside a frame or at its edge
         try:
             with open_archive(path) as reader:
-                with pytest.raises(InputError, match=r"incomplete archive \(its end is missing: a write was interrupted or the file was cut short\); a write of yours finishes with --resume"):
+                incomplete = (r"incomplete archive \(its end is missing: a write was interrupted or the "
+                              r"file was cut short\); a write of yours finishes with --resume")
+                with pytest.raises(InputError, match=incomplete):
                     reader.project()
         except InputError as e:  # died inside the very first frame
             assert "not a scmigrate archive" in str(e)

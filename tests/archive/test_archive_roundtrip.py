@@ -14,6 +14,10 @@ import numpy as np
 import pytest
 import zstandard
 from archive_helpers import items, open_archive, project, write_archive
+
+from scmigrate.api import RunOptions
+from scmigrate.errors import InputError
+from scmigrate.model import Item, Media, ModelArtifact, ModelFile, RangeLabel, Scene
 from scmigrate_archive import ArchiveSink, ArchiveSource
 from scmigrate_archive.layout import (
     LEVEL_COMPRESSED_MEDIA,
@@ -22,10 +26,6 @@ from scmigrate_archive.layout import (
     item_member,
     level_for,
 )
-
-from scmigrate.api import RunOptions
-from scmigrate.errors import InputError
-from scmigrate.model import Item, Media, ModelArtifact, ModelFile, RangeLabel, Scene
 
 
 def _mp4(frames: int = 6) -> bytes:
@@ -190,7 +190,8 @@ def test_invalid_record_is_refused_on_write(tmp_path: Path) -> None:
     it.scenes[0].annotations[1].shape.points = [(1.0, 1.0), (2.0, 2.0)]
     w = ArchiveSink().open(str(tmp_path / "v.scz"), RunOptions())
     w.begin(project(), None)
-    with pytest.raises(InputError, match=r"items/[0-9a-f]{64}\.json \(item .*annotations/scenes/0/annotations/1/shape/points"):
+    with pytest.raises(InputError,
+                       match=r"items/[0-9a-f]{64}\.json \(item .*annotations/scenes/0/annotations/1/shape/points"):
         w.write(it)
     w.abort()
     w = ArchiveSink().open(str(tmp_path / "v.scz"), RunOptions(resume=True))
@@ -207,7 +208,7 @@ def test_claims() -> None:
 
 
 def test_an_old_archives_empty_label_box_reads_as_annotated_empty(tmp_path: Path) -> None:
-    """Archives written before the model had one form of "empty" hold the cluster's (SPEC §3)."""
+    """Archives written before the model had one form of "empty" hold the cluster's (SPEC §4)."""
     from archive_helpers import jpeg
 
     from scmigrate.model import Annotation, ScoredLabel, Shape

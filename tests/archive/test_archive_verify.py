@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from archive_helpers import items, open_archive, write_archive
-from scmigrate_archive.frames import TRAILER_SIZE
 
 from scmigrate.errors import InputError
+from scmigrate_archive.frames import TRAILER_SIZE
 
 
 def _regions(path: Path) -> list[tuple[int, int, str]]:
@@ -27,7 +28,7 @@ def tiny(tmp_path_factory) -> tuple[Path, list[tuple[int, int, str]]]:
     path = tmp_path_factory.mktemp("v") / "tiny.scz"
     write_archive(path, items(3, dup_every=3, side=16))
     regions = _regions(path)
-    assert regions[0][0] == 0 and all(a[1] == b[0] for a, b in zip(regions, regions[1:]))
+    assert regions[0][0] == 0 and all(a[1] == b[0] for a, b in pairwise(regions))
     assert regions[-1][1] == path.stat().st_size  # the regions tile the file
     return path, regions
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from archive_helpers import IMAGE, box_scene, content_archive, item_doc, open_archive, project
-from scmigrate_archive.layout import item_member, model_member
 
 from scmigrate.errors import InputError
+from scmigrate_archive.layout import item_member, model_member
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 OTHER = b"other bytes"
@@ -52,7 +52,8 @@ def _model_archive(blob: str) -> bytes:
 #: name → (archive bytes, member verify must name, what it must say)
 CASES = {
     "item points at a blob the archive lacks": (
-        content_archive([item_doc("a", OTHER)]), item_member("a"), f"refers to {OTHER_BLOB}, which the archive does not hold"),
+        content_archive([item_doc("a", OTHER)]), item_member("a"),
+        f"refers to {OTHER_BLOB}, which the archive does not hold"),
     "item points at a blob of other bytes": (
         content_archive([dict(item_doc("a", IMAGE), blob=OTHER_BLOB)], blobs={IMAGE_BLOB: IMAGE, OTHER_BLOB: OTHER}),
         item_member("a"), "whose name does not carry the sha256 of its media"),
@@ -136,7 +137,8 @@ def test_verify_of_a_consistent_hand_made_archive_is_clean(tmp_path: Path) -> No
 
 def test_verify_lists_every_problem_not_only_the_first(tmp_path: Path) -> None:
     path = tmp_path / "many.scz"
-    path.write_bytes(content_archive([item_doc("a", IMAGE, box_scene(label="cat")), item_doc("b", IMAGE, box_scene(type="BANANA")),
+    path.write_bytes(content_archive([item_doc("a", IMAGE, box_scene(label="cat")), item_doc("b", IMAGE,
+                                                                                             box_scene(type="BANANA")),
                                       item_doc("c", IMAGE, box_scene(label="cow"), dataset="Nope")]))
     with open_archive(path) as reader:
         lines = reader.verify()

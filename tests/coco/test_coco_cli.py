@@ -23,7 +23,8 @@ def _run(args: list[str], capsys) -> tuple[int, str, str]:
 def test_broken_coco_exits_2_with_one_line(tmp_path, capsys, case):
     fx = make_coco(tmp_path / "ds", 4, seed=3, broken=case)
     target = tmp_path / "x.scz"
-    code, _, err = _run(["-q", "run", "--from", fx.location, "--to", str(target), "--project-type", "detection"], capsys)
+    code, _, err = _run(["-q", "run", "--from", fx.location, "--to", str(target), "--project-type", "detection"],
+                        capsys)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {fx.annotations}: "), err

@@ -15,7 +15,6 @@ from scmigrate.testing import check_source_conformance
 from scmigrate.testing.coco import CATEGORIES, make_coco
 
 
-
 def test_every_image_once_with_its_path_as_key(coco40, open_coco, read_all):
     items = read_all(open_coco(coco40.location))
     truth = coco40.by_key()
@@ -182,7 +181,8 @@ def test_claims_and_import_stay_cheap():
 
     assert CocoSource.claims("coco:x.json") and not CocoSource.claims("x.scz")
     assert DatumaroSource.claims("datumaro:voc:x") and not DatumaroSource.claims("coco:x")
-    code = "import sys, scmigrate_datumaro; print(sorted(m for m in ('datumaro', 'numpy', 'cv2', 'PIL') if m in sys.modules))"
+    code = ("import sys, scmigrate_datumaro; "
+            "print(sorted(m for m in ('datumaro', 'numpy', 'cv2', 'PIL') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from convert_helpers import H, W, ann, coco_like, full, poly, rect, run, single, task_summary
+
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 from scmigrate.model import Label, Project, Scene, Shape, Task
@@ -29,7 +29,8 @@ def test_anomaly_pipeline_from_a_dataset():
 
 def test_objects_make_an_image_anomalous_and_empty_images_normal():
     target, (bad, good), log = run("anomaly", coco_like("scratch"),
-                                   Scene([ann(poly((1, 1), (9, 1), (5, 8)), "scratch"), ann(rect(20, 20, 5, 5), "scratch")]),
+                                   Scene([ann(poly((1, 1), (9, 1), (5, 8)), "scratch"), ann(rect(20, 20, 5, 5),
+                                                                                            "scratch")]),
                                    Scene())
     assert [(a.shape.to_dict(), a.label_names) for a in bad.annotations] == [(FULL_BOX, ["Anomalous"])]
     assert [(a.shape.to_dict(), a.label_names) for a in good.annotations] == [(FULL_BOX, ["Normal"])]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 
 import pytest
+from convert_helpers import ann, coco_like, converter, media, poly, rect, run, single, task_summary
 
 import scmigrate_convert
-from convert_helpers import ann, coco_like, converter, media, poly, rect, run, single, task_summary
 from scmigrate.api import ConversionLog, RunOptions
 from scmigrate.engine.selection import Selection
 from scmigrate.errors import InputError
@@ -68,7 +68,8 @@ def test_label_map_and_labels_selection_by_name():
     opts = RunOptions(labels=["hound", "cat"], label_map={"dog": "hound"})
     sel = Selection.build(src, opts)
     chosen = sel.project(src)
-    item = Item(media(), open=lambda: None, scenes=[Scene([ann(rect(1, 1, 9, 9), "dog"), ann(rect(20, 1, 9, 9), "car")])])
+    item = Item(media(), open=lambda: None, scenes=[Scene([ann(rect(1, 1, 9, 9), "dog"), ann(rect(20, 1, 9, 9),
+                                                                                             "car")])])
     scene = sel.apply(item).scenes[0]
     target, (out,), log = run("detection_to_segmentation", chosen, scene, options=opts)
     assert task_summary(target) == [("detection", ["hound", "cat", "No object"]),
@@ -109,7 +110,8 @@ def test_video_frames_keep_frame_kind_and_known_states():
     scene = Scene([ann(poly((1, 1), (9, 1), (5, 8)), "dog")], frame=12, kind="prediction",
                   state_per_task={"Detection": "annotated", "Gone": "none"}, modified="t")
     _, (out,), _ = run("detection", src, scene)
-    assert (out.frame, out.kind, out.state_per_task, out.modified) == (12, "prediction", {"Detection": "annotated"}, "t")
+    assert (out.frame, out.kind, out.state_per_task, out.modified) == (12, "prediction", {"Detection": "annotated"},
+                                                                       "t")
 
 
 def test_converting_from_many_threads_counts_every_conversion():

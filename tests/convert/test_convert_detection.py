@@ -16,12 +16,12 @@ from convert_helpers import (
     single,
     task_summary,
 )
-from scmigrate_convert import DetectionConverter
-from scmigrate_convert.labels import color_for
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 from scmigrate.model import Label, Scene, ScoredLabel, Shape
+from scmigrate_convert import DetectionConverter
+from scmigrate_convert.labels import color_for
 
 
 def test_detection_pipeline_labels_and_empty_label():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from scmigrate_convert.geometry import same_object
 
 from scmigrate.model import Shape
 from scmigrate.model.fitting import (
@@ -14,6 +13,7 @@ from scmigrate.model.fitting import (
     min_area_rotated,
     polygon_area,
 )
+from scmigrate_convert.geometry import same_object
 
 
 def test_rectangle_inside_is_kept_as_is():

@@ -4,6 +4,7 @@ polygons): one box around the parts for box targets, every part kept as an outli
 from __future__ import annotations
 
 from convert_helpers import ann, coco_like, poly, run
+
 from scmigrate.model import Scene
 
 LEFT = poly((10, 10), (40, 10), (40, 50))
@@ -37,7 +38,8 @@ def test_rotated_detection_one_rotated_box_holds_every_part():
 
 def test_segmentation_keeps_each_part():
     _, (out,), _ = run("segmentation", coco_like("dog"), _scene())
-    assert [(a.shape.points, a.label_names) for a in out.annotations] == [(LEFT.points, ["dog"]), (RIGHT.points, ["dog"])]
+    assert [(a.shape.points, a.label_names) for a in out.annotations] == [(LEFT.points, ["dog"]), (RIGHT.points,
+                                                                                                   ["dog"])]
 
 
 def test_detection_to_segmentation_one_box_every_part_a_shape():

@@ -1,6 +1,6 @@
-"""Converted projects and scenes are accepted by SC's rules (contract §3.2 and §3.5).
+"""Converted projects and scenes are accepted by SC's rules (docs/rest-api.md §7 and §10).
 
-The rules come from sc_emulator's independent implementation of the contract: the target project
+The rules come from sc_emulator's independent implementation of docs/rest-api.md: the target project
 is created as a cluster would create it (empty and anomaly labels added by the server), and every
 converted scene is posted to its validator with label ids mapped by name (empty labels by flag).
 """
@@ -12,13 +12,13 @@ import uuid
 
 import pytest
 from convert_helpers import H, W, ann, coco_like, converter, media, poly, rect, single
-from scmigrate_cluster.dialects.current import CurrentDialect
-from scmigrate_cluster.scenes import scene_to_api
 
 from sc_emulator.rules.annotations import validate_scene
 from sc_emulator.rules.pipeline import build_project
 from scmigrate.api import ConversionLog, RunOptions
 from scmigrate.model import Label, Project, Scene, Shape, Task
+from scmigrate_cluster.dialects.current import CurrentDialect
+from scmigrate_cluster.scenes import scene_to_api
 
 
 def _ids():
@@ -49,7 +49,8 @@ def request(scene: Scene, target: Project, project: dict) -> dict:
     """The annotation scene as a sink posts it: label ids by name, empty labels by their flag."""
     ids = {}
     server_tasks = [t for t in project["pipeline"]["tasks"] if t.get("labels") is not None]
-    for ours, theirs in zip(target.trainable_tasks, [t for t in server_tasks if t["task_type"] not in ("dataset", "crop")]):
+    trainable = [t for t in server_tasks if t["task_type"] not in ("dataset", "crop")]
+    for ours, theirs in zip(target.trainable_tasks, trainable, strict=False):
         for lb in ours.labels:
             match = next(s for s in theirs["labels"] if (s["is_empty"] if lb.is_empty else s["name"] == lb.name))
             ids[lb.name] = match["id"]

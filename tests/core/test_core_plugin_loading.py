@@ -68,6 +68,7 @@ def test_default_manager_is_lazy_and_configurable(fixture_entry_points, capsys):
 
 def test_check_pending_finds_no_stray_implementations(fixture_entry_points):
     from fixture_plugins import greedy
+
     from scmigrate.testing import memory_plugin
 
     pm = make_plugin_manager(block=["broken"], plugins=[memory_plugin, greedy.GreedyPlugin()])
@@ -75,8 +76,9 @@ def test_check_pending_finds_no_stray_implementations(fixture_entry_points):
 
 
 def test_a_misspelled_hook_is_caught_by_check_pending():
-    import scmigrate
     from pluggy import PluginValidationError
+
+    import scmigrate
 
     class Typo:
         __name__ = "typo"

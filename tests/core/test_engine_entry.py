@@ -7,9 +7,9 @@ import os
 from typing import Any
 
 import pytest
-import scmigrate_archive
 
 import scmigrate
+import scmigrate_archive
 from scmigrate import cli
 from scmigrate.cli import options as cli_options
 from scmigrate.engine import ProjectsReport, Report, TransferRequest, transfer

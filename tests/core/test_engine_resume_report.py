@@ -63,7 +63,8 @@ def test_the_report_of_a_resumed_run_maps_every_source_id(pets, make_registry, t
     transfer(TransferRequest("memory:src", "memory:dst", RunOptions(resume=True), registry=reg, progress=QUIET,
                              report_path=str(tmp_path / "r.json")))
     data = json.loads((tmp_path / "r.json").read_text())
-    assert sorted(data["id_map"]) == sorted(f"src-{i}" for i in range(6))  # the 5 from the first run and the 1 from this one
+    # the 5 from the first run and the 1 from this one
+    assert sorted(data["id_map"]) == sorted(f"src-{i}" for i in range(6))
     assert data["counts"]["items"] == 1 and data["skipped"] == {"already in the target": 5}
     assert len(set(data["id_map"].values())) == 6
 

@@ -145,6 +145,7 @@ def test_dry_run_writes_nothing_and_plans(pets, make_registry):
 
 def test_bad_input_in_an_item_is_exit_2_not_retried(pets, make_registry):
     from fixture_plugins import boxes
+
     from scmigrate.model import Annotation, Scene, ScoredLabel, Shape
 
     src = pets("src", n=3)
@@ -272,9 +273,8 @@ def test_an_error_outside_any_item_stops_the_run_instead_of_hanging(pets, make_r
     import errno
     import io
 
-    from scmigrate.engine import make_progress
-
     from scmigrate.engine import journal as journal_mod
+    from scmigrate.engine import make_progress
 
     def full(self, *a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -105,10 +105,9 @@ def test_where_lock_files_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_a_cluster_name_and_its_url_share_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scmigrate_cluster import ClusterSink
-
     from scmigrate.api import RunOptions
     from scmigrate.config import ClusterConfig, save_cluster
+    from scmigrate_cluster import ClusterSink
 
     monkeypatch.setenv("SCMIGRATE_CONFIG", str(tmp_path / "config.json"))
     save_cluster(ClusterConfig(name="prod", url="https://Geti.example/"))

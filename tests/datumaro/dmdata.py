@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-
 LABELS = ["dog", "cat", "car"]
 SIZES = [(96, 64), (80, 60), (96, 64), (64, 96)]  # (width, height) per image; one portrait
 DOG_BOX = (10.0, 12.0, 30.0, 28.0)  # x, y, w, h
@@ -45,9 +44,18 @@ def write_images(folder: Path) -> list[Path]:
 def build(tmp: Path, kinds: tuple[str, ...]):
     """A datumaro Dataset of 4 items (subsets train ×3, val ×1) holding the annotation ``kinds``."""
     from datumaro.components.annotation import (
-        Bbox, Ellipse, Label, Mask, Points, PointsCategories, Polygon, PolyLine, RotatedBbox,
+        AnnotationType,
+        Bbox,
+        Ellipse,
+        Label,
+        LabelCategories,
+        Mask,
+        Points,
+        PointsCategories,
+        Polygon,
+        PolyLine,
+        RotatedBbox,
     )
-    from datumaro.components.annotation import AnnotationType, LabelCategories
     from datumaro.components.dataset import Dataset
     from datumaro.components.dataset_base import DatasetItem
     from datumaro.components.media import Image as DmImage

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dmdata import DOG_BOX, SIZES, export, ring_and_blob  # tests/datumaro/dmdata.py
 from PIL import Image, ImageDraw
 
 from scmigrate.errors import InputError
 from scmigrate.testing import check_source_conformance
-
-from dmdata import DOG_BOX, SIZES, export, ring_and_blob  # tests/datumaro/dmdata.py
 
 
 def _shapes(item, kind=None):

@@ -28,7 +28,8 @@ def test_pixels_without_a_file_become_lossless_png(tmp_path, open_dm, read_all):
              for i, p in enumerate(pixels)]
     logging.disable(logging.WARNING)
     try:
-        Dataset.from_iterable(items, categories=["dog", "cat"]).export(str(tmp_path / "cifar"), "cifar", save_media=True)
+        Dataset.from_iterable(items, categories=["dog", "cat"]).export(str(tmp_path / "cifar"), "cifar",
+                                                                       save_media=True)
     finally:
         logging.disable(logging.NOTSET)
     reader = open_dm(f"datumaro:cifar:{tmp_path / 'cifar'}")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from dmdata import export
 
 from scmigrate.testing import check_source_conformance
-
-from dmdata import export
 
 
 def _shapes(item, kind=None):
@@ -185,7 +184,6 @@ def test_an_image_whose_only_object_cannot_be_converted_stays_unannotated(tmp_pa
     import json
 
     import pytest
-
     from datumaro.components.annotation import Bbox, Points
     from datumaro.components.dataset import Dataset
     from datumaro.components.dataset_base import DatasetItem

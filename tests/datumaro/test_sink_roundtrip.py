@@ -63,7 +63,6 @@ def _project(kind: str) -> tuple[Project, list]:
 
 def _to_archive(make_registry, tmp_path, kind):
     import scmigrate_archive
-
     from scmigrate.engine import TransferRequest, transfer
 
     project, items = _project(kind)

@@ -15,9 +15,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tests" / "cluster") not in sys.path:
@@ -83,9 +83,8 @@ def seed(to: str, n: int, token: str | None = None) -> None:
 
 def media_count(url: str, token: str, project: str = PROJECT) -> int:
     """Images of ``project`` on the cluster at ``url`` (duplicates counted)."""
-    from scmigrate_cluster import ClusterSource
-
     from scmigrate.api import RunOptions
+    from scmigrate_cluster import ClusterSource
 
     with _token(token):
         return sum(int(p["images"]) for p in ClusterSource().list_projects(url, RunOptions())
@@ -182,10 +181,9 @@ def reset_target(site: Site, dst: str, cluster: tuple[str, str, str] | None = No
 
 
 def _delete_project(url: str, token: str, project: str = PROJECT) -> None:
+    from scmigrate.api import RunOptions
     from scmigrate_cluster.connection import connect
     from scmigrate_cluster.projects import find_project
-
-    from scmigrate.api import RunOptions
 
     with _token(token):
         conn = connect(url, RunOptions())

@@ -1,7 +1,7 @@
 """What a cluster holds for one project, read straight from the REST API with ``requests``.
 
 The end-to-end tests judge a recipe by the project it left on the cluster, read through the
-documented REST contract (``sc-rest-api.md``), not through scmigrate's own cluster reader: a
+documented REST API (``docs/rest-api.md``), not through scmigrate's own cluster reader: a
 mistake the reader shares with the writer cannot hide a wrong result.
 """
 

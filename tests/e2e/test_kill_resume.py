@@ -147,12 +147,11 @@ def test_resume_finds_the_project_a_killed_run_created_before_its_journal_said_s
     journal holds only the intent (the run died after the POST and before the begin record)."""
     import dataclasses
 
+    from scmigrate.api import RunOptions
+    from scmigrate.engine.journal import Journal, journal_path
     from scmigrate_archive import ArchiveSource
     from scmigrate_cluster.connection import connect
     from scmigrate_cluster.writer import ClusterWriter
-
-    from scmigrate.api import RunOptions
-    from scmigrate.engine.journal import Journal, journal_path
 
     monkeypatch.setenv("XDG_STATE_HOME", str(site.tmp / "state"))
     monkeypatch.setenv("SCMIGRATE_TOKEN", emu.token)

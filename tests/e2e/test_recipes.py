@@ -36,7 +36,7 @@ def bbox(a: Ann) -> tuple[float, float, float, float]:
 
 
 def near(b1: tuple[float, ...], b2: tuple[float, ...]) -> bool:
-    return all(abs(u - v) <= TOL for u, v in zip(b1, b2))
+    return all(abs(u - v) <= TOL for u, v in zip(b1, b2, strict=True))
 
 
 def inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
@@ -165,7 +165,7 @@ def test_vitens_detection(e2e: Any) -> None:
                 geo = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
             want.append(geo)
         got = sorted(bbox(a) for a in anns)
-        assert len(got) == len(want) and all(near(g, w) for g, w in zip(got, sorted(want))), (got, want)
+        assert len(got) == len(want) and all(near(g, w) for g, w in zip(got, sorted(want), strict=True)), (got, want)
     colonies = [a for a in by_name["plate_1"].annotations if a.labels == ["colony"]]
     assert len(colonies) == 3  # two files for one image are merged
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from emulator_helpers import Api, Geti3, video_bytes
 
 import sc_emulator
-from emulator_helpers import Api, Geti3, video_bytes
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import requests
+from emulator_helpers import Api
 
 import sc_emulator
-from emulator_helpers import Api
 
 
 class Browser(Api):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,7 @@ class Api:
             if labels is not None:
                 task["labels"] = labels
             tasks.append(task)
-        connections = [{"from": a["title"], "to": b["title"]} for a, b in zip(tasks, tasks[1:])]
+        connections = [{"from": a["title"], "to": b["title"]} for a, b in pairwise(tasks)]
         response = self.post("/projects", json={"name": name, "pipeline": {"tasks": tasks, "connections": connections}})
         assert response.status_code == 201, response.text
         return response.json()

@@ -1,9 +1,8 @@
-"""Annotations over HTTP (contract §3.5): images, video frames, whole-video latest, range annotations."""
+"""Annotations over HTTP (docs/rest-api.md §10): images, video frames, whole-video latest, range annotations."""
 
 from __future__ import annotations
 
 import pytest
-
 from emulator_helpers import image_bytes
 
 
@@ -114,7 +113,8 @@ def test_video_frames_whole_video_and_ranges(api, video_file):
     assert api.get(base + "/frames/12/display/full").status_code == 400
     box = {"type": "RECTANGLE", "x": 0, "y": 0, "width": 64, "height": 48}
     assert api.get(base + "/frames/3/annotations/latest").status_code == 204
-    posted = api.post(base + "/frames/3/annotations", json={"annotations": [{"shape": box, "labels": [{"id": ids["a"]}]}]})
+    posted = api.post(base + "/frames/3/annotations", json={"annotations": [{"shape": box,
+                                                                             "labels": [{"id": ids["a"]}]}]})
     assert posted.status_code == 200, posted.text
     assert posted.json()["media_identifier"] == {"type": "video_frame", "video_id": video["id"], "frame_index": 3}
     whole = api.get(base + "/annotations/latest").json()
@@ -130,7 +130,8 @@ def test_video_frames_whole_video_and_ranges(api, video_file):
     assert api.get(base + "/range_annotation").json() == got
     whole = api.get(base + "/annotations/latest").json()
     assert [s["media_identifier"]["frame_index"] for s in whole["video_annotations"]] == [0, 2, 4]
-    bad = api.post(base + "/range_annotation", json={"range_labels": [{"start_frame": 3, "end_frame": 99, "label_ids": []}]})
+    bad = api.post(base + "/range_annotation", json={"range_labels": [{"start_frame": 3, "end_frame": 99,
+                                                                       "label_ids": []}]})
     assert bad.status_code == 400
 
 

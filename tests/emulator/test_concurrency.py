@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-
 from emulator_helpers import image_bytes
 
 

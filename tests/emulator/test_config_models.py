@@ -1,4 +1,4 @@
-"""Configuration (legacy and new, kept consistent), models, training and jobs (contract §3.6–§3.8)."""
+"""Configuration (legacy and new, kept consistent), models, training and jobs (docs/rest-api.md §11–§13)."""
 
 from __future__ import annotations
 
@@ -72,7 +72,8 @@ def test_models_placed_by_admin_and_exports(api, cluster):
     assert "attachment" in export.headers["content-disposition"]
     opt = api.get(f"{mg}/models/{placed['model_id']}/optimized_models/{placed['optimized_model_ids'][0]}/export")
     assert opt.content == opt_zip
-    assert api.get(f"/projects/{project['id']}/model_groups/{'0' * 24}").json()["error_code"] == "model_storage_not_found"
+    missing = api.get(f"/projects/{project['id']}/model_groups/{'0' * 24}")
+    assert missing.json()["error_code"] == "model_storage_not_found"
     assert api.get(f"{mg}/models/{'0' * 24}").json()["error_code"] == "model_not_found"
     malformed = api.get("/projects/not-an-id/model_groups")
     assert malformed.status_code == 400 and malformed.json()["error_code"] == "bad_request"

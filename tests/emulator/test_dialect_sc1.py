@@ -8,11 +8,11 @@ import stat
 import time
 
 import pytest
+from dialect_helpers import Browser, labels_of
+from emulator_helpers import image_bytes
 from PIL import Image
 
 import sc_emulator
-from dialect_helpers import Browser, labels_of
-from emulator_helpers import image_bytes
 
 
 @pytest.fixture(scope="module")
@@ -254,5 +254,6 @@ def test_configuration_components_and_status(browser: Browser) -> None:
     assert auto_training() is False
     assert browser.get(base + "/project_configuration").status_code == 404
     status = browser.get(base + "/status").json()
-    assert {"is_training", "n_required_annotations", "n_running_jobs", "project_score", "status", "tasks"} <= set(status)
+    assert {"is_training", "n_required_annotations", "n_running_jobs", "project_score", "status",
+            "tasks"} <= set(status)
     assert set(status["status"]) == {"message", "progress", "time_remaining"}

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-
-import sc_emulator
 from dialect_helpers import Browser
 from emulator_helpers import image_bytes
+
+import sc_emulator
 
 SWAP = "/api/v1/service_accounts/access_token"
 

@@ -1,4 +1,4 @@
-"""Discovery, authentication and generic error bodies (contract §0, §3.1, §2.2)."""
+"""Discovery, authentication and generic error bodies (docs/rest-api.md §1, §4, §3.3, §5.1)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def test_token_format_and_auth_failures(api, cluster):
     for r in (missing, wrong):
         assert r.status_code == 401 and r.headers["content-type"].startswith("text/plain")
     assert wrong.text == "Invalid authorization token"
-    bearer = requests.get(url, headers={"Authorization": f"Bearer {cluster.token}"}, verify=cluster.ca_bundle, timeout=10)
+    bearer = requests.get(url, headers={"Authorization": f"Bearer {cluster.token}"}, verify=cluster.ca_bundle,
+                          timeout=10)
     cookie = requests.get(url, headers={"Cookie": f"_oauth2_proxy_csrf; _oauth2_proxy; geti-cookie={cluster.token}"},
                           verify=cluster.ca_bundle, timeout=10)
     assert bearer.json() == cookie.json() == {"organizationId": cluster.org_id}

@@ -1,5 +1,5 @@
 """Geti 3.x emulator: annotations per media and per video frame, their validation, subsets and label
-removal (geti3-api.md §4, §5)."""
+removal (docs/rest-api.md §17.9, §17.10)."""
 
 from __future__ import annotations
 
@@ -71,7 +71,8 @@ def test_classification_multiclass_and_multilabel(g3):
     media_id = g3.upload(multi, "i.png", image_bytes()).json()["id"]
     full = {"shape": {"type": "full_image"}, "labels": [{"id": cat}]}
     assert g3.request("POST", _ann(multi, media_id), json={"annotations": []}).status_code == 400
-    both = g3.request("POST", _ann(multi, media_id), json={"annotations": [{**full, "labels": [{"id": cat}, {"id": dog}]}]})
+    both = g3.request("POST", _ann(multi, media_id), json={"annotations": [{**full, "labels": [{"id": cat},
+                                                                                               {"id": dog}]}]})
     assert both.status_code == 400
     assert g3.request("POST", _ann(multi, media_id), json={"annotations": [full]}).status_code == 201
     # removing the only label of an item leaves a multiclass item unannotated

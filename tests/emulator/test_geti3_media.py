@@ -1,12 +1,12 @@
-"""Geti 3.x emulator: dataset media — upload rules, listing and paging, binaries, videos (geti3-api.md §3)."""
+"""Geti 3.x emulator: dataset media — upload rules, listing and paging, binaries, videos
+(docs/rest-api.md §17.6, §17.7)."""
 
 from __future__ import annotations
 
 import io
 
-from PIL import Image
-
 from emulator_helpers import image_bytes
+from PIL import Image
 
 
 def _media(project) -> str:

@@ -1,4 +1,4 @@
-"""Geti 3.x emulator: discovery, transport and projects with their labels (geti3-api.md §1, §2, §9)."""
+"""Geti 3.x emulator: discovery, transport and projects with their labels (docs/rest-api.md §17.1–§17.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Geti 3.x emulator: resumable uploads (TUS 1.0.0) and their consumption as media (geti3-api.md §3.4)."""
+"""Geti 3.x emulator: resumable uploads (TUS 1.0.0) and their consumption as media (docs/rest-api.md §17.8)."""
 
 from __future__ import annotations
 

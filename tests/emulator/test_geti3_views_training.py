@@ -1,14 +1,14 @@
 """Geti 3.x emulator: dataset views, training configuration, model architectures and models, and the
-test knobs and admin routes shared with the 2.x app (geti3-api.md §5.4, §6)."""
+test knobs and admin routes shared with the 2.x app (docs/rest-api.md §17.11–§17.13)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
+from emulator_helpers import Geti3, image_bytes
 
 import sc_emulator
-from emulator_helpers import Geti3, image_bytes
 
 
 def test_views_create_assign_filter_and_delete(g3):

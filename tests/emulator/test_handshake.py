@@ -1,9 +1,8 @@
-"""The official client's handshake of contract §8, over HTTPS with the generated CA, request by request."""
+"""The official client's handshake of docs/rest-api.md §16.1, over HTTPS with the generated CA, request by request."""
 
 from __future__ import annotations
 
 import requests
-
 from emulator_helpers import image_bytes
 
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 import requests
+from emulator_helpers import Api, image_bytes
 
 import sc_emulator
-from emulator_helpers import Api, image_bytes
 
 UPLOAD = r"/media/images$"
 
@@ -76,7 +76,8 @@ def test_drop_after_processing_and_before(k, plain):
     conf = k.get(f"/projects/{project['id']}/project_configuration").json()["task_configs"][0]
     with pytest.raises(requests.exceptions.RequestException):
         k.patch(f"/projects/{project['id']}/project_configuration",
-                json={"task_configs": [{"task_id": conf["task_id"], "auto_training": [{"key": "enable", "value": False}]}]})
+                json={"task_configs": [{"task_id": conf["task_id"], "auto_training": [{"key": "enable",
+                                                                                       "value": False}]}]})
     counts = plain.admin.counters()
     key = next(key for key in counts["requests"] if key.startswith("POST ") and key.endswith("/media/images"))
     assert counts["requests"][key] == 3 and counts["statuses"][key] == {"0": 2, "200": 1}

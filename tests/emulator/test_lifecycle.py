@@ -7,10 +7,10 @@ import sys
 
 import pytest
 import requests
+from emulator_helpers import Api, image_bytes
 
 import sc_emulator
 from sc_emulator.ids import token_well_formed
-from emulator_helpers import Api, image_bytes
 
 
 def test_restart_and_kill_keep_state(tmp_path):

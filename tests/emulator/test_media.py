@@ -1,13 +1,12 @@
-"""Media upload, get, delete, display endpoints and media:query (contract §3.4, §2.3)."""
+"""Media upload, get, delete, display endpoints and media:query (docs/rest-api.md §9, §6.2)."""
 
 from __future__ import annotations
 
 import io
 
 import pytest
-from PIL import Image
-
 from emulator_helpers import image_bytes
+from PIL import Image
 
 
 def test_image_upload_get_display_delete(api):

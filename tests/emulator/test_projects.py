@@ -1,12 +1,11 @@
-"""Projects and datasets over HTTP (contract §3.2, §3.3, §2.3)."""
+"""Projects and datasets over HTTP (docs/rest-api.md §7, §8, §6.1)."""
 
 from __future__ import annotations
 
 import io
 
-from PIL import Image
-
 from emulator_helpers import image_bytes
+from PIL import Image
 
 
 def test_create_get_edit_delete(api):
@@ -54,7 +53,7 @@ def test_list_paging_rules(api):
     assert page["next_page"].startswith("/api/v1/organizations/") and "skip=2" in page["next_page"]
     last = api.get(page["next_page"]).json()
     assert [p["name"] for p in last["projects"]] == [f"{prefix}2"]
-    assert "skip=4" in last["next_page"]  # set on the last non-empty page too (§5.1)
+    assert "skip=4" in last["next_page"]  # set on the last non-empty page too (docs/rest-api.md §15.1)
     empty = api.get(last["next_page"]).json()
     assert empty["projects"] == [] and empty["next_page"] == ""
     names = api.get("/projects_names").json()["projects"]

@@ -1,4 +1,4 @@
-"""Annotation-scene rules (contract §3.5, §4.2) of sc_emulator.rules.annotations and .shapes."""
+"""Annotation-scene rules (docs/rest-api.md §10, §10.8) of sc_emulator.rules.annotations and .shapes."""
 
 from __future__ import annotations
 

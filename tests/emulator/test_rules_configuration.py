@@ -1,4 +1,4 @@
-"""Both configuration styles of contract §3.6 (sc_emulator.rules.configuration), kept consistent."""
+"""Both configuration styles of docs/rest-api.md §11 (sc_emulator.rules.configuration), kept consistent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Project create and edit rules (contract §3.2, §4.1) of sc_emulator.rules.pipeline."""
+"""Project create and edit rules (docs/rest-api.md §7, §7.6) of sc_emulator.rules.pipeline."""
 
 from __future__ import annotations
 
@@ -221,7 +221,7 @@ def test_unsupported_shapes(types):
         if task["task_type"] not in ("dataset", "crop"):
             task["labels"] = [{"name": f"l{task['title']}", "group": task["title"]},
                               {"name": f"m{task['title']}", "group": task["title"]}]
-    conns = [{"from": a["title"], "to": b["title"]} for a, b in zip(tasks, tasks[1:])]
+    conns = [{"from": a["title"], "to": b["title"]} for a, b in itertools.pairwise(tasks)]
     fails({"name": "x", "pipeline": {"tasks": tasks, "connections": conns}}, "Unsupported pipeline")
 
 

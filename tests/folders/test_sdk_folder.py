@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from folders_gen import (MEDIA_ID_A, MEDIA_ID_B, make_sdk_folder, sdk_box, sdk_project_doc, sdk_scene, write_image,
-                         write_json)
+from folders_gen import (
+    MEDIA_ID_A,
+    MEDIA_ID_B,
+    make_sdk_folder,
+    sdk_box,
+    sdk_project_doc,
+    sdk_scene,
+    write_image,
+    write_json,
+)
 
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
@@ -179,7 +187,8 @@ def test_old_ids_and_anomaly_types_are_mapped(tmp_path):
 @pytest.mark.parametrize("change, where", [
     (lambda p: p.update(datasets=True), "project.json: datasets: expected a list, got bool"),
     (lambda p: p["pipeline"].update(connections=5), "project.json: pipeline.connections: expected a list, got int"),
-    (lambda p: p["pipeline"]["tasks"][1].update(labels=1.5), r"project.json: pipeline.tasks\[1\].labels: expected a list"),
+    (lambda p: p["pipeline"]["tasks"][1].update(labels=1.5),
+     r"project.json: pipeline.tasks\[1\].labels: expected a list"),
     (lambda p: p["pipeline"]["tasks"][1].update(keypoint_structure={"edges": 3}),
      r"pipeline.tasks\[1\].keypoint_structure.edges: expected a list, got int"),
 ])

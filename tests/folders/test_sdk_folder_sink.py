@@ -52,13 +52,13 @@ def _facts(reader):
 
 def test_sdk_folder_round_trip(make_registry, tmp_path):
     import scmigrate_folders
-
     from scmigrate.engine import TransferRequest, transfer
 
     project, items = _project_and_items()
     put_memory("p", project, items)
     out = tmp_path / "sdk"
-    report = transfer(TransferRequest("memory:p", f"sdk-folder:{out}", RunOptions(), registry=make_registry(scmigrate_folders)))
+    report = transfer(TransferRequest("memory:p", f"sdk-folder:{out}", RunOptions(),
+                                      registry=make_registry(scmigrate_folders)))
     assert report.sink_facts["lost"] == {"video range label: not held": 1}
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert "images/Dataset/dog.png" in files and "images/Dataset/empty.jpg" in files  # real extensions
@@ -90,7 +90,6 @@ def test_sdk_folder_sink_refuses_a_folder_in_use(tmp_path, capsys):
 
 def test_archive_to_sdk_folder_and_back_through_the_cli(make_registry, tmp_path, capsys):
     import scmigrate_archive
-
     from scmigrate.engine import TransferRequest, transfer
 
     project, items = _project_and_items()

@@ -55,7 +55,7 @@ def test_normalised_file_is_scaled_and_noted_circles_stay_round(tmp_path):
     _, items, notes = read(f"vitens:{tmp_path}")
     got = shapes(items["images/plate_1_b.png"])
     assert [g[0] for g in got] == [e[0] for e in expected["plate_1_b"]]
-    for (_, g), (_, e) in zip(got, expected["plate_1_b"]):
+    for (_, g), (_, e) in zip(got, expected["plate_1_b"], strict=True):
         flat = lambda v: [c for p in v for c in (p if isinstance(p, tuple) else (p,))]  # noqa: E731
         assert flat(g) == pytest.approx(flat(e))
     line = next(n for n in notes if "normalised" in n)

@@ -8,7 +8,7 @@ csvboxes:OUT.csv``) and adds a converter, ``--project-type largest_box_classific
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import scmigrate
 

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from scmigrate import (Annotation, ConversionLog, Converter, Label, Media, Project, RunOptions, Scene,
-                       ScoredLabel, Shape, Task)
+from scmigrate import (
+    Annotation,
+    ConversionLog,
+    Converter,
+    Label,
+    Media,
+    Project,
+    RunOptions,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
+)
 
 
 class LargestBoxClassification(Converter):

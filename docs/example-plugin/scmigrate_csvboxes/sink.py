@@ -9,7 +9,7 @@ import threading
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scmigrate import InputError, Item, Project, RunOptions, Sink, WriteResult, Writer
+from scmigrate import InputError, Item, Project, RunOptions, Sink, Writer, WriteResult
 
 from .source import COLUMNS
 
@@ -27,7 +27,7 @@ class CsvBoxesSink(Sink):
     location_help = "csvboxes:OUT.csv"
     description = "CSV of boxes plus the images, in OUT_images/ next to the CSV file"
 
-    def open(self, location: str, options: RunOptions) -> "CsvBoxesWriter":
+    def open(self, location: str, options: RunOptions) -> CsvBoxesWriter:
         path = Path(self.location_path(location))
         if not path.parent.is_dir():
             raise InputError(f"{location}: folder {path.parent} does not exist")

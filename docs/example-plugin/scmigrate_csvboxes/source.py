@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
-from scmigrate import (Annotation, InputError, Item, Label, Media, Project, Reader, RunOptions, Scene,
-                       ScoredLabel, Shape, SizeHint, Source, Task)
+from scmigrate import (
+    Annotation,
+    InputError,
+    Item,
+    Label,
+    Media,
+    Project,
+    Reader,
+    RunOptions,
+    Scene,
+    ScoredLabel,
+    Shape,
+    SizeHint,
+    Source,
+    Task,
+)
 
 COLUMNS = ("image", "label", "x", "y", "width", "height")
 
@@ -21,7 +35,7 @@ class CsvBoxesSource(Source):
     location_help = "csvboxes:FILE.csv"
     description = "CSV of boxes: image,label,x,y,width,height (image paths relative to the CSV)"
 
-    def open(self, location: str, options: RunOptions) -> "CsvBoxesReader":
+    def open(self, location: str, options: RunOptions) -> CsvBoxesReader:
         path = Path(self.location_path(location))
         if not path.is_file():
             raise InputError(f"{location}: no such file")

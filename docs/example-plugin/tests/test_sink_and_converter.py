@@ -7,8 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from scmigrate import (Annotation, ConversionLog, InputError, Label, Media, Project, RunOptions, Scene,
-                       ScoredLabel, Shape, Task)
+from scmigrate import (
+    Annotation,
+    ConversionLog,
+    InputError,
+    Label,
+    Media,
+    Project,
+    RunOptions,
+    Scene,
+    ScoredLabel,
+    Shape,
+    Task,
+)
 from scmigrate.testing import image_bytes, make_item
 from scmigrate_csvboxes import CsvBoxesSink, CsvBoxesSource, LargestBoxClassification
 
