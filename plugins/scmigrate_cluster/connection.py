@@ -85,6 +85,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     workspace = opt(options, "workspace")
     token: str | None = None
     token_env: str | None = None  # the variable a named cluster's config says holds its token
+    cfg: Any = None
     if is_url(location):
         if "@" in location.split("/")[2]:
             # https://user:TOKEN@host would put the secret in arguments, logs and reports
@@ -120,8 +121,16 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
             f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
             "`scmigrate clusters add`"
         )
-    host = url.split("/")[2].rsplit(":", 1)[0].strip("[]") if "://" in url else ""
-    if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
+    from scmigrate.config import PLAIN_HTTP_REFUSED, plain_http
+
+    if plain_http(url) == "network":
+        # [issue 9] the token would cross the network in cleartext: only where the user said so
+        allowed = bool(getattr(cfg, "allow_plain_http", False)) if cfg is not None else bool(
+            opt(options, "allow-plain-http", False))
+        if not allowed:
+            how = ("pass --allow-plain-http" if is_url(location)
+                   else f"add it again with `scmigrate clusters add {location} --allow-plain-http ...`")
+            raise InputError(f"{label}: " + PLAIN_HTTP_REFUSED.format(how=how))
         log.warning("%s: plain HTTP: the access token travels unencrypted; use https://", label)
     if ca_bundle:
         if not os.path.isfile(str(ca_bundle)):
