@@ -212,6 +212,10 @@ def connect(location: str, options: RunOptions) -> Connection:
     ep = resolve(location, options)
     timeout = float(opt(options, "timeout", 60.0))
     retries = int(opt(options, "low-level-retries", 10))
+    if not timeout > 0:  # requests would refuse it later, as a ValueError
+        raise InputError(f"--timeout {timeout:g}: a cluster request's read timeout must be more than 0 seconds")
+    if retries < 0:
+        raise InputError(f"--low-level-retries {retries}: expected 0 or more")
     http = ClusterHttp(
         ep.url, ep.token, verify=ep.verify, timeout=timeout, retries=retries,
         workers=options.workers, label=ep.label,  # None: the limit finds its own level

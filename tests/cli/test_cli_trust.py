@@ -59,3 +59,30 @@ def test_a_corrupt_config_file_is_named(cli):
     _config().write_text('{"clusters": {"lab": {"url": "https://x"')
     proc = cli("run", "--from", "lab", "--to", "x.scz", plugins=None)
     assert proc.returncode == 2 and str(_config()) in proc.stderr and "not valid JSON" in proc.stderr
+
+
+def test_a_timeout_that_is_not_positive_is_bad_input(cli):
+    for flag, value in (("--timeout", "-1"), ("--timeout", "0"), ("--low-level-retries", "-2")):
+        proc = cli("projects", "https://127.0.0.1:9", flag, value, plugins="cluster", env={"SCMIGRATE_TOKEN": "t"})
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith(f"error: {flag} ") and "ValueError" not in proc.stderr
+
+
+def test_check_matches_an_extension_in_another_case(make_registry):
+    from scmigrate.api import RunOptions
+    from scmigrate.engine.compare import compare_locations
+    from scmigrate.model import Label, Media, Project, Task
+    from scmigrate.testing import clear_memory, image_bytes, make_item, put_memory
+
+    def item(filename: str) -> object:
+        media = Media(key="k", kind="image", name="x", filename=filename, dataset="Dataset", width=64, height=48)
+        return make_item(media, image_bytes(64, 48, fmt="PNG", seed=1), [])
+
+    project = Project.chain("P", Task("Detection", "detection", [Label("dog")]))
+    clear_memory()
+    put_memory("upper", project, [item("x.PNG")])
+    put_memory("lower", project, [item("x.png")])
+    result = compare_locations("memory:upper", "memory:lower", RunOptions(), registry=make_registry())
+    assert result.identical(), result.lines
+    assert [s for s, _, _ in result.lines] == ["="]
+    clear_memory()
