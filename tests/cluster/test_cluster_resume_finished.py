@@ -1,0 +1,27 @@
+"""[issue 9] ``--resume`` of a run that finished: nothing to do, exit 0, one line — to a cluster and to an archive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cluster_helpers import detection_items, detection_project
+from test_cluster_errors import scmigrate
+
+from scmigrate.engine.facade import transfer
+from scmigrate.testing import put_memory
+
+
+def test_resume_after_a_finished_run_says_nothing_to_resume(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    c = clusters("a")
+    seed = tmp_path / "seed.scz"
+    put_memory("seed", detection_project("Dogs"), detection_items(3))
+    assert transfer("memory:seed", str(seed), registry=registry, quiet=True).complete
+    for target in ("a", str(tmp_path / "copy.scz")):
+        assert transfer(str(seed), target, registry=registry, quiet=True).complete
+        c.admin.clear_counters()
+        again = scmigrate("run", "--from", str(seed), "--to", target, "--resume")
+        assert again.returncode == 0, again.stderr
+        lines = [ln for ln in again.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("nothing to resume: "), again.stderr
+        assert c.admin.count("POST", "/media/images") == 0
