@@ -25,3 +25,23 @@ def test_resume_after_a_finished_run_says_nothing_to_resume(clusters: Any, regis
         lines = [ln for ln in again.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and lines[0].startswith("nothing to resume: "), again.stderr
         assert c.admin.count("POST", "/media/images") == 0
+
+
+def test_all_projects_with_a_name_clash_advises_what_works(clusters: Any, registry: Any) -> None:
+    from cluster_helpers import kind_project
+
+    from scmigrate.errors import TransferIncomplete
+
+    clusters("a"), clusters("b")
+    put_memory("dogs", detection_project("Dogs"), detection_items(2))
+    project, items = kind_project("multilabel")
+    put_memory("multi", project, items)
+    for seed, to in (("dogs", "a"), ("multi", "a"), ("dogs", "b")):  # b already holds a project named Dogs
+        assert transfer(f"memory:{seed}", to, registry=registry, quiet=True).complete
+    try:
+        transfer("a", "b", registry=registry, quiet=True, all_projects=True)
+        raise AssertionError("the clash was not reported")
+    except TransferIncomplete as exc:
+        text = str(exc)
+    assert "(Dogs)" in text and "--resume" not in text, text
+    assert "--into-existing" in text and "--to-project" in text and "--project NAME" in text
