@@ -246,15 +246,25 @@ class _Run:
         r.source_notes = list(self.reader.notes())  # after reading: readers count what they dropped
         r.total = r.moved + len(self.failed)
 
+    def _left_behind(self) -> str:
+        """[issue 9] Bad input stopped the run after some items landed: what the target holds now, and the ways on."""
+        if not self.report.moved:
+            return ""
+        return (f"; project {self.target.name!r} at {self.report.sink} was left with the {self.report.moved} item(s) "
+                "that moved: fix the input and run again with --resume to finish it, or remove it")
+
     def _raise_if_incomplete(self) -> None:
         if isinstance(self.reader_error, InputError):
+            left = self._left_behind()
+            if left:
+                raise InputError(f"{self.reader_error}{left}") from self.reader_error
             raise self.reader_error
         bad_input = [f for f in self.report.failures if f.input_error]
         if bad_input:
             more = ""
             if len(bad_input) > 1:
                 more = f" (and {len(bad_input) - 1} more bad item(s); {self._where(len(bad_input))})"
-            raise InputError(bad_input[0].error + more)
+            raise InputError(bad_input[0].error + more + self._left_behind())
         if self.reader_error is not None:
             raise TransferIncomplete(
                 f"reading the source failed after {self.report.moved} item(s) moved: {_one_line(self.reader_error)}; "

@@ -45,3 +45,21 @@ def test_all_projects_with_a_name_clash_advises_what_works(clusters: Any, regist
         text = str(exc)
     assert "(Dogs)" in text and "--resume" not in text, text
     assert "--into-existing" in text and "--to-project" in text and "--project NAME" in text
+
+
+def test_bad_input_that_stops_a_restore_says_what_it_left(clusters: Any, registry: Any) -> None:
+    from cluster_helpers import box, image_item
+
+    from scmigrate.errors import InputError
+    from scmigrate.model import Scene
+
+    clusters("a")
+    items = detection_items(3) + [image_item("ghost", "ghost", [Scene([box(1, 1, 5, 5, "ghost")])], seed=9)]
+    put_memory("seed", detection_project("Dogs"), items)
+    try:
+        transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
+        raise AssertionError("the bad item was not reported")
+    except InputError as exc:
+        text = str(exc)
+    assert "'ghost'" in text and "project 'Dogs' at a was left with the 3 item(s) that moved" in text, text
+    assert "--resume" in text and "remove it" in text
