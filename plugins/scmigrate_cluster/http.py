@@ -38,14 +38,14 @@ __all__ = ["ClusterHttp", "HttpError", "ClusterUnreachable", "Recovered", "RETRY
 
 log = logging.getLogger("scmigrate.cluster")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_BACKOFF_BASE = 0.2
+_BACKOFF_CAP = 8.0
+_RETRY_AFTER_CAP = 30.0
+
 
 def _unknown_outcome(status: int) -> bool:
     """Whether a request answered ``status`` may or may not have been processed (see the module docstring)."""
     return status >= 500 or status == 429
-
-_BACKOFF_BASE = 0.2
-_BACKOFF_CAP = 8.0
-_RETRY_AFTER_CAP = 30.0
 
 
 class HttpError(PluginError):
