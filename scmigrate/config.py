@@ -4,10 +4,12 @@ Kept as JSON at ``$SCMIGRATE_CONFIG``, else ``$XDG_CONFIG_HOME/scmigrate/config.
 ``~/.config``)::
 
     {"clusters": {"<name>": {"url": ..., "workspace": ..., "ca_bundle": ..., "insecure": false,
-                             "token": ..., "token_env": ...}}}
+                             "token": ..., "token_env": ..., "allow_plain_http": false}}}
 
 The file holds secrets, so it is written atomically (a temporary file renamed over it) with
-mode 0600 from the moment it exists. A token is never printed: :class:`ClusterConfig` hides it
+mode 0600 from the moment it exists. A plain ``http://`` URL sends the token in cleartext: it is
+accepted for loopback (a local emulator or tunnel) and otherwise only with ``allow_plain_http``
+(``clusters add --allow-plain-http``), which the entry keeps. A token is never printed: :class:`ClusterConfig` hides it
 from ``repr`` and keeps it out of :meth:`ClusterConfig.public`.
 
 This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): a plugin that connects to a
@@ -16,6 +18,7 @@ configured cluster reads it with :func:`get_cluster`.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -26,7 +29,8 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["ClusterConfig", "config_path", "get_cluster", "save_cluster", "remove_cluster", "list_clusters"]
+__all__ = ["ClusterConfig", "config_path", "get_cluster", "save_cluster", "remove_cluster", "list_clusters",
+           "plain_http", "PLAIN_HTTP_REFUSED", "config_problem"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -40,6 +44,25 @@ def config_path() -> Path:
     return Path(base) / "scmigrate" / "config.json"
 
 
+#: the end of the message that refuses plain HTTP to a host on the network
+PLAIN_HTTP_REFUSED = ("plain http:// would send the access token unencrypted over the network; use https://, "
+                      "or, if the network is yours to trust, {how}")
+
+
+def plain_http(url: str) -> str | None:
+    """``"loopback"`` or ``"network"`` for a plain ``http://`` URL (by where its host is), None for https."""
+    if not url.lower().startswith("http://"):
+        return None
+    host = url.split("/")[2].rsplit("@", 1)[-1] if url.count("/") >= 2 else ""
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return "loopback"
+    try:
+        return "loopback" if ipaddress.ip_address(host).is_loopback else "network"
+    except ValueError:
+        return "network"
+
+
 @dataclass
 class ClusterConfig:
     """One named cluster. The token is stored apart and never shown (see :meth:`token`)."""
@@ -51,6 +74,8 @@ class ClusterConfig:
     insecure: bool = False
     token_env: str | None = None
     _token: str | None = field(default=None, repr=False, compare=False)
+    #: the user said plain http:// to a host on the network is acceptable (the token travels in cleartext)
+    allow_plain_http: bool = False
 
     def token(self) -> str | None:
         """The secret: from the config file, else from the environment variable ``token_env``, else None."""
@@ -60,6 +85,13 @@ class ClusterConfig:
             return os.environ.get(self.token_env) or None
         return None
 
+    def plain_http(self) -> str | None:
+        """None (https), ``"loopback"``, ``"allowed"`` (to the network, as the entry says) or ``"refused"``."""
+        where = plain_http(self.url)
+        if where == "network":
+            return "allowed" if self.allow_plain_http else "refused"
+        return where
+
     def public(self) -> dict[str, Any]:
         """What may be shown (``clusters list``): everything but the secret."""
         return {
@@ -68,6 +100,7 @@ class ClusterConfig:
             "workspace": self.workspace,
             "ca_bundle": self.ca_bundle,
             "insecure": self.insecure,
+            "plain_http": self.plain_http(),
             "token_env": self.token_env,
             "token": "stored" if self._token else (f"from ${self.token_env}" if self.token_env else "none"),
         }
@@ -85,6 +118,8 @@ def _read() -> dict[str, Any]:
         return {"clusters": {}}
     except OSError as exc:
         raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the config file is not UTF-8 text (corrupt?); fix or remove it") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -93,6 +128,16 @@ def _read() -> dict[str, Any]:
         raise InputError(f"{path}: the config file must be an object with a \"clusters\" object")
     data.setdefault("clusters", {})
     return data
+
+
+def config_problem() -> str | None:
+    """Why the config file cannot be read (it names the file), or None: for a cluster name nobody claimed."""
+    try:
+        for name, entry in _read()["clusters"].items():
+            _from_entry(name, entry)
+    except InputError as exc:
+        return str(exc)
+    return None
 
 
 def _write(data: dict[str, Any]) -> None:
@@ -127,6 +172,7 @@ def _from_entry(name: str, entry: dict[str, Any]) -> ClusterConfig:
         insecure=bool(entry.get("insecure", False)),
         token_env=entry.get("token_env"),
         _token=entry.get("token"),
+        allow_plain_http=entry.get("allow_plain_http") is True,
     )
 
 
@@ -150,6 +196,9 @@ def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
         raise InputError(f"cluster name {cfg.name!r}: use letters, digits, '-' and '_' (no '.', ':', '/' or spaces)")
     if not cfg.url.startswith(("https://", "http://")):
         raise InputError(f"cluster {cfg.name!r}: the URL must start with https:// or http:// (got {cfg.url!r})")
+    if plain_http(cfg.url) == "network" and not cfg.allow_plain_http:
+        raise InputError(f"cluster {cfg.name!r}: {cfg.url}: "
+                         + PLAIN_HTTP_REFUSED.format(how="add it with --allow-plain-http"))
     data = _read()
     entry: dict[str, Any] = {"url": cfg.url.rstrip("/")}
     for key in ("workspace", "ca_bundle", "token_env"):
@@ -157,6 +206,8 @@ def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
             entry[key] = getattr(cfg, key)
     if cfg.insecure:
         entry["insecure"] = True
+    if cfg.allow_plain_http and plain_http(cfg.url) == "network":
+        entry["allow_plain_http"] = True
     secret = token if token is not None else cfg._token
     if secret:
         entry["token"] = secret

@@ -146,6 +146,11 @@ class Registry:
             # a mistyped or not yet added cluster name: the list of plugins does not say that
             msg = (f"{location!r} is neither a configured cluster (see `scmigrate clusters list`) "
                    f"nor a file or folder; installed {role}s: {installed}")
+            from .config import config_problem
+
+            problem = config_problem()  # a corrupt config file hides every cluster name: name the file
+            if problem:
+                msg = f"{location!r}: not a file or folder, and the clusters cannot be looked up: {problem}"
         if not self.pm.entry_points_seen:
             msg += f" ({_INSTALL_HINT})"
         raise LocationError(msg)

@@ -23,6 +23,8 @@ _LOCATION_HELP = "NAME (a configured cluster) or https://HOST"
 _CONNECT_OPTIONS: tuple[PluginOption, ...] = (
     PluginOption("ca-bundle", "path", None, "CA certificate(s) to trust for the cluster's TLS certificate"),
     PluginOption("insecure", bool, False, "do not verify the cluster's TLS certificate (warns; avoid)"),
+    PluginOption("allow-plain-http", bool, False,
+                 "accept an http:// URL to a host on the network (the token travels unencrypted; warns)"),
     PluginOption("token-stdin", bool, False, "read the cluster's access token from one line of standard input"),
     PluginOption("workspace", str, None, "the workspace by name or id (default: the only one)"),
     PluginOption("timeout", float, 60.0, "read timeout of one cluster request, seconds"),

@@ -90,6 +90,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     workspace = opt(options, "workspace")
     token: str | None = None
     token_env: str | None = None  # the variable a named cluster's config says holds its token
+    cfg: Any = None
     if is_url(location):
         if "@" in location.split("/")[2]:
             # https://user:TOKEN@host would put the secret in arguments, logs and reports
@@ -122,8 +123,16 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
                          "cluster's configuration) is not set")
     # no token at all: fine for Geti 3.x (no authentication); connect() asks for one only when the
     # server turns out not to be 3.x (see _no_token)
-    host = url.split("/")[2].rsplit(":", 1)[0].strip("[]") if "://" in url else ""
-    if url.startswith("http://") and host not in ("localhost", "127.0.0.1", "::1"):
+    from scmigrate.config import PLAIN_HTTP_REFUSED, plain_http
+
+    if plain_http(url) == "network":
+        # [issue 9] the token would cross the network in cleartext: only where the user said so
+        allowed = bool(getattr(cfg, "allow_plain_http", False)) if cfg is not None else bool(
+            opt(options, "allow-plain-http", False))
+        if not allowed:
+            how = ("pass --allow-plain-http" if is_url(location)
+                   else f"add it again with `scmigrate clusters add {location} --allow-plain-http ...`")
+            raise InputError(f"{label}: " + PLAIN_HTTP_REFUSED.format(how=how))
         log.warning("%s: plain HTTP: the access token travels unencrypted; use https://", label)
     if ca_bundle:
         if not os.path.isfile(str(ca_bundle)):
@@ -208,6 +217,10 @@ def connect(location: str, options: RunOptions) -> "Connection | Geti3Connection
     ep = resolve(location, options)
     timeout = float(opt(options, "timeout", 60.0))
     retries = int(opt(options, "low-level-retries", 10))
+    if not timeout > 0:  # requests would refuse it later, as a ValueError
+        raise InputError(f"--timeout {timeout:g}: a cluster request's read timeout must be more than 0 seconds")
+    if retries < 0:
+        raise InputError(f"--low-level-retries {retries}: expected 0 or more")
     http = ClusterHttp(
         ep.url, ep.token, verify=ep.verify, timeout=timeout, retries=retries,
         workers=options.workers, label=ep.label,  # None: the limit finds its own level

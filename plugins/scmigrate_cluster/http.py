@@ -4,9 +4,11 @@ One ``requests.Session`` whose keep-alive pool holds as many connections as the 
 can reach (:mod:`.limiter`). Every request carries a connect and a read
 timeout. Connection errors, 429, 500, 502, 503 and 504 are retried with exponential backoff and
 full jitter, honouring ``Retry-After``, up to ``--low-level-retries`` times, and counted.
-A request that is not safe to repeat (an upload) whose outcome is unknown — the connection
-dropped after the body was sent, or a gateway error — is not blindly sent again: the caller's
-``on_unknown`` check looks on the cluster first.
+A request that is not safe to repeat (an upload, a POST that creates) whose outcome is unknown is
+not blindly sent again: the caller's ``on_unknown`` check looks on the cluster first. Unknown is
+every answer that does not prove the request was turned away before the work: a dropped
+connection or a read timeout after the body was sent, any 5xx (retried or not) and a 429 (a
+gateway or a proxy in front of the service may answer either after the service stored it).
 
 TLS: the session's ``trust_env`` is off because, with it on, requests silently replaces the
 ``verify`` we choose by ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (psf/requests#3829), which
@@ -36,11 +38,14 @@ __all__ = ["ClusterHttp", "HttpError", "ClusterUnreachable", "Recovered", "RETRY
 
 log = logging.getLogger("scmigrate.cluster")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: statuses after which an upload may or may not have been stored
-_UNKNOWN_OUTCOME_STATUSES = frozenset({500, 502, 504})
 _BACKOFF_BASE = 0.2
 _BACKOFF_CAP = 8.0
 _RETRY_AFTER_CAP = 30.0
+
+
+def _unknown_outcome(status: int) -> bool:
+    """Whether a request answered ``status`` may or may not have been processed (see the module docstring)."""
+    return status >= 500 or status == 429
 
 
 class HttpError(PluginError):
@@ -238,27 +243,29 @@ class ClusterHttp:
                 if resp.status_code in ok:
                     return resp
                 if resp.status_code not in RETRY_STATUSES:
-                    raise self.error_for(method, path, resp)
+                    error = self.error_for(method, path, resp)
+                    resp.close()
+                    found = self._look(on_unknown) if not idempotent and _unknown_outcome(resp.status_code) else None
+                    if found is not None:
+                        return found
+                    raise error
                 reason = str(resp.status_code)
-                unknown = resp.status_code in _UNKNOWN_OUTCOME_STATUSES
+                unknown = _unknown_outcome(resp.status_code)
                 failure = self.error_for(method, path, resp)
                 wait_hint = _retry_after(resp)
                 resp.close()
             else:
                 wait_hint = None
             check = not idempotent and unknown
-            if check:
-                self.stats.add("unknown_outcomes")
             last = attempt >= limit or (self.down and resp is None)
             if not last:
                 backoff = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2**attempt))
                 # waited before the check too: a gateway that timed out (504) may still be storing the upload
                 time.sleep(max(backoff, min(wait_hint, _RETRY_AFTER_CAP)) if wait_hint is not None else backoff)
-            if check and on_unknown is not None:
-                found = on_unknown()
-                if found is not None:
-                    self.stats.add("recovered")
-                    return Recovered(found)
+            if check:
+                recovered = self._look(on_unknown)
+                if recovered is not None:
+                    return recovered
             if last:
                 if isinstance(failure, HttpError):
                     raise failure
@@ -274,6 +281,15 @@ class ClusterHttp:
                 )
             self.stats.retry(reason)
             attempt += 1
+
+    def _look(self, on_unknown: Callable[[], Any] | None) -> Recovered | None:
+        """After an unknown outcome: what the caller's check found on the cluster, counted."""
+        self.stats.add("unknown_outcomes")
+        found = on_unknown() if on_unknown is not None else None
+        if found is None:
+            return None
+        self.stats.add("recovered")
+        return Recovered(found)
 
     def get_json(self, path: str, **kw: Any) -> Any:
         resp = self.request("GET", path, **kw)

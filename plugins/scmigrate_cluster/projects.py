@@ -10,8 +10,8 @@ from scmigrate.model import Dataset, Label, Project, Task
 
 from .connection import Connection
 
-__all__ = ["list_projects", "find_project", "LabelIndex", "project_from_api", "create_body", "generated_labels_put",
-           "label_ids"]
+__all__ = ["list_projects", "find_project", "remove_project_copies", "LabelIndex", "project_from_api",
+           "create_body", "generated_labels_put", "label_ids"]
 
 
 def list_projects(conn: Connection) -> list[dict[str, Any]]:
@@ -38,6 +38,27 @@ def find_project(conn: Connection, name: str) -> dict[str, Any] | None:
         if p.get("name") == name:
             return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))
     return None
+
+
+def remove_project_copies(conn: Connection, keep: str, name: str) -> list[str]:
+    """Remove the empty projects named ``name`` other than ``keep``: copies that a create whose answer was
+    lost left when a gateway stored it after the look-up that found nothing (what was done, in words)."""
+    out = []
+    for p in list_projects(conn):
+        pid = str(p.get("id"))
+        if p.get("name") != name or pid == keep:
+            continue
+        doc = conn.http.get_json(conn.dialect.project(conn.w, pid))
+        held = any(next(iter(conn.dialect.iter_media(conn.http, conn.dialect.dataset(conn.w, pid, str(d["id"])), kind)),
+                        None) is not None for d in doc.get("datasets") or [] for kind in ("image", "video"))
+        if held:
+            out.append(f"project {name!r}: another project of this name ({pid}) appeared during the run; "
+                       "it holds media, so it was left alone")
+            continue
+        conn.http.request("DELETE", conn.dialect.project(conn.w, pid))
+        out.append(f"project {name!r}: removed an empty second copy ({pid}) that a create whose answer was lost "
+                   "had made")
+    return out
 
 
 def require_project(conn: Connection, name: str | None) -> dict[str, Any]:

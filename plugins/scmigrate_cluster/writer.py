@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -23,12 +23,14 @@ from scmigrate.spool import Spool
 
 from .connection import Connection, opt
 from .http import HttpError
+from .posted import ranges_arrived, scene_arrived
 from .projects import (
     create_body,
     find_project,
     generated_labels_put,
     label_ids,
     project_from_api,
+    remove_project_copies,
 )
 from .scenes import ranges_to_api, scene_to_api
 from .settings import TargetSettings, parse_sets
@@ -65,6 +67,9 @@ class ClusterWriter(Writer):
         self.check_existing = self.into_existing
         self.settings: TargetSettings | None = None
         self.state: dict[str, Any] = {}
+        #: a project POST whose outcome was unknown was sent again: a late copy may appear
+        self.project_unsure = False
+        self._project_name = ""
 
     # ------------------------------------------------------------------ begin
 
@@ -103,6 +108,7 @@ class ClusterWriter(Writer):
             # [/issue 9]
             self.state = {"project_id": str(doc["id"]), "created": created}
         self.pid = str(doc["id"])
+        self._project_name = project.name
         try:
             return self._prepare(project, doc, created)
         except BaseException:
@@ -152,11 +158,14 @@ class ClusterWriter(Writer):
 
     def _create(self, project: Project) -> dict[str, Any]:
         path = f"{self.conn.w}/projects"
+
+        def lookup() -> Any:
+            found = find_project(self.conn, project.name)
+            self.project_unsure = self.project_unsure or found is None  # sent again: see _remove_duplicates
+            return found
+
         try:
-            doc = self.http.send_json(
-                "POST", path, create_body(project), idempotent=False,
-                on_unknown=lambda: find_project(self.conn, project.name),
-            )
+            doc = self.http.send_json("POST", path, create_body(project), idempotent=False, on_unknown=lookup)
         except HttpError as exc:
             raise InputError(f"{self.http.label}: cannot create project {project.name!r}: {exc}") from None
         if not doc.get("datasets"):
@@ -275,7 +284,8 @@ class ClusterWriter(Writer):
             # (the latest scene ends up the same), rather than take a generated frame for ours
             skip_present = False
             url = self.d.media(dpath, "video", mid) + "/range_annotation"
-            self._send(what, "POST", url, ranges_to_api(item.ranges, self.ids, what))
+            ranges = ranges_to_api(item.ranges, self.ids, what)
+            self._send(what, url, ranges, lambda: ranges_arrived(self.http, url, ranges))
         for scene in item.scenes or []:
             if m.kind == "image" and scene.frame is not None:
                 continue
@@ -287,11 +297,13 @@ class ClusterWriter(Writer):
                 continue
             if skip_present and frame is not None and self._annotated(dpath, "video", mid, frame):
                 continue
-            self._send(what, "POST", self.d.annotations(dpath, m.kind, mid, frame), body)
+            url = self.d.annotations(dpath, m.kind, mid, frame)
+            self._send(what, url, body, lambda u=url, b=body: scene_arrived(self.http, self.d, u, b, width, height))
 
-    def _send(self, what: str, method: str, path: str, body: Any) -> None:
+    def _send(self, what: str, path: str, body: Any, arrived: Callable[[], Any]) -> None:
+        """POST annotations; after an unknown outcome ``arrived`` says whether they are there already."""
         try:
-            self.http.send_json(method, path, body)
+            self.http.send_json("POST", path, body, idempotent=False, on_unknown=arrived)
         except HttpError as exc:
             kind = InputError if exc.status in ITEM_FAULTS else PluginError
             raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
@@ -310,8 +322,28 @@ class ClusterWriter(Writer):
             if restored is not None:
                 facts["auto_training"] = restored
         facts["refused_settings"] = list(self.refused)
+        removed = self._remove_duplicates()
+        if removed:
+            facts["duplicates_removed"] = removed
         facts["http"] = self.http.stats.to_dict(self.http.limiter)
         return facts
+
+    def _remove_duplicates(self) -> list[str]:
+        """The run checks its own result: copies that POSTs with a lost answer left are removed, and listed.
+
+        Datasets need no check (the cluster refuses a second one of a name, 409); media and projects do.
+        """
+        try:
+            removed = self.media.remove_duplicates()
+            if self.project_unsure:
+                removed += remove_project_copies(self.conn, self.pid, self._project_name)
+        except ScmigrateError as exc:
+            line = f"could not check the project for copies that lost answers may have left: {exc}"
+            log.warning("%s: %s", self.http.label, line)
+            return [line]
+        for line in removed:
+            log.warning("%s: %s", self.http.label, line)
+        return removed
 
     def abort(self) -> None:
         """Interrupted (Ctrl-C, a fatal error): give the project its auto-training back, quickly."""

@@ -11,7 +11,8 @@ Layout read (see ``docs/rest-api.md`` §16.3)::
 
 Backups made from SC 1.x clusters hold coordinates normalised to [0, 1]: when every coordinate of
 every annotation file lies in [0, 1] the folder is read as normalised and scaled by each media's
-size (``--sdk-coordinates pixels|normalised`` overrides the detection).
+size (``--sdk-coordinates pixels|normalised`` overrides the detection). A symbolic link that leads
+out of the folder is refused unless ``--follow-links`` says to read through it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ class SdkFolderSource(Source):
     location_help = "sdk-folder:DIR"
     description = "folder written by the official SDK's project download (project.json, images/, annotations/)"
     options = (PluginOption("sdk-coordinates", str, "auto",
-                            "sdk-folder: annotation coordinates: auto (detect SC 1.x normalised), pixels, normalised"),)
+                            "sdk-folder: annotation coordinates: auto (detect SC 1.x normalised), pixels, normalised"),
+               PluginOption("follow-links", bool, False,
+                            "sdk-folder: read files that symbolic links inside the folder point to outside it"))
 
     def open(self, location: str, options: RunOptions) -> SdkFolderReader:
         return SdkFolderReader(directory_of(location, "sdk-folder"), options)
@@ -78,6 +81,8 @@ class SdkFolderReader(Reader):
         self.image_files: dict[Path, Path] = {}  # media file → its annotation file
         self.frame_files: dict[Path, dict[int, Path]] = {}  # video file → frame index → file
         self._match_annotations()
+        if not self.options.get("follow-links", False):
+            self._refuse_links_out()
         self.normalised = self._coordinates_normalised()
         skipped = [d for d in ("models", "predictions", "deployment") if (root / d).exists()]
         if skipped:
@@ -145,6 +150,16 @@ class SdkFolderReader(Reader):
         if images - len(self.image_files):
             self._notes.append(f"sdk-folder: {images - len(self.image_files)} images have no annotation "
                                f"file and stay unannotated")
+
+    def _refuse_links_out(self) -> None:
+        """A link to a file outside the folder would copy that file into the target, unasked: refused, named."""
+        root = self.root.resolve()
+        paths = [self.root / "project.json", *(m[1] for m in self.media), *self._annotation_files()]
+        for path in paths:
+            target = path.resolve()
+            if target != root and root not in target.parents:
+                raise InputError(f"sdk-folder:{self.root}: {path.relative_to(self.root).as_posix()} links to "
+                                 f"{target}, outside the folder; pass --follow-links to read it anyway")
 
     def _annotation_files(self) -> Iterator[Path]:
         yield from self.image_files.values()

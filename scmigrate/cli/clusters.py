@@ -33,8 +33,10 @@ def command() -> None:
 @click.option("--workspace", help="Workspace name (default: the first one).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates to trust.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (not recommended).")
+@click.option("--allow-plain-http", is_flag=True,
+              help="Accept an http:// URL to a host on the network (the token travels unencrypted).")
 def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
-        ca_bundle: str | None, insecure: bool) -> int:
+        ca_bundle: str | None, insecure: bool, allow_plain_http: bool) -> int:
     """Add (or replace) the cluster NAME."""
     import os
 
@@ -50,10 +52,12 @@ def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace
             raise InputError("--token-stdin: standard input held no token")
     cfg = ClusterConfig(name=name, url=url, workspace=workspace,
                         ca_bundle=os.path.abspath(ca_bundle) if ca_bundle else None,
-                        insecure=insecure, token_env=token_env)
+                        insecure=insecure, token_env=token_env, allow_plain_http=allow_plain_http)
     path = save_cluster(cfg, token=token)
     if insecure:
         click.echo(f"warning: TLS verification is off for {name!r}", err=True)
+    if cfg.plain_http() == "allowed":
+        click.echo(f"warning: {name!r} uses plain HTTP: its token travels unencrypted", err=True)
     click.echo(f"cluster {name!r} saved in {path}", err=True)
     return 0
 
@@ -68,7 +72,10 @@ def list_(as_json: bool) -> int:
     if as_json:
         echo_json(clusters)
         return 0
-    rows = [[c["name"], c["url"], c["workspace"] or "", c["token"], "insecure" if c["insecure"] else ""]
+    plain = {"loopback": "plain HTTP (loopback)", "allowed": "plain HTTP (allowed)",
+             "refused": "plain HTTP (refused: add again with --allow-plain-http)"}
+    rows = [[c["name"], c["url"], c["workspace"] or "", c["token"],
+             ", ".join(x for x in ("insecure" if c["insecure"] else "", plain.get(c["plain_http"] or "", "")) if x)]
             for c in clusters]
     click.echo(table(rows, ["NAME", "URL", "WORKSPACE", "TOKEN", ""]) if rows else "no clusters configured")
     return 0

@@ -1,6 +1,6 @@
 """``scmigrate check``: compare two locations, both read as sources (read-only, like ``rclone check``).
 
-Media are matched by (dataset, file name, kind) and compared by sha256 (hashed from the stream
+Media are matched by (dataset, file name with its extension in lower case, kind) and compared by sha256 (hashed from the stream
 when the source does not know it). Scenes are compared after rounding coordinates to whole
 pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
 them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
@@ -182,6 +182,13 @@ def _entry(item: Item, empty: frozenset[str] = frozenset()) -> _Entry:
         return _Entry(name, error=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
+def _same_name(filename: str) -> str:
+    """The name media are matched by: ``x.PNG`` and ``x.png`` are one file (a sink may lower an extension's
+    case, and the bytes decide whether they are the same); the rest of the name keeps its case."""
+    stem, dot, ext = filename.rpartition(".")
+    return f"{stem}.{ext.lower()}" if dot and stem else filename
+
+
 def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple[str, str, str], list[_Entry]]:
     """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches."""
     out: dict[tuple[str, str, str], list[_Entry]] = {}
@@ -194,7 +201,7 @@ def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple
             for item, entry in zip(batch, pool.map(lambda it: _entry(it, empty), batch), strict=True):
                 m = item.media
                 entry.key = m.key
-                out.setdefault((m.dataset, m.filename or m.name, m.kind), []).append(entry)
+                out.setdefault((m.dataset, _same_name(m.filename or m.name), m.kind), []).append(entry)
     return out
 
 

@@ -93,8 +93,9 @@ def move_all_projects(request: TransferRequest) -> ProjectsReport:
     if not options.dry_run and not holds:
         os.makedirs(to, exist_ok=True)
     combined = ProjectsReport(source=request.source, sink=to, dry_run=options.dry_run)
+    refused: list[str] = []
     try:
-        _move_each(request, projects, folder_sink, combined)
+        _move_each(request, projects, folder_sink, combined, refused)
     except BaseException:
         if request.report_path:  # what moved before the interruption (or a plugin's crash) is on record too
             try:
@@ -105,15 +106,26 @@ def move_all_projects(request: TransferRequest) -> ProjectsReport:
     if request.report_path:
         combined.write(request.report_path)
     if combined.failed:
+        # [issue 9] advice that works: --resume finishes what began; a project the target refused (a name
+        # clash, bad input) never began, and --resume would not change what the target refused
+        unfinished = [n for n in combined.failed if n not in refused]
+        advice = ["run again with --resume" + (f" to finish {', '.join(unfinished)}" if refused else "")] \
+            if unfinished else []
+        if refused:
+            advice.append(f"{', '.join(refused)} did not start (its error above says why); move each alone with "
+                          "--project NAME, adding --into-existing to add to the project of that name at the "
+                          "target or --to-project NEW to give it another name")
         raise TransferIncomplete(
             f"{len(combined.failed)} of {len(projects)} projects did not move completely "
-            f"({', '.join(combined.failed)}); run again with --resume", combined,
+            f"({', '.join(combined.failed)}); " + "; ".join(advice),
+            combined,
         )
     return combined
 
 
 def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_sink: type[Sink] | None,
-               combined: ProjectsReport) -> None:
+               combined: ProjectsReport, refused: list[str]) -> None:
+    """Move one project after the other; the names of those the target refused (bad input) go to ``refused``."""
     used: set[str] = set()
     for entry in projects:
         name = entry["name"]
@@ -133,6 +145,8 @@ def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_
         except (TransferIncomplete, InputError) as exc:
             progress.log(f"error: {name}: {exc}", important=True)
             combined.failed.append(name)
+            if isinstance(exc, InputError):
+                refused.append(name)
             rep = getattr(exc, "report", None)
             combined.entries.append(rep if isinstance(rep, Report) else {"project": name, "error": str(exc)})
         except BaseException as exc:

@@ -3,7 +3,9 @@
 JSON lines, appended and flushed as items land, so a killed process leaves every completed
 item recorded (a half-written last line is ignored). For a sink that is a file the journal sits
 next to it (``<path>.journal``); for anything else (a cluster) under
-``$XDG_STATE_HOME/scmigrate/journals/``. A run that moved everything removes its journal.
+``$XDG_STATE_HOME/scmigrate/journals/``. A run that moved everything removes its journal and
+leaves a one-line note of that under ``$XDG_STATE_HOME/scmigrate/finished/``, so that a later
+``--resume`` of it says there is nothing to resume instead of reading everything again.
 
 The guarantee ``--resume`` rests on: an ``intent`` record (target project, source, sink) is on
 disk before the writer's ``begin`` touches the target, and a ``begin`` record with the writer's
@@ -155,6 +157,32 @@ class Journal:
 
     def item(self, key: str, source_id: str | None, ids: dict[str, str]) -> None:
         self._append({"type": "item", "key": key, "source_id": source_id, "ids": ids})
+
+    def _finished_path(self) -> Path:
+        digest = hashlib.sha256(str(self.path.absolute()).encode()).hexdigest()[:24]
+        return state_dir("finished") / f"{digest}.json"
+
+    def mark_finished(self, source: str, project: str) -> None:
+        """Note that the run from ``source`` to ``project`` moved everything (best effort: it only saves time)."""
+        note = self._finished_path()
+        try:
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.write_text(json.dumps({"source": source, "project": project,
+                                        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+        except OSError:
+            pass
+
+    def finished(self, source: str, project: str) -> str | None:
+        """When the run from ``source`` to ``project`` finished, if it did and no journal came after it."""
+        if self.path.exists():
+            return None
+        try:
+            note = json.loads(self._finished_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(note, dict) or (note.get("source"), note.get("project")) != (source, project):
+            return None
+        return str(note.get("at") or "earlier")
 
     def close(self, remove: bool) -> None:
         with self._lock:

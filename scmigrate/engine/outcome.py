@@ -53,16 +53,26 @@ def fill_report(report: Report, failed: list[Failure], model_failures: list[Fail
 
 
 def raise_if_incomplete(report: Report, failed: int, models_failed: int, reader_error: BaseException | None,
-                        has_report: bool) -> None:
-    """Raise the one error for a run that did not move everything (``report`` already filled)."""
+                        has_report: bool, target: str = "") -> None:
+    """Raise the one error for a run that did not move everything (``report`` already filled).
+
+    ``target`` names the target project: bad input that stops a run after items landed says what
+    the target now holds and the ways on (finish with ``--resume``, or remove it).
+    """
+    left = ""
+    if report.moved and target:
+        left = (f"; project {target!r} at {report.sink} was left with the {report.moved} item(s) "
+                "that moved: fix the input and run again with --resume to finish it, or remove it")
     if isinstance(reader_error, InputError):
+        if left:
+            raise InputError(f"{reader_error}{left}") from reader_error
         raise reader_error
     bad_input = [f for f in report.failures if f.input_error]
     if bad_input:
         more = ""
         if len(bad_input) > 1:
             more = f" (and {len(bad_input) - 1} more bad item(s); {where_listed(has_report, len(bad_input))})"
-        raise InputError(bad_input[0].error + more)
+        raise InputError(bad_input[0].error + more + left)
     if reader_error is not None:
         raise TransferIncomplete(
             f"reading the source failed after {report.moved} item(s) moved: {one_line(reader_error)}; "

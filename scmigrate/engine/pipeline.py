@@ -81,7 +81,8 @@ def move_project(request: TransferRequest) -> Report:
                 close_report(report, report_path, started, prog, failing=True)
                 raise
             close_report(report, report_path, started, prog, failing=False)
-    show(request, report, prog)
+    if not run.nothing_to_resume:  # that one line is all such a run says
+        show(request, report, prog)
     return report
 
 
@@ -108,6 +109,7 @@ class _Run:
         self.limit_hit = False
         self.done: set[str] = set()
         self.journal: Journal | None = None
+        self.nothing_to_resume = False
 
     @property
     def reader_error(self) -> BaseException | None:
@@ -124,6 +126,13 @@ class _Run:
     def run(self, source: str, sink: str, retries: int, retries_sleep: float, with_models: bool) -> None:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(sink, self.target.name))
+        finished = journal.finished(source, self.target.name) if opts.resume else None
+        if finished:  # [issue 9] resuming a run that finished: nothing to do, said in one line
+            self.progress.log(f"nothing to resume: the run from {source} to project {self.target.name!r} "
+                              f"finished ({finished})", important=True)
+            report.complete = self.nothing_to_resume = True
+            self._fill_report()
+            return
         prior = self._resume_state(journal, source) if opts.resume else None
         # [issue 9: journal intent] the intent is on disk before the target is touched, so a kill at
         # any instant leaves a journal --resume can finish; a refused begin wrote nothing to resume
@@ -178,6 +187,8 @@ class _Run:
         complete = not self.failed and not self.model_failures and self.reader_error is None
         report.complete = complete
         report.sink_facts = self.writer.finish(complete) or {}
+        if complete:
+            journal.mark_finished(source, self.target.name)
         journal.close(remove=complete)
         self._fill_report()
         self.progress.close()
@@ -207,7 +218,7 @@ class _Run:
 
     def _raise_if_incomplete(self) -> None:
         raise_if_incomplete(self.report, len(self.failed), len(self.model_failures), self.reader_error,
-                            self.has_report)
+                            self.has_report, self.target.name)
 
     def _pass(self, items: Iterator[Item], first: bool) -> None:
         """One pass over ``items``; the failure lines it did not show are summed up in one line."""

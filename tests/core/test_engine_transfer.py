@@ -123,9 +123,12 @@ def test_done_keys_of_the_writer_are_skipped(pets, make_registry):
     pets("src", n=4)
     reg = make_registry()
     transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET))
+    # a new run, not --resume: resuming the run that finished has nothing to do (it reads nothing)
+    report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(), registry=reg, progress=QUIET))
+    assert report.moved == 0 and report.skipped["already in the target"] == 4
     report = transfer(TransferRequest("memory:src", "memory:dst", RunOptions(resume=True), registry=reg,
                                       progress=QUIET))
-    assert report.moved == 0 and report.skipped["already in the target"] == 4
+    assert report.complete and report.moved == 0 and not report.skipped
 
 
 def test_dry_run_writes_nothing_and_plans(pets, make_registry):
