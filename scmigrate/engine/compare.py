@@ -1,7 +1,7 @@
 """``scmigrate check``: compare two locations, both read as sources (read-only, like ``rclone check``).
 
-Media are matched by (dataset, file name with its extension in lower case, kind) and compared by sha256 (hashed from the stream
-when the source does not know it). Scenes are compared after rounding coordinates to whole
+Media are matched by (dataset, file name with its extension in lower case, kind) and compared by
+sha256 (hashed from the stream when the source does not know it). Scenes are compared after rounding coordinates to whole
 pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
 them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
 are matched by their flag (each cluster names its own). An image annotated as empty is a scene
