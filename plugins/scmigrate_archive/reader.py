@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import zstandard
@@ -21,6 +20,7 @@ import zstandard
 from scmigrate import schema
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
+from scmigrate.storage import split_location
 from scmigrate.model import (
     Item,
     Media,
@@ -69,13 +69,18 @@ class ArchiveReader(Reader):
     were cut short, or that hold a damaged member.
     """
 
-    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None, salvage: bool = False) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], opener: Callable[[Any], BinaryIO] | None = None,
+                 salvage: bool = False) -> None:
+        self.path = path  # a local path or a URL: for messages
         self.salvaged: list[str] | None = None  # when salvaging: what had to be left out
-        try:
-            self._f = opener(path) if opener else open(path, "rb")
-        except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        if opener is None:
+            storage, name = split_location(str(path))
+            self._f = storage.open_read(name)  # local: a plain file; object stores: ranged reads
+        else:
+            try:
+                self._f = opener(path)
+            except OSError as e:
+                raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
         self._lock = threading.Lock()
         self._f.seek(0, os.SEEK_END)
         self.size = self._f.tell()

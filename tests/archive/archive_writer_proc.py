@@ -30,7 +30,7 @@ from scmigrate.errors import InputError
 
 
 class KillingFile:
-    """Forwards to the archive file until ``budget`` more bytes have been written, then SIGKILLs."""
+    """Forwards to the archive (its appender) until ``budget`` more bytes have been written, then SIGKILLs."""
 
     def __init__(self, inner, budget: int) -> None:
         self._inner, self._budget = inner, budget
@@ -62,7 +62,7 @@ def main() -> int:
     try:
         writer = ArchiveSink().open(args.path, RunOptions(resume=args.resume))
         if args.kill_at >= 0:
-            writer._f = KillingFile(writer._f, args.kill_at - writer._pos)
+            writer._out = KillingFile(writer._out, args.kill_at - writer._pos)
         writer.begin(project(), None)
         done = writer.done_keys()
         todo = [it for it in items(args.n, dup_every=4, side=24) if it.key not in done]
