@@ -58,6 +58,8 @@ def reason(e: BaseException) -> str:
     if isinstance(e, FileNotFoundError) and not e.args[1:]:
         text = str(e.args[0]) if e.args else ""
         text = "not found" if not text or "/" in text else text
+    elif isinstance(e, PermissionError):
+        text = f"access denied: {e.strerror or e}; check the credentials and the permissions"
     elif isinstance(e, OSError) and e.strerror:
         text = e.strerror
     else:
@@ -316,7 +318,7 @@ def _filesystem(location: str, scheme: str) -> Any:
     except ImportError:  # pragma: no cover - a core dependency
         raise StorageError(f"{location}: object storage needs fsspec: pip install fsspec") from None
     try:
-        return fsspec.filesystem(scheme)
+        return fsspec.filesystem(scheme, skip_instance_cache=True)  # credentials as the environment has them now
     except ImportError:
         extra = _EXTRAS.get(scheme)
         how = f"pip install 'scmigrate[{extra}]'" if extra else f"install the fsspec backend for {scheme}://"

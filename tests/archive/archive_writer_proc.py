@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--fsize-limit", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--side", type=int, default=24, help="image side in pixels (noise: bigger is bigger)")
     args = ap.parse_args()
     if args.fsize_limit:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of dying
@@ -65,7 +66,7 @@ def main() -> int:
             writer._out = KillingFile(writer._out, args.kill_at - writer._pos)
         writer.begin(project(), None)
         done = writer.done_keys()
-        todo = [it for it in items(args.n, dup_every=4, side=24) if it.key not in done]
+        todo = [it for it in items(args.n, dup_every=4, side=args.side) if it.key not in done]
         print(json.dumps({"started": True, "done_before": len(done)}), flush=True)
 
         def write(it):
