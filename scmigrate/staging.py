@@ -90,13 +90,15 @@ class FsspecStorage(Storage):
 
     @contextlib.contextmanager
     def write_atomic(self, name: str) -> Iterator[BinaryIO]:
+        # s3fs, gcsfs, adlfs publish at close(); memory:// (a test backend) shows a file at once
         f = self.call(name, "write", self.fs.open, self._p(name), "wb", block_size=PART)
         try:
             yield f
         except BaseException:
             with contextlib.suppress(Exception):
                 f.discard()  # s3fs: aborts the multipart upload; the object never appears
-            f.closed = True  # not close(): that would publish what was written so far
+            with contextlib.suppress(Exception):
+                f.closed = True  # not close(): that would publish what was written so far
             raise
         self.call(name, "write", f.close)
 

@@ -11,7 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from archive_helpers import items, open_archive
+from archive_helpers import items, open_archive, write_archive
 
 from scmigrate.testing.coco import make_coco
 
@@ -98,3 +98,13 @@ def test_refusals_are_one_line(s3, tmp_path: Path, monkeypatch) -> None:
         import gcsfs  # noqa: F401
     except ImportError:
         _one_line_exit_2(_run(*src, "--to", "gs://bucket/dogs.scz"), "scmigrate[gcs]")
+
+
+def test_resume_onto_a_finished_s3_archive_adds_items(s3) -> None:
+    """The published archive stays readable until the one with more items replaces it."""
+    url = f"s3://backups/fin-{uuid.uuid4().hex[:8]}/a.scz"
+    write_archive(url, items(3, side=24))
+    write_archive(url, items(5, side=24), resume=True)
+    with open_archive(url) as reader:
+        assert reader.verify() == []
+        assert sorted(it.key for it in reader.items()) == sorted(it.key for it in items(5, side=24))
