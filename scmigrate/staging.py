@@ -34,6 +34,7 @@ _MIN_PART = 5 << 20  # S3's smallest part (but the last)
 _MAX_PART = 4 << 30
 PARTIAL = ".partial"
 T = TypeVar("T")
+Pieces = list[tuple[int, int]]  # (offset, size) of each piece, by offset
 
 
 def piece_size(offset: int) -> int:
@@ -123,7 +124,7 @@ class FsspecStorage(Storage):
     def lock_path(self) -> str | None:
         return None
 
-    def pieces(self, name: str) -> list[tuple[int, int]]:
+    def pieces(self, name: str) -> Pieces:
         """The pieces of an unfinished append of ``name``: (offset, size), by offset."""
         folder = self._p(name + PARTIAL)
         self.fs.invalidate_cache(folder)
@@ -134,10 +135,10 @@ class FsspecStorage(Storage):
         except Exception as e:
             raise self._fail(name, "read", e) from None
         found = []
-        for e in entries:
-            base = str(e["name"]).rstrip("/").rpartition("/")[2]
-            if base.isdigit() and e.get("type") != "directory":
-                found.append((int(base), int(e["size"])))
+        for entry in entries:
+            base = str(entry["name"]).rstrip("/").rpartition("/")[2]
+            if base.isdigit() and entry.get("type") != "directory":
+                found.append((int(base), int(entry["size"])))
         return sorted(found)
 
     def piece(self, name: str, offset: int) -> str:
@@ -209,7 +210,7 @@ class StagedAppender(Appender):
 
     def __init__(self, storage: FsspecStorage, name: str) -> None:
         self.s, self.name = storage, name
-        self._pieces: list[tuple[int, int]] = []
+        self._pieces: Pieces = []
         for off, size in storage.pieces(name):  # the run of pieces from offset 0 without a gap
             if off != sum(s for _, s in self._pieces):
                 break
@@ -265,7 +266,7 @@ class StagedAppender(Appender):
                 self._fill()
             self._base, self._cache = False, OrderedDict()
             return
-        kept: list[tuple[int, int]] = []
+        kept: Pieces = []
         for off, n in self._pieces:  # whole pieces before the cut stay as uploaded
             if off + n > size or n < _MIN_PART:
                 break

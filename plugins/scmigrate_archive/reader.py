@@ -20,7 +20,6 @@ import zstandard
 from scmigrate import schema
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
-from scmigrate.storage import split_location
 from scmigrate.model import (
     Item,
     Media,
@@ -31,6 +30,7 @@ from scmigrate.model import (
     Scene,
     read_empty_mark,
 )
+from scmigrate.storage import split_location
 
 from .frames import (
     TRAILER_SIZE,
@@ -73,14 +73,8 @@ class ArchiveReader(Reader):
                  salvage: bool = False) -> None:
         self.path = path  # a local path or a URL: for messages
         self.salvaged: list[str] | None = None  # when salvaging: what had to be left out
-        if opener is None:
-            storage, name = split_location(str(path))
-            self._f = storage.open_read(name)  # local: a plain file; object stores: ranged reads
-        else:
-            try:
-                self._f = opener(path)
-            except OSError as e:
-                raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        # local: a plain file; object stores: ranged reads (scmigrate.storage says why each fails)
+        self._f = opener(path) if opener else _open(str(path))
         self._lock = threading.Lock()
         self._f.seek(0, os.SEEK_END)
         self.size = self._f.tell()
@@ -385,6 +379,11 @@ class ArchiveReader(Reader):
 
     def close(self) -> None:
         self._f.close()
+
+
+def _open(location: str) -> BinaryIO:
+    storage, name = split_location(location)
+    return storage.open_read(name)
 
 
 class _SafeStream(io.RawIOBase):

@@ -10,7 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
-from archive_helpers import IMAGE, box_scene, content_archive, item, item_doc, jpeg, open_archive, write_archive
+from archive_helpers import (
+    IMAGE,
+    box_scene,
+    content_archive,
+    item,
+    item_doc,
+    jpeg,
+    open_archive,
+    write_archive,
+)
 from scmigrate_archive.layout import item_member
 
 from scmigrate import schema

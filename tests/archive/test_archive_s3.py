@@ -10,7 +10,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
 from archive_helpers import items, open_archive, write_archive
 
 from scmigrate.testing.coco import make_coco

@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from archive_helpers import IMAGE, box_scene, content_archive, item_doc, open_archive, project
+from archive_helpers import (
+    IMAGE,
+    box_scene,
+    content_archive,
+    item_doc,
+    open_archive,
+    project,
+)
 from scmigrate_archive.layout import item_member, model_member
 
 from scmigrate.errors import InputError
