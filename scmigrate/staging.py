@@ -300,7 +300,14 @@ class StagedAppender(Appender):
         if not self._pieces:  # small enough to have stayed in memory: one plain upload
             self.s.put_bytes(self.name, bytes(self._buf))
             self._buf.clear()
-            return
+        else:
+            self._assemble()
+        # every piece goes, also one that a resume kept to overwrite (it was cut back into memory)
+        for off, _ in reversed(self.s.pieces(self.name)):
+            self.s.delete(self.s.piece(self.name, off))
+        self._pieces = []
+
+    def _assemble(self) -> None:
         if self._buf:
             self._flush(len(self._buf))
         if self.s.is_s3:
@@ -311,9 +318,6 @@ class StagedAppender(Appender):
                     for pos in range(0, n, PART):
                         out.write(self.s.call(self.name, "read", self.s.fs.cat_file,
                                               self.s._p(self.s.piece(self.name, off)), start=pos, end=pos + PART))
-        for off, _ in reversed(self._pieces):
-            self.s.delete(self.s.piece(self.name, off))
-        self._pieces = []
 
     def _assemble_s3(self) -> None:
         s, fs = self.s, self.s.fs

@@ -107,3 +107,15 @@ def test_resume_onto_a_finished_s3_archive_adds_items(s3) -> None:
     with open_archive(url) as reader:
         assert reader.verify() == []
         assert sorted(it.key for it in reader.items()) == sorted(it.key for it in items(5, side=24))
+
+
+def test_stopped_write_keeps_its_piece_and_resume_leaves_none(s3) -> None:
+    """A write that stops early (items failed, Ctrl-C) uploads what it holds as a short piece."""
+    prefix = f"stop-{uuid.uuid4().hex[:8]}"
+    url = f"s3://backups/{prefix}/a.scz"
+    write_archive(url, items(2, side=24), complete=False)
+    assert _keys(s3, prefix) == [f"{prefix}/a.scz.partial/{0:015d}"]
+    write_archive(url, items(4, side=24), resume=True)
+    assert _keys(s3, prefix) == [f"{prefix}/a.scz"]
+    with open_archive(url) as reader:
+        assert reader.verify() == [] and len(list(reader.items())) == 4
