@@ -1,14 +1,16 @@
 """The ``.scz`` archive: a zstd-compressed tar stream with an index (see archive_spec/SPEC.md).
 
 Registers ``archive`` as both a source (``--from backup.scz``) and a sink (``--to backup.scz``).
+Locations are local paths or object-store URLs (``s3://bucket/x.scz``): both go through
+:mod:`scmigrate.storage`.
 Only this module is imported when plugins load; the codec lives in submodules imported on open.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import scmigrate
@@ -16,22 +18,33 @@ from scmigrate.api import PluginOption, Reader, RunOptions, Sink, Source, Writer
 
 __all__ = ["ArchiveSink", "ArchiveSource", "register_sinks", "register_sources"]
 
+_URL_SCZ = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://.+\.scz$", re.IGNORECASE)
+
+
+def _claims(location: str) -> bool:
+    """``scheme://.../x.scz`` for any storage fsspec may know (checked on open), except http(s): those name clusters."""
+    return bool(_URL_SCZ.match(location)) and not location.lower().startswith(("http://", "https://"))
+
 
 class ArchiveSource(Source):
     """Reads a ``.scz`` archive written by ``--to x.scz`` (any 1.x format version)."""
 
     name = "archive"
     suffixes = (".scz",)
-    location_help = "PATH.scz"
+    location_help = "PATH.scz or URL.scz"
     description = "scmigrate archive (.scz): project, media, annotations and models"
     options = (PluginOption("salvage", bool, False,
                             "archive source: if its index is incomplete or damaged, or the archive was cut short, "
                             "read the members a walk of its frames finds instead of refusing"),)
 
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return super().claims(location) or _claims(location)
+
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
 
-        return ArchiveReader(Path(location), salvage=bool(options.extra.get("salvage")))
+        return ArchiveReader(location, salvage=bool(options.extra.get("salvage")))
 
 
 class ArchiveSink(Sink):
@@ -39,8 +52,12 @@ class ArchiveSink(Sink):
 
     name = "archive"
     suffixes = (".scz",)
-    location_help = "PATH.scz"
+    location_help = "PATH.scz or URL.scz"
     description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
+
+    @classmethod
+    def claims(cls, location: str) -> bool:
+        return super().claims(location) or _claims(location)
 
     @classmethod
     def location_in_folder(cls, folder: str, stem: str) -> str | None:
@@ -50,21 +67,15 @@ class ArchiveSink(Sink):
     def open(self, location: str, options: RunOptions) -> Writer:
         from .writer import ArchiveWriter
 
-        return ArchiveWriter(Path(location), options)
+        return ArchiveWriter(location, options)
 
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
-        """Dry run: the refusals of ``open`` (no folder, an existing file without --resume), writing nothing."""
-        from scmigrate.errors import InputError
+        """Dry run: the refusals of ``open`` (no folder or bucket, something there without --resume), writing nothing."""
+        from scmigrate.storage import split_location
 
-        path = Path(location)
-        if not path.parent.is_dir():
-            why = "is not a folder" if path.parent.exists() else "does not exist"
-            raise InputError(f"{path}: cannot write (folder {path.parent} {why})")
-        if path.exists() and not options.resume:
-            raise InputError(f"{path}: already exists; run with --resume to continue it, or remove it")
-        if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise InputError(f"{path}: cannot write (permission denied)")
-        return [f"{path}: continued (--resume)" if path.exists() else f"{path}: a new archive would be written"]
+        storage, name = split_location(location)
+        there = storage.check_append(name, options.resume)
+        return [f"{location}: continued (--resume)" if there else f"{location}: a new archive would be written"]
 
 
 @scmigrate.hookimpl

@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import zstandard
@@ -31,6 +30,7 @@ from scmigrate.model import (
     Scene,
     read_empty_mark,
 )
+from scmigrate.storage import split_location
 
 from .frames import (
     TRAILER_SIZE,
@@ -69,13 +69,12 @@ class ArchiveReader(Reader):
     were cut short, or that hold a damaged member.
     """
 
-    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] | None = None, salvage: bool = False) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], opener: Callable[[Any], BinaryIO] | None = None,
+                 salvage: bool = False) -> None:
+        self.path = path  # a local path or a URL: for messages
         self.salvaged: list[str] | None = None  # when salvaging: what had to be left out
-        try:
-            self._f = opener(path) if opener else open(path, "rb")
-        except OSError as e:
-            raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        # local: a plain file; object stores: ranged reads (scmigrate.storage says why each fails)
+        self._f = opener(path) if opener else _open(str(path))
         self._lock = threading.Lock()
         self._f.seek(0, os.SEEK_END)
         self.size = self._f.tell()
@@ -380,6 +379,11 @@ class ArchiveReader(Reader):
 
     def close(self) -> None:
         self._f.close()
+
+
+def _open(location: str) -> BinaryIO:
+    storage, name = split_location(location)
+    return storage.open_read(name)
 
 
 class _SafeStream(io.RawIOBase):

@@ -10,6 +10,7 @@ at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -18,7 +19,6 @@ import tempfile
 import threading
 import time
 import zlib
-from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import zstandard
@@ -29,6 +29,7 @@ from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, ModelArtifact, Project
 from scmigrate.spool import Spool
+from scmigrate.storage import StorageError, split_location
 
 from .frames import Trailer, pack_trailer
 from .layout import (
@@ -54,8 +55,8 @@ _SPOOL = 1 << 20  # per-worker memory before a media's spool spills to disk
 class ArchiveWriter(Writer):
     """The ``.scz`` writer; ``write`` may be called from many threads at once."""
 
-    def __init__(self, path: Path, options: RunOptions) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], options: RunOptions) -> None:
+        self.path = str(path)  # a local path or a URL: for messages
         self._lock = threading.Lock()
         self._mtime = int(time.time())
         self._pos = 0
@@ -68,32 +69,26 @@ class ArchiveWriter(Writer):
         self._project_labels: list[tuple[str, list[str]]] | None = None
         self._failed: str | None = None
         self._closed = False
+        storage, name = split_location(self.path)
+        # refuses a missing folder or bucket, and something already there unless resuming
+        self._out = storage.open_append(name, options.resume)
         self._entries = tempfile.TemporaryFile()  # index entries, one JSON line each
-        if not path.parent.is_dir():
-            why = "is not a folder" if path.parent.exists() else "does not exist"
-            raise InputError(f"{path}: cannot write (folder {path.parent} {why})")
-        exists = path.exists()
-        if exists and not options.resume:
-            raise InputError(f"{path}: already exists; run with --resume to continue it, or remove it")
-        try:
-            self._f = open(path, "r+b" if exists else "xb", buffering=0)
-        except OSError as e:
-            raise InputError(f"{path}: cannot write ({e.strerror or e})") from None
-        if exists:
-            self._resume()
+        if self._out.size:
+            try:
+                self._resume()
+            except BaseException:
+                self.close()  # a refused resume changes nothing
+                raise
 
     # ----------------------------------------------------------------------- resume
-
-    def _read_at(self, offset: int, n: int) -> bytes:
-        return os.pread(self._f.fileno(), n, offset)
 
     def _resume(self) -> None:
         """Keep every complete member, cut the rest (a partial frame, or the old index/trailer)."""
         from .scan import scan
 
-        size = os.fstat(self._f.fileno()).st_size
+        size = self._out.size
         cut = size
-        for ev in scan(self._read_at, size):
+        for ev in scan(self._out.read_at, size):
             if isinstance(ev, Problem) and not ev.truncated:
                 # a crash only ever leaves a cut-short frame at the end; anything else is damage
                 # (or not an archive at all), and cutting there could throw away good members
@@ -141,13 +136,6 @@ class ArchiveWriter(Writer):
         schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
         return doc
 
-    def _truncate(self, size: int) -> None:
-        try:
-            self._f.truncate(size)
-            self._f.seek(size)
-        except OSError as e:
-            raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
-
     # ----------------------------------------------------------------------- appending
 
     def _record(self, name: str, offset: int, length: int, size: int, sha: str, crc: int,
@@ -171,16 +159,13 @@ class ArchiveWriter(Writer):
                 chunk = frame.read(CHUNK)
                 if not chunk:
                     break
-                view = memoryview(chunk)
-                while view:  # an unbuffered write may write less than asked
-                    view = view[self._f.write(view) :]
-        except OSError as e:
-            self._failed = (f"{self.path}: cannot write ({e.strerror or e}); what was written is kept: "
-                            "run again with --resume")
-            try:
-                self._f.truncate(offset)  # best effort; resume would cut the partial frame anyway
-            except OSError:
-                pass
+                self._out.write(chunk)
+        except (OSError, StorageError) as e:
+            why = str(e).removeprefix(f"{self.path}: ") if isinstance(e, StorageError) else \
+                f"cannot write ({e.strerror or e})"
+            self._failed = f"{self.path}: {why}; what was written is kept: run again with --resume"
+            with contextlib.suppress(Exception):
+                self._out.truncate(offset)  # best effort; resume would cut the partial frame anyway
             raise InputError(self._failed) from None
         self._pos = offset + length
         return offset
@@ -229,7 +214,7 @@ class ArchiveWriter(Writer):
                                  f"({had}); resume with the options of the interrupted run")
         # cut what resume found after the last good member (the debris of a crash, or the index and
         # trailer of a finished archive) and append from there
-        self._truncate(self._pos)
+        self._out.truncate(self._pos)
         if MANIFEST not in self._has:
             manifest = {"format_version": FORMAT_VERSION, "created_by": f"scmigrate {scmigrate.__version__}",
                         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -330,10 +315,7 @@ class ArchiveWriter(Writer):
             self._append(BytesReader(end), len(end))
             trailer = pack_trailer(Trailer(ioff, ilen, len(end), icrc, zlib.crc32(end)))
             self._append(BytesReader(trailer), len(trailer))
-            try:
-                os.fsync(self._f.fileno())
-            except OSError as e:
-                raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
+            self._out.publish()  # local: to stable storage; object store: the object appears only now
 
     def abort(self) -> None:
         self.close()
@@ -341,7 +323,7 @@ class ArchiveWriter(Writer):
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._f.close()
+            self._out.close()
             self._entries.close()
 
 

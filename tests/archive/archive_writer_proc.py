@@ -30,7 +30,7 @@ from scmigrate_archive import ArchiveSink
 
 
 class KillingFile:
-    """Forwards to the archive file until ``budget`` more bytes have been written, then SIGKILLs."""
+    """Forwards to the archive (its appender) until ``budget`` more bytes have been written, then SIGKILLs."""
 
     def __init__(self, inner, budget: int) -> None:
         self._inner, self._budget = inner, budget
@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--fsize-limit", type=int, default=0)
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--side", type=int, default=24, help="image side in pixels (noise: bigger is bigger)")
     args = ap.parse_args()
     if args.fsize_limit:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG from write() instead of dying
@@ -62,10 +63,10 @@ def main() -> int:
     try:
         writer = ArchiveSink().open(args.path, RunOptions(resume=args.resume))
         if args.kill_at >= 0:
-            writer._f = KillingFile(writer._f, args.kill_at - writer._pos)
+            writer._out = KillingFile(writer._out, args.kill_at - writer._pos)
         writer.begin(project(), None)
         done = writer.done_keys()
-        todo = [it for it in items(args.n, dup_every=4, side=24) if it.key not in done]
+        todo = [it for it in items(args.n, dup_every=4, side=args.side) if it.key not in done]
         print(json.dumps({"started": True, "done_before": len(done)}), flush=True)
 
         def write(it):
