@@ -22,7 +22,8 @@ from .model import Item, Media, ModelArtifact, Project, Scene
 #: The modules a plugin (and a plugin's tests) may import; ``scmigrate`` itself re-exports the
 #: classes of ``api``, ``model`` and ``errors``. ``schema`` validates records against the archive
 #: spec's JSON schemas, ``config`` reads the named clusters of ``scmigrate clusters add``, ``spool``
-#: spools a stream to disk while hashing it; ``testing`` (with ``testing.coco``) serves tests.
+#: spools a stream to disk while hashing it, ``storage`` keeps members in a folder or a bucket;
+#: ``testing`` (with ``testing.coco``) serves tests.
 PUBLIC_MODULES: tuple[str, ...] = (
     "scmigrate",
     "scmigrate.api",
@@ -31,6 +32,7 @@ PUBLIC_MODULES: tuple[str, ...] = (
     "scmigrate.schema",
     "scmigrate.config",
     "scmigrate.spool",
+    "scmigrate.storage",
     "scmigrate.testing",
     "scmigrate.testing.coco",
 )
@@ -305,7 +307,8 @@ class Writer(ABC):
     def finish(self, complete: bool) -> dict[str, Any]:
         """Seal the target. ``complete`` is False when some items failed (do not look finished then).
 
-        Returns facts for the report (e.g. ``{"project_id": ...}``, refused settings).
+        Returns facts for the report (e.g. ``{"project_id": ...}``, refused settings); a ``"summary"``
+        string among them is added to the run's summary line (a snapshot: what it added).
         """
         return {}
 
