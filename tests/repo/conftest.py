@@ -1,18 +1,20 @@
-"""Fixtures for the snapshot repository's tests: the installed plugins plus the in-memory source/sink."""
+"""Fixtures for the snapshot repository's tests: the installed plugins plus the in-memory source/sink,
+and the emulated clusters of the cluster tests (their fixtures, reused as they are)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
+from cluster.conftest import clusters, config_file  # noqa: F401 - fixtures, found by name
+
+__all__ = ["clusters", "config_file", "registry"]
 
 
 @pytest.fixture
-def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def registry() -> Any:
     from scmigrate.testing import clear_memory, make_registry, memory_plugin
 
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # journals of repo: runs live there
     clear_memory()
     yield make_registry(memory_plugin, load_installed=True)
     clear_memory()
