@@ -57,6 +57,34 @@ class RepoSource(Source):
                 for p, i in sorted(latest.items())]
 
 
+    # ------------------------------------------------ the repository's own commands (scmigrate snapshots, forget)
+
+    def snapshots(self, location: str, project: str | None) -> list[dict[str, Any]]:
+        """``scmigrate snapshots``: every snapshot (of ``project``), oldest first."""
+        from .layout import Repository
+
+        return [i.to_dict() for i in Repository.open(RepoSink._path(location)).infos(project)]
+
+    def forget(self, location: str, keep: dict[str, int], project: str | None, dry_run: bool) -> list[dict[str, Any]]:
+        """``scmigrate forget``: each snapshot with ``keep`` and the policies that keep it; the caller locks."""
+        from .layout import Repository
+        from .retention import forget
+
+        decisions = forget(Repository.open(RepoSink._path(location)), keep, project, dry_run)
+        return [{**d.info.to_dict(), "keep": d.keep, "reasons": d.reasons} for d in decisions]
+
+    def prune(self, location: str, dry_run: bool, forgotten: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """``scmigrate prune`` / ``forget --prune``: the blobs no snapshot refers to, removed; the caller locks.
+
+        ``forgotten``: snapshot ids a dry run of ``forget`` would remove, counted as gone.
+        """
+        from .layout import Repository
+        from .retention import prune
+
+        result = prune(Repository.open(RepoSink._path(location)), dry_run, forgotten)
+        return {"unused": result.unused, "bytes": result.bytes, "referenced": result.kept}
+
+
 class RepoSink(Sink):
     """A new snapshot of the project per run; blobs the repository holds are not stored again."""
 

@@ -52,6 +52,10 @@ def _register_commands() -> None:
 
     for mod in (run, inspect, verify, check, plugins_cmd, clusters, projects):
         cli.add_command(mod.command)
+    from . import forget, snapshots  # the snapshot repository's commands
+    cli.add_command(snapshots.command)
+    cli.add_command(forget.command)
+    cli.add_command(forget.prune_command)
 
 
 _register_commands()
