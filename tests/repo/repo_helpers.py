@@ -41,3 +41,15 @@ def held(registry: Any, location: str, project_name: str | None = None) -> dict[
                 sha = hashlib.sha256(fh.read()).hexdigest()
             out[it.key] = (it.media.filename, sha, [s.to_dict() for s in it.scenes or []])
     return out
+
+
+def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
+    """``scmigrate ARGS`` in this process: (exit code, stdout, stderr)."""
+    import pytest
+
+    from scmigrate.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return int(done.value.code or 0), out, err
