@@ -8,6 +8,8 @@ from typing import Any
 from cluster.cluster_helpers import detection_items, detection_project, image_item
 from repo_helpers import held
 
+from scmigrate.api import RunOptions
+from scmigrate.engine.compare import compare_locations
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
 
@@ -30,3 +32,9 @@ def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, reg
     assert c.admin.count("GET", "/display/full") == 1  # the new image only
     assert c.admin.count("GET", "/annotations/{annotation_id}") == 5  # every scene was read again
     assert held(registry, repo) == held(registry, "a", "Dogs")
+    # scmigrate check: the live project against its last snapshot
+    assert compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry).identical()
+    put_memory("more", detection_project("Dogs"), [image_item("newer", "newer", [], seed=78)])
+    assert transfer("memory:more", "a", registry=registry, quiet=True, into_existing=True).complete
+    result = compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry)
+    assert not result.identical() and [line[:2] for line in result.lines if line[0] != "="] == [("+", "Dataset/newer.jpg")]
