@@ -38,6 +38,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from sc_emulator import running
+    from scmigrate.api import RunOptions
     from scmigrate.config import ClusterConfig, save_cluster
     from scmigrate.engine.compare import compare_locations
     from scmigrate.engine.facade import transfer
@@ -45,7 +46,6 @@ def main() -> int:
     from scmigrate.plugins import make_plugin_manager
     from scmigrate.registry import Registry
     from scmigrate.testing import make_item, memory_plugin, put_memory
-    from scmigrate.api import RunOptions
 
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
         os.environ["SCMIGRATE_CONFIG"] = str(Path(tmp) / "config.json")

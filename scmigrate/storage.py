@@ -13,8 +13,9 @@ import contextlib
 import os
 import tempfile
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, ContextManager, Iterator
+from typing import BinaryIO, ContextManager
 
 from .errors import InputError
 

@@ -21,7 +21,7 @@ _SELECTOR = re.compile(r"^(.*)@(latest|[0-9a-fA-F]{4,64})$")
 
 def parse_location(location: str) -> tuple[str, str | None]:
     """``repo:/b/geti@3f9c2a`` → (``/b/geti``, ``3f9c2a``); no ``@``: (path, None) = the latest."""
-    path = location[len("repo:"):] if location.startswith("repo:") else location
+    path = location.removeprefix("repo:")
     m = _SELECTOR.match(path)
     return (m.group(1), m.group(2)) if m else (path, None)
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
-from typing import IO, Any, BinaryIO, Iterator
+from typing import IO, Any, BinaryIO
 
 import zstandard
 
@@ -103,7 +104,7 @@ class Repository:
         self.root = storage.root
 
     @classmethod
-    def open(cls, path: str, create: bool = False) -> "Repository":
+    def open(cls, path: str, create: bool = False) -> Repository:
         """The repository at ``path``; with ``create``, a new one if the folder is empty or absent."""
         if not path:
             raise InputError("repo:: give the repository's folder, e.g. repo:/backups/geti")
@@ -242,7 +243,7 @@ class Repository:
 
 def utc_now() -> str:
     """UTC to the microsecond: two backups in one second still sort in the order they ran."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _decompress(data: bytes, where: str) -> bytes:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from scmigrate import schema
 from scmigrate.api import Reader, RunOptions, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, Project, RangeLabel, Scene, read_empty_mark
 
-from .layout import CONFIG, PENDING, Repository, blob_name, validate
+from .layout import CONFIG, PENDING, Repository, blob_name
 
 __all__ = ["RepoReader", "verify_repository"]
 
@@ -35,9 +36,12 @@ class RepoReader(Reader):
     def items(self) -> Iterator[Item]:
         project = self.project()
         for entry in self.snapshot()["items"]:
-            media = Media.from_dict(entry["media"])
-            yield Item(media=media, open=lambda b=entry["blob"]: self.repo.open_blob(b),
-                       load=lambda item, a=entry["annotations"]: self._load(item, a, project))
+            yield self._item(entry, project)
+
+    def _item(self, entry: dict[str, Any], project: Project) -> Item:
+        blob, annotations = entry["blob"], entry["annotations"]
+        return Item(media=Media.from_dict(entry["media"]), open=lambda: self.repo.open_blob(blob),
+                    load=lambda item: self._load(item, annotations, project))
 
     def _load(self, item: Item, name: str, project: Project) -> None:
         doc = self.repo.load_json(name)
@@ -87,19 +91,20 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
         except InputError as e:
             problems.append(str(e))
     present = set(repo.blobs())
-    sources = [(sid, None) for sid in repo.snapshot_ids()]
-    sources += [(None, n) for n in repo.storage.list(PENDING) if "/items/" in n]
+    # (snapshot id, "") for each snapshot, ("", name) for each pending entry of an unfinished backup
+    sources = [(sid, "") for sid in repo.snapshot_ids()]
+    sources += [("", n) for n in repo.storage.list(PENDING) if "/items/" in n]
     for sid, pending in sources:
         try:
             entries = repo.snapshot(sid)["items"] if sid else [repo.load_json(pending, "entry")]
-        except InputError as e:
-            problems.append(str(e))
+        except InputError as exc:
+            problems.append(str(exc))
             continue
         where = f"snapshot {sid[:8]}" if sid else f"pending {pending}"
-        for e in entries:
-            for blob in (e["blob"], e["annotations"]):
+        for entry in entries:
+            for blob in (entry["blob"], entry["annotations"]):
                 if blob not in present:
-                    problems.append(f"{where}: item {e['media']['key']!r}: blob {blob} is missing")
+                    problems.append(f"{where}: item {entry['media']['key']!r}: blob {blob} is missing")
     if not read_data:
         return problems
     part = _subset(subset)

@@ -7,9 +7,9 @@ that have one. A snapshot is kept if any policy keeps it; everything else is for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from scmigrate.errors import InputError
 

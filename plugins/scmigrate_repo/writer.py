@@ -20,7 +20,6 @@ from typing import Any
 
 import scmigrate
 from scmigrate.api import RunOptions, Writer, WriteResult
-from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, Project
 from scmigrate.spool import Spool
 

@@ -8,7 +8,8 @@ would go, and takes no lock.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import click
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cluster.conftest import clusters, config_file  # noqa: F401 - fixtures, found by name
+from cluster.conftest import clusters, config_file
 
 __all__ = ["clusters", "config_file", "registry"]
 

@@ -63,7 +63,7 @@ def test_forget_and_prune_from_the_command_line(registry: Any, tmp_path: Path, c
     code, out, err = cli(capsys, "forget", f"repo:{root}", "--keep-last", "1", "--prune")
     assert code == 0 and "forgot 1 of 2" in err and "removed 4 unused blob(s)" in err
     assert [p.stem for p in (root / "snapshots").iterdir()] == [ids[1]]
-    code, out, err = cli(capsys, "prune", f"repo:{root}")
+    code, _, err = cli(capsys, "prune", f"repo:{root}")
     assert code == 0 and "removed 0 unused" in err
     assert not (root / ".scmigrate.lock").exists()  # released
     code, _, err = cli(capsys, "forget", f"repo:{root}")

@@ -32,9 +32,17 @@ def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
     assert not list((root / "snapshots").glob("*.json"))  # no half snapshot
 
     opened: list[str] = []
-    items = [item(i) for i in range(12)]
-    for it in items:
-        it.open = (lambda f, k: lambda: (opened.append(k), f())[1])(it.open, it.key)
+
+    def counted(it: Any) -> Any:
+        plain = it.open
+
+        def open_() -> Any:
+            opened.append(it.key)
+            return plain()
+        it.open = open_
+        return it
+
+    items = [counted(item(i)) for i in range(12)]
     put_memory("live", project(), items)
     report = transfer("memory:live", f"repo:{root}", registry=registry, quiet=True, resume=True)
     assert report.complete
