@@ -38,3 +38,18 @@ def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, reg
     assert transfer("memory:more", "a", registry=registry, quiet=True, into_existing=True).complete
     result = compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry)
     assert not result.identical() and [line[:2] for line in result.lines if line[0] != "="] == [("+", "Dataset/newer.jpg")]
+
+
+def test_every_project_of_a_cluster_into_one_repository(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    clusters("a")
+    for name in ("Dogs", "Cats"):
+        put_memory(name, detection_project(name), detection_items(2))
+        assert transfer(f"memory:{name}", "a", registry=registry, quiet=True).complete
+    repo = f"repo:{tmp_path / 'repo'}"
+    combined = transfer("a", repo, registry=registry, quiet=True, all_projects=True)
+    assert combined.failed == [] and len(combined.entries) == 2
+    src = registry.resolve_source(repo)
+    assert [p["name"] for p in src.list_projects(repo, RunOptions())] == ["Cats", "Dogs"]
+    cats = src.snapshots(repo, "Cats")
+    assert len(cats) == 1 and cats[0]["items"] == 2
+    assert held(registry, repo, "Cats") == held(registry, "a", "Cats")
