@@ -35,6 +35,7 @@ def main() -> int:
     ap.add_argument("--add", type=int, default=20)
     ap.add_argument("--edit", type=int, default=50)
     ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=None, help="fix the concurrency (default: adaptive)")
     args = ap.parse_args()
 
     from sc_emulator import running
@@ -58,7 +59,7 @@ def main() -> int:
         print(f"{args.images} images, {args.latency_ms} ms per request", flush=True)
 
         t0 = time.perf_counter()
-        first = transfer("bench", repo, project="Bench", quiet=True)
+        first = transfer("bench", repo, project="Bench", quiet=True, workers=args.workers)
         t_first = time.perf_counter() - t0
         f = first.sink_facts
         print(f"first backup:  {t_first:7.1f} s  {f['new_media']} new media, {f['bytes_added'] / 1e6:.1f} MB added")
@@ -94,7 +95,7 @@ def main() -> int:
         c.admin.knobs(latency_ms=args.latency_ms)
 
         t0 = time.perf_counter()
-        second = transfer("bench", repo, project="Bench", quiet=True)
+        second = transfer("bench", repo, project="Bench", quiet=True, workers=args.workers)
         t_second = time.perf_counter() - t0
         g = second.sink_facts
         print(f"second backup: {t_second:7.1f} s  {g['new_media']} new media, {g['changed_annotations']} changed "

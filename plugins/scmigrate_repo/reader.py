@@ -11,7 +11,8 @@ from scmigrate.api import Reader, RunOptions, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, Project, RangeLabel, Scene, read_empty_mark
 
-from .layout import CONFIG, PENDING, Repository, blob_name
+from .layout import CONFIG, Repository, blob_name
+from .pending import pending_entries
 
 __all__ = ["RepoReader", "verify_repository"]
 
@@ -91,20 +92,20 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
         except InputError as e:
             problems.append(str(e))
     present = set(repo.blobs())
-    # (snapshot id, "") for each snapshot, ("", name) for each pending entry of an unfinished backup
-    sources = [(sid, "") for sid in repo.snapshot_ids()]
-    sources += [("", n) for n in repo.storage.list(PENDING) if "/items/" in n]
-    for sid, pending in sources:
+    named: list[tuple[str, dict[str, Any]]] = []  # (where, entry) of every snapshot and pending entry
+    for sid in repo.snapshot_ids():
         try:
-            entries = repo.snapshot(sid)["items"] if sid else [repo.load_json(pending, "entry")]
+            named += [(f"snapshot {sid[:8]}", e) for e in repo.snapshot(sid)["items"]]
         except InputError as exc:
             problems.append(str(exc))
-            continue
-        where = f"snapshot {sid[:8]}" if sid else f"pending {pending}"
-        for entry in entries:
-            for blob in (entry["blob"], entry["annotations"]):
-                if blob not in present:
-                    problems.append(f"{where}: item {entry['media']['key']!r}: blob {blob} is missing")
+    try:
+        named += [(f"pending {name}", e) for name, e in pending_entries(repo)]
+    except InputError as exc:
+        problems.append(str(exc))
+    for where, entry in named:
+        for blob in (entry["blob"], entry["annotations"]):
+            if blob not in present:
+                problems.append(f"{where}: item {entry['media']['key']!r}: blob {blob} is missing")
     if not read_data:
         return problems
     part = _subset(subset)

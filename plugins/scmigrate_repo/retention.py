@@ -13,7 +13,8 @@ from datetime import datetime
 
 from scmigrate.errors import InputError
 
-from .layout import PENDING, Repository, SnapshotInfo
+from .layout import Repository, SnapshotInfo
+from .pending import pending_entries
 
 __all__ = ["PERIODS", "Decision", "PruneResult", "apply_policy", "forget", "prune"]
 
@@ -99,10 +100,8 @@ def referenced(repo: Repository, without: frozenset[str] = frozenset()) -> set[s
             continue
         for e in repo.snapshot(sid)["items"]:
             names.update((e["blob"], e["annotations"]))
-    for name in repo.storage.list(PENDING):
-        if "/items/" in name:
-            e = repo.load_json(name, "entry")
-            names.update((e["blob"], e["annotations"]))
+    for _, e in pending_entries(repo):
+        names.update((e["blob"], e["annotations"]))
     return names
 
 

@@ -6,9 +6,9 @@ identity the source gives (key, and of ``source_id``, ``size``, ``upload_time``,
 while its annotations, which the engine resolved, are stored anew when they changed (blobs are
 named by the hash of their JSON, so an unchanged one is a name already there).
 
-Each written item's entry is kept under ``pending/<project>/`` before ``write`` returns, so an
-interrupted backup resumes (``--resume``) from its entries, and the engine's journal never
-records an item the repository could not name.
+Each written item's entry is kept under ``pending/<project>/`` before ``write`` returns (in
+batches, :mod:`.pending`), so an interrupted backup resumes (``--resume``) from its entries, and
+the engine's journal never records an item the repository could not name.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from scmigrate.model import Item, Media, Project
 from scmigrate.spool import Spool
 
 from .layout import PENDING, Repository, json_bytes, utc_now, validate
+from .pending import GroupCommit, pending_entries
 
 __all__ = ["RepoWriter", "pending_dir"]
 
@@ -57,6 +58,7 @@ class RepoWriter(Writer):
         self._prev: dict[str, dict[str, Any]] = {}
         self._project: Project | None = None
         self._pending = ""
+        self._commit: GroupCommit | None = None
         self._started = utc_now()
         self._stats = {"new_media": 0, "changed_annotations": 0, "bytes_added": 0, "reused_media": 0}
 
@@ -67,8 +69,7 @@ class RepoWriter(Writer):
         old = self.repo.storage.exists(run) and self.repo.load_json(run)
         if old and self.options.resume and old.get("project") == project.name:
             self._started, self._parent_id = old["started"], old.get("parent")
-            for name in self.repo.storage.list(f"{self._pending}items/"):
-                entry = self.repo.load_json(name, "entry")
+            for _, entry in pending_entries(self.repo, self._pending):
                 self._entries[entry["media"]["key"]] = entry
             self._resumed = set(self._entries)
         else:
@@ -78,6 +79,7 @@ class RepoWriter(Writer):
             self._parent_id = infos[-1].id if infos else None
             self.repo.storage.put_bytes(run, json_bytes({"project": project.name, "parent": self._parent_id,
                                                          "started": self._started}))
+        self._commit = GroupCommit(self.repo, f"{self._pending}items/")
         if self._parent_id is not None:
             self._parent = self.repo.snapshot(self._parent_id)
             self._prev = {e["media"]["key"]: e for e in self._parent["items"]}
@@ -104,8 +106,8 @@ class RepoWriter(Writer):
         entry = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(), "blob": blob,
                  "annotations": ann_blob}
         validate("entry", entry, f"{self.repo.root}: item {key!r}")
-        self.repo.storage.put_bytes(f"{self._pending}items/{hashlib.sha256(key.encode()).hexdigest()}.json",
-                                    json_bytes(entry))
+        assert self._commit is not None, "begin() first"
+        self._commit.add(entry)
         with self._lock:
             self._entries[key] = entry
             self._stats["bytes_added"] += added + ann_added
