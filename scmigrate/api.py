@@ -20,10 +20,9 @@ from typing import Any, ClassVar
 
 from .model import Item, Media, ModelArtifact, Project, Scene
 
-#: The modules a plugin (and a plugin's tests) may import; ``scmigrate`` itself re-exports the
-#: classes of ``api``, ``model`` and ``errors``. ``schema`` validates records against the archive
-#: spec's JSON schemas, ``config`` reads the named clusters of ``scmigrate clusters add``, ``spool``
-#: spools a stream to disk while hashing it; ``testing`` (with ``testing.coco``) serves tests.
+#: The modules a plugin (and its tests) may import; ``scmigrate`` re-exports ``api``, ``model``, ``errors``.
+#: ``schema`` validates records against the spec's schemas, ``config`` reads the named clusters, ``spool``
+#: spools a stream while hashing it, ``storage`` is a folder or a bucket, ``testing`` serves tests.
 PUBLIC_MODULES: tuple[str, ...] = (
     "scmigrate",
     "scmigrate.api",
@@ -298,7 +297,7 @@ class Writer(ABC):
 
     @abstractmethod
     def write(self, item: Item) -> WriteResult:
-        """Store one resolved item (media bytes, scenes, ranges). Thread-safe. Raise on failure."""
+        """Store one resolved item (media bytes, scenes, ranges); bytes come only from ``item.open()``."""
 
     def write_model(self, model: ModelArtifact) -> WriteResult:
         """Store a trained model; sinks that cannot keep models return ``WriteResult(skipped=True)``."""
@@ -307,7 +306,7 @@ class Writer(ABC):
     def finish(self, complete: bool) -> dict[str, Any]:
         """Seal the target. ``complete`` is False when some items failed (do not look finished then).
 
-        Returns facts for the report (e.g. ``{"project_id": ...}``, refused settings).
+        Returns facts for the report (``{"project_id": ...}``; a ``"summary"`` string ends the summary line).
         """
         return {}
 

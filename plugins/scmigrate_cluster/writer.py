@@ -308,6 +308,25 @@ class ClusterWriter(Writer):
             kind = InputError if exc.status in ITEM_FAULTS else PluginError
             raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
 
+    # ------------------------------------------------------------------ sync (scmigrate sync)
+
+    def replace_scenes(self, item: Item, media_id: str) -> WriteResult:
+        """Make the media ``media_id`` (already on the target) carry ``item``'s scenes: posting a scene
+        makes it the media's latest, which is what a reader sees. Called after ``begin``."""
+        item.resolve()
+        m = item.media
+        dpath = self.d.dataset(self.conn.w, self.pid, self._dataset(m.dataset or "Dataset"))
+        self._post_scenes(item, dpath, {"id": media_id})
+        return WriteResult(ids={"media": media_id})
+
+    def delete_media(self, dataset: str, kind: str, media_id: str) -> None:
+        """Remove one media (and its annotations) from the target project. Called after ``begin``."""
+        dpath = self.d.dataset(self.conn.w, self.pid, self._dataset(dataset or "Dataset"))
+        try:
+            self.http.request("DELETE", self.d.media(dpath, kind, media_id), ok=(200, 204))
+        except HttpError as exc:
+            raise PluginError(f"{dataset}/{media_id}: the cluster refused to delete the media: {exc}") from None
+
     # ------------------------------------------------------------------ end
 
     def write_model(self, model: ModelArtifact) -> WriteResult:

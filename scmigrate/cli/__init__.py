@@ -52,6 +52,11 @@ def _register_commands() -> None:
 
     for mod in (run, inspect, verify, check, plugins_cmd, clusters, projects):
         cli.add_command(mod.command)
+    from . import forget, snapshots, sync  # the snapshot repository's commands, and sync
+    cli.add_command(snapshots.command)
+    cli.add_command(forget.command)
+    cli.add_command(forget.prune_command)
+    cli.add_command(sync.command)
 
 
 _register_commands()

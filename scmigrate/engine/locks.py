@@ -169,7 +169,15 @@ def hold(sink: Any, location: str, project: str, options: Any) -> Iterator[Targe
 
     ``sink.lock_scope(location, options)``, where a sink defines it, names what identifies the
     location (a cluster's URL for a configured name); a sink without it is keyed by the location.
+    ``sink.lock_file(location, options)``, where a sink defines it and it returns a path, is the
+    lock file itself: a snapshot repository (``repo:PATH``) has one for all its projects, inside it.
     """
+    file_of = getattr(sink, "lock_file", None)
+    own = file_of(location, options) if callable(file_of) else None
+    if own:
+        with TargetLock(Path(own), location) as lock:
+            yield lock
+        return
     scope_of = getattr(sink, "lock_scope", None)
     scope = scope_of(location, options) if callable(scope_of) else None
     lock = TargetLock(lock_path(location, project, scope), location if local_path(location) else

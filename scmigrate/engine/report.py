@@ -88,6 +88,8 @@ class Report:
             line += f"; skipped {skipped} (" + ", ".join(f"{n} {r}" for r, n in sorted(self.skipped.items())) + ")"
         if self.failures:
             line += f"; {len(self.failures)} failed"
+        if isinstance(self.sink_facts.get("summary"), str):  # Writer.finish's own line (a snapshot's)
+            line += "; " + self.sink_facts["summary"]
         return line
 
     def to_dict(self) -> dict[str, Any]:

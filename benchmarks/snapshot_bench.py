@@ -1,0 +1,114 @@
+"""Incremental snapshots against sc_emulator: the second backup moves only what changed.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/snapshot_bench.py                 # 2,000 images, 20 ms per request
+    .venv/bin/python benchmarks/snapshot_bench.py --images 200    # on a loaded machine
+
+What it does:
+
+1. starts an emulator, seeds a detection project of N noise JPEGs of about 100 KB with 5 boxes each
+   (``cluster_bench.seed_project``), without latency; then sets ``--latency-ms`` on every request;
+2. **first backup**: ``transfer(cluster → repo:PATH)``, timed; every media is fetched and stored;
+3. adds ``--add`` (20) new images (``--into-existing``) and replaces the annotations of ``--edit``
+   (50) images with one box each (the REST API's annotation ``POST``);
+4. **second backup**, timed; checks the targets: time ≤ 15% of the first, bytes added to the
+   repository ≤ 1.2× the new images' bytes, and that the snapshot restores what the cluster holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from cluster_bench import noise_jpeg, seed_project
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--images", type=int, default=2000)
+    ap.add_argument("--add", type=int, default=20)
+    ap.add_argument("--edit", type=int, default=50)
+    ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument("--workers", type=int, default=None, help="fix the concurrency (default: adaptive)")
+    args = ap.parse_args()
+
+    from sc_emulator import running
+    from scmigrate.api import RunOptions
+    from scmigrate.config import ClusterConfig, save_cluster
+    from scmigrate.engine.compare import compare_locations
+    from scmigrate.engine.facade import transfer
+    from scmigrate.model import Media, Project, Task
+    from scmigrate.plugins import make_plugin_manager
+    from scmigrate.registry import Registry
+    from scmigrate.testing import make_item, memory_plugin, put_memory
+
+    with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
+        os.environ["SCMIGRATE_CONFIG"] = str(Path(tmp) / "config.json")
+        os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
+        os.environ["BENCH_TOKEN"] = c.token
+        save_cluster(ClusterConfig(name="bench", url=c.url, token_env="BENCH_TOKEN"))
+        seed_project("bench", args.images)
+        c.admin.knobs(latency_ms=args.latency_ms)
+        repo = f"repo:{Path(tmp) / 'repo'}"
+        print(f"{args.images} images, {args.latency_ms} ms per request", flush=True)
+
+        t0 = time.perf_counter()
+        first = transfer("bench", repo, project="Bench", quiet=True, workers=args.workers)
+        t_first = time.perf_counter() - t0
+        f = first.sink_facts
+        print(f"first backup:  {t_first:7.1f} s  {f['new_media']} new media, {f['bytes_added'] / 1e6:.1f} MB added")
+
+        c.admin.knobs(latency_ms=0)  # the changes are made quickly; only the backups are timed
+        task = Task("Detection", "detection", [])
+        new_items, new_bytes = [], 0
+        for i in range(args.add):
+            data = noise_jpeg(100_000 + i)
+            new_bytes += len(data)
+            media = Media(key=f"new{i}", kind="image", name=f"new{i:05d}", filename=f"new{i:05d}.jpg")
+            new_items.append(make_item(media, data, []))
+        put_memory("more", Project.chain("Bench", task), new_items)
+        reg = Registry(make_plugin_manager(load=True, plugins=[memory_plugin]))
+        assert transfer("memory:more", "bench", registry=reg, quiet=True, into_existing=True,
+                        project="Bench").complete
+        s = requests.Session()
+        s.headers["x-api-key"] = c.token
+        base = c.base()
+        proj = next(p for p in s.get(f"{base}/projects", params={"limit": 100}).json()["projects"]
+                    if p["name"] == "Bench")
+        proj = s.get(f"{base}/projects/{proj['id']}").json()
+        label = next(lb["id"] for t in proj["pipeline"]["tasks"] for lb in t.get("labels", [])
+                     if lb["name"] == "thing")
+        d = f"{base}/projects/{proj['id']}/datasets/{proj['datasets'][0]['id']}"
+        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
+        page = s.post(f"{d}/media:query", params={"limit": args.edit}, json=body, timeout=60).json()
+        for m in page["media"][: args.edit]:
+            shape = {"type": "RECTANGLE", "x": 1, "y": 1, "width": 10, "height": 10}
+            r = s.post(f"{d}/media/images/{m['id']}/annotations", timeout=60,
+                       json={"annotations": [{"shape": shape, "labels": [{"id": label}]}]})
+            r.raise_for_status()
+        c.admin.knobs(latency_ms=args.latency_ms)
+
+        t0 = time.perf_counter()
+        second = transfer("bench", repo, project="Bench", quiet=True, workers=args.workers)
+        t_second = time.perf_counter() - t0
+        g = second.sink_facts
+        print(f"second backup: {t_second:7.1f} s  {g['new_media']} new media, {g['changed_annotations']} changed "
+              f"annotations, {g['bytes_added'] / 1e6:.2f} MB added (new images: {new_bytes / 1e6:.2f} MB)")
+        ratio_t, ratio_b = t_second / t_first, g["bytes_added"] / new_bytes
+        print(f"time {ratio_t:.0%} of the first (target <= 15%); bytes added {ratio_b:.2f}x the new images' "
+              "(target <= 1.2x)")
+        c.admin.knobs(latency_ms=0)
+        same = compare_locations("bench", repo, RunOptions(project="Bench")).identical()
+        print(f"the snapshot holds what the cluster holds: {same}")
+        ok = ratio_t <= 0.15 and ratio_b <= 1.2 and same and g["new_media"] == args.add
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

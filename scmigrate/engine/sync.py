@@ -1,0 +1,138 @@
+"""``scmigrate sync``: make an existing project on a cluster equal to a source project (the source wins).
+
+Media are matched by (dataset, file name, kind), as ``check`` matches them. For each media:
+
+- only in the source: uploaded with its scenes (``Writer.write``);
+- on both sides with other scenes or ranges: the target's are replaced by the source's
+  (``replace_scenes`` of the target's writer); with other bytes (their sizes differ, where both
+  sides know them): deleted and uploaded again;
+- only in the target: deleted with ``delete``, else reported.
+
+Labels: the source's labels must all be on the target (adding labels to an existing project is
+not done yet: sync refuses, naming them); a target label the source lacks is reported. A second
+sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target writer
+must offer ``replace_scenes`` and ``delete_media`` (the cluster's does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import RunOptions
+from ..errors import InputError
+from ..model import Item
+from ..registry import Registry, get_registry
+from .compare import _empty_names, _norm_scene, same_scenes
+from .locks import hold as hold_lock
+
+__all__ = ["SyncPlan", "sync"]
+
+Key = tuple[str, str, str]
+
+
+@dataclass
+class SyncPlan:
+    """What a sync does: each list names media as ``dataset/file``, with the target's id where there is one."""
+
+    add: list[Item] = field(default_factory=list)
+    update: list[tuple[Item, str]] = field(default_factory=list)  # (source item, target media id)
+    delete: list[tuple[Item, str]] = field(default_factory=list)  # (target item, reason)
+    kept_extra: list[Item] = field(default_factory=list)  # only on the target, kept without --delete
+    labels_missing_on_source: list[str] = field(default_factory=list)
+    added: dict[str, str] = field(default_factory=dict)  # name -> new target id, once applied
+
+    def lines(self) -> list[str]:
+        out = [f"add {_name(it)}" for it in self.add]
+        out += [f"update {_name(it)} (target id {mid}): annotations replaced" for it, mid in self.update]
+        out += [f"delete {_name(it)} (target id {it.media.source_id}): {why}" for it, why in self.delete]
+        out += [f"keep {_name(it)} (target id {it.media.source_id}): only on the target; --delete removes it"
+                for it in self.kept_extra]
+        out += [f"label {n!r}: only on the target; kept (removing labels is not done by sync)"
+                for n in self.labels_missing_on_source]
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": [{"name": _name(it), "id": self.added.get(_name(it))} for it in self.add],
+                "updated": [{"name": _name(it), "id": mid} for it, mid in self.update],
+                "deleted": [{"name": _name(it), "id": it.media.source_id, "reason": why} for it, why in self.delete],
+                "kept_only_on_target": [{"name": _name(it), "id": it.media.source_id} for it in self.kept_extra],
+                "labels_only_on_target": self.labels_missing_on_source}
+
+
+def _name(item: Item) -> str:
+    return f"{item.media.dataset}/{item.media.filename}"
+
+
+def _read(reader: Any, workers: int) -> dict[Key, Item]:
+    items = list(reader.items())
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        list(pool.map(lambda it: it.resolve(), items))
+    out: dict[Key, Item] = {}
+    for it in items:
+        key = (it.media.dataset, it.media.filename, it.media.kind)
+        if key in out:
+            raise InputError(f"{_name(it)}: two media of that name in one dataset; sync cannot tell them apart")
+        out[key] = it
+    return out
+
+
+def _differs(a: Item, b: Item, empty_a: frozenset[str], empty_b: frozenset[str]) -> bool:
+    sa = tuple(sorted((_norm_scene(s, empty_a) for s in a.scenes or [] if s.kind == "annotation"), key=repr))
+    sb = tuple(sorted((_norm_scene(s, empty_b) for s in b.scenes or [] if s.kind == "annotation"), key=repr))
+    ra = sorted((r.start_frame, r.end_frame, tuple(sorted(r.labels))) for r in a.ranges or [])
+    rb = sorted((r.start_frame, r.end_frame, tuple(sorted(r.labels))) for r in b.ranges or [])
+    return not same_scenes(sa, sb) or ra != rb
+
+
+def sync(source: str, target: str, options: RunOptions, *, delete: bool = False, registry: Registry | None = None,
+         workers: int = 8) -> SyncPlan:
+    """Plan (and unless ``options.dry_run``, apply) the sync of ``source`` onto ``target``; see the module's text."""
+    reg = registry or get_registry()
+    src, snk, dst = reg.resolve_source(source), reg.resolve_sink(target), reg.resolve_source(target)
+    with src.open(source, options) as ra:
+        project = ra.project()
+        name = options.to_project or project.name
+        with dst.open(target, dataclasses.replace(options, project=name)) as rb:
+            there = rb.project()
+            missing = [lb.name for lb in project.labels() if not lb.is_empty and there.label(lb.name) is None]
+            if missing:
+                raise InputError(f"{target}: project {name!r} has no label {', '.join(map(repr, missing))}; "
+                                 "sync does not add labels yet: add them on the target, then sync again")
+            plan = SyncPlan(labels_missing_on_source=[lb.name for lb in there.labels()
+                                                      if not lb.is_empty and project.label(lb.name) is None])
+            a, b = _read(ra, workers), _read(rb, workers)
+            ea, eb = _empty_names(project), _empty_names(there)
+            for key in sorted(set(a) | set(b)):
+                x, y = a.get(key), b.get(key)
+                if y is None and x is not None:
+                    plan.add.append(x)
+                elif x is None and y is not None:
+                    (plan.delete.append((y, "not in the source")) if delete else plan.kept_extra.append(y))
+                elif x is not None and y is not None:
+                    if None not in (x.media.size, y.media.size) and x.media.size != y.media.size:
+                        plan.delete.append((y, "its bytes differ from the source's: uploaded again"))
+                        plan.add.append(x)
+                    elif _differs(x, y, ea, eb):
+                        plan.update.append((x, str(y.media.source_id)))
+            if options.dry_run or not (plan.add or plan.update or plan.delete):
+                return plan
+            _apply(plan, snk, target, dataclasses.replace(project, name=name), options)
+    return plan
+
+
+def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions) -> None:
+    opts = dataclasses.replace(options, project=project.name, extra={**options.extra, "into-existing": True})
+    with hold_lock(snk, target, project.name, opts), snk.open(target, opts) as writer:
+        if not (callable(getattr(writer, "replace_scenes", None)) and callable(getattr(writer, "delete_media", None))):
+            raise InputError(f"{target}: {snk.name} targets cannot be synced (they cannot replace or delete media)")
+        writer.begin(project, None)
+        for item, _ in plan.delete:  # first: a media uploaded again must not meet its old self
+            writer.delete_media(item.media.dataset, item.media.kind, str(item.media.source_id))
+        for item, mid in plan.update:
+            writer.replace_scenes(item, mid)
+        for item in plan.add:
+            plan.added[_name(item)] = writer.write(item).ids.get("media", "")
+        writer.finish(True)

@@ -1,0 +1,55 @@
+"""Backups of a project on an emulated cluster: the next one fetches no bytes of unchanged media."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cluster.cluster_helpers import detection_items, detection_project, image_item
+from repo_helpers import held
+
+from scmigrate.api import RunOptions
+from scmigrate.engine.compare import compare_locations
+from scmigrate.engine.facade import transfer
+from scmigrate.testing import put_memory
+
+
+def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    c = clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(4))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    repo = f"repo:{tmp_path / 'repo'}"
+
+    c.admin.clear_counters()
+    first = transfer("a", repo, registry=registry, quiet=True, project="Dogs").sink_facts
+    assert first["new_media"] == 4 and c.admin.count("GET", "/display/full") == 4
+
+    put_memory("more", detection_project("Dogs"), [image_item("new", "new", [], seed=77)])
+    assert transfer("memory:more", "a", registry=registry, quiet=True, into_existing=True).complete
+    c.admin.clear_counters()
+    second = transfer("a", repo, registry=registry, quiet=True, project="Dogs").sink_facts
+    assert (second["new_media"], second["removed_media"]) == (1, 0)
+    assert c.admin.count("GET", "/display/full") == 1  # the new image only
+    assert c.admin.count("GET", "/annotations/{annotation_id}") == 5  # every scene was read again
+    assert held(registry, repo) == held(registry, "a", "Dogs")
+    # scmigrate check: the live project against its last snapshot
+    assert compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry).identical()
+    put_memory("more", detection_project("Dogs"), [image_item("newer", "newer", [], seed=78)])
+    assert transfer("memory:more", "a", registry=registry, quiet=True, into_existing=True).complete
+    result = compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry)
+    assert not result.identical() and [line[:2] for line in result.lines if line[0] != "="] == [("+", "Dataset/newer.jpg")]
+
+
+def test_every_project_of_a_cluster_into_one_repository(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    clusters("a")
+    for name in ("Dogs", "Cats"):
+        put_memory(name, detection_project(name), detection_items(2))
+        assert transfer(f"memory:{name}", "a", registry=registry, quiet=True).complete
+    repo = f"repo:{tmp_path / 'repo'}"
+    combined = transfer("a", repo, registry=registry, quiet=True, all_projects=True)
+    assert combined.failed == [] and len(combined.entries) == 2
+    src = registry.resolve_source(repo)
+    assert [p["name"] for p in src.list_projects(repo, RunOptions())] == ["Cats", "Dogs"]
+    cats = src.snapshots(repo, "Cats")
+    assert len(cats) == 1 and cats[0]["items"] == 2
+    assert held(registry, repo, "Cats") == held(registry, "a", "Cats")
