@@ -239,12 +239,21 @@ class LocalStorage(Storage):
                 os.unlink(tmp)
 
     def delete(self, name: str) -> None:
+        path = self._path(name)
         try:
-            os.unlink(self._path(name))
+            os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as e:
             raise self._fail(name, "delete", e) from None
+        # folders exist only for their members here, as on an object store: drop the emptied ones
+        top, parent = os.path.realpath(self.folder), os.path.dirname(os.path.realpath(path))
+        while parent != top and parent.startswith(top + os.sep):
+            try:
+                os.rmdir(parent)
+            except OSError:
+                break
+            parent = os.path.dirname(parent)
 
     def lock_path(self) -> str | None:
         return os.path.realpath(self.folder)
