@@ -18,7 +18,7 @@ import click
 
 from .. import __version__
 from ..errors import InputError, PluginError, ScmigrateError, TransferIncomplete
-from .options import state
+from .options import name_envvars, state
 
 __all__ = ["cli", "main"]
 
@@ -52,6 +52,7 @@ def _register_commands() -> None:
 
     for mod in (run, inspect, verify, check, plugins_cmd, clusters, projects):
         cli.add_command(mod.command)
+    name_envvars(cli)  # after every command is in: SCMIGRATE_<COMMAND>_<OPTION>, shown in each --help
 
 
 _register_commands()
