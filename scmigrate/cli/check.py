@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .options import SourceOptionsCommand, plugin_extra, registry, state
+from .render import echo_json, make_cli_progress, progress_options
 
 __all__ = ["command"]
 
@@ -21,9 +22,13 @@ __all__ = ["command"]
 @click.option("--combined", type=click.Path(dir_okay=False), help="Write every media's line (= - + * !) there.")
 @click.option("--missing-on-dst", type=click.Path(dir_okay=False), help="Write the media missing in --to there.")
 @click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel reads.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print every media's line and the totals as JSON on standard output.")
+@progress_options
 @click.pass_context
 def command(ctx: click.Context, from_: str, to: str, project: str | None, to_project: str | None, one_way: bool,
-            combined: str | None, missing_on_dst: str | None, workers: int, **kw: Any) -> int:
+            combined: str | None, missing_on_dst: str | None, workers: int, as_json: bool, progress: bool,
+            stats: float | None, **kw: Any) -> int:
     """Compare labels, media (sha256) and annotations of two locations; exit 0 identical, 1 different."""
     from ..api import RunOptions
     from ..engine import Report
@@ -32,15 +37,24 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
     for path, what in ((combined, "the --combined list"), (missing_on_dst, "the --missing-on-dst list")):
         if path:
             Report.check_writable(path, what)  # before reading both sides, not after
-    options = RunOptions(project=project, debug=state(ctx)["debug"], workers=workers, extra=plugin_extra(ctx, kw))
+    st = state(ctx)
+    options = RunOptions(project=project, debug=st["debug"], workers=workers, extra=plugin_extra(ctx, kw))
     dest_options = dataclasses.replace(options, project=to_project) if to_project else None
-    result = compare_locations(from_, to, options, registry=registry(), workers=workers, dest_options=dest_options)
-    for diff in result.project_diffs:
-        click.echo(f"* project: {diff}")
-    for symbol, name, reason in result.lines:
-        if symbol == "=" or (one_way and symbol == "-"):
-            continue
-        click.echo(f"{symbol} {name}" + (f"  ({reason})" if reason else ""))
+    shown = make_cli_progress(st["quiet"], progress, stats)
+    result = compare_locations(from_, to, options, registry=registry(), workers=workers, dest_options=dest_options,
+                               progress=shown)
+    identical = result.identical(one_way)
+    if as_json:
+        echo_json({"identical": identical, "one_way": one_way, "totals": result.totals(),
+                   "project_differences": result.project_diffs,
+                   "lines": [{"symbol": s, "name": n, "reason": r} for s, n, r in result.lines]})
+    else:
+        for diff in result.project_diffs:
+            click.echo(f"* project: {diff}")
+        for symbol, name, reason in result.lines:
+            if symbol == "=" or (one_way and symbol == "-"):
+                continue
+            click.echo(f"{symbol} {name}" + (f"  ({reason})" if reason else ""))
     if combined:
         with open(combined, "w", encoding="utf-8") as fh:
             for symbol, name, _ in result.lines:
@@ -50,6 +64,5 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
             for symbol, name, _ in result.lines:
                 if symbol == "+":
                     fh.write(name + "\n")
-    identical = result.identical(one_way)
     click.echo(("identical: " if identical else "differences: ") + result.summary(), err=True)
     return 0 if identical else 1

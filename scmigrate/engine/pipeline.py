@@ -91,7 +91,8 @@ def move_project(request: TransferRequest) -> Report:
 def _show(request: TransferRequest, report: Report, progress: Progress) -> None:
     """What a finished project shows: its plan on a dry run (stdout), else its summary if asked."""
     if report.dry_run:
-        print("\n".join(report.plan), flush=True)
+        if request.show_plan:
+            print("\n".join(report.plan), flush=True)
     elif request.summaries:
         progress.log(report.summary())
 

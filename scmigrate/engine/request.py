@@ -53,6 +53,8 @@ class TransferRequest:
     all_projects: bool = False
     #: print each project's one-line summary (to the progress stream; ``quiet`` silences it)
     summaries: bool = False
+    #: print each ``--dry-run`` plan on stdout (``run --json`` puts it in its JSON instead)
+    show_plan: bool = True
     given: frozenset[str] | None = None
 
 
