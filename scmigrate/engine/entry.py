@@ -125,7 +125,7 @@ def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_
         if folder_sink is not None:
             target = folder_sink.location_in_folder(request.sink, stem) or target
         progress = _progress(request)
-        progress.log(f"project {name!r} → {target}", important=True)
+        progress.log(f"project {name!r} → {target}")  # not with -q: failures and errors still show
         one = dataclasses.replace(request, sink=target, options=dataclasses.replace(request.options, project=name),
                                   progress=progress, report_path=None, all_projects=False)
         try:

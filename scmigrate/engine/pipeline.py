@@ -133,6 +133,7 @@ class _Run:
         self.limit_hit = False
         self.done: set[str] = set()
         self.journal: Journal | None = None
+        self.first_bad: Failure | None = None  # the first item of bad input, shown by the final error only
 
     @property
     def reader_error(self) -> BaseException | None:
@@ -191,7 +192,7 @@ class _Run:
             self.writer.abort()
             journal.close(remove=False)
             self._fill_report()
-            self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
+            self.progress.close(render=False)  # the command line says "interrupted" once, for the whole run
             raise
         except BaseException:
             self.pool.stop_threads()
@@ -205,7 +206,8 @@ class _Run:
         report.sink_facts = self.writer.finish(complete) or {}
         journal.close(remove=complete)
         self._fill_report()
-        self.progress.close()
+        # a run that ends on bad input ends on that one line: no last progress line before it
+        self.progress.close(render=self.first_bad is None and not isinstance(self.reader_error, InputError))
         self._raise_if_incomplete()
 
     def _resume_state(self, journal: Journal, source: str) -> dict[str, Any] | None:
@@ -238,13 +240,17 @@ class _Run:
 
     def _raise_if_incomplete(self) -> None:
         if isinstance(self.reader_error, InputError):
+            if self.first_bad is not None:  # its line was held back for the final error, which is this one
+                self.progress.log(f"failed: {self.first_bad.name}: {self.first_bad.error}", important=True)
             raise self.reader_error
         bad_input = [f for f in self.report.failures if f.input_error]
         if bad_input:
+            # the first bad item was not shown as "failed:": this line is its one line
+            first = self.first_bad or bad_input[0]
             more = ""
             if len(bad_input) > 1:
-                more = f" (and {len(bad_input) - 1} more bad item(s); {self._where(len(bad_input))})"
-            raise InputError(bad_input[0].error + more)
+                more = f" (and {len(bad_input) - 1} more bad item(s); {self._where(len(bad_input) - 1)})"
+            raise InputError(first.error + more)
         if self.reader_error is not None:
             raise TransferIncomplete(
                 f"reading the source failed after {self.report.moved} item(s) moved: {_one_line(self.reader_error)}; "
@@ -388,7 +394,9 @@ class _Run:
                           isinstance(exc, InputError))
         with self.lock:
             self.failed[item.key] = (item, failure)
-        with self.lock:
+            if failure.input_error and self.first_bad is None:
+                self.first_bad = failure  # never retried: the run's error line will name it
+                return
             self.failure_lines += 1
             show = self.failure_lines <= FAILURE_LINES
         if show:

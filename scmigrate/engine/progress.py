@@ -104,10 +104,17 @@ class Progress:
             self.stream.write(message + "\n")
             self.stream.flush()
 
-    def close(self) -> None:
+    def close(self, render: bool = True) -> None:
+        """End the display: the final status line, or (``render=False``) nothing, the bar wiped."""
         with self._lock:
-            if self.mode != "quiet":
+            if self.mode == "quiet":
+                return
+            if render:
                 self._render(final=True)
+            elif self._bar_shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self._bar_shown = False
 
 
 def make_progress(quiet: bool = False, stream: TextIO | None = None, *, bar: bool | None = None,
