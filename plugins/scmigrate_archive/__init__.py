@@ -28,6 +28,10 @@ class ArchiveSource(Source):
                             "archive source: if its index is incomplete or damaged, or the archive was cut short, "
                             "read the members a walk of its frames finds instead of refusing"),)
 
+    @classmethod
+    def locations_in_folder(cls, folder: str) -> list[str] | None:
+        return sorted(str(p) for p in Path(folder).glob("*" + cls.suffixes[0]) if p.is_file())
+
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
 

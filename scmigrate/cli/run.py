@@ -37,7 +37,10 @@ def run_summary(report: Any) -> dict[str, Any]:
 @click.command("run", cls=PluginOptionsCommand)
 @click.option("--from", "from_", required=True, metavar="LOCATION", help="Where to read the project.")
 @click.option("--to", "to", required=True, metavar="LOCATION", help="Where to write it.")
-@click.option("--project", help="The project to read (cluster sources) or the name of the result.")
+@click.option("--project", multiple=True,
+              help="The project to read (cluster sources) or the name of the result; repeatable, or a glob "
+                   "('Dog*'), to move several.")
+@click.option("--project-id", multiple=True, metavar="ID", help="The project to read, by its id; repeatable.")
 @click.option("--to-project", metavar="NAME", help="Name of the project at --to (default: the source's name).")
 @click.option("--project-type", help="Convert to this project type (see `scmigrate plugins`).")
 @click.option("--labels", help="Keep only these labels (comma-separated).")
@@ -64,6 +67,7 @@ def run_summary(report: Any) -> dict[str, Any]:
 def command(ctx: click.Context, **kw: Any) -> int:
     """Move a project from --from to --to (converting it with --project-type)."""
     from ..engine import make_request, transfer
+    from ..engine.projectset import GLOB
     from ..errors import InputError, TransferIncomplete
 
     st = state(ctx)
@@ -75,6 +79,11 @@ def command(ctx: click.Context, **kw: Any) -> int:
     progress = make_cli_progress(quiet, kw.pop("progress"), kw.pop("stats"))
     extra = plugin_extra(ctx, kw)
     source, sink = kw.pop("from_"), kw.pop("to")
+    names, ids = kw.pop("project"), kw.pop("project_id")
+    if len(names) == 1 and not ids and not GLOB & set(names[0]):
+        kw["project"] = names[0]  # one name: the project to read, or the name of the result
+    else:
+        kw.update(projects=names, project_ids=ids)  # a choice among the source's projects
     kw["label_map"] = list(kw["label_map"])
     # the command line's manners: each project's summary shown, the flags given named in errors
     request = make_request(source, sink, plugin_options=extra, debug=st["debug"], quiet=quiet, summaries=True,
