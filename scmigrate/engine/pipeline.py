@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
 from ..errors import InputError, TransferIncomplete
 from ..model import Item, Project
 from ..registry import get_registry
+from .conversion import convert_item, loss_lines
 from .journal import Journal, journal_path
 from .locks import hold as hold_lock
 from .plan import plan, survey
@@ -95,6 +97,8 @@ def _show(request: TransferRequest, report: Report, progress: Progress) -> None:
             print("\n".join(report.plan), flush=True)
     elif request.summaries:
         progress.log(report.summary())
+        for line in loss_lines(report):  # in one short block, not only in the JSON report
+            progress.log(line)
 
 
 def _close_report(report: Report, path: str | None, started: float, prog: Progress, failing: bool) -> None:
@@ -133,6 +137,7 @@ class _Run:
         self.limit_hit = False
         self.done: set[str] = set()
         self.journal: Journal | None = None
+        self.write_notes: Counter[str] = Counter()
         self.first_bad: Failure | None = None  # the first item of bad input, shown by the final error only
 
     @property
@@ -204,6 +209,8 @@ class _Run:
         complete = not self.failed and not self.model_failures and self.reader_error is None
         report.complete = complete
         report.sink_facts = self.writer.finish(complete) or {}
+        if self.write_notes:  # what the sink said of single items: among its facts, shown with the losses
+            report.sink_facts["write_notes"] = dict(self.write_notes)
         journal.close(remove=complete)
         self._fill_report()
         # a run that ends on bad input ends on that one line: no last progress line before it
@@ -350,6 +357,9 @@ class _Run:
             self.report.add_moved({}, 0, src_id, result.ids)
             self.progress.advance(1)
             return
+        if result.notes:
+            with self.lock:
+                self.write_notes.update(result.notes)
         nbytes = result.bytes or (media.size or 0)
         self.report.add_moved(counts, nbytes, src_id, result.ids)
         self.progress.advance(1, nbytes)
@@ -371,23 +381,7 @@ class _Run:
     def _convert(self, item: Item) -> tuple[Item, ConversionLog | None]:
         if self.converter is None:
             return item, None
-        ilog = ConversionLog()
-        scenes = []
-        for scene in item.scenes or []:
-            new = self.converter.convert(scene, item.media, self.selected, self.target, ilog)
-            if new is not None:
-                scenes.append(new)
-        known = {lb.name for lb in self.target.labels()}
-        ranges = []
-        for rng in item.ranges or []:
-            if all(n in known for n in rng.labels):
-                ranges.append(rng)
-            else:
-                ilog.dropped("range annotation: label not in the target project")
-        if self.options.strict and ilog.drops:
-            what = "; ".join(f"{n}× {w}" for w, n in ilog.drops.items())
-            raise InputError(f"{item.media.filename}: the conversion would drop {what} (--strict)")
-        return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges), ilog
+        return convert_item(self.converter, item, self.selected, self.target, self.options.strict)
 
     def _fail(self, item: Item, exc: BaseException) -> None:
         failure = Failure(item.key, item.media.filename or item.media.name, _one_line(exc),
