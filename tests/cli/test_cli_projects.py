@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 PLUGINS = "memfixture,cluster,archive"
 
 
@@ -28,16 +30,7 @@ def test_folder_of_archives_restores_to_a_cluster_and_projects_are_chosen_by_glo
                    "--json", env=env, plugins=PLUGINS)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["project"] == "Dolphins"
-        proc = cli("run", "--from", emu.url, "--project", "Zeb*", "--to", "backups", env=env, plugins=PLUGINS)
-        assert proc.returncode == 2
-        [line] = proc.stderr.strip().splitlines()
-        assert line.startswith(f"error: {emu.url}: no project matches 'Zeb*' (projects: ")
-        assert f"'Dogs' (id {listed['Dogs']})" in line
-
         # the counterpart of --all-projects --to backups/: the folder back, one command, one report
-        proc = cli("run", "--from", "backups", "--all-projects", "--to", emu.url, "--to-project", "x", env=env,
-                   plugins=PLUGINS)
-        assert proc.returncode == 2 and "leave out --project and --to-project" in proc.stderr
         with running(tmp_path / "emu-b") as b:
             env_b = {"SCMIGRATE_TOKEN": b.token}
             proc = cli("run", "--from", "backups", "--all-projects", "--to", b.url, "--report", "restore.json",
@@ -47,7 +40,8 @@ def test_folder_of_archives_restores_to_a_cluster_and_projects_are_chosen_by_glo
             assert proc.stderr.splitlines()[-1] == "3 of 3 projects moved completely"
             report = json.loads((tmp_path / "restore.json").read_text())
             assert [(p["source"], p["target_project"], p["counts"]["items"]) for p in report["projects"]] == [
-                ("backups/Cats.scz", "Cats", 6), ("backups/Dogs.scz", "Dogs", 6), ("backups/Dolphins.scz", "Dolphins", 6)]
+                ("backups/Cats.scz", "Cats", 6), ("backups/Dogs.scz", "Dogs", 6),
+                ("backups/Dolphins.scz", "Dolphins", 6)]
             names = {p["name"] for p in json.loads(cli("projects", b.url, "--json", env=env_b,
                                                        plugins=PLUGINS).stdout)}
             assert names == {"Cats", "Dogs", "Dolphins"}
@@ -62,3 +56,18 @@ def test_a_folder_without_archives_is_one_line(cli, tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("error: --from empty: a folder holding no project (sources that read folders "
                                    "of projects: archive)")
+
+
+def test_a_choice_that_picks_nothing_or_cannot_tell_twins_apart_is_refused():
+    from scmigrate.engine.projectset import choose
+    from scmigrate.errors import InputError
+
+    entries = [{"name": "Dogs", "id": "1"}, {"name": "Dolphins", "id": "2"}, {"name": "Cats", "id": "3"},
+               {"name": "Cats", "id": "4"}]
+    assert [e["id"] for e in choose(entries, ("Do*",), ("2",), "lab")] == ["1", "2"]  # the source's order, once
+    with pytest.raises(InputError, match=r"^lab: no project matches 'Zeb\*' \(projects: 'Dogs' \(id 1\), "):
+        choose(entries, ("Zeb*",), (), "lab")
+    with pytest.raises(InputError, match=r"^lab: no project with id '9'"):
+        choose(entries, (), ("9",), "lab")
+    with pytest.raises(InputError, match=r"^lab: 2 projects are named 'Cats' \(ids 3, 4\); rename one"):
+        choose(entries, (), ("3",), "lab")
