@@ -296,8 +296,8 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
                 progress.start(both, None)
             a = _snapshot(ra, workers, _empty_names(pa), progress)
             b = _snapshot(rb, workers, _empty_names(pb), progress)
-            if progress is not None:
-                progress.close()
+            if progress is not None:  # the summary line follows: no last plain line (a bar ends as a bar)
+                progress.close(render=progress.mode == "bar")
     for group in sorted(set(a) | set(b)):
         ga, gb = a.get(group, []), b.get(group, [])
         several = max(len(ga), len(gb)) > 1

@@ -75,3 +75,13 @@ def test_progress_flag_forces_the_bar_and_stats_sets_the_interval(cli):
     assert proc.returncode == 0
     proc = cli("check", "--from", "memory:src", "--to", "memory:src", "-P")
     assert "\x1b[K" in proc.stderr and "12/12 items" in proc.stderr
+
+
+def test_a_slow_check_shows_progress_lines_off_a_terminal(cli):
+    env = {"SCMIGRATE_TEST_MEMORY": json.dumps({"items": 6})}
+    proc = cli("check", "--from", "memory:src", "--to", "memory:src", "--stats", "0.000001", "--workers", "1",
+               env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[-1].startswith("identical: 6 identical")
+    assert sum(ln.startswith("progress: ") and "/12 items" in ln for ln in lines) >= 6  # both sides, item by item
