@@ -259,6 +259,16 @@ class Source(_ClaimsLocations, ABC):
     def open(self, location: str, options: RunOptions) -> Reader:
         """Open the location for reading; raise ``InputError`` naming the location if it cannot be read."""
 
+    @classmethod
+    def locations_in_folder(cls, folder: str) -> list[str] | None:
+        """The locations of this kind in ``folder``, one project each (``--from FOLDER --all-projects``).
+
+        The counterpart of ``Sink.location_in_folder``: an archive source lists ``folder/*.scz``.
+        Return ``None`` (the default) if this kind does not keep projects as files of a folder.
+        Cheap: a listing of the folder, nothing opened.
+        """
+        return None
+
     def list_projects(self, location: str, options: RunOptions) -> list[dict[str, Any]]:
         """The projects the location holds (``scmigrate projects``, ``--all-projects``).
 

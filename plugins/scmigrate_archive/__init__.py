@@ -41,6 +41,10 @@ class ArchiveSource(Source):
     def claims(cls, location: str) -> bool:
         return super().claims(location) or _claims(location)
 
+    @classmethod
+    def locations_in_folder(cls, folder: str) -> list[str] | None:
+        return sorted(str(p) for p in Path(folder).glob("*" + cls.suffixes[0]) if p.is_file())
+
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
 

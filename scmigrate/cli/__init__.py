@@ -8,7 +8,6 @@ needs them, never for ``scmigrate --help``.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import traceback
@@ -18,7 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import InputError, PluginError, ScmigrateError, TransferIncomplete
-from .options import state
+from .options import name_envvars, state
 
 __all__ = ["cli", "main"]
 
@@ -28,9 +27,13 @@ __all__ = ["cli", "main"]
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for even more).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only errors.")
 @click.option("--disable-plugin", "disabled", multiple=True, metavar="NAME", help="Do not load this plugin.")
+@click.option("--log-file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the log there (appended) instead of standard error.")
+@click.option("--use-json-log", is_flag=True, help="Log as JSON lines (time, level, msg, source).")
 @click.version_option(__version__, "--version", prog_name="scmigrate", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, disabled: tuple[str, ...]) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, disabled: tuple[str, ...], log_file: str | None,
+        use_json_log: bool) -> None:
     """Back up, restore, migrate and seed SC / Intel Geti computer-vision projects.
 
     \b
@@ -39,12 +42,12 @@ def cli(ctx: click.Context, debug: bool, verbose: int, quiet: bool, disabled: tu
     scmigrate inspect backup.scz
     """
     from .. import plugins
+    from .logs import configure_logging
 
     st = state(ctx)
     st.update(debug=debug, verbose=verbose, quiet=quiet)
+    configure_logging(verbose, log_file, use_json_log)  # before plugins load: their warnings are logged too
     plugins.configure(block=disabled, debug=debug)
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
 
 def _register_commands() -> None:
@@ -57,6 +60,7 @@ def _register_commands() -> None:
     cli.add_command(forget.command)
     cli.add_command(forget.prune_command)
     cli.add_command(sync.command)
+    name_envvars(cli)  # after every command is in: SCMIGRATE_<COMMAND>_<OPTION>, shown in each --help
 
 
 _register_commands()

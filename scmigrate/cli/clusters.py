@@ -35,12 +35,14 @@ def command() -> None:
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (not recommended).")
 @click.option("--allow-plain-http", is_flag=True,
               help="Accept an http:// URL to a host on the network (the token travels unencrypted).")
-def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
-        ca_bundle: str | None, insecure: bool, allow_plain_http: bool) -> int:
-    """Add (or replace) the cluster NAME."""
+@click.option("--no-test", is_flag=True, help="Save without trying the connection first.")
+@click.pass_context
+def add(ctx: click.Context, name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
+        ca_bundle: str | None, insecure: bool, allow_plain_http: bool, no_test: bool) -> int:
+    """Add (or replace) the cluster NAME, once the connection works (see --no-test)."""
     import os
 
-    from ..config import ClusterConfig, save_cluster
+    from ..config import ClusterConfig, config_path, save_cluster
     from ..errors import InputError
 
     if token_stdin and token_env:
@@ -53,13 +55,35 @@ def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace
     cfg = ClusterConfig(name=name, url=url, workspace=workspace,
                         ca_bundle=os.path.abspath(ca_bundle) if ca_bundle else None,
                         insecure=insecure, token_env=token_env, allow_plain_http=allow_plain_http)
+    config = config_path()
+    before = config.read_bytes() if config.exists() else None
     path = save_cluster(cfg, token=token)
+    if not no_test:
+        _try_or_undo(ctx, name, path, before)
     if insecure:
         click.echo(f"warning: TLS verification is off for {name!r}", err=True)
     if cfg.plain_http() == "allowed":
         click.echo(f"warning: {name!r} uses plain HTTP: its token travels unencrypted", err=True)
     click.echo(f"cluster {name!r} saved in {path}", err=True)
     return 0
+
+
+def _try_or_undo(ctx: click.Context, name: str, path: Any, before: bytes | None) -> None:
+    """Try the saved cluster; if it does not answer, put the config file back as it was (``before``) and raise."""
+    from ..api import RunOptions
+    from ..errors import InputError
+
+    # the connection reads the cluster from the config, so it is tried once saved, and undone on failure
+    try:
+        registry().resolve_source(name).probe(name, RunOptions(debug=state(ctx)["debug"]))
+    except BaseException as exc:
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(before)  # rewritten in place: the file keeps its mode (0600)
+        if isinstance(exc, InputError):
+            raise InputError(f"{exc}; not saved (--no-test saves it without trying)") from exc
+        raise
 
 
 @command.command("list")
@@ -96,8 +120,9 @@ def remove(name: str) -> int:
 
 @command.command("test")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the facts (version, dialect, ...) as JSON.")
 @click.pass_context
-def test(ctx: click.Context, name: str) -> int:
+def test(ctx: click.Context, name: str, as_json: bool) -> int:
     """Check that NAME is reachable and its token, if it needs one, accepted (version, dialect)."""
     from ..api import RunOptions
     from ..config import get_cluster
@@ -106,6 +131,9 @@ def test(ctx: click.Context, name: str) -> int:
     if "://" not in name and get_cluster(name) is None:
         raise InputError(f"no cluster named {name!r} is configured (scmigrate clusters list)")
     facts: dict[str, Any] = registry().resolve_source(name).probe(name, RunOptions(debug=state(ctx)["debug"]))
+    if as_json:
+        echo_json({"name": name, "ok": True, **facts})
+        return 0
     click.echo(f"{name}: ok")
     for key, value in facts.items():
         click.echo(f"  {key}: {value}")

@@ -15,6 +15,18 @@ from .render import echo_json, size, table
 __all__ = ["command"]
 
 
+def _flat(value: Any) -> str:
+    """A detail for a human: a dict (a cluster's HTTP statistics) as ``key value, ...``, not Python's repr."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k.replace('_', ' ')} " + (f"({_flat(v)})" if isinstance(v, dict) and v else _flat(v))
+                         for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_flat(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 @click.command("inspect", cls=SourceOptionsCommand)
 @click.argument("location")
 @click.option("--project", help="The project to inspect (sources that hold several).")
@@ -34,7 +46,7 @@ def command(ctx: click.Context, location: str, project: str | None, as_json: boo
     click.echo(f"project: {info['project']}  ({info['project_type'] or 'no trainable task'})")
     click.echo(f"source:  {info['source']} ({location})")
     for key, value in info["details"].items():
-        click.echo(f"{key}: {value}")
+        click.echo(f"{key}: {_flat(value)}")
     click.echo("pipeline: " + " → ".join(f"{t['title']} [{t['task_type']}]" for t in info["tasks"]))
     for task in info["tasks"]:
         if not task["labels"]:

@@ -12,8 +12,36 @@ from typing import Any
 
 import click
 
-__all__ = ["PluginOptionsCommand", "SourceOptionsCommand", "given_plugin_options", "plugin_extra", "registry",
-           "state"]
+__all__ = ["PluginOptionsCommand", "SourceOptionsCommand", "envvar_name", "given_plugin_options", "name_envvars",
+           "plugin_extra", "registry", "state"]
+
+#: every option's environment variable starts so: ``SCMIGRATE_<COMMAND>_<OPTION>``
+PREFIX = "SCMIGRATE"
+
+
+def envvar_name(prefix: str, flag: str) -> str:
+    """The variable of ``flag`` (``--dry-run``) under ``prefix`` (``SCMIGRATE_RUN``): ``SCMIGRATE_RUN_DRY_RUN``."""
+    return f"{prefix}_{flag.lstrip('-').upper().replace('-', '_')}"
+
+
+def _long_flag(param: click.Option) -> str:
+    longs = [o for o in param.opts if o.startswith("--")]
+    return max(longs, key=len) if longs else param.opts[0]
+
+
+def name_envvars(cmd: click.Command, prefix: str = PREFIX) -> None:
+    """Give every option of ``cmd`` (and of its subcommands) the variable its flag implies, shown in ``--help``.
+
+    From the flag, never from the Python name: ``--json`` is ``SCMIGRATE_INSPECT_JSON`` whatever
+    the parameter is called in the code. Options that take no value (``--version``) have none.
+    """
+    for param in cmd.params:
+        if isinstance(param, click.Option) and param.expose_value:
+            param.envvar = envvar_name(prefix, _long_flag(param))
+            param.show_envvar = True
+    if isinstance(cmd, click.Group):
+        for name, sub in cmd.commands.items():
+            name_envvars(sub, envvar_name(prefix, name))
 
 
 def state(ctx: click.Context) -> dict[str, Any]:
@@ -53,9 +81,7 @@ class PluginOptionsCommand(click.Command):
             param_name = "plugin__" + opt.name.replace("-", "_")
             extra[param_name] = opt.name
             # the env var a user expects from the flag (SCMIGRATE_RUN_IMAGES), not from our param name
-            envvar = None
-            if ctx.auto_envvar_prefix:
-                envvar = f"{ctx.auto_envvar_prefix}_{opt.name.upper().replace('-', '_')}"
+            envvar = envvar_name(_prefix_of(ctx), flag)
             if opt.type is bool:
                 param = click.Option([flag, param_name], is_flag=True, default=bool(opt.default), help=opt.help,
                                      envvar=envvar, show_envvar=True)
@@ -72,6 +98,15 @@ class PluginOptionsCommand(click.Command):
             params.append(param)
         ctx.meta["scmigrate.plugin_params"] = extra
         return params
+
+
+def _prefix_of(ctx: click.Context) -> str:
+    """``SCMIGRATE_RUN`` for ``scmigrate run``: the prefix of the command's variables, from its path."""
+    names: list[str] = []
+    while ctx.parent is not None:  # the root (``scmigrate``) is the prefix itself
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    return "_".join([PREFIX] + [n.upper().replace("-", "_") for n in names])
 
 
 class SourceOptionsCommand(PluginOptionsCommand):

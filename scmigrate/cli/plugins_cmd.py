@@ -52,11 +52,15 @@ def describe_plugins() -> dict[str, Any]:
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def command(as_json: bool) -> int:
-    """List plugins, their versions and hooks, and the sources, sinks and converters they register."""
+    """List plugins, their versions and hooks, and the sources, sinks and converters they register.
+
+    Exit 1 when a plugin is broken (it is listed, with its error), as a check in a script wants.
+    """
     data = describe_plugins()
+    broken = bool(data.get("error")) or any(p["error"] for p in data["plugins"])
     if as_json:
         echo_json(data)
-        return 0
+        return 1 if broken else 0
     click.echo("plugins:")
     for p in data["plugins"]:
         version = f" {p['version']}" if p["version"] else ""
@@ -78,5 +82,4 @@ def command(as_json: bool) -> int:
         click.echo(f"  {r['name']:<{width}}  [{r['plugin']}] {r['description']}")
     if data.get("error"):
         click.echo(f"error: {data['error']}", err=True)
-        return 1
-    return 0
+    return 1 if broken else 0

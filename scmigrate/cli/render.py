@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import click
 
-__all__ = ["echo_json", "size", "table"]
+__all__ = ["echo_json", "make_cli_progress", "progress_options", "size", "table"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def progress_options(fn: F) -> F:
+    """``-P/--progress`` and ``--stats N``, as rclone has them, for the commands that show progress."""
+    fn = click.option("--stats", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                      help="Seconds between the progress lines when there is no terminal (default 10).")(fn)
+    return click.option("-P", "--progress", is_flag=True,
+                        help="Show the live progress bar even when standard error is not a terminal.")(fn)
+
+
+def make_cli_progress(quiet: bool, bar: bool, stats: float | None) -> Any:
+    """The progress display the flags ask for (``-q`` wins over ``-P``)."""
+    from ..engine import make_progress
+
+    return make_progress(quiet=quiet, bar=True if bar else None, interval=stats)
 
 
 def echo_json(data: Any) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .options import SourceOptionsCommand, plugin_extra, registry, state
+from .render import echo_json
 
 __all__ = ["command"]
 
@@ -14,8 +15,9 @@ __all__ = ["command"]
 @click.command("verify", cls=SourceOptionsCommand)
 @click.argument("location")
 @click.option("--quick", is_flag=True, help="Only re-hash the stored bytes; do not check what the documents say.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (intact, damaged members) as JSON.")
 @click.pass_context
-def command(ctx: click.Context, location: str, quick: bool, **kw: Any) -> int:
+def command(ctx: click.Context, location: str, quick: bool, as_json: bool, **kw: Any) -> int:
     """Re-check the bytes and the documents of LOCATION; name each problem."""
     from ..api import RunOptions
 
@@ -23,6 +25,9 @@ def command(ctx: click.Context, location: str, quick: bool, **kw: Any) -> int:
     src = registry().resolve_source(location)
     with src.open(location, options) as reader:
         damaged = reader.verify(quick=quick)
+    if as_json:
+        echo_json({"location": location, "intact": not damaged, "quick": quick, "damaged": damaged})
+        return 1 if damaged else 0
     for line in damaged:
         click.echo(f"damaged: {line}")
     if damaged:

@@ -1,8 +1,8 @@
 """``scmigrate check``: compare two locations, both read as sources (read-only, like ``rclone check``).
 
 Media are matched by (dataset, file name with its extension in lower case, kind) and compared by
-sha256 (hashed from the stream when the source does not know it). Scenes are compared after rounding coordinates to whole
-pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
+sha256 (hashed from the stream when the source does not know it). Scenes are compared after
+rounding coordinates to whole pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
 them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
 are matched by their flag (each cluster names its own). An image annotated as empty is a scene
 without annotations on both sides (every source reads a cluster's empty mark so), so it needs
@@ -25,6 +25,7 @@ from typing import Any
 from ..api import Reader, RunOptions
 from ..model import Item, Label, Project, Scene
 from ..registry import Registry, get_registry
+from .progress import Progress
 
 __all__ = ["EMPTY", "TOLERANCE", "CheckResult", "compare_locations", "compare_projects", "describe_difference",
            "same_scenes"]
@@ -53,6 +54,12 @@ class CheckResult:
     def identical(self, one_way: bool = False) -> bool:
         bad = {"*", "+", "!"} if one_way else {"*", "+", "-", "!"}
         return not self.project_diffs and not any(s in bad for s, _, _ in self.lines)
+
+    def totals(self) -> dict[str, int]:
+        """The counts of :meth:`summary`, by name (``check --json``)."""
+        return {"identical": self.count("="), "differ": self.count("*"), "only_in_source": self.count("+"),
+                "only_in_destination": self.count("-"), "errors": self.count("!"),
+                "project_differences": len(self.project_diffs)}
 
     def summary(self) -> str:
         return (f"{self.count('=')} identical, {self.count('*')} differ, {self.count('+')} only in source, "
@@ -189,7 +196,8 @@ def _same_name(filename: str) -> str:
     return f"{stem}.{ext.lower()}" if dot and stem else filename
 
 
-def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple[str, str, str], list[_Entry]]:
+def _snapshot(reader: Reader, workers: int, empty: frozenset[str],
+              progress: Progress | None = None) -> dict[tuple[str, str, str], list[_Entry]]:
     """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches."""
     out: dict[tuple[str, str, str], list[_Entry]] = {}
     items: Iterator[Item] = iter(reader.items())
@@ -201,6 +209,8 @@ def _snapshot(reader: Reader, workers: int, empty: frozenset[str]) -> dict[tuple
             for item, entry in zip(batch, pool.map(lambda it: _entry(it, empty), batch), strict=True):
                 m = item.media
                 entry.key = m.key
+                if progress is not None:
+                    progress.advance(1, m.size or 0)
                 out.setdefault((m.dataset, _same_name(m.filename or m.name), m.kind), []).append(entry)
     return out
 
@@ -270,8 +280,12 @@ def compare_projects(a: Project, b: Project) -> list[str]:
 
 
 def compare_locations(source: str, dest: str, options: RunOptions, *, registry: Registry | None = None,
-                      workers: int = 8, dest_options: RunOptions | None = None) -> CheckResult:
-    """Read both locations as sources and compare them (``dest_options``: for ``dest``, default ``options``)."""
+                      workers: int = 8, dest_options: RunOptions | None = None,
+                      progress: Progress | None = None) -> CheckResult:
+    """Read both locations as sources and compare them (``dest_options``: for ``dest``, default ``options``).
+
+    ``progress`` counts the items of both sides as they are read (``check`` shows it).
+    """
     reg = registry or get_registry()
     src_a, src_b = reg.resolve_source(source), reg.resolve_source(dest)
     result = CheckResult()
@@ -284,7 +298,14 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
         with src_b.open(dest, opts_b) as rb:
             pb = rb.project()
             result.project_diffs = compare_projects(pa, pb)
-            a, b = _snapshot(ra, workers, _empty_names(pa)), _snapshot(rb, workers, _empty_names(pb))
+            if progress is not None:
+                ha, hb = ra.size_hint(), rb.size_hint()
+                both = (ha.items + hb.items) if ha.items is not None and hb.items is not None else None
+                progress.start(both, None)
+            a = _snapshot(ra, workers, _empty_names(pa), progress)
+            b = _snapshot(rb, workers, _empty_names(pb), progress)
+            if progress is not None:  # the summary line follows: no last plain line (a bar ends as a bar)
+                progress.close(render=progress.mode == "bar")
     for group in sorted(set(a) | set(b)):
         ga, gb = a.get(group, []), b.get(group, [])
         several = max(len(ga), len(gb)) > 1

@@ -1,6 +1,8 @@
 """The engine's one entry, :func:`transfer`: one project, or every project of the source.
 
-With ``all_projects`` (``--all-projects``) each project of the source moves as a run of its own.
+With ``all_projects`` (``--all-projects``) each project of the source moves as a run of its own;
+so do the projects chosen by name, glob or id (``projects``, ``project_ids``), and the projects of
+a folder of archives (``--from backups/``): :mod:`.projectset` says which projects those are.
 
 The target of each project is the ``--to`` location itself when its sink holds several projects
 (a cluster, ``Sink.holds_projects``: every project keeps its name there), or else a location in
@@ -20,6 +22,7 @@ from ..errors import InputError, LocationError, TransferIncomplete
 from ..registry import Registry, get_registry
 from .pipeline import move_project
 from .progress import Progress, make_progress
+from .projectset import projects_of
 from .report import ProjectsReport, Report
 from .request import TransferRequest, check_plugin_options
 
@@ -35,10 +38,38 @@ def transfer(request: TransferRequest) -> Report | ProjectsReport:
     ``InputError`` for bad input and ``TransferIncomplete`` when something did not move.
     """
     request = dataclasses.replace(request, registry=request.registry or get_registry())  # one registry for all
+    if (request.projects or request.project_ids) and not request.all_projects:
+        single = _one_chosen(request)
+        if single is not None:
+            check_plugin_options(single, single.sink)
+            return move_project(single)
+        return move_all_projects(request)
     if request.all_projects:
         return move_all_projects(request)
     check_plugin_options(request, request.sink)
     return move_project(request)
+
+
+def _one_chosen(request: TransferRequest) -> TransferRequest | None:
+    """The run of the one project a choice picks, when ``--to`` takes one project; else ``None``."""
+    reg = request.registry or get_registry()
+    if _sink_holds_projects(reg, request.sink) is None:  # a folder: one location per project, as ever
+        return None
+    chosen = projects_of(reg, request.source, request.options, request.projects, request.project_ids)
+    if len(chosen) != 1:
+        return None
+    return _run_of(request, chosen[0], request.sink, request.progress, request.report_path)
+
+
+def _run_of(request: TransferRequest, entry: dict[str, Any], target: str, progress: Progress | None,
+            report_path: str | None) -> TransferRequest:
+    """The request of one project of a run of several (``entry`` from :func:`projects_of`)."""
+    location = entry.get("location")
+    # a folder's project is a location of its own; a cluster's is picked by name there
+    options = dataclasses.replace(request.options, project=None if location else entry["name"])
+    return dataclasses.replace(request, source=location or request.source, sink=target, options=options,
+                               progress=progress, report_path=report_path, all_projects=False, projects=(),
+                               project_ids=())
 
 
 def safe_name(name: str) -> str:
@@ -85,11 +116,13 @@ def move_all_projects(request: TransferRequest) -> ProjectsReport:
     if folder_sink is not None and holds is False:  # a sink claims --to as one project (x.scz): not a folder
         raise InputError(f"--all-projects writes one {folder_sink.name} per project: --to must be a directory "
                          f"(or a cluster), not {to!r}")
-    # the options must apply to where each project goes (a folder of archives: to an archive)
-    check_plugin_options(request, (folder_sink.location_in_folder(to, _STEM) if folder_sink else None) or to)
     if request.report_path:
         Report.check_writable(request.report_path)
-    projects = reg.resolve_source(request.source).list_projects(request.source, options)
+    projects = projects_of(reg, request.source, options, request.projects, request.project_ids)
+    # the options must apply to where each project comes from and goes (a folder of archives: an archive)
+    first = dataclasses.replace(request, source=projects[0].get("location") or request.source) if projects else None
+    if first is not None:
+        check_plugin_options(first, (folder_sink.location_in_folder(to, _STEM) if folder_sink else None) or to)
     if not options.dry_run and not holds:
         os.makedirs(to, exist_ok=True)
     combined = ProjectsReport(source=request.source, sink=to, dry_run=options.dry_run)
@@ -105,6 +138,8 @@ def move_all_projects(request: TransferRequest) -> ProjectsReport:
         raise
     if request.report_path:
         combined.write(request.report_path)
+    if request.summaries and len(projects) != 1:
+        _progress(request).log(combined.summary().splitlines()[0])  # each project's summary came as it ended
     if combined.failed:
         # [issue 9] advice that works: --resume finishes what began; a project the target refused (a name
         # clash, bad input) never began, and --resume would not change what the target refused
@@ -137,9 +172,8 @@ def _move_each(request: TransferRequest, projects: list[dict[str, Any]], folder_
         if folder_sink is not None:
             target = folder_sink.location_in_folder(request.sink, stem) or target
         progress = _progress(request)
-        progress.log(f"project {name!r} → {target}", important=True)
-        one = dataclasses.replace(request, sink=target, options=dataclasses.replace(request.options, project=name),
-                                  progress=progress, report_path=None, all_projects=False)
+        progress.log(f"project {name!r} → {target}")  # not with -q: failures and errors still show
+        one = _run_of(request, entry, target, progress, None)
         try:
             combined.entries.append(move_project(one))
         except (TransferIncomplete, InputError) as exc:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..api import ConversionLog
 from ..errors import InputError, TransferIncomplete
+from .conversion import loss_lines
 from .progress import Progress
 from .report import Failure, Report
 
@@ -53,26 +54,32 @@ def fill_report(report: Report, failed: list[Failure], model_failures: list[Fail
 
 
 def raise_if_incomplete(report: Report, failed: int, models_failed: int, reader_error: BaseException | None,
-                        has_report: bool, target: str = "") -> None:
+                        has_report: bool, target: str = "", first_bad: Failure | None = None,
+                        progress: Progress | None = None) -> None:
     """Raise the one error for a run that did not move everything (``report`` already filled).
 
     ``target`` names the target project: bad input that stops a run after items landed says what
-    the target now holds and the ways on (finish with ``--resume``, or remove it).
+    the target now holds and the ways on (finish with ``--resume``, or remove it). ``first_bad`` is
+    the first item of bad input, whose ``failed:`` line was held back: the error raised here is its
+    one line (or, when the source itself failed, its line is shown now, before the source's error).
     """
     left = ""
     if report.moved and target:
         left = (f"; project {target!r} at {report.sink} was left with the {report.moved} item(s) "
                 "that moved: fix the input and run again with --resume to finish it, or remove it")
     if isinstance(reader_error, InputError):
+        if first_bad is not None and progress is not None:
+            progress.log(f"failed: {first_bad.name}: {first_bad.error}", important=True)
         if left:
             raise InputError(f"{reader_error}{left}") from reader_error
         raise reader_error
     bad_input = [f for f in report.failures if f.input_error]
     if bad_input:
+        first = first_bad or bad_input[0]
         more = ""
         if len(bad_input) > 1:
-            more = f" (and {len(bad_input) - 1} more bad item(s); {where_listed(has_report, len(bad_input))})"
-        raise InputError(bad_input[0].error + more + left)
+            more = f" (and {len(bad_input) - 1} more bad item(s); {where_listed(has_report, len(bad_input) - 1)})"
+        raise InputError(first.error + more + left)
     if reader_error is not None:
         raise TransferIncomplete(
             f"reading the source failed after {report.moved} item(s) moved: {one_line(reader_error)}; "
@@ -106,6 +113,9 @@ def close_report(report: Report, path: str | None, started: float, prog: Progres
 def show(request: TransferRequest, report: Report, progress: Progress) -> None:
     """What a finished project shows: its plan on a dry run (stdout), else its summary if asked."""
     if report.dry_run:
-        print("\n".join(report.plan), flush=True)
+        if request.show_plan:
+            print("\n".join(report.plan), flush=True)
     elif request.summaries:
         progress.log(report.summary())
+        for line in loss_lines(report):  # in one short block, not only in the JSON report
+            progress.log(line)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from ..api import ConversionLog, Converter, Reader, RunOptions, Writer
 from ..errors import InputError
 from ..model import Item, Project
 from ..registry import get_registry
+from .conversion import convert_item
 from .journal import Journal, journal_path
 from .locks import hold as hold_lock
 from .outcome import FAILURE_LINES, close_report, fill_report, one_line, raise_if_incomplete, show, where_listed
@@ -110,6 +112,8 @@ class _Run:
         self.done: set[str] = set()
         self.journal: Journal | None = None
         self.nothing_to_resume = False
+        self.write_notes: Counter[str] = Counter()
+        self.first_bad: Failure | None = None  # the first item of bad input, shown by the final error only
 
     @property
     def reader_error(self) -> BaseException | None:
@@ -175,7 +179,7 @@ class _Run:
             self.writer.abort()
             journal.close(remove=False)
             self._fill_report()
-            self.progress.log(f"interrupted: {report.moved} item(s) moved; run again with --resume", important=True)
+            self.progress.close(render=False)  # the command line says "interrupted" once, for the whole run
             raise
         except BaseException:
             self.pool.stop_threads()
@@ -189,9 +193,12 @@ class _Run:
         report.sink_facts = self.writer.finish(complete) or {}
         if complete:
             journal.mark_finished(source, self.target.name)
+        if self.write_notes:  # what the sink said of single items: among its facts, shown with the losses
+            report.sink_facts["write_notes"] = dict(self.write_notes)
         journal.close(remove=complete)
         self._fill_report()
-        self.progress.close()
+        # a run that ends on bad input ends on that one line: no last progress line before it
+        self.progress.close(render=self.first_bad is None and not isinstance(self.reader_error, InputError))
         self._raise_if_incomplete()
 
     def _resume_state(self, journal: Journal, source: str) -> dict[str, Any] | None:
@@ -218,7 +225,7 @@ class _Run:
 
     def _raise_if_incomplete(self) -> None:
         raise_if_incomplete(self.report, len(self.failed), len(self.model_failures), self.reader_error,
-                            self.has_report, self.target.name)
+                            self.has_report, self.target.name, self.first_bad, self.progress)
 
     def _pass(self, items: Iterator[Item], first: bool) -> None:
         """One pass over ``items``; the failure lines it did not show are summed up in one line."""
@@ -297,6 +304,9 @@ class _Run:
             self.report.add_moved({}, 0, src_id, result.ids)
             self.progress.advance(1)
             return
+        if result.notes:
+            with self.lock:
+                self.write_notes.update(result.notes)
         nbytes = result.bytes or (media.size or 0)
         self.report.add_moved(counts, nbytes, src_id, result.ids)
         self.progress.advance(1, nbytes)
@@ -318,30 +328,16 @@ class _Run:
     def _convert(self, item: Item) -> tuple[Item, ConversionLog | None]:
         if self.converter is None:
             return item, None
-        ilog = ConversionLog()
-        scenes = []
-        for scene in item.scenes or []:
-            new = self.converter.convert(scene, item.media, self.selected, self.target, ilog)
-            if new is not None:
-                scenes.append(new)
-        known = {lb.name for lb in self.target.labels()}
-        ranges = []
-        for rng in item.ranges or []:
-            if all(n in known for n in rng.labels):
-                ranges.append(rng)
-            else:
-                ilog.dropped("range annotation: label not in the target project")
-        if self.options.strict and ilog.drops:
-            what = "; ".join(f"{n}× {w}" for w, n in ilog.drops.items())
-            raise InputError(f"{item.media.filename}: the conversion would drop {what} (--strict)")
-        return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges), ilog
+        return convert_item(self.converter, item, self.selected, self.target, self.options.strict)
 
     def _fail(self, item: Item, exc: BaseException) -> None:
         failure = Failure(item.key, item.media.filename or item.media.name, one_line(exc),
                           isinstance(exc, InputError))
         with self.lock:
             self.failed[item.key] = (item, failure)
-        with self.lock:
+            if failure.input_error and self.first_bad is None:
+                self.first_bad = failure  # never retried: the run's error line will name it
+                return
             self.failure_lines += 1
             show = self.failure_lines <= FAILURE_LINES
         if show:

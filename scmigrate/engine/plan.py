@@ -6,8 +6,9 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..api import Converter, Reader, RunOptions, Sink, Source
+from ..api import ConversionLog, Converter, Reader, RunOptions, Sink, Source
 from ..model import Item, Project
+from .conversion import convert_item, tally
 from .journal import Journal, journal_path
 from .selection import Selection
 
@@ -62,6 +63,7 @@ def plan(
     if converter is not None:
         lines.append(f"conversion: {converter.name}")
         lines += [f"  {p}" for p in converter.plan(selected, target)]
+        lines += _predict_losses(reader, selection, converter, selected, target, options, remote=src.selects_project)
     else:
         lines.append("conversion: none (the project is copied as it is)")
     if options.max_items:
@@ -95,6 +97,35 @@ def _count_selection(reader: Reader, selection: Selection, options: RunOptions, 
             if options.max_items and kept >= options.max_items:
                 break
     return [f"would move {kept} items; would skip {dropped} without a selected label"]
+
+
+def _predict_losses(reader: Reader, selection: Selection, converter: Converter, selected: Project,
+                    target: Project, options: RunOptions, remote: bool) -> list[str]:
+    """Convert every item that would move, as the run will, and say what that drops and what ``--strict`` fails.
+
+    Not for remote sources whose annotations load lazily (a cluster's): reading them all would be
+    the run's work; the plan says so instead.
+    """
+    log = ConversionLog()
+    moved = failing = 0
+    for item in _iter(reader.items()):
+        if remote and item.load is not None:
+            return ["losses: counted as items are read (this source loads annotations remotely); "
+                    "--strict fails each item whose conversion drops anything"]
+        chosen = selection.apply(item.resolve())
+        if chosen is None:
+            continue
+        moved += 1
+        _, ilog = convert_item(converter, chosen, selected, target)
+        failing += bool(ilog.drops)
+        log.merge(ilog)
+        if options.max_items and moved >= options.max_items:
+            break
+    if not log.drops:
+        return ["conversion would drop nothing"]
+    strict = f"--strict would fail {failing} of {moved} items"
+    return [f"conversion would drop: {tally(dict(log.drops))}",
+            strict + (" (it is given: the run would fail them)" if options.strict else "")]
 
 
 def _iter(items: Iterable[Item]) -> Iterator[Item]:

@@ -1,17 +1,24 @@
 """Progress reporting: a bar on a terminal, occasional plain lines in logs, nothing with ``-q``.
 
 All output goes to stderr so that stdout stays clean for ``--json`` and the plan. Failures and
-retry passes are always shown (even with ``-q``): a run never fails silently.
+retry passes are always shown (even with ``-q``): a run never fails silently. Message lines are
+also logged (logger ``scmigrate.run``), so that ``--log-file`` keeps them; the handler on stderr
+leaves them out, as they are already shown there (see :data:`SHOWN`).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
 from typing import TextIO
 
-__all__ = ["Progress", "make_progress"]
+__all__ = ["SHOWN", "Progress", "make_progress"]
+
+#: the attribute set on the log records of lines already written to the progress stream
+SHOWN = "scmigrate_shown"
+_LOG = logging.getLogger("scmigrate.run")
 
 
 def _size(n: float) -> str:
@@ -87,6 +94,7 @@ class Progress:
 
     def log(self, message: str, important: bool = False) -> None:
         """A message line (kept above the bar); ``important`` ones show even with ``-q``."""
+        _LOG.log(logging.WARNING if important else logging.INFO, message, extra={SHOWN: True})
         if self.mode == "quiet" and not important:
             return
         with self._lock:
@@ -96,16 +104,29 @@ class Progress:
             self.stream.write(message + "\n")
             self.stream.flush()
 
-    def close(self) -> None:
+    def close(self, render: bool = True) -> None:
+        """End the display: the final status line, or (``render=False``) nothing, the bar wiped."""
         with self._lock:
-            if self.mode != "quiet":
+            if self.mode == "quiet":
+                return
+            if render:
                 self._render(final=True)
+            elif self._bar_shown:
+                self.stream.write("\r\x1b[K")
+                self.stream.flush()
+                self._bar_shown = False
 
 
-def make_progress(quiet: bool = False, stream: TextIO | None = None) -> Progress:
-    """A bar when stderr is a terminal, plain occasional lines otherwise, silence with ``quiet``."""
+def make_progress(quiet: bool = False, stream: TextIO | None = None, *, bar: bool | None = None,
+                  interval: float | None = None) -> Progress:
+    """A bar when stderr is a terminal, plain occasional lines otherwise, silence with ``quiet``.
+
+    ``bar=True`` (``-P/--progress``) shows the bar on any stream; ``interval`` (``--stats N``) is the
+    seconds between plain lines (default 10; the bar redraws every 0.1 s).
+    """
     stream = stream or sys.stderr
     if quiet:
         return Progress("quiet", stream)
-    isatty = getattr(stream, "isatty", lambda: False)()
-    return Progress("bar" if isatty else "log", stream)
+    if bar is None:
+        bar = bool(getattr(stream, "isatty", lambda: False)())
+    return Progress("bar" if bar else "log", stream, None if bar else interval)

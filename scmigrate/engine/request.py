@@ -53,6 +53,12 @@ class TransferRequest:
     all_projects: bool = False
     #: print each project's one-line summary (to the progress stream; ``quiet`` silences it)
     summaries: bool = False
+    #: choose the projects (of a cluster, of a folder of archives) by name or glob, and by id; a
+    #: choice of one project into a location that holds one is a run of that project alone
+    projects: tuple[str, ...] = ()
+    project_ids: tuple[str, ...] = ()
+    #: print each ``--dry-run`` plan on stdout (``run --json`` puts it in its JSON instead)
+    show_plan: bool = True
     given: frozenset[str] | None = None
 
 

@@ -16,7 +16,7 @@ def _config() -> Path:
 
 def test_add_list_remove_without_showing_the_token(cli):
     proc = cli("clusters", "add", "lab", "--url", "https://sc.lab.example", "--workspace", "W", "--token-stdin",
-               input=SECRET + "\n", plugins="")
+               "--no-test", input=SECRET + "\n", plugins="")
     assert proc.returncode == 0, proc.stderr
     assert SECRET not in proc.stdout + proc.stderr
     assert stat.S_IMODE(_config().stat().st_mode) == 0o600
@@ -34,7 +34,8 @@ def test_add_list_remove_without_showing_the_token(cli):
 
 
 def test_token_env_and_bad_input(cli):
-    proc = cli("clusters", "add", "b", "--url", "https://x.example", "--token-env", "LAB_TOKEN", plugins="")
+    proc = cli("clusters", "add", "b", "--url", "https://x.example", "--token-env", "LAB_TOKEN", "--no-test",
+               plugins="")
     assert proc.returncode == 0
     assert json.loads(_config().read_text())["clusters"]["b"] == {"url": "https://x.example",
                                                                    "token_env": "LAB_TOKEN"}
@@ -48,7 +49,8 @@ def test_token_env_and_bad_input(cli):
 
 
 def test_cluster_test_unreachable_is_one_line_without_the_token(cli):
-    cli("clusters", "add", "down", "--url", "http://127.0.0.1:9", "--token-stdin", input=SECRET, plugins="")
+    cli("clusters", "add", "down", "--url", "http://127.0.0.1:9", "--token-stdin", "--no-test", input=SECRET,
+        plugins="")
     proc = cli("clusters", "test", "down", plugins="cluster")
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and SECRET not in proc.stderr + proc.stdout
@@ -59,3 +61,24 @@ def test_cluster_test_of_an_unknown_name_says_it_is_not_configured(cli):
     proc = cli("clusters", "test", "nosuch", plugins="cluster")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: no cluster named 'nosuch' is configured (scmigrate clusters list)"
+
+
+def test_add_tries_the_connection_and_saves_only_what_answers(cli, tmp_path):
+    from sc_emulator import running
+
+    cli("clusters", "add", "keep", "--url", "https://keep.example", "--token-env", "X", "--no-test", plugins="")
+    before = _config().read_text()
+    proc = cli("clusters", "add", "down", "--url", "http://127.0.0.1:9", "--token-stdin", input=SECRET,
+               plugins="cluster")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and SECRET not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: down: ") and line.endswith("; not saved (--no-test saves it without trying)")
+    assert _config().read_text() == before  # nothing of the refused cluster is left
+    with running(tmp_path / "emu") as emu:
+        proc = cli("clusters", "add", "emu", "--url", emu.url, "--token-stdin", input=emu.token, plugins="cluster")
+        assert proc.returncode == 0, proc.stderr
+        assert "emu" in json.loads(_config().read_text())["clusters"]
+        proc = cli("clusters", "test", "emu", "--json", plugins="cluster")
+        assert proc.returncode == 0, proc.stderr
+        facts = json.loads(proc.stdout)
+        assert facts["name"] == "emu" and facts["ok"] is True and SECRET not in proc.stdout

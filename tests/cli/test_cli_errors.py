@@ -70,7 +70,7 @@ def test_retries_recover_and_exit_0(cli):
 
 def test_broken_plugin_is_one_line_and_plugins_still_works(cli):
     proc = cli("plugins", plugins="memfixture,broken,good")
-    assert proc.returncode == 0
+    assert proc.returncode == 1  # listed, and the exit code says a plugin is broken
     assert proc.stderr.splitlines() == [
         "plugin 'broken' failed to load: ModuleNotFoundError: No module named "
         "'scmigrate_this_dependency_is_not_installed'; --debug for details"]

@@ -34,6 +34,7 @@ def test_sigint_then_resume(fixture_site, tmp_path):
     assert proc.returncode == 1, err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "interrupted: what moved is kept; run again with --resume to finish"
+    assert err.count("interrupted") == 1, err  # one line says it, not the engine and the command line both
     report = json.loads((tmp_path / "r1.json").read_text())
     assert report["interrupted"] is True and not report["complete"]
     moved_first = report["counts"]["items"]
