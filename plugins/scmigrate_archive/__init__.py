@@ -43,7 +43,9 @@ class ArchiveSource(Source):
 
     @classmethod
     def locations_in_folder(cls, folder: str) -> list[str] | None:
-        return sorted(str(p) for p in Path(folder).glob("*" + cls.suffixes[0]) if p.is_file())
+        names = os.listdir(folder) if os.path.isdir(folder) else []
+        return sorted(os.path.join(folder, n) for n in names
+                      if n.endswith(cls.suffixes[0]) and os.path.isfile(os.path.join(folder, n)))
 
     def open(self, location: str, options: RunOptions) -> Reader:
         from .reader import ArchiveReader
