@@ -93,11 +93,9 @@ def _media_counts(conn: Any, p: dict[str, Any]) -> dict[str, int]:
     counts = {"images": 0, "videos": 0}
     pp = conn.dialect.project(conn.w, p["id"])
     for d in conn.http.get_json(f"{pp}/datasets").get("datasets", []):
-        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
-        resp = conn.http.request("POST", f"{pp}/datasets/{d['id']}/media:query", params={"limit": 1}, json=body)
-        page = conn.http.json_of(resp, "media:query")
-        counts["images"] += int(page.get("total_images") or page.get("total_matched_images") or 0)
-        counts["videos"] += int(page.get("total_videos") or 0)
+        dpath = conn.dialect.dataset(conn.w, p["id"], d["id"])
+        counts["images"] += conn.dialect.count_media(conn.http, dpath, "image")
+        counts["videos"] += conn.dialect.count_media(conn.http, dpath, "video")
     return counts
 
 

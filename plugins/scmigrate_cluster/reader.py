@@ -59,11 +59,7 @@ class ClusterReader(Reader):
         counts = {"image": 0, "video": 0}
         for did, _ in self._datasets():
             for kind in counts:
-                body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
-                path = f"{self._dpath(did)}/media:query"
-                resp = self.http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)
-                page = self.http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
-                counts[kind] += int(page.get(f"total_matched_{kind}s") or 0)
+                counts[kind] += self.d.count_media(self.http, self._dpath(did), kind)
         return SizeHint(items=sum(counts.values()), images=counts["image"], videos=counts["video"])
 
     def notes(self) -> list[str]:

@@ -28,11 +28,15 @@ def command() -> None:
 @click.option("--url", required=True, help="The cluster's URL (https://...).")
 @click.option("--token-stdin", is_flag=True, help="Read the access token from standard input.")
 @click.option("--token-env", metavar="VAR", help="Take the token from this environment variable at run time.")
+@click.option("--username", help="Log in as this user (SC 1.x, which has no tokens).")
+@click.option("--password-stdin", is_flag=True, help="Read the login password from standard input.")
+@click.option("--password-env", metavar="VAR", help="Take the password from this environment variable at run time.")
 @click.option("--workspace", help="Workspace name (default: the first one).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates to trust.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (not recommended).")
 def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
-        ca_bundle: str | None, insecure: bool) -> int:
+        ca_bundle: str | None, insecure: bool, username: str | None = None, password_stdin: bool = False,
+        password_env: str | None = None) -> int:
     """Add (or replace) the cluster NAME."""
     import os
 
@@ -41,6 +45,7 @@ def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace
 
     if token_stdin and token_env:
         raise InputError("--token-stdin and --token-env exclude each other")
+    password = _login_password(username, password_stdin, password_env, token_stdin)
     token = None
     if token_stdin:
         token = sys.stdin.readline().strip()
@@ -48,12 +53,33 @@ def add(name: str, url: str, token_stdin: bool, token_env: str | None, workspace
             raise InputError("--token-stdin: standard input held no token")
     cfg = ClusterConfig(name=name, url=url, workspace=workspace,
                         ca_bundle=os.path.abspath(ca_bundle) if ca_bundle else None,
-                        insecure=insecure, token_env=token_env)
-    path = save_cluster(cfg, token=token)
+                        insecure=insecure, token_env=token_env, username=username, password_env=password_env)
+    path = save_cluster(cfg, token=token, password=password)
     if insecure:
         click.echo(f"warning: TLS verification is off for {name!r}", err=True)
     click.echo(f"cluster {name!r} saved in {path}", err=True)
     return 0
+
+
+def _login_password(username: str | None, stdin: bool, env: str | None, token_stdin: bool) -> str | None:
+    """The password of ``--password-stdin`` (one line), checked against the other login flags."""
+    from ..errors import InputError
+
+    if (stdin or env) and not username:
+        raise InputError("--password-stdin/--password-env need --username")
+    if stdin and env:
+        raise InputError("--password-stdin and --password-env exclude each other")
+    if stdin and token_stdin:
+        raise InputError("--password-stdin and --token-stdin both read standard input: store one, name the "
+                         "other with --token-env/--password-env")
+    if username and not (stdin or env):
+        raise InputError("--username needs the password: --password-stdin or --password-env VAR")
+    if not stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InputError("--password-stdin: standard input held no password")
+    return password
 
 
 @command.command("list")

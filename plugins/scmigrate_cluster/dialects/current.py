@@ -62,6 +62,18 @@ class Dialect(ABC):
     ) -> Iterator[dict[str, Any]]: ...
 
     @abstractmethod
+    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int: ...
+
+    #: the organisation id of a dialect that has a fixed one (Geti 1.9–1.13) or none (older): no discovery
+    fixed_organization: str | None = None
+    #: how the token is presented: ``x-api-key`` or swapped for a bearer token (``pat-swap``)
+    auth = "x-api-key"
+
+    def cannot_hold(self, project: Any) -> list[str]:
+        """What of ``project`` this dialect's clusters cannot store (conversion losses); none by default."""
+        return []
+
+    @abstractmethod
     def shape_from_api(self, d: dict[str, Any], width: int | None, height: int | None) -> Shape: ...
 
     @abstractmethod
@@ -142,6 +154,13 @@ class CurrentDialect(Dialect):
             if not media or not nxt or (isinstance(total, int) and seen >= total):
                 return
             path, params = nxt, None
+
+    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int:
+        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
+        path = f"{d}/media:query"
+        resp = http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)
+        page = http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
+        return int(page.get(f"total_matched_{kind}s") or page.get(f"total_{kind}s") or 0)
 
     # ------------------------------------------------------------------ coordinates
 
