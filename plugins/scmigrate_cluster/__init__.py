@@ -150,16 +150,19 @@ class ClusterSink(Sink):
         conn = connect(location, options)
         try:
             writer = ClusterWriter(conn, options)  # parses --auto-train and --set, as the real run does
+            lost = [f"{conn.http.label}: cannot hold {what}" for what in conn.dialect.cannot_hold(target)]
+            if lost and options.strict:
+                raise InputError(f"{lost[0]} (--strict)")
             if options.resume:
-                return [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]
+                return lost + [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]
             if find_project(conn, target.name) is None:
-                return [f"{conn.http.label}: a new project {target.name!r} would be created"]
+                return lost + [f"{conn.http.label}: a new project {target.name!r} would be created"]
             if not writer.into_existing:
                 raise InputError(
                     f"{conn.http.label}: a project named {target.name!r} already exists; pass --into-existing "
                     "to add to it (media already there are skipped) or choose another name with --to-project"
                 )
-            return [f"{conn.http.label}: media would be added to the existing project {target.name!r}"]
+            return lost + [f"{conn.http.label}: media would be added to the existing project {target.name!r}"]
         finally:
             conn.http.close()
 

@@ -128,7 +128,7 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     elif not token and token_env:  # the user chose that variable: name it, not the generic ones
         raise InputError(f"{label}: no access token: the environment variable {token_env} (named in the "
                          "cluster's configuration) is not set")
-    if not token:
+    if not token and not username:
         raise InputError(
             f"{label}: no access token: set {TOKEN_ENV}, pass --token-stdin, or add the cluster with "
             "`scmigrate clusters add`"

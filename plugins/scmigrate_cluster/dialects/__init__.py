@@ -41,8 +41,10 @@ def pick(version: tuple[int, int, int], label: str, prefix: str = "/api/v1") -> 
     SC 1.0 and Geti 1.0 both report 1.0.0: the prefix that answered tells them apart.
     """
     if prefix == SC1_PREFIX:
-        raise InputError(f"{label}: this is a Sonoma Creek 1.x cluster ({'.'.join(map(str, version))}, API "
-                         f"{SC1_PREFIX}); its dialect is not supported yet")
+        from .sc1 import Sc1Dialect
+
+        if version < (2, 0, 0):
+            return Sc1Dialect(version)
     else:
         for dialect in _GETI:
             if version >= dialect.min_version:

@@ -69,8 +69,22 @@ class Dialect(ABC):
     #: how the token is presented: ``x-api-key`` or swapped for a bearer token (``pat-swap``)
     auth = "x-api-key"
 
+    #: projects listed with limit/skip (SC 1.x answers them all at once)
+    paged_projects = True
+    #: ``display/full`` answers a re-encoded image, not the uploaded bytes (SC 1.x)
+    reencodes_images = False
+    holds_videos = True
+
+    def project_doc(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A project document as the current dialect words it (task types, label flags)."""
+        return doc
+
+    def create_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The current dialect's project-creation body in this dialect's words."""
+        return body
+
     def cannot_hold(self, project: Any) -> list[str]:
-        """What of ``project`` this dialect's clusters cannot store (conversion losses); none by default."""
+        """What of ``project`` this dialect's clusters cannot store (conversion losses), one line each."""
         return []
 
     @abstractmethod
