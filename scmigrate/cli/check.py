@@ -35,6 +35,8 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
     options = RunOptions(project=project, debug=state(ctx)["debug"], workers=workers, extra=plugin_extra(ctx, kw))
     dest_options = dataclasses.replace(options, project=to_project) if to_project else None
     result = compare_locations(from_, to, options, registry=registry(), workers=workers, dest_options=dest_options)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     for diff in result.project_diffs:
         click.echo(f"* project: {diff}")
     for symbol, name, reason in result.lines:

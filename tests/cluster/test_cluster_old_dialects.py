@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cluster_helpers import detection_items, detection_project, scenes_as_given, snapshot
+from test_cluster_errors import one_line_error, scmigrate
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
@@ -77,3 +79,55 @@ def test_sc1_roundtrip_and_migration(clusters: Any, registry: Any, monkeypatch: 
     report = transfer("old", "new", registry=registry, quiet=True, project="Dogs", workers=4)
     assert report.complete, report.to_dict()
     assert sizeless(snapshot("new", "Dogs")) == sizeless(old)  # SC 1.x lists no file sizes
+
+
+def test_sc1_commands_end_to_end(clusters: Any, registry: Any, tmp_path: Path) -> None:
+    """What a user types against SC 1.1: add with a password on stdin, test, list, back up, migrate, check,
+    and a downgrade's dry run; the password never shows, a wrong one is one line."""
+    old = clusters("seeded", dialect="sc1", tls=True)
+    clusters("new", tls=True)
+    proc = scmigrate("clusters", "add", "old-sc", "--url", old.url, "--username", old.user, "--password-stdin",
+                     "--ca-bundle", old.ca_bundle, stdin=old.password + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert "--password" not in " ".join(proc.args[proc.args.index("add"):]).replace("--password-stdin", "")
+    proc = scmigrate("clusters", "test", "old-sc")
+    assert proc.returncode == 0, proc.stderr
+    assert "dialect: sc1" in proc.stdout and "login: ok" in proc.stdout and "1.1.0" in proc.stdout
+    assert old.password not in proc.stdout + proc.stderr
+    put_memory("seed", detection_project("Weeds"), detection_items(3))
+    assert transfer("memory:seed", "old-sc", registry=registry, quiet=True).complete
+
+    proc = scmigrate("projects", "old-sc")
+    assert proc.returncode == 0 and "Weeds" in proc.stdout, proc.stderr
+    archive = tmp_path / "weeds.scz"
+    report = tmp_path / "report.json"
+    proc = scmigrate("run", "--from", "old-sc", "--project", "Weeds", "--to", str(archive), "-q", "--report",
+                     str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert "re-encoded as JPEG" in report.read_text() and old.password not in report.read_text()  # the backup says whose bytes it holds
+    proc = scmigrate("run", "--from", "old-sc", "--project", "Weeds", "--to", "new", "-q")
+    assert proc.returncode == 0, proc.stderr
+    for other in ("new", str(archive)):
+        proc = scmigrate("check", "--from", "old-sc", "--project", "Weeds", "--to", other)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "decoded pixels" in proc.stderr and "3 identical" in proc.stderr
+
+    # a downgrade: what the old one cannot hold is listed; the source's own PNG/JPEG files vs SC's JPEG
+    put_memory("dogs", detection_project("Dogs"), detection_items(2))
+    assert transfer("memory:dogs", "new", registry=registry, quiet=True).complete
+    proc = scmigrate("run", "--from", "new", "--project", "Dogs", "--to", "old-sc", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot hold videos" in proc.stdout + proc.stderr
+    proc = scmigrate("run", "--from", "new", "--project", "Dogs", "--to", "old-sc", "-q")
+    assert proc.returncode == 0, proc.stderr
+    proc = scmigrate("check", "--from", "new", "--project", "Dogs", "--to", "old-sc")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 identical" in proc.stderr
+
+    # a wrong password: one line, exit 2, the password not echoed
+    proc = scmigrate("clusters", "add", "bad", "--url", old.url, "--username", old.user, "--password-stdin",
+                     "--ca-bundle", old.ca_bundle, stdin="not-the-password-9f3\n")
+    assert proc.returncode == 0, proc.stderr
+    proc = scmigrate("clusters", "test", "bad")
+    one_line_error(proc, "refused the login", old.user)
+    assert "not-the-password-9f3" not in proc.stdout + proc.stderr
