@@ -170,7 +170,7 @@ class ClusterWriter(Writer):
             return doc
         path = self.d.project(self.conn.w, doc["id"])
         try:
-            put = self.d.create_body(put)  # the writer created it: its anomaly type is the dialect's default
+            put = self.d.edit_body(put)
             return self.d.project_doc(self.http.send_json("PUT", path, put) or self.http.get_json(path))
         except HttpError as exc:
             self.refused.append(f"names/colours/hotkeys of the cluster's generated labels: {exc}")

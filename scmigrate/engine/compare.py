@@ -285,7 +285,9 @@ def compare_projects(a: Project, b: Project) -> list[str]:
     for task_a, task_b in zip(a.trainable_tasks, b.trainable_tasks, strict=False):  # other lengths: reported above
         la = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_a.labels}
         lb_ = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_b.labels}
-        only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la))
+        # an empty label only the destination has is its server's own (SC 1.x adds none to classification,
+        # Geti adds "No class"): no difference; one the source had and the destination lost is one
+        only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la) - {EMPTY})
         if only_a or only_b:
             diffs.append(f"labels of {task_a.task_type} differ: only in source: {', '.join(only_a) or '-'}; "
                          f"only in destination: {', '.join(only_b) or '-'}")

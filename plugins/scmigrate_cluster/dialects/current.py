@@ -83,6 +83,10 @@ class Dialect(ABC):
         """The current dialect's project-creation body in this dialect's words."""
         return body
 
+    def edit_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A project edit (``PUT``) built from :meth:`project_doc`'s words, in this dialect's."""
+        return body
+
     def cannot_hold(self, project: Any) -> list[str]:
         """What of ``project`` this dialect's clusters cannot store (conversion losses), one line each."""
         return []

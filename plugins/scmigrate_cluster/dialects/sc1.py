@@ -48,19 +48,35 @@ class Sc1Dialect(Geti10Dialect):
     # ------------------------------------------------------------------ projects
 
     def project_doc(self, doc: dict[str, Any]) -> dict[str, Any]:
-        """Anomaly tasks as the interchange model has them: one ``anomaly`` type, a flagged anomalous label."""
+        """As the current dialect words it: one ``anomaly`` type with a flagged anomalous label, and no group
+        where the server filled in ``default - <task title>``."""
         for t in (doc.get("pipeline") or {}).get("tasks") or []:
+            for lb in t.get("labels") or []:
+                if lb.get("group") == f"default - {t.get('title')}":
+                    lb["group"] = None  # the server's group for labels given none: not the source's
             if t.get("task_type") in ANOMALY_TYPES:
                 t["sc1_task_type"] = t["task_type"]
                 t["task_type"] = "anomaly"
-                for lb in t.get("labels") or []:
-                    lb.setdefault("is_anomalous", str(lb.get("name", "")).lower() == "anomalous")
+                labels = [lb for lb in t.get("labels") or [] if not lb.get("is_empty")]
+                if labels and not any("is_anomalous" in lb for lb in labels):
+                    # SC 1.x creates "Normal" then "Anomalous" and has no flag: a renamed pair keeps that order
+                    named = [lb for lb in labels if str(lb.get("name", "")).lower() == "anomalous"]
+                    flagged = named[0] if named else labels[-1]
+                    for lb in labels:
+                        lb["is_anomalous"] = lb is flagged
         return doc
 
     def create_body(self, body: dict[str, Any]) -> dict[str, Any]:
         for t in body["pipeline"]["tasks"]:
             if t["task_type"] == "anomaly":
                 t["task_type"] = ANOMALY_TYPES[0]
+        return body
+
+    def edit_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        for t in body["pipeline"]["tasks"]:
+            for lb in t.get("labels") or []:
+                if lb.get("group") is None:
+                    lb["group"] = f"default - {t['title']}"  # undoing project_doc: the server wants a string
         return body
 
     def cannot_hold(self, project: Any) -> list[str]:
