@@ -263,7 +263,7 @@ class ClusterHttp:
                 if relogin and _session_lost(resp):
                     relogin = False
                     resp.close()
-                    self.stats.add("logins")
+                    self.stats.retry("login")  # the report counts it with the other retries
                     log.info("%s: the login session ended; logging in again", self.label)
                     self.auth.reauthenticate(self, generation)
                     continue
