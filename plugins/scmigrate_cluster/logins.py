@@ -88,9 +88,24 @@ class BrowserLogin(_Login):
         self.username = username
         self._password = password
 
+    #: a login that other workers' requests disturb (each one sent to ``/oauth2/start`` gets a new CSRF
+    #: cookie in the shared jar, and the callback then refuses ours) is started again this many times
+    attempts = 3
+
     def login(self, http: "ClusterHttp") -> None:
         http.add_secret(self._password)
         http.session.headers.pop("x-api-key", None)
+        for attempt in range(self.attempts):
+            try:
+                self._flow(http)
+                break
+            except HttpError as exc:
+                if exc.status not in (400, 403) or attempt + 1 == self.attempts:
+                    raise InputError(f"{http.label}: the login of user {self.username!r} failed "
+                                     f"(HTTP {exc.status} in the oauth2-proxy/Dex flow)") from None
+        self._done()
+
+    def _flow(self, http: "ClusterHttp") -> None:
         http.session.cookies.clear()
         # GET /user/login follows oauth2-proxy and Dex to the password form
         form = http.request("GET", "/user/login", retries=2, reauth=False)
@@ -106,7 +121,6 @@ class BrowserLogin(_Login):
         if not any(c.name == SESSION_COOKIE for c in http.session.cookies):
             raise InputError(f"{http.label}: the cluster refused the login of user {self.username!r} "
                              "(wrong user name or password)")
-        self._done()
 
 
 def login_for(http: "ClusterHttp", dialect: Any, token: str | None, username: str | None,

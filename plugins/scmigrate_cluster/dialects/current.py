@@ -66,7 +66,9 @@ class Dialect(ABC):
 
     #: the organisation id of a dialect that has a fixed one (Geti 1.9–1.13) or none (older): no discovery
     fixed_organization: str | None = None
-    #: how the token is presented: ``x-api-key`` or swapped for a bearer token (``pat-swap``)
+    #: how a client logs in (``logins.py``): the token as ``x-api-key``, the token swapped for a bearer
+    #: token (``pat-swap``; a user name and password also work there), or only a user name and password
+    #: (``browser``)
     auth = "x-api-key"
 
     #: projects listed with limit/skip (SC 1.x answers them all at once)
