@@ -76,6 +76,18 @@ class ClusterConfig:
     _token: str | None = field(default=None, repr=False, compare=False)
     #: the user said plain http:// to a host on the network is acceptable (the token travels in cleartext)
     allow_plain_http: bool = False
+    #: a login for clusters without tokens (SC 1.x): the user name, and the password stored or named
+    username: str | None = None
+    password_env: str | None = None
+    _password: str | None = field(default=None, repr=False, compare=False)
+
+    def password(self) -> str | None:
+        """The login password: from the config file, else from the variable ``password_env``, else None."""
+        if self._password:
+            return self._password
+        if self.password_env:
+            return os.environ.get(self.password_env) or None
+        return None
 
     def token(self) -> str | None:
         """The secret: from the config file, else from the environment variable ``token_env``, else None."""
@@ -103,6 +115,8 @@ class ClusterConfig:
             "plain_http": self.plain_http(),
             "token_env": self.token_env,
             "token": "stored" if self._token else (f"from ${self.token_env}" if self.token_env else "none"),
+            **({"username": self.username, "password": "stored" if self._password else
+                (f"from ${self.password_env}" if self.password_env else "none")} if self.username else {}),
         }
 
     def __repr__(self) -> str:
@@ -173,6 +187,9 @@ def _from_entry(name: str, entry: dict[str, Any]) -> ClusterConfig:
         token_env=entry.get("token_env"),
         _token=entry.get("token"),
         allow_plain_http=entry.get("allow_plain_http") is True,
+        username=entry.get("username"),
+        password_env=entry.get("password_env"),
+        _password=entry.get("password"),
     )
 
 
@@ -188,7 +205,7 @@ def list_clusters() -> list[ClusterConfig]:
     return [_from_entry(n, clusters[n]) for n in sorted(clusters)]
 
 
-def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
+def save_cluster(cfg: ClusterConfig, token: str | None = None, password: str | None = None) -> Path:
     """Add or replace a cluster; ``token`` (if given) is stored in the file. Returns the file's path."""
     # the name is used as a --from/--to location: a dot, colon or slash would make it look like a
     # file (x.scz) or a scheme (coco:...) that another plugin claims, and the cluster could never be used
@@ -201,7 +218,7 @@ def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
                          + PLAIN_HTTP_REFUSED.format(how="add it with --allow-plain-http"))
     data = _read()
     entry: dict[str, Any] = {"url": cfg.url.rstrip("/")}
-    for key in ("workspace", "ca_bundle", "token_env"):
+    for key in ("workspace", "ca_bundle", "token_env", "username", "password_env"):
         if getattr(cfg, key):
             entry[key] = getattr(cfg, key)
     if cfg.insecure:
@@ -211,6 +228,9 @@ def save_cluster(cfg: ClusterConfig, token: str | None = None) -> Path:
     secret = token if token is not None else cfg._token
     if secret:
         entry["token"] = secret
+    secret = password if password is not None else cfg._password
+    if secret:
+        entry["password"] = secret
     data["clusters"][cfg.name] = entry
     _write(data)
     return config_path()

@@ -117,11 +117,9 @@ def _media_counts(conn: Any, p: dict[str, Any]) -> dict[str, int]:
     counts = {"images": 0, "videos": 0}
     pp = conn.dialect.project(conn.w, p["id"])
     for d in conn.http.get_json(f"{pp}/datasets").get("datasets", []):
-        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
-        resp = conn.http.request("POST", f"{pp}/datasets/{d['id']}/media:query", params={"limit": 1}, json=body)
-        page = conn.http.json_of(resp, "media:query")
-        counts["images"] += int(page.get("total_images") or page.get("total_matched_images") or 0)
-        counts["videos"] += int(page.get("total_videos") or 0)
+        dpath = conn.dialect.dataset(conn.w, p["id"], d["id"])
+        counts["images"] += conn.dialect.count_media(conn.http, dpath, "image")
+        counts["videos"] += conn.dialect.count_media(conn.http, dpath, "video")
     return counts
 
 
@@ -187,16 +185,19 @@ class ClusterSink(Sink):
 
                 return preflight(conn, target, options)
             writer = ClusterWriter(conn, options)  # parses --auto-train and --set, as the real run does
+            lost = [f"{conn.http.label}: cannot hold {what}" for what in conn.dialect.cannot_hold(target)]
+            if lost and options.strict:
+                raise InputError(f"{lost[0]} (--strict)")
             if options.resume:
-                return [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]
+                return lost + [f"{conn.http.label}: continues the project {target.name!r} of the interrupted run"]
             if find_project(conn, target.name) is None:
-                return [f"{conn.http.label}: a new project {target.name!r} would be created"]
+                return lost + [f"{conn.http.label}: a new project {target.name!r} would be created"]
             if not writer.into_existing:
                 raise InputError(
                     f"{conn.http.label}: a project named {target.name!r} already exists; pass --into-existing "
                     "to add to it (media already there are skipped) or choose another name with --to-project"
                 )
-            return [f"{conn.http.label}: media would be added to the existing project {target.name!r}"]
+            return lost + [f"{conn.http.label}: media would be added to the existing project {target.name!r}"]
         finally:
             conn.http.close()
 

@@ -19,8 +19,9 @@ import requests
 from scmigrate.api import RunOptions
 from scmigrate.errors import InputError
 
-from .dialects import Dialect, parse_version, pick
+from .dialects import SC1_PREFIX, Dialect, parse_version, pick
 from .http import ClusterHttp, ClusterUnreachable, HttpError
+from .logins import login_for
 
 if TYPE_CHECKING:
     from .geti3.api import Geti3Connection
@@ -81,6 +82,9 @@ class Endpoint:
     verify: bool | str
     workspace: str | None
     label: str
+    #: a login instead of a token (SC 1.x); the password, like the token, never shown
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 def resolve(location: str, options: RunOptions) -> Endpoint:
@@ -89,6 +93,8 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
     insecure = bool(opt(options, "insecure", False))
     workspace = opt(options, "workspace")
     token: str | None = None
+    username: str | None = None
+    password: str | None = None
     token_env: str | None = None  # the variable a named cluster's config says holds its token
     cfg: Any = None
     if is_url(location):
@@ -106,7 +112,12 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
         insecure = insecure or bool(getattr(cfg, "insecure", False))
         workspace = workspace or getattr(cfg, "workspace", None)
         token_env = getattr(cfg, "token_env", None)
+        username = getattr(cfg, "username", None)
         try:
+            password = cfg.password() if username else None
+            if username and password is None:
+                raise InputError(f"{location}: no password for user {username!r}: the environment variable "
+                                 f"{cfg.password_env} (named in the cluster's configuration) is not set")
             token = cfg.token()
         except InputError:
             raise
@@ -118,7 +129,9 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
         token = _read_stdin_token()
     if not token:
         token = os.environ.get(TOKEN_ENV)
-    if not token and token_env:  # the user chose that variable: name it, not the generic ones
+    if not token and username:
+        token = ""  # the login is the credential
+    elif not token and token_env:  # the user chose that variable: name it, not the generic ones
         raise InputError(f"{label}: no access token: the environment variable {token_env} (named in the "
                          "cluster's configuration) is not set")
     # no token at all: fine for Geti 3.x (no authentication); connect() asks for one only when the
@@ -150,7 +163,8 @@ def resolve(location: str, options: RunOptions) -> Endpoint:
                     raise InputError(f"{var}={os.environ[var]}: no such CA bundle; fix or unset the variable")
                 verify = os.environ[var]
                 break
-    return Endpoint(url=url, token=token or "", verify=verify, workspace=workspace, label=label)
+    return Endpoint(url=url, token=token or "", verify=verify, workspace=workspace, label=label,
+                    username=username, password=password)
 
 
 @dataclass
@@ -177,7 +191,7 @@ class Connection:
             "organization_id": self.organization_id,
             "workspace_id": self.workspace_id,
             "workspace": self.workspace_name,
-            "token": "ok",
+            **({"login": "ok"} if getattr(self.http.auth, "username", None) else {"token": "ok"}),
         }
 
 
@@ -226,12 +240,13 @@ def connect(location: str, options: RunOptions) -> "Connection | Geti3Connection
         workers=options.workers, label=ep.label,  # None: the limit finds its own level
     )
     try:
-        # ---- dialect detection: Geti 3.x (geti3 helper) ----
-        if not ep.token:
+        # ---- dialect detection: Geti 3.x (no credential at all), then 2.x/1.x, then SC 1.x ----
+        if not ep.token and not ep.username:
             geti3 = _geti3(http, retries=2)  # a 2.x cluster needs a token anyway: ask the 3.x question first
             if geti3 is not None:
                 return geti3
             raise _no_token(ep.label)
+        prefix = "/api/v1"
         try:
             info = _handshake_get(http, "/api/v1/product_info")
         except InputError:
@@ -239,17 +254,20 @@ def connect(location: str, options: RunOptions) -> "Connection | Geti3Connection
             geti3 = None if http.down else _geti3(http, retries=0, quiet=True)
             if geti3 is not None:
                 return geti3
-            _refuse_old_dialect(http)
-            raise
-        # ---- end of Geti 3.x detection ----
+            info = _sc1_product_info(http)
+            if info is None:
+                raise
+            prefix = SC1_PREFIX
+        # ---- end of dialect detection ----
         if not isinstance(info, dict):
-            raise InputError(f"{ep.label}: /api/v1/product_info is not an SC product description")
+            raise InputError(f"{ep.label}: {prefix}/product_info is not an SC product description")
         version_text = info.get("build-version") or info.get("product-version")
         version = parse_version(version_text)
         if version is None:
-            raise InputError(f"{ep.label}: /api/v1/product_info reports no version; is this an SC cluster?")
-        dialect = pick(version, ep.label)
-        org = _organization(http)
+            raise InputError(f"{ep.label}: {prefix}/product_info reports no version; is this an SC cluster?")
+        dialect = pick(version, ep.label, prefix)
+        login_for(http, dialect, ep.token, ep.username, ep.password)
+        org = dialect.fixed_organization if dialect.fixed_organization is not None else _organization(http)
         ws_id, ws_name = _workspace(http, dialect, org, ep.workspace)
     except BaseException:
         http.close()
@@ -299,18 +317,13 @@ def _geti3(http: ClusterHttp, retries: int, quiet: bool = False) -> "Geti3Connec
 # ---- end of Geti 3.x detection ----
 
 
-def _refuse_old_dialect(http: ClusterHttp) -> None:
-    """Sonoma Creek 1.x answers only under ``/api/v1.0``: say so instead of a bare 404."""
+def _sc1_product_info(http: ClusterHttp) -> Any:
+    """Sonoma Creek 1.x answers only under ``/api/v1.0``: its product description, or None."""
     try:
-        info = http.get_json("/api/v1.0/product_info", retries=0)
+        info = http.get_json(f"{SC1_PREFIX}/product_info", retries=0)
     except Exception:  # noqa: BLE001 - not an old cluster either: the caller's error stands
-        return
-    version = info.get("build-version") or info.get("product-version") if isinstance(info, dict) else None
-    if version:
-        raise InputError(
-            f"{http.label}: this is a Sonoma Creek 1.x cluster ({version}, API /api/v1.0); its dialect is not "
-            "supported yet"
-        )
+        return None
+    return info if isinstance(info, dict) and (info.get("build-version") or info.get("product-version")) else None
 
 
 def _organization(http: ClusterHttp) -> str:

@@ -100,6 +100,16 @@ def _short(path: str) -> str:
     return re.sub(r"^/api/v1/organizations/[^/]+/workspaces/[^/]+", "…", path)
 
 
+def _session_lost(resp: requests.Response) -> bool:
+    """The answer says the login is gone: 401, or oauth2-proxy sent the request into the login pages."""
+    if resp.status_code == 401:
+        return True
+    if any("/oauth2/start" in step.headers.get("Location", "") for step in [*resp.history, resp]):
+        return True
+    path = resp.url.split("://", 1)[-1].partition("/")[2]
+    return path.startswith(("dex/", "oauth2/")) and "html" in resp.headers.get("Content-Type", "")
+
+
 def _retry_after(resp: requests.Response) -> float | None:
     value = resp.headers.get("Retry-After")
     if not value:
@@ -140,6 +150,10 @@ class ClusterHttp:
         #: remaining items in seconds, not after the full backoff for each of them
         self.down = False
         self._token = token
+        self._secrets: list[str] = [token] if token else []
+        #: the login of a cluster without ``x-api-key`` (``logins.py``); asked to log in again when an
+        #: answer says the session ended, after which the request is sent once more
+        self.auth: Any = None
         self.stats = HttpStats()
         # workers=None: an automatic limit from AUTO_START up to AUTO_MAXIMUM; N: fixed at N
         if workers is None:
@@ -163,14 +177,22 @@ class ClusterHttp:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(
-            {"x-api-key": token, "x-geti-csrf-protection": "1", "User-Agent": "scmigrate-cluster/0.1"}
+            {"x-geti-csrf-protection": "1", "User-Agent": "scmigrate-cluster/0.1"}
         )
+        if token:
+            self.session.headers["x-api-key"] = token
 
     # ------------------------------------------------------------------ helpers
 
     def mask(self, text: str) -> str:
-        """``text`` with the token replaced, for any message built from foreign text."""
-        return text.replace(self._token, "***") if self._token else text
+        """``text`` with the token (and any password or session token) replaced, for foreign text."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def add_secret(self, secret: str) -> None:
+        if secret and secret not in self._secrets:
+            self._secrets.append(secret)
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -198,6 +220,7 @@ class ClusterHttp:
         retries: int | None = None,
         idempotent: bool = True,
         on_unknown: Callable[[], Any] | None = None,
+        reauth: bool = True,
     ) -> requests.Response | Recovered:
         """Send one request with retries; return the response (status in ``ok``) or raise.
 
@@ -208,7 +231,9 @@ class ClusterHttp:
         url = self.url(path)
         limit = self.retries if retries is None else retries
         attempt = 0
+        relogin = reauth and self.auth is not None  # one new login per request, not a loop
         while True:
+            generation = self.auth.generation if relogin else 0
             data = body() if body is not None else None
             resp: requests.Response | None = None
             unknown = False
@@ -240,6 +265,13 @@ class ClusterHttp:
                 self.limiter.release(started, status)
             if resp is not None:
                 self.down = False
+                if relogin and _session_lost(resp):
+                    relogin = False
+                    resp.close()
+                    self.stats.retry("login")  # the report counts it with the other retries
+                    log.info("%s: the login session ended; logging in again", self.label)
+                    self.auth.reauthenticate(self, generation)
+                    continue
                 if resp.status_code in ok:
                     return resp
                 if resp.status_code not in RETRY_STATUSES:

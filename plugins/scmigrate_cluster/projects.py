@@ -24,8 +24,10 @@ def list_projects(conn: Connection) -> list[dict[str, Any]]:
     skip, limit = 0, 100
     while True:
         page = conn.http.get_json(f"{conn.w}/projects", params={"limit": limit, "skip": skip})
-        items = page.get("projects") or []
+        items = page.get("projects") or page.get("items") or []
         out.extend(items)
+        if not conn.dialect.paged_projects:  # SC 1.x: all of them at once, limit and skip ignored
+            return out
         skip += len(items)
         total = page.get("project_counts")
         if not items or (isinstance(total, int) and skip >= total) or len(items) < limit:
@@ -36,7 +38,7 @@ def find_project(conn: Connection, name: str) -> dict[str, Any] | None:
     """The full project document named exactly ``name``, or None."""
     for p in list_projects(conn):
         if p.get("name") == name:
-            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))
+            return conn.dialect.project_doc(conn.http.get_json(conn.dialect.project(conn.w, p["id"])))
     return None
 
 
@@ -73,7 +75,7 @@ def require_project(conn: Connection, name: str | None) -> dict[str, Any]:
             raise InputError(f"{conn.http.label}: choose a project with --project (projects: {listing})")
     for p in projects:
         if p.get("name") == name:
-            return conn.http.get_json(conn.dialect.project(conn.w, p["id"]))
+            return conn.dialect.project_doc(conn.http.get_json(conn.dialect.project(conn.w, p["id"])))
     raise InputError(f"{conn.http.label}: no project named {name!r} (projects: {listing})")
 
 

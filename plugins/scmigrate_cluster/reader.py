@@ -59,27 +59,30 @@ class ClusterReader(Reader):
         counts = {"image": 0, "video": 0}
         for did, _ in self._datasets():
             for kind in counts:
-                body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
-                path = f"{self._dpath(did)}/media:query"
-                resp = self.http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)
-                page = self.http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
-                counts[kind] += int(page.get(f"total_matched_{kind}s") or 0)
+                counts[kind] += self.d.count_media(self.http, self._dpath(did), kind)
         return SizeHint(items=sum(counts.values()), images=counts["image"], videos=counts["video"])
 
     def notes(self) -> list[str]:
         """The reading side's retries, for the report (the writing side's are in its ``sink_facts``)."""
+        lines = []
+        if self.d.reencodes_images:
+            lines.append(f"{self.http.label}: this cluster ({self.d.name}) serves images re-encoded as JPEG: the "
+                         "copy holds the server's bytes, not the files once uploaded")
         s = self.http.stats.to_dict(self.http.limiter)
         if not s["retries_total"]:
-            return []
+            return lines
         why = ", ".join(f"{reason}: {n}" for reason, n in sorted(s["retries"].items()))
         line = f"{self.http.label}: {s['retries_total']} retried request(s) while reading ({why})"
         c = s["concurrency"]
         if c["shrinks"]:
             line += f"; rate-limited: concurrency lowered to {c['lowest']} of {c['max']}"
-        return [line]
+        return lines + [line]
 
     def describe(self) -> dict[str, Any]:
-        return dict(self.conn.facts(), project_id=self.pid, http=self.http.stats.to_dict(self.http.limiter))
+        facts = dict(self.conn.facts(), project_id=self.pid, http=self.http.stats.to_dict(self.http.limiter))
+        if self.d.reencodes_images:
+            facts["reencodes_images"] = True  # scmigrate check then compares decoded pixels
+        return facts
 
     # ------------------------------------------------------------------ items
 

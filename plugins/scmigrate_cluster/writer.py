@@ -78,7 +78,7 @@ class ClusterWriter(Writer):
         w = self.conn.w
         if state and state.get("project_id"):
             try:
-                doc = self.http.get_json(self.d.project(w, state["project_id"]))
+                doc = self.d.project_doc(self.http.get_json(self.d.project(w, state["project_id"])))
             except HttpError as exc:
                 raise InputError(
                     f"{self.http.label}: the project of the interrupted run ({state['project_id']}) is gone: {exc}"
@@ -165,12 +165,13 @@ class ClusterWriter(Writer):
             return found
 
         try:
-            doc = self.http.send_json("POST", path, create_body(project), idempotent=False, on_unknown=lookup)
+            doc = self.http.send_json("POST", path, self.d.create_body(create_body(project)), idempotent=False,
+                                      on_unknown=lookup)
         except HttpError as exc:
             raise InputError(f"{self.http.label}: cannot create project {project.name!r}: {exc}") from None
         if not doc.get("datasets"):
             doc = self.http.get_json(self.d.project(self.conn.w, doc["id"]))
-        return doc
+        return self.d.project_doc(doc)
 
     def _align_generated_labels(self, project: Project, doc: dict[str, Any]) -> dict[str, Any]:
         """Give the labels the cluster generated the source's name, colour and hotkey; a refusal is reported."""
@@ -179,7 +180,8 @@ class ClusterWriter(Writer):
             return doc
         path = self.d.project(self.conn.w, doc["id"])
         try:
-            return self.http.send_json("PUT", path, put) or self.http.get_json(path)
+            put = self.d.edit_body(put)
+            return self.d.project_doc(self.http.send_json("PUT", path, put) or self.http.get_json(path))
         except HttpError as exc:
             self.refused.append(f"names/colours/hotkeys of the cluster's generated labels: {exc}")
             return doc
@@ -237,6 +239,8 @@ class ClusterWriter(Writer):
     def write(self, item: Item) -> WriteResult:
         item.resolve()
         m = item.media
+        if m.kind == "video" and not self.d.holds_videos:
+            raise InputError(f"{m.dataset}/{m.filename}: {self.http.label} ({self.d.name}) cannot hold videos")
         did = self._dataset(m.dataset or "Dataset")
         dpath = self.d.dataset(self.conn.w, self.pid, did)
         filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"

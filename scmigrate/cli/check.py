@@ -52,6 +52,8 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
     result = compare_locations(from_, to, options, registry=registry(), workers=workers, dest_options=dest_options,
                                progress=shown)
     identical = result.identical(one_way)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if as_json:
         echo_json({"identical": identical, "one_way": one_way, "totals": result.totals(),
                    "project_differences": result.project_diffs,

@@ -30,6 +30,9 @@ def command() -> None:
 @click.option("--token-stdin", is_flag=True,
               help="Read the access token from standard input (Geti 3.x needs none).")
 @click.option("--token-env", metavar="VAR", help="Take the token from this environment variable at run time.")
+@click.option("--username", help="Log in as this user (SC 1.x, which has no tokens).")
+@click.option("--password-stdin", is_flag=True, help="Read the login password from standard input.")
+@click.option("--password-env", metavar="VAR", help="Take the password from this environment variable at run time.")
 @click.option("--workspace", help="Workspace name (default: the first one).")
 @click.option("--ca-bundle", type=click.Path(exists=True, dir_okay=False), help="CA certificates to trust.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (not recommended).")
@@ -38,7 +41,8 @@ def command() -> None:
 @click.option("--no-test", is_flag=True, help="Save without trying the connection first.")
 @click.pass_context
 def add(ctx: click.Context, name: str, url: str, token_stdin: bool, token_env: str | None, workspace: str | None,
-        ca_bundle: str | None, insecure: bool, allow_plain_http: bool, no_test: bool) -> int:
+        ca_bundle: str | None, insecure: bool, allow_plain_http: bool, no_test: bool, username: str | None = None,
+        password_stdin: bool = False, password_env: str | None = None) -> int:
     """Add (or replace) the cluster NAME, once the connection works (see --no-test)."""
     import os
 
@@ -47,6 +51,7 @@ def add(ctx: click.Context, name: str, url: str, token_stdin: bool, token_env: s
 
     if token_stdin and token_env:
         raise InputError("--token-stdin and --token-env exclude each other")
+    password = _login_password(username, password_stdin, password_env, token_stdin)
     token = None
     if token_stdin:
         token = sys.stdin.readline().strip()
@@ -54,10 +59,11 @@ def add(ctx: click.Context, name: str, url: str, token_stdin: bool, token_env: s
             raise InputError("--token-stdin: standard input held no token")
     cfg = ClusterConfig(name=name, url=url, workspace=workspace,
                         ca_bundle=os.path.abspath(ca_bundle) if ca_bundle else None,
-                        insecure=insecure, token_env=token_env, allow_plain_http=allow_plain_http)
+                        insecure=insecure, token_env=token_env, allow_plain_http=allow_plain_http,
+                        username=username, password_env=password_env)
     config = config_path()
     before = config.read_bytes() if config.exists() else None
-    path = save_cluster(cfg, token=token)
+    path = save_cluster(cfg, token=token, password=password)
     if not no_test:
         _try_or_undo(ctx, name, path, before)
     if insecure:
@@ -84,6 +90,27 @@ def _try_or_undo(ctx: click.Context, name: str, path: Any, before: bytes | None)
         if isinstance(exc, InputError):
             raise InputError(f"{exc}; not saved (--no-test saves it without trying)") from exc
         raise
+
+
+def _login_password(username: str | None, stdin: bool, env: str | None, token_stdin: bool) -> str | None:
+    """The password of ``--password-stdin`` (one line), checked against the other login flags."""
+    from ..errors import InputError
+
+    if (stdin or env) and not username:
+        raise InputError("--password-stdin/--password-env need --username")
+    if stdin and env:
+        raise InputError("--password-stdin and --password-env exclude each other")
+    if stdin and token_stdin:
+        raise InputError("--password-stdin and --token-stdin both read standard input: store one, name the "
+                         "other with --token-env/--password-env")
+    if username and not (stdin or env):
+        raise InputError("--username needs the password: --password-stdin or --password-env VAR")
+    if not stdin:
+        return None
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InputError("--password-stdin: standard input held no password")
+    return password
 
 
 @command.command("list")

@@ -9,13 +9,19 @@ without annotations on both sides (every source reads a cluster's empty mark so)
 no special case here; an empty label left in a scene is a chain's second-task label on its
 parent's box, matched by flag like the project's. Each media gets one line: ``=`` same,
 ``+`` only in the source, ``-`` only in the destination, ``*`` differs, ``!`` could not be read.
+
+A reader whose bytes are not the uploaded ones (SC 1.x serves every image re-encoded as JPEG) says so
+with ``describe()["reencodes_images"]``; images are then matched by name without extension and compared
+by their decoded pixels (:data:`PIXEL_TOLERANCE`), and the result says it did.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import itertools
+import os
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +45,7 @@ class _Entry:
     scenes: Any = None
     ranges: Any = None
     error: str | None = None
+    pixels: Any = None  # (width, height, downsampled RGB bytes) when compared by decoded pixels
 
 
 @dataclass
@@ -47,6 +54,7 @@ class CheckResult:
 
     lines: list[tuple[str, str, str]] = field(default_factory=list)
     project_diffs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def count(self, symbol: str) -> int:
         return sum(1 for s, _, _ in self.lines if s == symbol)
@@ -168,13 +176,40 @@ def describe_difference(a: tuple[Any, ...], b: tuple[Any, ...]) -> str:
     return f"annotations differ: {sa} on both sides, but their geometry differs by more than {TOLERANCE} px"
 
 
-def _entry(item: Item, empty: frozenset[str] = frozenset()) -> _Entry:
+#: decoded images match when, shrunk to :data:`_SIGNATURE` px, no channel differs by more than this on
+#: average (JPEG at quality 85 stays near 1; a different picture is far above)
+PIXEL_TOLERANCE = 4.0
+_SIGNATURE = (32, 32)
+
+
+def _pixels(data: bytes) -> tuple[int, int, bytes]:
+    """Size and a small averaged RGB rendering of an image: re-encoding noise averages out of it."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as img:
+        size = img.size
+        small = img.convert("RGB").resize(_SIGNATURE, Image.Resampling.BOX)
+        return size[0], size[1], small.tobytes()
+
+
+def _same_pixels(a: Any, b: Any) -> bool:
+    if a is None or b is None or a[:2] != b[:2]:
+        return False
+    return sum(abs(x - y) for x, y in zip(a[2], b[2], strict=True)) / max(1, len(a[2])) <= PIXEL_TOLERANCE
+
+
+def _entry(item: Item, empty: frozenset[str] = frozenset(), pixels: bool = False) -> _Entry:
     m = item.media
     name = f"{m.dataset}/{m.filename or m.name}"
     try:
         item.resolve()
         sha = m.sha256
-        if not sha:
+        decoded = None
+        if pixels and m.kind == "image":
+            with item.open() as stream:
+                data = stream.read()
+            sha, decoded = hashlib.sha256(data).hexdigest(), _pixels(data)
+        elif not sha:
             h = hashlib.sha256()
             with item.open() as stream:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -184,7 +219,7 @@ def _entry(item: Item, empty: frozenset[str] = frozenset()) -> _Entry:
                               key=repr))
         ranges = tuple(sorted((r.start_frame, r.end_frame, tuple(sorted(EMPTY if n in empty else n for n in r.labels)))
                               for r in item.ranges or []))
-        return _Entry(name, sha256=sha, scenes=scenes, ranges=ranges)
+        return _Entry(name, sha256=sha, scenes=scenes, ranges=ranges, pixels=decoded)
     except Exception as exc:  # noqa: BLE001 - an unreadable item is a '!' line, not the end of the check
         return _Entry(name, error=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
@@ -197,8 +232,9 @@ def _same_name(filename: str) -> str:
 
 
 def _snapshot(reader: Reader, workers: int, empty: frozenset[str],
-              progress: Progress | None = None) -> dict[tuple[str, str, str], list[_Entry]]:
-    """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches."""
+              progress: Progress | None = None, pixels: bool = False) -> dict[tuple[str, str, str], list[_Entry]]:
+    """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches;
+    by pixels, an image is grouped by its name without extension (a re-encoding changes it)."""
     out: dict[tuple[str, str, str], list[_Entry]] = {}
     items: Iterator[Item] = iter(reader.items())
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -206,20 +242,27 @@ def _snapshot(reader: Reader, workers: int, empty: frozenset[str],
             batch = list(itertools.islice(items, 4 * max(1, workers)))
             if not batch:
                 break
-            for item, entry in zip(batch, pool.map(lambda it: _entry(it, empty), batch), strict=True):
+            for item, entry in zip(batch, pool.map(lambda it: _entry(it, empty, pixels), batch), strict=True):
                 m = item.media
                 entry.key = m.key
                 if progress is not None:
                     progress.advance(1, m.size or 0)
-                out.setdefault((m.dataset, _same_name(m.filename or m.name), m.kind), []).append(entry)
+                name = _same_name(m.filename or m.name)
+                if pixels and m.kind == "image":
+                    name = os.path.splitext(name)[0]
+                out.setdefault((m.dataset, name, m.kind), []).append(entry)
     return out
+
+
+def _same_media(x: _Entry, y: _Entry) -> bool:
+    return x.sha256 == y.sha256 or _same_pixels(x.pixels, y.pixels)
 
 
 def _pair(a: list[_Entry], b: list[_Entry]) -> Iterator[tuple[_Entry | None, _Entry | None]]:
     """Pair entries that share a name: equal content first, then equal bytes, then in order."""
     a, b = list(a), list(b)
-    for same in (lambda x, y: (x.sha256, x.ranges) == (y.sha256, y.ranges) and same_scenes(x.scenes, y.scenes),
-                 lambda x, y: x.sha256 == y.sha256):
+    for same in (lambda x, y: _same_media(x, y) and x.ranges == y.ranges and same_scenes(x.scenes, y.scenes),
+                 _same_media):
         for x in list(a):
             y = next((y for y in b if not x.error and not y.error and same(x, y)), None)
             if y is not None:
@@ -259,7 +302,9 @@ def compare_projects(a: Project, b: Project) -> list[str]:
     for task_a, task_b in zip(a.trainable_tasks, b.trainable_tasks, strict=False):  # other lengths: reported above
         la = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_a.labels}
         lb_ = {EMPTY if lb.is_empty else lb.name: (lb.parent, lb.is_anomalous) for lb in task_b.labels}
-        only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la))
+        # an empty label only the destination has is its server's own (SC 1.x adds none to classification,
+        # Geti adds "No class"): no difference; one the source had and the destination lost is one
+        only_a, only_b = sorted(set(la) - set(lb_)), sorted(set(lb_) - set(la) - {EMPTY})
         if only_a or only_b:
             diffs.append(f"labels of {task_a.task_type} differ: only in source: {', '.join(only_a) or '-'}; "
                          f"only in destination: {', '.join(only_b) or '-'}")
@@ -298,12 +343,16 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
         with src_b.open(dest, opts_b) as rb:
             pb = rb.project()
             result.project_diffs = compare_projects(pa, pb)
+            lossy = [loc for loc, r in ((source, ra), (dest, rb)) if r.describe().get("reencodes_images")]
+            if lossy:
+                result.notes.append(f"{' and '.join(lossy)} re-encode(s) images: images compared by decoded "
+                                    "pixels, matched by name without extension")
             if progress is not None:
                 ha, hb = ra.size_hint(), rb.size_hint()
                 both = (ha.items + hb.items) if ha.items is not None and hb.items is not None else None
                 progress.start(both, None)
-            a = _snapshot(ra, workers, _empty_names(pa), progress)
-            b = _snapshot(rb, workers, _empty_names(pb), progress)
+            a = _snapshot(ra, workers, _empty_names(pa), progress, bool(lossy))
+            b = _snapshot(rb, workers, _empty_names(pb), progress, bool(lossy))
             if progress is not None:  # the summary line follows: no last plain line (a bar ends as a bar)
                 progress.close(render=progress.mode == "bar")
     for group in sorted(set(a) | set(b)):
@@ -319,8 +368,9 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
                 result.lines.append(("+", name, "only in source"))
             elif ea.error or eb.error:
                 result.lines.append(("!", name, ea.error or eb.error or ""))
-            elif ea.sha256 != eb.sha256:
-                result.lines.append(("*", name, "media bytes differ (sha256)"))
+            elif not _same_media(ea, eb):
+                why = "decoded pixels differ" if ea.pixels is not None else "media bytes differ (sha256)"
+                result.lines.append(("*", name, why))
             elif not same_scenes(ea.scenes, eb.scenes):
                 result.lines.append(("*", name, describe_difference(ea.scenes, eb.scenes)))
             elif ea.ranges != eb.ranges:

@@ -14,9 +14,15 @@ import re
 from scmigrate.errors import InputError
 
 from .current import CurrentDialect, Dialect
+from .geti1 import Geti10Dialect, Geti19Dialect, Geti114Dialect
 from .geti3 import Geti3Dialect, detect_geti3
 
-__all__ = ["Dialect", "CurrentDialect", "Geti3Dialect", "detect_geti3", "parse_version", "pick"]
+__all__ = ["Dialect", "CurrentDialect", "Geti3Dialect", "detect_geti3", "parse_version", "pick", "SC1_PREFIX"]
+
+#: the API prefix of Sonoma Creek 1.x; every later version answers under ``/api/v1``
+SC1_PREFIX = "/api/v1.0"
+#: newest first: the first whose ``min_version`` the cluster reaches is its dialect
+_GETI = (CurrentDialect, Geti114Dialect, Geti19Dialect, Geti10Dialect)
 
 _SEMVER = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -31,11 +37,21 @@ def parse_version(text: str | None) -> tuple[int, int, int] | None:
     return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
 
 
-def pick(version: tuple[int, int, int], label: str) -> Dialect:
-    """The dialect for a cluster reporting ``version`` on ``/api/v1/product_info``."""
-    if version >= CurrentDialect.min_version:
-        return CurrentDialect(version)
+def pick(version: tuple[int, int, int], label: str, prefix: str = "/api/v1") -> Dialect:
+    """The dialect for a cluster reporting ``version`` on ``{prefix}/product_info``.
+
+    SC 1.0 and Geti 1.0 both report 1.0.0: the prefix that answered tells them apart.
+    """
+    if prefix == SC1_PREFIX:
+        from .sc1 import Sc1Dialect
+
+        if version < (2, 0, 0):
+            return Sc1Dialect(version)
+    else:
+        for dialect in _GETI:
+            if version >= dialect.min_version:
+                return dialect(version)
     raise InputError(
-        f"{label}: the cluster reports version {'.'.join(map(str, version))}; this scmigrate speaks "
-        "Geti 1.16 and newer (older dialects are not supported yet)"
+        f"{label}: the cluster reports version {'.'.join(map(str, version))} on {prefix}/product_info; this "
+        "scmigrate speaks SC 1.x (on /api/v1.0) and Geti 1.0 and newer (on /api/v1)"
     )

@@ -62,6 +62,38 @@ class Dialect(ABC):
     ) -> Iterator[dict[str, Any]]: ...
 
     @abstractmethod
+    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int: ...
+
+    #: the organisation id of a dialect that has a fixed one (Geti 1.9–1.13) or none (older): no discovery
+    fixed_organization: str | None = None
+    #: how a client logs in (``logins.py``): the token as ``x-api-key``, the token swapped for a bearer
+    #: token (``pat-swap``; a user name and password also work there), or only a user name and password
+    #: (``browser``)
+    auth = "x-api-key"
+
+    #: projects listed with limit/skip (SC 1.x answers them all at once)
+    paged_projects = True
+    #: ``display/full`` answers a re-encoded image, not the uploaded bytes (SC 1.x)
+    reencodes_images = False
+    holds_videos = True
+
+    def project_doc(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A project document as the current dialect words it (task types, label flags)."""
+        return doc
+
+    def create_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The current dialect's project-creation body in this dialect's words."""
+        return body
+
+    def edit_body(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A project edit (``PUT``) built from :meth:`project_doc`'s words, in this dialect's."""
+        return body
+
+    def cannot_hold(self, project: Any) -> list[str]:
+        """What of ``project`` this dialect's clusters cannot store (conversion losses), one line each."""
+        return []
+
+    @abstractmethod
     def shape_from_api(self, d: dict[str, Any], width: int | None, height: int | None) -> Shape: ...
 
     @abstractmethod
@@ -142,6 +174,13 @@ class CurrentDialect(Dialect):
             if not media or not nxt or (isinstance(total, int) and seen >= total):
                 return
             path, params = nxt, None
+
+    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int:
+        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
+        path = f"{d}/media:query"
+        resp = http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)
+        page = http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
+        return int(page.get(f"total_matched_{kind}s") or page.get(f"total_{kind}s") or 0)
 
     # ------------------------------------------------------------------ coordinates
 
