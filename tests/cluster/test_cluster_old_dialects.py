@@ -99,9 +99,14 @@ def test_sc1_commands_end_to_end(clusters: Any, registry: Any, tmp_path: Path) -
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "2 identical" in proc.stderr
 
-    # a wrong password: one line, exit 2, the password not echoed
+    # a wrong password: one line, exit 2, the password not echoed; `clusters add` tries the login and
+    # keeps nothing, `--no-test` keeps it and `clusters test` then says the same
     proc = scmigrate("clusters", "add", "bad", "--url", old.url, "--username", old.user, "--password-stdin",
                      "--ca-bundle", old.ca_bundle, stdin="not-the-password-9f3\n")
+    one_line_error(proc, "refused the login", old.user)
+    assert "not-the-password-9f3" not in proc.stdout + proc.stderr
+    proc = scmigrate("clusters", "add", "bad", "--url", old.url, "--username", old.user, "--password-stdin",
+                     "--ca-bundle", old.ca_bundle, "--no-test", stdin="not-the-password-9f3\n")
     assert proc.returncode == 0, proc.stderr
     proc = scmigrate("clusters", "test", "bad")
     one_line_error(proc, "refused the login", old.user)
