@@ -87,7 +87,7 @@ class FsspecStorage(Storage):
     def open_read(self, name: str) -> BinaryIO:
         f = self.call(name, "read", self.fs.open, self._p(name), "rb", block_size=READ_BLOCK,
                       cache_type="blockcache", cache_options={"maxblocks": READ_BLOCKS})
-        return io.BufferedReader(_Guarded(f, self, name), buffer_size=1 << 16)  # type: ignore[arg-type]
+        return io.BufferedReader(_Guarded(f, self, name), buffer_size=1 << 16)
 
     @contextlib.contextmanager
     def write_atomic(self, name: str) -> Iterator[BinaryIO]:

@@ -23,7 +23,8 @@ import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from typing import Any, BinaryIO, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any, BinaryIO
 
 from .errors import InputError
 
@@ -122,7 +123,7 @@ class Storage(ABC):
             return f.read()
 
     @abstractmethod
-    def write_atomic(self, name: str) -> ContextManager[BinaryIO]:
+    def write_atomic(self, name: str) -> AbstractContextManager[BinaryIO]:
         """Write a member; it appears under ``name`` only when the block exits without error (a reader
         never sees it half written); on error nothing is left (no temp file, no orphaned multipart upload)."""
 
@@ -181,7 +182,7 @@ class LocalStorage(Storage):
     def list(self, prefix: str = "") -> Iterator[str]:
         top = os.path.join(self.folder, prefix.rpartition("/")[0])
         found = []
-        for here, dirs, files in os.walk(top):
+        for here, _dirs, files in os.walk(top):
             rel = os.path.relpath(here, self.folder).replace(os.sep, "/")
             rel = "" if rel == "." else rel + "/"
             found += [rel + f for f in files if not f.startswith(_TMP) and (rel + f).startswith(prefix)]

@@ -76,7 +76,9 @@ class ArchiveSink(Sink):
         return ArchiveWriter(location, options)
 
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
-        """Dry run: the refusals of ``open`` (no folder or bucket, something there without --resume), writing nothing."""
+        """Dry run: the refusals of ``open`` (no folder or bucket, something there without --resume).
+
+        Writes nothing."""
         from scmigrate.storage import split_location
 
         storage, name = split_location(location)

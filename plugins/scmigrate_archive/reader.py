@@ -58,7 +58,8 @@ __all__ = ["INCOMPLETE", "ArchiveReader"]
 
 log = logging.getLogger(__name__)
 
-INCOMPLETE = "incomplete archive (its end is missing: a write was interrupted or the file was cut short); a write of yours finishes with --resume"
+INCOMPLETE = ("incomplete archive (its end is missing: a write was interrupted or the file was cut short); "
+              "a write of yours finishes with --resume")
 
 
 class ArchiveReader(Reader):
@@ -161,12 +162,12 @@ class ArchiveReader(Reader):
         self.index_size = stream.size
         self.index_loaded = True
         self._declared = {k: doc.get(k) for k in ("items", "models")}
-        for e in doc["members"]:
-            if e["name"] in self.entries:
-                raise self._fail(INDEX, f"lists {e['name']} twice")
-            if e["offset"] + e["length"] > t.index_offset:
-                raise self._fail(INDEX, f"places {e['name']} outside the archive's member area")
-            self.entries[e["name"]] = e
+        for member in doc["members"]:
+            if member["name"] in self.entries:
+                raise self._fail(INDEX, f"lists {member['name']} twice")
+            if member["offset"] + member["length"] > t.index_offset:
+                raise self._fail(INDEX, f"places {member['name']} outside the archive's member area")
+            self.entries[member["name"]] = member
 
     def _check_coverage(self) -> None:
         """The index must account for every member: its entries tile the file up to the index
@@ -210,7 +211,8 @@ class ArchiveReader(Reader):
 
     def _ready(self) -> None:
         if self.problem:
-            raise InputError(self.problem if self.problem.startswith(str(self.path)) else f"{self.path}: {self.problem}")
+            named = self.problem.startswith(str(self.path))
+            raise InputError(self.problem if named else f"{self.path}: {self.problem}")
 
     def _stream(self, entry: dict[str, Any]) -> MemberStream:
         """Open one member's frame, checking its header against the index entry."""
@@ -238,6 +240,10 @@ class ArchiveReader(Reader):
         doc = self._parse(name, b"".join(parts))
         schema.validate(kind, doc, self.version, where=f"{self.path}: {name}")
         return doc
+
+    def _opener(self, blob: str) -> Callable[[], BinaryIO]:
+        """A function that opens ``blob`` when called (a model file is read only if its sink wants it)."""
+        return lambda: self.open_member(blob)
 
     def open_member(self, name: str, label: str = "") -> BinaryIO:
         """A buffered stream of one member's data (sha256 checked when it reaches the end)."""
@@ -329,14 +335,15 @@ class ArchiveReader(Reader):
             problems = model_problems(entry["name"], doc, self.entries)
             if problems:
                 raise self._fail(f"{entry['name']} (model {doc['key']!r})", problems[0])
-            files = [ModelFile(f["name"], (lambda b=f["blob"]: self.open_member(b)), f["size"]) for f in doc["files"]]
+            files = [ModelFile(f["name"], self._opener(f["blob"]), f["size"]) for f in doc["files"]]
             yield ModelArtifact(doc["key"], doc["metadata"], files)
 
     def size_hint(self) -> SizeHint:
         if self.problem:
             return SizeHint()
         items = self._sorted("items/")
-        return SizeHint(items=len(items), bytes=sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries))
+        held = sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries)
+        return SizeHint(items=len(items), bytes=held)
 
     def describe(self) -> dict[str, Any]:
         facts: dict[str, Any] = {

@@ -92,7 +92,8 @@ class ArchiveWriter(Writer):
             if isinstance(ev, Problem) and not ev.truncated:
                 # a crash only ever leaves a cut-short frame at the end; anything else is damage
                 # (or not an archive at all), and cutting there could throw away good members
-                what = "not a scmigrate archive" if ev.offset == 0 else f"{ev.name or 'a member'} at byte {ev.offset} is damaged"
+                what = ("not a scmigrate archive" if ev.offset == 0
+                        else f"{ev.name or 'a member'} at byte {ev.offset} is damaged")
                 raise InputError(f"{self.path}: cannot resume: {what} ({ev.reason}); run scmigrate verify")
             if isinstance(ev, Problem) or ev.kind != "member" or ev.name == INDEX:
                 cut = ev.offset

@@ -223,7 +223,7 @@ def _handshake_get(http: ClusterHttp, path: str) -> Any:
         raise InputError(str(exc)) from None
 
 
-def connect(location: str, options: RunOptions) -> "Connection | Geti3Connection":
+def connect(location: str, options: RunOptions) -> Connection | Geti3Connection:
     """Resolve ``location``, shake hands and pick the workspace; InputError with one line otherwise.
 
     A Geti 3.x server gives a :class:`~scmigrate_cluster.geti3.api.Geti3Connection` instead.
@@ -283,7 +283,7 @@ def _no_token(label: str) -> InputError:
     )
 
 
-def _geti3(http: ClusterHttp, retries: int, quiet: bool = False) -> "Geti3Connection | None":
+def _geti3(http: ClusterHttp, retries: int, quiet: bool = False) -> Geti3Connection | None:
     """A Geti 3.x connection when ``GET /api/openapi.json`` says ``info.title`` "Geti", version 3.*.
 
     Anything else (HTML from a UI, 401 from a 2.x cluster, 404) is "not 3.x": None. An unreachable

@@ -23,8 +23,9 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import requests.adapters
@@ -257,8 +258,9 @@ class ClusterHttp:
                     unknown = not _not_sent(exc)
                     failure: Exception = exc
                 finally:
-                    if hasattr(data, "close"):
-                        data.close()
+                    close = getattr(data, "close", None)
+                    if close is not None:
+                        close()
                 if resp is not None:
                     status = resp.status_code
             finally:

@@ -36,10 +36,10 @@ class _Login:
         self._lock = threading.Lock()
         self._generation = 0
 
-    def login(self, http: "ClusterHttp") -> None:
+    def login(self, http: ClusterHttp) -> None:
         raise NotImplementedError
 
-    def reauthenticate(self, http: "ClusterHttp", seen: int) -> None:
+    def reauthenticate(self, http: ClusterHttp, seen: int) -> None:
         """Log in again, unless another worker already did since generation ``seen``."""
         with self._lock:
             if self._generation == seen:
@@ -62,7 +62,7 @@ class PatSwap(_Login):
         super().__init__()
         self._token = token
 
-    def login(self, http: "ClusterHttp") -> None:
+    def login(self, http: ClusterHttp) -> None:
         http.session.headers.pop("x-api-key", None)
         http.session.headers.pop("Authorization", None)
         try:
@@ -92,7 +92,7 @@ class BrowserLogin(_Login):
     #: cookie in the shared jar, and the callback then refuses ours) is started again this many times
     attempts = 3
 
-    def login(self, http: "ClusterHttp") -> None:
+    def login(self, http: ClusterHttp) -> None:
         http.add_secret(self._password)
         http.session.headers.pop("x-api-key", None)
         for attempt in range(self.attempts):
@@ -105,7 +105,7 @@ class BrowserLogin(_Login):
                                      f"(HTTP {exc.status} in the oauth2-proxy/Dex flow)") from None
         self._done()
 
-    def _flow(self, http: "ClusterHttp") -> None:
+    def _flow(self, http: ClusterHttp) -> None:
         http.session.cookies.clear()
         # GET /user/login follows oauth2-proxy and Dex to the password form
         form = http.request("GET", "/user/login", retries=2, reauth=False)
@@ -123,7 +123,7 @@ class BrowserLogin(_Login):
                              "(wrong user name or password)")
 
 
-def login_for(http: "ClusterHttp", dialect: Any, token: str | None, username: str | None,
+def login_for(http: ClusterHttp, dialect: Any, token: str | None, username: str | None,
               password: str | None) -> Any:
     """The login a dialect needs with the credentials given, performed; None for ``x-api-key``."""
     login: _Login | None = None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 
@@ -115,6 +116,7 @@ class ClusterReader(Reader):
 
     def _load(self, item: Item, d: str) -> None:
         media = item.media
+        assert media.source_id is not None  # every media this reader lists has its cluster id
         if media.kind == "image":
             url = self.d.annotations(d, "image", media.source_id) + "/latest"
             scenes: list[Scene] = []
@@ -137,6 +139,7 @@ class ClusterReader(Reader):
 
     def _video_scenes(self, d: str, media: Media) -> list[Scene]:
         """Every annotated frame, from the whole-video GET paged by frame range (500 per call)."""
+        assert media.source_id is not None
         base = self.d.media(d, "video", media.source_id) + "/annotations/latest"
         last = max(0, int(media.frame_count or 1) - 1)
         start, scenes = 0, {}
@@ -166,6 +169,7 @@ class ClusterReader(Reader):
         return [scenes[f] for f in sorted(scenes)]
 
     def _ranges(self, d: str, media: Media) -> list[Any]:
+        assert media.source_id is not None
         url = self.d.media(d, "video", media.source_id) + "/range_annotation"
         try:
             doc = self.http.get_json(url)

@@ -9,10 +9,12 @@ its scenes; it is called from many threads. ``finish`` restores auto-training.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 
@@ -76,6 +78,7 @@ class ClusterWriter(Writer):
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
         created = False
         w = self.conn.w
+        doc: dict[str, Any] | None
         if state and state.get("project_id"):
             try:
                 doc = self.d.project_doc(self.http.get_json(self.d.project(w, state["project_id"])))
@@ -107,6 +110,7 @@ class ClusterWriter(Writer):
                 created = True
             # [/issue 9]
             self.state = {"project_id": str(doc["id"]), "created": created}
+        assert doc is not None  # found, resumed or created above
         self.pid = str(doc["id"])
         self._project_name = project.name
         try:
@@ -302,7 +306,7 @@ class ClusterWriter(Writer):
             if skip_present and frame is not None and self._annotated(dpath, "video", mid, frame):
                 continue
             url = self.d.annotations(dpath, m.kind, mid, frame)
-            self._send(what, url, body, lambda u=url, b=body: scene_arrived(self.http, self.d, u, b, width, height))
+            self._send(what, url, body, functools.partial(scene_arrived, self.http, self.d, url, body, width, height))
 
     def _send(self, what: str, path: str, body: Any, arrived: Callable[[], Any]) -> None:
         """POST annotations; after an unknown outcome ``arrived`` says whether they are there already."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from scmigrate.errors import InputError
 

@@ -22,7 +22,7 @@ __all__ = ["PERIODS", "Decision", "PruneResult", "apply_policy", "forget", "prun
 PERIODS: dict[str, Callable[[datetime], str]] = {
     "hourly": lambda t: t.strftime("%Y-%m-%d %H"),
     "daily": lambda t: t.strftime("%Y-%m-%d"),
-    "weekly": lambda t: "%04d-W%02d" % t.isocalendar()[:2],
+    "weekly": lambda t: "{:04d}-W{:02d}".format(*t.isocalendar()[:2]),
     "monthly": lambda t: t.strftime("%Y-%m"),
     "yearly": lambda t: t.strftime("%Y"),
 }

@@ -49,7 +49,7 @@ def state(ctx: click.Context) -> dict[str, Any]:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = {"debug": False, "quiet": False, "verbose": 0}
-    return root.obj  # type: ignore[no-any-return]
+    return root.obj
 
 
 def registry() -> Any:

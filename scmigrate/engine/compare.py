@@ -1,18 +1,18 @@
 """``scmigrate check``: compare two locations, both read as sources (read-only, like ``rclone check``).
 
 Media are matched by (dataset, file name with its extension in lower case, kind) and compared by
-sha256 (hashed from the stream when the source does not know it). Scenes are compared after
-rounding coordinates to whole pixels, and then allowing one pixel either way: clusters store coordinates normalised and answer
-them rounded. The projects' pipelines and labels are compared by name, except empty labels, which
-are matched by their flag (each cluster names its own). An image annotated as empty is a scene
-without annotations on both sides (every source reads a cluster's empty mark so), so it needs
-no special case here; an empty label left in a scene is a chain's second-task label on its
-parent's box, matched by flag like the project's. Each media gets one line: ``=`` same,
-``+`` only in the source, ``-`` only in the destination, ``*`` differs, ``!`` could not be read.
+sha256 (hashed from the stream when the source does not know it). Scenes are compared after rounding
+coordinates to whole pixels, and then allowing one pixel either way: clusters store coordinates
+normalised and answer them rounded. The projects' pipelines and labels are compared by name, except
+empty labels, which are matched by their flag (each cluster names its own). An image annotated as
+empty is a scene without annotations on both sides (every source reads a cluster's empty mark so),
+so it needs no special case here; an empty label left in a scene is a chain's second-task label on
+its parent's box, matched by flag like the project's. Each media gets one line: ``=`` same, ``+``
+only in the source, ``-`` only in the destination, ``*`` differs, ``!`` could not be read.
 
-A reader whose bytes are not the uploaded ones (SC 1.x serves every image re-encoded as JPEG) says so
-with ``describe()["reencodes_images"]``; images are then matched by name without extension and compared
-by their decoded pixels (:data:`PIXEL_TOLERANCE`), and the result says it did.
+A reader whose bytes are not the uploaded ones (SC 1.x serves every image re-encoded as JPEG) says
+so with ``describe()["reencodes_images"]``; images are then matched by name without extension and
+compared by their decoded pixels (:data:`PIXEL_TOLERANCE`), and the result says it did.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the parsed command took the value from there, and that ``--help`` names the vari
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import click
 from click.core import ParameterSource

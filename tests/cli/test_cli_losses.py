@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fixture_plugins import boxes
+
 from scmigrate.engine import make_request, transfer
 from scmigrate.errors import InputError
 from scmigrate.model import Annotation, Label, Media, Project, Scene, ScoredLabel, Shape, Task

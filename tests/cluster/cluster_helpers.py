@@ -63,9 +63,8 @@ def snapshot(location: str, project: str, registry: Any = None) -> dict[str, Any
     (dataset, file name) the sha256 of the bytes and the scenes, ids left out."""
     import hashlib
 
-    from scmigrate_cluster import ClusterSource
-
     from scmigrate.api import RunOptions
+    from scmigrate_cluster import ClusterSource
 
     out: dict[str, Any] = {"media": {}}
     with ClusterSource().open(location, RunOptions(project=project)) as reader:

@@ -8,8 +8,9 @@ each with its token in its own environment variable, as a user would set them up
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from cluster_helpers import box, full, image_item
 
@@ -40,9 +41,8 @@ def use_servers(servers: dict[str, Any], monkeypatch: Any) -> dict[str, Any]:
 
 def g3_view(location: str, project: str) -> dict[str, Any]:
     """What a 3.x server holds for a project: its task, labels, and per file name the scenes."""
-    from scmigrate_cluster import ClusterSource
-
     from scmigrate.api import RunOptions
+    from scmigrate_cluster import ClusterSource
 
     out: dict[str, Any] = {"media": {}}
     with ClusterSource().open(location, RunOptions(project=project)) as reader:

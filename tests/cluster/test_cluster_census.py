@@ -24,7 +24,8 @@ def test_run_and_inspect_agree_for_a_cluster(clusters: Any, registry: Any, tmp_p
     clusters("a")
     assert seed(registry, "a", detection_project("Dogs"), detection_items(4)).complete
     counts = run_and_inspect(capsys, tmp_path, "a", "--project", "Dogs")
-    assert (counts["annotated"], counts["annotated_empty"], counts["unannotated"], counts["annotations"]) == (2, 1, 1, 4)
+    got = (counts["annotated"], counts["annotated_empty"], counts["unannotated"], counts["annotations"])
+    assert got == (2, 1, 1, 4)
     labels = {lb["name"]: lb for t in json.loads(scmigrate(capsys, "inspect", str(tmp_path / "census.scz"),
                                                            "--json"))["tasks"] for lb in t["labels"]}
     assert labels["No Object"]["annotations"] == 0  # the empty mark is no annotation in the archive

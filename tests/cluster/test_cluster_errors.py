@@ -8,8 +8,9 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -166,10 +167,9 @@ def test_name_clash_is_refused_without_into_existing(clusters: Any, registry: An
     assert "target: a: a new project 'New' would be created" in plan and plan[-1] == "dry run: nothing was written"
     plan = transfer("memory:seed", "a", registry=registry, quiet=True, dry_run=True, into_existing=True).plan
     assert "target: a: media would be added to the existing project 'Dogs'" in plan
+    from scmigrate.api import RunOptions
     from scmigrate_cluster.connection import connect
     from scmigrate_cluster.projects import list_projects
-
-    from scmigrate.api import RunOptions
 
     conn = connect("a", RunOptions())
     assert [p["name"] for p in list_projects(conn)] == ["Dogs"]
@@ -239,11 +239,10 @@ def test_token_stdin_is_for_the_url_not_for_a_named_cluster(clusters: Any, regis
     """`--from named --to https://other --token-stdin`: the flag is shared, the named cluster keeps its token."""
     from cluster_helpers import detection_items, detection_project
 
+    from scmigrate.api import RunOptions
     from scmigrate.engine.facade import transfer
     from scmigrate.testing import put_memory
     from scmigrate_cluster.connection import resolve
-
-    from scmigrate.api import RunOptions
 
     a, b = clusters("a"), clusters("b")
     put_memory("seed", detection_project("Dogs"), detection_items(2))

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from cluster_helpers import detection_items, detection_project
-from scmigrate_cluster.http import ClusterHttp, HttpError
-from scmigrate_cluster.limiter import AdaptiveLimiter
-from scmigrate_cluster.streams import DownloadStream
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
+from scmigrate_cluster.http import ClusterHttp, HttpError
+from scmigrate_cluster.limiter import AdaptiveLimiter
+from scmigrate_cluster.streams import DownloadStream
 
 
 def test_limiter_halves_on_throttle_and_grows_back() -> None:

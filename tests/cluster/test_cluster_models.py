@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from cluster_helpers import detection_items, detection_project
-from scmigrate_cluster import ClusterSource
 
 from scmigrate.api import RunOptions
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
+from scmigrate_cluster import ClusterSource
 
 
 def a_zip(name: str, payload: bytes) -> bytes:

@@ -14,9 +14,8 @@ from scmigrate.testing import put_memory
 
 
 def probe(location: str) -> dict[str, Any]:
-    from scmigrate_cluster import ClusterSource
-
     from scmigrate.api import RunOptions
+    from scmigrate_cluster import ClusterSource
 
     return ClusterSource().probe(location, RunOptions())
 
@@ -79,7 +78,8 @@ def test_sc1_commands_end_to_end(clusters: Any, registry: Any, tmp_path: Path) -
     proc = scmigrate("run", "--from", "old-sc", "--project", "Weeds", "--to", str(archive), "-q", "--report",
                      str(report))
     assert proc.returncode == 0, proc.stderr
-    assert "re-encoded as JPEG" in report.read_text() and old.password not in report.read_text()  # the backup says whose bytes it holds
+    # the backup says whose bytes it holds
+    assert "re-encoded as JPEG" in report.read_text() and old.password not in report.read_text()
     proc = scmigrate("run", "--from", "old-sc", "--project", "Weeds", "--to", "new", "-q")
     assert proc.returncode == 0, proc.stderr
     for other in ("new", str(archive)):

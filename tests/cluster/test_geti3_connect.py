@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import requests
-from sc_emulator import running
 from test_cluster_errors import one_line_error, scmigrate
+
+from sc_emulator import running
 
 
 @pytest.fixture(scope="module")

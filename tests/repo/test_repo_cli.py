@@ -59,7 +59,8 @@ def test_forget_and_prune_from_the_command_line(registry: Any, tmp_path: Path, c
     blobs = {p for p in (root / "blobs").rglob("*") if p.is_file()}
     code, out, err = cli(capsys, "forget", f"repo:{root}", "--keep-last", "1", "--prune", "-n")
     assert code == 0 and "would forget 1 of 2" in err and "would remove 4 unused blob(s)" in err
-    assert {p for p in (root / "blobs").rglob("*") if p.is_file()} == blobs and len(list((root / "snapshots").iterdir())) == 2
+    assert {p for p in (root / "blobs").rglob("*") if p.is_file()} == blobs
+    assert len(list((root / "snapshots").iterdir())) == 2
     code, out, err = cli(capsys, "forget", f"repo:{root}", "--keep-last", "1", "--prune")
     assert code == 0 and "forgot 1 of 2" in err and "removed 4 unused blob(s)" in err
     assert [p.stem for p in (root / "snapshots").iterdir()] == [ids[1]]

@@ -37,7 +37,8 @@ def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, reg
     put_memory("more", detection_project("Dogs"), [image_item("newer", "newer", [], seed=78)])
     assert transfer("memory:more", "a", registry=registry, quiet=True, into_existing=True).complete
     result = compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry)
-    assert not result.identical() and [line[:2] for line in result.lines if line[0] != "="] == [("+", "Dataset/newer.jpg")]
+    assert not result.identical()
+    assert [line[:2] for line in result.lines if line[0] != "="] == [("+", "Dataset/newer.jpg")]
 
 
 def test_every_project_of_a_cluster_into_one_repository(clusters: Any, registry: Any, tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ def test_three_snapshots_each_restores_as_it_was(registry: Any, tmp_path: Path) 
     assert third["bytes_added"] == added_files() < second["bytes_added"]
     expect3 = held(registry, "memory:live")
     ids = [first["snapshot"], second["snapshot"], third["snapshot"]]
-    for sid, expect in zip(ids, (expect1, expect2, expect3)):
+    for sid, expect in zip(ids, (expect1, expect2, expect3), strict=True):
         assert held(registry, f"{repo}@{sid[:8]}") == expect
     assert held(registry, repo) == expect3  # no @: the latest
     assert held(registry, f"{repo}@latest", "Dogs") == expect3

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from scmigrate.model import Shape
 
@@ -58,11 +59,11 @@ class Dialect(ABC):
 
     @abstractmethod
     def iter_media(
-        self, http: "ClusterHttp", d: str, kind: str, name: str | None = None
+        self, http: ClusterHttp, d: str, kind: str, name: str | None = None
     ) -> Iterator[dict[str, Any]]: ...
 
     @abstractmethod
-    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int: ...
+    def count_media(self, http: ClusterHttp, d: str, kind: str) -> int: ...
 
     #: the organisation id of a dialect that has a fixed one (Geti 1.9–1.13) or none (older): no discovery
     fixed_organization: str | None = None
@@ -146,7 +147,7 @@ class CurrentDialect(Dialect):
     # ------------------------------------------------------------------ listing
 
     def iter_media(
-        self, http: "ClusterHttp", d: str, kind: str, name: str | None = None
+        self, http: ClusterHttp, d: str, kind: str, name: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every image (or video) of a dataset, following ``next_page`` with the same body.
 
@@ -175,7 +176,7 @@ class CurrentDialect(Dialect):
                 return
             path, params = nxt, None
 
-    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int:
+    def count_media(self, http: ClusterHttp, d: str, kind: str) -> int:
         body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": kind}]}
         path = f"{d}/media:query"
         resp = http.request("POST", path, params={"limit": 1, "skip": 0}, json=body)

@@ -8,7 +8,8 @@ organisation level in its paths at all.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from .current import CurrentDialect
 
@@ -31,7 +32,7 @@ class Geti114Dialect(CurrentDialect):
     def has_project_configuration(self) -> bool:
         return False
 
-    def _page(self, http: "ClusterHttp", d: str, kind: str, top: int, skiptoken: str | None) -> dict[str, Any]:
+    def _page(self, http: ClusterHttp, d: str, kind: str, top: int, skiptoken: str | None) -> dict[str, Any]:
         path = f"{d}/media/{kind}s"
         params: dict[str, Any] = {"top": top}
         if skiptoken:
@@ -40,7 +41,7 @@ class Geti114Dialect(CurrentDialect):
         return page if isinstance(page, dict) else {}
 
     def iter_media(
-        self, http: "ClusterHttp", d: str, kind: str, name: str | None = None
+        self, http: ClusterHttp, d: str, kind: str, name: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every image (or video), ``skiptoken`` = the last id seen; the page after the last is empty.
 
@@ -59,7 +60,7 @@ class Geti114Dialect(CurrentDialect):
                 return
             last = str(media[-1]["id"])
 
-    def count_media(self, http: "ClusterHttp", d: str, kind: str) -> int:
+    def count_media(self, http: ClusterHttp, d: str, kind: str) -> int:
         counts = self._page(http, d, kind, 1, None).get("media_count") or {}
         return int(counts.get(f"{kind}s") or 0)
 

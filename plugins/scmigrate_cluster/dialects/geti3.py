@@ -75,5 +75,7 @@ def detect_geti3(doc: Any) -> Geti3Dialect | None:
     if m is None:
         return None
     version = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
-    paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
+    paths = doc.get("paths")
+    if not isinstance(paths, dict):
+        paths = {}
     return Geti3Dialect(version, text, frozenset(_shape(str(p)) for p in paths))

@@ -6,8 +6,9 @@ retries, TLS); Geti 3.x has no authentication, so no token is sent unless the us
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 

@@ -10,11 +10,11 @@ defaults, per model architecture.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from scmigrate.api import Reader, RunOptions, SizeHint
-from scmigrate.model import (Configuration, Dataset, Item, Label, Media, ModelArtifact, ModelFile, Project, Scene,
-                             Task)
+from scmigrate.model import Configuration, Dataset, Item, Label, Media, ModelArtifact, ModelFile, Project, Scene, Task
 
 from ..streams import DownloadStream
 from .api import TASK_TITLES, Geti3Connection

@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import mimetypes
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 

@@ -10,6 +10,7 @@ it to its views. ``finish`` reports the projects, the label ids and what could n
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -210,7 +211,7 @@ class Geti3Writer(Writer):
                         # the bytes sent are the bytes the source vouched for, or the item fails naming them
                         spool.check(m.sha256, what=f"{what}: media bytes")
                     doc = upload(self.http, self.conn.media(t.id), spool, filename, what, self.conn.dialect.tus,
-                                 lambda t=t, s=spool: self._lookup(t, stem, s.size))
+                                 functools.partial(self._lookup, t, stem, spool.size))
                     size += spool.size
                     with self._lock:
                         self._uploaded[(item.key, t.id)] = doc
