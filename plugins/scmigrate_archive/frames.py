@@ -13,7 +13,7 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import zstandard
 
@@ -21,6 +21,7 @@ from .layout import MAX_WINDOW
 from .tarfmt import BLOCK, HeaderError, padding, parse_header
 
 __all__ = [
+    "NamedDamage",
     "TRAILER_SIZE",
     "EndOfArchive",
     "FrameError",
@@ -262,3 +263,21 @@ def unpack_trailer(raw: bytes, file_size: int) -> Trailer | None:
     if ioff + ilen + elen + TRAILER_SIZE != file_size or ilen <= 0 or elen <= 0:
         return None
     return Trailer(ioff, ilen, elen, icrc, ecrc)
+
+
+class NamedDamage(io.RawIOBase):
+    """A member's stream whose damage, found while reading, is raised as ``fail(error)`` (naming the member)."""
+
+    def __init__(self, inner: MemberStream, fail: Callable[[Exception], Exception]) -> None:
+        self._inner, self._fail = inner, fail
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            data = self._inner.read(len(buf))
+        except (MemberDamaged, zstandard.ZstdError) as e:
+            raise self._fail(e) from None
+        buf[: len(data)] = data
+        return len(data)

@@ -38,6 +38,7 @@ from .frames import (
     FrameError,
     MemberDamaged,
     MemberStream,
+    NamedDamage,
     decode_member,
     frame_length,
     unpack_trailer,
@@ -52,7 +53,7 @@ from .layout import (
     item_member,
 )
 from .references import ProjectFacts, item_problems, model_problems, project_problems
-from .scan import describe_region, salvage
+from .scan import index_gaps, index_miscount, salvage
 
 __all__ = ["INCOMPLETE", "ArchiveReader"]
 
@@ -174,18 +175,12 @@ class ArchiveReader(Reader):
         (SPEC §5) and its item and model counts match. A member it leaves out would be lost
         without a word, so the archive is refused (``--salvage`` reads it by walking the frames)."""
         assert self.trailer is not None
-        missing: list[str] = []  # what the bytes the index does not cover hold
-        expected = 0
-        for e in [*sorted(self.entries.values(), key=lambda e: e["offset"]), {"offset": self.trailer.index_offset}]:
-            if e["offset"] < expected:
-                raise self._fail(INDEX, f"places {e['name']} over the member before it; run scmigrate verify")
-            missing += describe_region(self.read_at, expected, e["offset"]) if e["offset"] > expected else []
-            expected = e["offset"] + e.get("length", 0)
-        listed = {k: sum(n.startswith(f"{k}/") for n in self.entries) for k in ("items", "models")}
-        wrong = [f"{self._declared[k]} {k} but lists {listed[k]}" for k in listed
-                 if self._declared.get(k) not in (None, listed[k])]
+        overlap, missing = index_gaps(self.read_at, list(self.entries.values()), self.trailer.index_offset)
+        if overlap is not None:
+            raise self._fail(INDEX, f"places {overlap} over the member before it; run scmigrate verify")
+        wrong = index_miscount(list(self.entries), self._declared)
         if wrong:
-            self.miscount = f"{INDEX}: declares {' and '.join(wrong)}"
+            self.miscount = f"{INDEX}: declares {wrong}"
         if missing:
             shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
             raise self._fail(INDEX, f"does not list {shown}; read it with --salvage, or run scmigrate verify")
@@ -250,7 +245,12 @@ class ArchiveReader(Reader):
         entry = self.entries.get(name)
         if entry is None:
             raise self._fail(name + label, "missing from the archive")
-        return io.BufferedReader(_SafeStream(self._stream(entry), self, name + label), buffer_size=1 << 16)
+        where = name + label
+
+        def fail(e: Exception) -> Exception:
+            return self._fail(where, f"damaged ({e}); run scmigrate verify")
+
+        return io.BufferedReader(NamedDamage(self._stream(entry), fail), buffer_size=1 << 16)
 
     # ----------------------------------------------------------------------- Reader API
 
@@ -391,21 +391,3 @@ class ArchiveReader(Reader):
 def _open(location: str) -> BinaryIO:
     storage, name = split_location(location)
     return storage.open_read(name)
-
-
-class _SafeStream(io.RawIOBase):
-    """Turns damage found while streaming a member into an InputError naming it."""
-
-    def __init__(self, inner: MemberStream, reader: ArchiveReader, label: str) -> None:
-        self._inner, self._reader, self._label = inner, reader, label
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: Any) -> int:
-        try:
-            data = self._inner.read(len(buf))
-        except (MemberDamaged, zstandard.ZstdError) as e:
-            raise self._reader._fail(self._label, f"damaged ({e}); run scmigrate verify") from None
-        buf[: len(data)] = data
-        return len(data)

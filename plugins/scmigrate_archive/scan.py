@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import zstandard
 
@@ -29,8 +29,8 @@ from .frames import (
 from .layout import INDEX, MAX_JSON
 from .tarfmt import END_BLOCKS
 
-__all__ = ["Problem", "Scanned", "describe_region", "is_end_frame", "key_of", "member_label", "peek_name", "salvage",
-           "scan"]
+__all__ = ["Problem", "Scanned", "describe_region", "index_gaps", "index_miscount", "is_end_frame", "key_of",
+           "member_label", "peek_name", "salvage", "scan"]
 
 
 @dataclass
@@ -147,6 +147,30 @@ def describe_region(read_at: ReadAt, start: int, end: int) -> list[str]:
         else:
             out.append(f"{'end-of-archive blocks' if ev.kind == 'end' else 'a skippable frame'} at byte {ev.offset}")
     return out
+
+
+def index_gaps(read_at: ReadAt, entries: list[dict[str, Any]], index_offset: int) -> tuple[str | None, list[str]]:
+    """Check that an index's ``entries`` tile the file up to ``index_offset`` (SPEC §5).
+
+    Returns the name of an entry placed over the one before it (or None) and what the bytes no entry
+    covers hold, one entry per member (a member an index leaves out would be lost without a word).
+    """
+    missing: list[str] = []
+    expected = 0
+    for e in [*sorted(entries, key=lambda e: e["offset"]), {"offset": index_offset}]:
+        if e["offset"] < expected:
+            return str(e["name"]), missing
+        if e["offset"] > expected:
+            missing += describe_region(read_at, expected, e["offset"])
+        expected = e["offset"] + e.get("length", 0)
+    return None, missing
+
+
+def index_miscount(names: list[str], declared: dict[str, Any]) -> str | None:
+    """Where an index's own ``items``/``models`` counts disagree with the entries it lists, or None."""
+    listed = {k: sum(n.startswith(f"{k}/") for n in names) for k in ("items", "models")}
+    wrong = [f"{declared[k]} {k} but lists {listed[k]}" for k in listed if declared.get(k) not in (None, listed[k])]
+    return f"{' and '.join(wrong)}" if wrong else None
 
 
 def salvage(read_at: ReadAt, file_size: int) -> tuple[list[dict[str, object]], list[str]]:

@@ -6,16 +6,29 @@ that is already failing. So these POSTs are not idempotent to :class:`~.http.Clu
 after an unknown outcome the latest scene (or the ranges) of the media is read and compared with what
 was sent, label ids exactly and coordinates within a pixel (the cluster stores them normalised and
 answers them rounded). A match is the POST that arrived; anything else is sent again.
+
+A look-up can still miss a POST that a gateway stores after it: :func:`remove_duplicates` checks the
+run's result at its end and removes the copies such POSTs left.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 import requests
 
+from scmigrate.errors import ScmigrateError
+
 from .dialects import Dialect
 from .http import ClusterHttp
+from .projects import remove_project_copies
+
+if TYPE_CHECKING:
+    from .connection import Connection
+    from .uploads import MediaUploads
+
+log = logging.getLogger("scmigrate.cluster")
 
 __all__ = ["scene_arrived", "ranges_arrived"]
 
@@ -85,3 +98,22 @@ def ranges_arrived(http: ClusterHttp, url: str, body: dict[str, Any]) -> dict[st
 
     doc = http.get_json(url)
     return dict(doc) if key(doc.get("range_labels")) == key(body.get("range_labels")) else None
+
+
+def remove_duplicates(conn: Connection, media: MediaUploads, pid: str, name: str, project_unsure: bool) -> list[str]:
+    """The run checks its own result: copies that POSTs with a lost answer left are removed, and listed.
+
+    Datasets need no check (the cluster refuses a second one of a name, 409); media and projects do.
+    """
+    label = conn.http.label
+    try:
+        removed = media.remove_duplicates()
+        if project_unsure:
+            removed += remove_project_copies(conn, pid, name)
+    except ScmigrateError as exc:
+        line = f"could not check the project for copies that lost answers may have left: {exc}"
+        log.warning("%s: %s", label, line)
+        return [line]
+    for line in removed:
+        log.warning("%s: %s", label, line)
+    return removed

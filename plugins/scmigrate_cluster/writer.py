@@ -25,14 +25,13 @@ from scmigrate.spool import Spool
 
 from .connection import Connection, opt
 from .http import HttpError
-from .posted import ranges_arrived, scene_arrived
+from .posted import ranges_arrived, remove_duplicates, scene_arrived
 from .projects import (
     create_body,
     find_project,
     generated_labels_put,
     label_ids,
     project_from_api,
-    remove_project_copies,
 )
 from .scenes import ranges_to_api, scene_to_api
 from .settings import TargetSettings, parse_sets
@@ -349,28 +348,11 @@ class ClusterWriter(Writer):
             if restored is not None:
                 facts["auto_training"] = restored
         facts["refused_settings"] = list(self.refused)
-        removed = self._remove_duplicates()
+        removed = remove_duplicates(self.conn, self.media, self.pid, self._project_name, self.project_unsure)
         if removed:
             facts["duplicates_removed"] = removed
         facts["http"] = self.http.stats.to_dict(self.http.limiter)
         return facts
-
-    def _remove_duplicates(self) -> list[str]:
-        """The run checks its own result: copies that POSTs with a lost answer left are removed, and listed.
-
-        Datasets need no check (the cluster refuses a second one of a name, 409); media and projects do.
-        """
-        try:
-            removed = self.media.remove_duplicates()
-            if self.project_unsure:
-                removed += remove_project_copies(self.conn, self.pid, self._project_name)
-        except ScmigrateError as exc:
-            line = f"could not check the project for copies that lost answers may have left: {exc}"
-            log.warning("%s: %s", self.http.label, line)
-            return [line]
-        for line in removed:
-            log.warning("%s: %s", self.http.label, line)
-        return removed
 
     def abort(self) -> None:
         """Interrupted (Ctrl-C, a fatal error): give the project its auto-training back, quickly."""
