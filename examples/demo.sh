@@ -2,7 +2,8 @@
 # The whole story on local data and two local emulated clusters (run by `make demo`):
 # a generated COCO dataset → cluster-a (detection→segmentation, "dog" / "dog shape")
 # → a .scz archive (inspect, verify) → cluster-b → `scmigrate check` says identical;
-# then the chain project migrated to an emulated Geti 3.x (one project per task, plan first).
+# then the chain project migrated to an emulated Geti 3.x (one project per task, plan first), and
+# through an emulated SC 1.x cluster (login, no tokens) back to Geti 2.x, checked.
 set -euo pipefail
 
 out=${DEMO_DIR:-demo-out}
@@ -68,5 +69,20 @@ scmigrate clusters test geti3
 scmigrate run --from cluster-a --project "Dogs" --to geti3 --dry-run
 scmigrate run --from cluster-a --project "Dogs" --to geti3 --report "$out/geti3-report.json"
 scmigrate projects geti3
+
+step "An old SC 1.x cluster (login, no tokens): the project down to it, then up to Geti 2.x, checked"
+sc-emulator serve --dialect sc1 --data-dir "$out/old-sc" --port 0 --tls --url-file "$out/old-sc.url" \
+  >"$out/old-sc.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$out/old-sc.url" ] && break; sleep 0.1; done
+[ -s "$out/old-sc.url" ] || { cat "$out/old-sc.log"; exit 1; }
+# the password goes in on standard input, as a token would
+scmigrate clusters add old-sc --url "$(cat "$out/old-sc.url")" --ca-bundle "$out/old-sc/ca.pem" \
+  --username admin --password-stdin <"$out/old-sc/password.txt"
+scmigrate clusters test old-sc
+scmigrate run --from cluster-a --project "Dogs" --to old-sc --dry-run
+scmigrate run --from cluster-a --project "Dogs" --to old-sc
+scmigrate run --from old-sc --project "Dogs" --to cluster-b --to-project "Dogs from SC 1.x"
+scmigrate check --from old-sc --project "Dogs" --to cluster-b --to-project "Dogs from SC 1.x"
 
 step "Done: everything is under $out/"

@@ -2,9 +2,9 @@
 
 The script generates COCO data, starts two emulated HTTPS clusters, seeds one, backs it up,
 restores the backup on the other and compares, then migrates the chain project to an emulated
-Geti 3.x. The test holds it to its promise: exit 0, both comparisons identical, over exactly the
-images of the dataset that have a dog, one Geti 3.x project per task with every image, and no
-emulator left running afterwards.
+Geti 3.x and, through an emulated SC 1.x cluster, back to Geti 2.x. The test holds it to its
+promise: exit 0, every comparison identical over exactly the images of the dataset that have a
+dog, one Geti 3.x project per task with every image, and no emulator left running afterwards.
 """
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ def test_demo_script(tmp_path: Path) -> None:
               if (m := re.match(r"^(Dogs · \w+)\s+[0-9a-f-]{36}\s+(\w+)\s+(\d+)\s+0$", ln))}
     assert listed == {"Dogs · Detection": ("detection", len(with_dogs)),
                       "Dogs · Segmentation": ("instance_segmentation", len(with_dogs))}, step
+
+    # the SC 1.x step: the project went down to a login cluster and up again, and `check` (by pixels:
+    # SC 1.x re-encodes) found every image identical
+    old = next(i for i, ln in enumerate(lines) if "== An old SC 1.x cluster" in ln)
+    checked = [int(m.group(1)) for ln in lines[old:] if (m := IDENTICAL.match(ln))]
+    assert checked == [len(with_dogs)], lines[old:]
 
     # the script's EXIT trap stopped both emulators (it signals them without waiting: allow them to finish)
     leftovers = []
