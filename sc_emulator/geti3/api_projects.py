@@ -10,10 +10,11 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..ids import now_iso
 from ..store import dumps, loads
 from .media_files import thumbnail_response
 from .schema import MISSING, Check
-from .web import Call, HTTPError, endpoint, json_response, not_found, now_iso
+from .web import Call, HTTPError, endpoint, json_response, not_found
 
 TASK_TYPES = ("classification", "detection", "instance_segmentation")
 COLOR_PATTERN = r"^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{3})$"

@@ -24,10 +24,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..ids import now_iso
 from .api_projects import get_project
 from .media_files import accept_file, split_name
 from .schema import MISSING, Check, Invalid
-from .web import Call, HTTPError, endpoint, json_response, not_found, now_iso, stream_endpoint
+from .web import Call, HTTPError, endpoint, json_response, not_found, stream_endpoint
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,creation-defer-length,termination,expiration,checksum"

@@ -10,9 +10,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..ids import now_iso
 from .api_projects import get_project
 from .schema import MISSING, Check
-from .web import Call, HTTPError, endpoint, json_response, not_found, now_iso
+from .web import Call, HTTPError, endpoint, json_response, not_found
 
 
 def _view(row: Any) -> dict[str, Any]:

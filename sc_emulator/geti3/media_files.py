@@ -15,10 +15,11 @@ from typing import Any
 from PIL import Image
 from starlette.responses import FileResponse, Response
 
+from ..ids import now_iso
 from ..mediainfo import MediaError, jpeg_bytes, probe_video, video_frame
 from ..store import dumps, loads
 from .schema import Check
-from .web import Call, HTTPError, not_found, now_iso
+from .web import Call, HTTPError, not_found
 
 IMAGE_FORMATS = ("jpg", "jpeg", "png", "jfif", "tif", "tiff", "bmp", "webp")
 VIDEO_FORMATS = ("mp4", "avi", "mkv", "mov", "webm", "m4v")

@@ -12,14 +12,13 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import web as shared
-from ..errors import ApiError
+from ..errors import ApiError, json_response
 from ..upload import UploadedFile
 from .schema import MISSING, Check, Invalid
 
@@ -34,11 +33,6 @@ class HTTPError(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, headers=headers,
-                    media_type="application/json")
-
-
 def detail_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
     return json_response({"detail": detail}, status, headers)
 
@@ -46,10 +40,6 @@ def detail_response(status: int, detail: Any, headers: dict[str, str] | None = N
 def not_found(kind: str, ident: str) -> HTTPError:
     """The backend's generic 404: ``"<Kind> with ID <id> not found."``."""
     return HTTPError(404, f"{kind} with ID {ident} not found.")
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 class Call:
