@@ -142,6 +142,17 @@ def raw_restore(base: str, token: str, items: list[Any], workers: int) -> tuple[
     return time.perf_counter() - t0, len(items), nbytes
 
 
+def use_bench_cluster(c: Any, tmp: Path) -> None:
+    """Name the emulator ``c`` "bench" in a config of its own under ``tmp`` (never the user's), with
+    its token in ``$BENCH_TOKEN`` (never on a command line)."""
+    from scmigrate.config import ClusterConfig, save_cluster
+
+    os.environ["SCMIGRATE_CONFIG"] = str(tmp / "config.json")
+    os.environ["XDG_STATE_HOME"] = str(tmp / "state")
+    os.environ["BENCH_TOKEN"] = c.token
+    save_cluster(ClusterConfig(name="bench", url=c.url, token_env="BENCH_TOKEN"))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--images", type=int, default=2000)
@@ -150,14 +161,10 @@ def main() -> int:
     args = ap.parse_args()
 
     from sc_emulator import running
-    from scmigrate.config import ClusterConfig, save_cluster
     from scmigrate.engine.facade import transfer
 
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
-        os.environ["SCMIGRATE_CONFIG"] = str(Path(tmp) / "config.json")
-        os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
-        os.environ["BENCH_TOKEN"] = c.token
-        save_cluster(ClusterConfig(name="bench", url=c.url, token_env="BENCH_TOKEN"))
+        use_bench_cluster(c, Path(tmp))
         t0 = time.perf_counter()
         total, items = seed_project("bench", args.images)
         mb = total / 1e6

@@ -19,14 +19,13 @@ What it does:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
-from cluster_bench import noise_jpeg, seed_project
+from cluster_bench import noise_jpeg, seed_project, use_bench_cluster
 
 
 def main() -> int:
@@ -40,7 +39,6 @@ def main() -> int:
 
     from sc_emulator import running
     from scmigrate.api import RunOptions
-    from scmigrate.config import ClusterConfig, save_cluster
     from scmigrate.engine.compare import compare_locations
     from scmigrate.engine.facade import transfer
     from scmigrate.model import Media, Project, Task
@@ -49,10 +47,7 @@ def main() -> int:
     from scmigrate.testing import make_item, memory_plugin, put_memory
 
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
-        os.environ["SCMIGRATE_CONFIG"] = str(Path(tmp) / "config.json")
-        os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")
-        os.environ["BENCH_TOKEN"] = c.token
-        save_cluster(ClusterConfig(name="bench", url=c.url, token_env="BENCH_TOKEN"))
+        use_bench_cluster(c, Path(tmp))
         seed_project("bench", args.images)
         c.admin.knobs(latency_ms=args.latency_ms)
         repo = f"repo:{Path(tmp) / 'repo'}"
