@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 import zstandard
 
@@ -171,7 +171,7 @@ class ArchiveWriter(Writer):
         self._pos = offset + length
         return offset
 
-    def _add(self, name: str, data: BinaryIO, size: int, sha: str, key: str | None = None,
+    def _add(self, name: str, data: Readable, size: int, sha: str, key: str | None = None,
              blob: str | None = None) -> None:
         """Compress outside any lock, then append and record (takes the lock)."""
         frame, length, crc = compress_member(name, size, data, self._mtime)
@@ -182,10 +182,7 @@ class ArchiveWriter(Writer):
     def _add_json(self, kind: str, name: str, doc: Any, key: str | None = None, blob: str | None = None) -> None:
         schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
         data = json_bytes(doc)
-        frame, length, crc = compress_member(name, len(data), BytesReader(data), self._mtime)
-        with frame, self._lock:
-            offset = self._append(frame, length)
-            self._record(name, offset, length, len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
+        self._add(name, BytesReader(data), len(data), hashlib.sha256(data).hexdigest(), key, blob)
 
     def _add_blob(self, spool: IO[bytes], size: int, sha: str, filename: str) -> str:
         name = blob_name(sha, filename)

@@ -166,10 +166,6 @@ class Out:
         self._ids: set[str] = set()
         self._names = {lb.name for lb in target.labels()}
 
-    @property
-    def size_known(self) -> bool:
-        return self.media.width is not None and self.media.height is not None
-
     def keep_labels(self, labels: list[ScoredLabel], allowed: set[str] | None = None) -> list[ScoredLabel]:
         """The labels the target (or ``allowed``) has; each other one is logged as dropped."""
         allowed = self._names if allowed is None else allowed

@@ -14,7 +14,6 @@ atomically, so a reader never sees a snapshot whose blobs are missing.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -252,10 +251,3 @@ def _decompress(data: bytes, where: str) -> bytes:
     except zstandard.ZstdError as e:
         raise StorageError(f"{where}: damaged ({e})") from None
 
-
-def read_all(stream: BinaryIO) -> bytes:
-    buf = io.BytesIO()
-    with stream:
-        for chunk in iter(lambda: stream.read(_CHUNK), b""):
-            buf.write(chunk)
-    return buf.getvalue()

@@ -339,8 +339,8 @@ class _Run:
                 self.first_bad = failure  # never retried: the run's error line will name it
                 return
             self.failure_lines += 1
-            show = self.failure_lines <= FAILURE_LINES
-        if show:
+            listed = self.failure_lines <= FAILURE_LINES
+        if listed:
             self.progress.log(f"failed: {failure.name}: {failure.error}", important=True)
 
     def _models(self) -> None:
