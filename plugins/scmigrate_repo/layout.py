@@ -250,4 +250,3 @@ def _decompress(data: bytes, where: str) -> bytes:
         return zstandard.ZstdDecompressor().decompressobj().decompress(data)
     except zstandard.ZstdError as e:
         raise StorageError(f"{where}: damaged ({e})") from None
-
