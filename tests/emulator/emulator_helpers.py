@@ -133,3 +133,8 @@ class Geti3:
 
     def upload(self, project: dict[str, Any], name: str, data: bytes) -> requests.Response:
         return self.request("POST", f"/api/projects/{project['id']}/dataset/media", files={"file": (name, data)})
+
+
+def altered(secret: str) -> str:
+    """``secret`` with its last character replaced by another: a wrong key that is never, by chance, the right one."""
+    return secret[:-1] + ("x" if secret[-1] != "x" else "y")

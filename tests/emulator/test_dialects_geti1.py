@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from dialect_helpers import Browser
-from emulator_helpers import image_bytes
+from emulator_helpers import altered, image_bytes
 
 import sc_emulator
 
@@ -83,7 +83,7 @@ def test_paths_and_product_info(swapping) -> None:
 
 def test_pat_swap_gives_a_bearer_token(swapping) -> None:
     anonymous = Browser(swapping)
-    assert anonymous.post(SWAP, json={"service_id": swapping.token[:-1] + "x"}).status_code == 401
+    assert anonymous.post(SWAP, json={"service_id": altered(swapping.token)}).status_code == 401
     assert anonymous.post(SWAP, json={}).status_code == 401
     raw = anonymous.get("/projects", headers={"x-api-key": swapping.token})
     assert raw.status_code == 401  # before 1.14 the token itself is no credential

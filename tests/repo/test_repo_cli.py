@@ -33,6 +33,10 @@ def test_snapshots_lists_what_each_backup_added(registry: Any, tmp_path: Path, c
     assert code == 2 and err.strip() == f"error: {tmp_path / 'x.scz'}: not a snapshot repository (give repo:PATH)"
 
 
+def _last_byte_flipped(data: bytes) -> bytes:
+    return data[:-1] + bytes([data[-1] ^ 0xFF])
+
+
 def test_verify_finds_a_damaged_and_a_missing_blob(registry: Any, tmp_path: Path, capsys: Any) -> None:
     root = tmp_path / "repo"
     two_snapshots(registry, root)
@@ -40,7 +44,7 @@ def test_verify_finds_a_damaged_and_a_missing_blob(registry: Any, tmp_path: Path
     assert code == 0 and "intact" in out
     images = sorted(p for p in (root / "blobs").rglob("*") if p.is_file() and p.suffix != ".zst")
     damaged, missing = images[0], images[1]
-    damaged.write_bytes(damaged.read_bytes()[:-1] + b"\0")
+    damaged.write_bytes(_last_byte_flipped(damaged.read_bytes()))
     missing.unlink()
     code, out, _ = cli(capsys, "verify", f"repo:{root}")  # references only: finds the missing one
     assert code == 1 and "missing" in out and damaged.name not in out
