@@ -38,16 +38,18 @@ class FormatInfo:
     shapes: frozenset[str]  # shape types written as they are ("LABEL": image-level labels)
     polygons: bool  # whether a shape it lacks can become a polygon (else: a box)
     hierarchy: bool
+    one_folder: bool = False  # the images of every subset share one folder: their names must not repeat
 
 
 _F = frozenset
 FORMATS: dict[str, FormatInfo] = {
     "coco": FormatInfo("coco_instances", _F({"RECTANGLE", "POLYGON", "KEYPOINT"}), True, False),
     "yolo_ultralytics": FormatInfo("yolo_ultralytics", _F({"RECTANGLE"}), False, False),
-    "voc": FormatInfo("voc", _F({"RECTANGLE", "LABEL"}), False, False),
+    "voc": FormatInfo("voc", _F({"RECTANGLE", "LABEL"}), False, False, one_folder=True),  # JPEGImages/
     "datumaro": FormatInfo("datumaro", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "ELLIPSE", "KEYPOINT",
                                            "LABEL"}), True, True),
-    "cvat": FormatInfo("cvat", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "KEYPOINT", "LABEL"}), True, False),
+    "cvat": FormatInfo("cvat", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "KEYPOINT", "LABEL"}), True, False,
+                       one_folder=True),  # images/
 }
 
 

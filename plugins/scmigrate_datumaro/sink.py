@@ -154,18 +154,26 @@ class DatumaroWriter(Writer):
         self.spool.mkdir(parents=True, exist_ok=True)
         return {}
 
-    def _item_id(self, key: str, subset: str, stem: str) -> tuple[str, str]:
-        """A unique id in ``subset`` for the record ``key``, after ``stem`` (``_2``, ``_3``... when taken)."""
+    def _item_id(self, key: str, subset: str, stem: str, notes: list[str]) -> tuple[str, str]:
+        """A unique id for the record ``key``, after ``stem`` (``_2``, ``_3``... when taken, said in ``notes``).
+
+        Unique in ``subset``, or in the whole dataset where every subset's images share one folder
+        (VOC's JPEGImages/, CVAT's images/): there a repeated name would overwrite another's file.
+        """
         stem = stem.replace("/", "_").replace("\\", "_") or "image"
+        scope = "" if self.fmt.one_folder else subset
         with self.lock:
             if key in self.assigned:
                 return self.assigned[key]
             candidate, n = stem, 1
-            while (subset, candidate) in self.ids:
+            while (scope, candidate) in self.ids:
                 n += 1
                 candidate = f"{stem}_{n}"
-            self.ids.add((subset, candidate))
+            self.ids.add((scope, candidate))
             self.assigned[key] = (subset, candidate)
+        if candidate != stem:
+            notes.append("media name already taken" + (" (one images folder for every subset)" if scope == "" else "")
+                         + ": written as <name>_<n>")
         return subset, candidate
 
     def _annotations(self, scene: Scene, losses: Counter[str], what: str) -> list[Any]:
@@ -196,8 +204,9 @@ class DatumaroWriter(Writer):
         assert self.project is not None
         if item.media.kind == "video":
             return self._write_video(item)
-        subset = self.subsets.get(item.media.dataset, item.media.dataset)
-        subset, item_id = self._item_id(item.key, subset, PurePosixPath(item.media.filename).stem or item.media.name)
+        subset, notes = self.subsets.get(item.media.dataset, item.media.dataset), list[str]()
+        subset, item_id = self._item_id(item.key, subset, PurePosixPath(item.media.filename).stem or item.media.name,
+                                        notes)
         ext = PurePosixPath(item.media.filename).suffix or ".jpg"
         file = self.spool / subset / f"{item_id}{ext}"
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +217,7 @@ class DatumaroWriter(Writer):
         anns = self._annotations(scene, losses, "image") if scene is not None else []
         self._refuse(item, losses)
         self._keep(item, [(subset, item_id, file, anns)], losses)
-        return WriteResult(ids={"media": f"{subset}/{item_id}"}, bytes=file.stat().st_size)
+        return WriteResult(ids={"media": f"{subset}/{item_id}"}, bytes=file.stat().st_size, notes=notes)
 
     def _write_video(self, item: Item) -> WriteResult:
         """The video's annotated frames, decoded one at a time into the spool; ranges counted as lost."""
@@ -221,9 +230,9 @@ class DatumaroWriter(Writer):
         if not scenes:
             self._keep(item, [], losses)
             return WriteResult(notes=["video without annotated frames: nothing written"])
-        subset = self.subsets.get(item.media.dataset, item.media.dataset)
+        subset, notes = self.subsets.get(item.media.dataset, item.media.dataset), list[str]()
         stem = PurePosixPath(item.media.filename).stem or item.media.name
-        ids = {i: self._item_id(f"{item.key}#frame{i}", subset, frame_stem(stem, i)) for i in anns}
+        ids = {i: self._item_id(f"{item.key}#frame{i}", subset, frame_stem(stem, i), notes) for i in anns}
         folder = self.spool / subset
         folder.mkdir(parents=True, exist_ok=True)
         # PyAV reads a file (an MP4's index may sit at its end): the stream is spooled next to the frames
@@ -235,7 +244,7 @@ class DatumaroWriter(Writer):
                                 item.key)
         self._keep(item, [(subset, ids[i][1], files[i], anns[i]) for i in sorted(anns)], losses)
         return WriteResult(ids={"media": f"{subset}/{ids[min(anns)][1]}"},  # the first frame's item
-                           bytes=sum(f.stat().st_size for f in files.values()))
+                           bytes=sum(f.stat().st_size for f in files.values()), notes=notes)
 
     def _label_ids(self) -> dict[str, int]:
         assert self.project is not None

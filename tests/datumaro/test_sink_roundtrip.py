@@ -256,3 +256,46 @@ def test_bad_sink_locations(tmp_path):
         with pytest.raises(InputError, match=what) as err:
             DatumaroSink().preflight(loc, one, RunOptions())
         assert "\n" not in str(err.value)
+
+
+def test_a_video_without_annotated_frames_writes_nothing(make_registry, tmp_path, capsys):
+    import scmigrate_datumaro
+    from scmigrate.engine import TransferRequest, transfer
+
+    project, items = _project("detection", video=False)
+    clip = Media("kv", "video", "clip", "clip.mp4", dataset="train", width=W, height=H, fps=5.0, frame_count=10)
+    put_memory("p", project, [*items, make_item(clip, video_bytes(W, H, frames=10, fps=5), None)])
+    out = tmp_path / "out"
+    report = transfer(TransferRequest("memory:p", f"datumaro:coco:{out}", RunOptions(),
+                                      registry=make_registry(scmigrate_datumaro)))
+    facts = report.sink_facts
+    assert (facts["images"], facts["videos"], facts["frames"]) == (4, 0, 0)
+    assert facts["write_notes"] == {"video without annotated frames: nothing written": 1}
+    assert not [p for p in out.rglob("*clip*")]
+
+
+@pytest.mark.parametrize("fmt", ["voc", "cvat", "coco"])
+def test_one_name_in_two_subsets_keeps_both_images(make_registry, tmp_path, fmt):
+    """VOC and CVAT keep every subset's images in one folder: a repeated name is renamed, not overwritten."""
+    import scmigrate_datumaro
+    from scmigrate.engine import TransferRequest, transfer
+
+    project = Project.chain("P", Task("Detection", "detection", [Label("dog")]),
+                            datasets=[PDataset("train", True), PDataset("val")])
+    box = [Scene([Annotation(Shape.rectangle(1, 1, 10, 10), [ScoredLabel("dog")])])]
+    data = {d: image_bytes(W, H, "JPEG", seed=i) for i, d in enumerate(("train", "val"))}
+    put_memory("p", project, [make_item(Media(f"k{d}", "image", "a", "a.jpg", dataset=d, width=W, height=H),
+                                        data[d], box) for d in data])
+    out = tmp_path / "out"
+    report = transfer(TransferRequest("memory:p", f"datumaro:{fmt}:{out}", RunOptions(),
+                                      registry=make_registry(scmigrate_datumaro)))
+    renamed = fmt != "coco"
+    assert report.sink_facts.get("write_notes", {}) == ({
+        "media name already taken (one images folder for every subset): written as <name>_<n>": 1} if renamed else {})
+    with scmigrate_datumaro.DatumaroSource().open(f"datumaro:{fmt}:{out}", RunOptions()) as reader:
+        got = {}
+        for it in reader.items():
+            with it.open() as f:
+                got[(it.media.dataset, it.media.filename)] = f.read()
+    assert sorted(got.values()) == sorted(data.values())  # both images, byte for byte
+    assert len({name for _, name in got}) == (2 if renamed else 1)
