@@ -75,7 +75,7 @@ def project_body(call: Call, row: Any, doc: dict[str, Any], *, with_datasets: bo
         "id": row["id"], "name": doc["name"], "creation_time": row["created"], "creator_id": call.emu.user_id,
         "pipeline": shown["pipeline"],
         "performance": {"score": None, "task_performances": [
-            {"task_id": t["id"], "score": None} for t in trainable_tasks(doc)]},
+            {call.emu.dialect.performance_task_key: t["id"], "score": None} for t in trainable_tasks(doc)]},
         "thumbnail": f"{call.prefix()}/projects/{row['id']}/thumbnail",
         "storage_info": {},
     }
