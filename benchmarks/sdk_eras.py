@@ -37,7 +37,7 @@ STEP_TIMEOUT = 300  # the SDK sets no request timeouts: a child that hangs is st
 #: (dialect, geti-sdk version, server version to report or None for the dialect's default, what it stands for)
 ERAS = [
     ("sc1", "1.5.8", None, "SC 1.1: the 1.x SDK still carries its SC 1.1 branches (API v1.0)"),
-    ("geti1.0", "1.5.8", None, "Geti 1.0-1.8, the SDK of Geti 1.5"),
+    ("geti1.0", "1.5.8", "1.5.0", "Geti 1.0-1.8, the SDK of Geti 1.5"),
     ("geti1.0", "1.8.2", None, "Geti 1.0-1.8, the SDK of Geti 1.8"),
     ("geti1.9", "1.15.0", None, "Geti 1.9-1.13: no SDK of its own on the index; 1.15 serves it"),
     ("geti1.14", "1.15.0", None, "Geti 1.14-1.15, the SDK of Geti 1.15"),

@@ -51,15 +51,16 @@ def media_body(call: Call, row: Any, info: dict[str, Any], project: dict[str, An
     if kind == "image":
         scene = summary.image
         body["annotation_state_per_task"] = scene["states"] if scene else empty_states(project)
-        if for_query:
+        if for_query:  # 2.0 renamed editor_name to last_annotator_id (geti-sdk 1.16 knows only the former)
+            editor = "last_annotator_id" if call.emu.at_least("2.0.0") else "editor_name"
             body.update({"annotation_scene_id": scene["id"] if scene else None, "roi_id": None,
-                         "last_annotator_id": call.emu.user_id if scene else None})
+                         editor: call.emu.user_id if scene else None})
     else:
         mi.update({"frame_count": info["frame_count"], "frame_stride": info["frame_stride"],
                    "frame_rate": info["fps"], "duration": info["duration"]})
         # a video's own state is null from 1.9 on; before, a string (geti-sdk 1.8 refuses null there)
         body["annotation_state_per_task"] = empty_states(project, None if call.emu.at_least("1.9.0") else "none")
-        if for_query:
+        if for_query and call.emu.at_least("2.0.0"):  # frame statistics arrived in 2.0
             states = [media_state(f["states"]) for f in summary.frames.values()]
             body["annotation_statistics"] = {"annotated": states.count("annotated"),
                                              "partially_annotated": states.count("partially_annotated"),
