@@ -148,9 +148,9 @@ def create_app(settings: Settings) -> Any:
     The one place where the dialect picks the routes: the current ones rewritten into the dialect's
     paths (``dialects.route_table``), behind the dialect's own login and listing routes."""
     emulator = Emulator(settings)
-    canonical = (api_admin.ROUTES + api_algorithms.ROUTES + api_discovery.ROUTES + api_projects.ROUTES + api_media.ROUTES
-                 + api_media_query.ROUTES + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES
-                 + api_models.ADMIN_ROUTES)
+    canonical = (api_admin.ROUTES + api_algorithms.ROUTES + api_discovery.ROUTES + api_projects.ROUTES
+                 + api_media.ROUTES + api_media_query.ROUTES + api_annotations.ROUTES + api_config.ROUTES
+                 + api_models.ROUTES + api_models.ADMIN_ROUTES)
     own = login_routes(emulator.dialect) + legacy_routes(emulator.dialect)
     routes = route_table(emulator.dialect, canonical, own)
     app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={404: _not_found, HTTPException: _http_error})
