@@ -1,0 +1,42 @@
+"""The official Geti SDK in a virtualenv of its own, created from the package index on first use and kept.
+
+Used by ``vs_sdk.py`` (geti-sdk 2.13.1 beside scmigrate) and ``sdk_eras.py`` (the geti-sdk 1.x of each old
+era). The SDK never shares scmigrate's environment: its pins (numpy 1.21 for 1.x, so Python 3.9) would
+fight ours, and a child process keeps its memory and CPU figures its own.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: Python 3.9 from pyenv: geti-sdk 1.x pins numpy 1.21, which has no wheels past 3.9.
+PYTHON39 = "/root/.pyenv/versions/3.9.18/bin/python3.9"
+
+
+def sdk_venv(version: str) -> Path:
+    """Where the virtualenv of ``geti-sdk==version`` lives (gitignored)."""
+    return HERE / f".venv-sdk-{version}"
+
+
+def installed_version(python: Path) -> str | None:
+    """The geti-sdk version importable by ``python``, or None."""
+    if not python.exists():
+        return None
+    check = [str(python), "-c", "import importlib.metadata as m; print(m.version('geti-sdk'))"]
+    out = subprocess.run(check, capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def ensure_sdk(version: str, venv: Path | None = None, base_python: str = sys.executable) -> Path:
+    """The interpreter of a virtualenv holding ``geti-sdk==version``, installing it there (once) if needed."""
+    venv = venv or sdk_venv(version)
+    python = venv / "bin" / "python"
+    if installed_version(python) == version:
+        return python
+    print(f"installing geti-sdk=={version} into {venv} with {base_python} (once; minutes) ...", flush=True)
+    subprocess.run([base_python, "-m", "venv", "--clear", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", f"geti-sdk=={version}"], check=True)
+    return python
