@@ -158,7 +158,7 @@ def compare(location: str) -> dict[str, Any]:
 
 
 def run_era(dialect: str, version: str, server: str | None, tmp: Path) -> dict[str, Any]:
-    from sdk_venv import PYTHON39, ensure_sdk
+    from sdk_venv import ensure_sdk, python39
 
     from sc_emulator import running
     from sc_emulator.dialects import get_dialect
@@ -168,7 +168,7 @@ def run_era(dialect: str, version: str, server: str | None, tmp: Path) -> dict[s
     from scmigrate.registry import Registry
     from scmigrate.testing import memory_plugin, put_memory
 
-    python = ensure_sdk(version, base_python=PYTHON39)
+    python = ensure_sdk(version, base_python=python39())
     d = get_dialect(dialect)
     work = tmp / f"{dialect}-{version}"
     row: dict[str, Any] = {"dialect": dialect, "sdk": version, "steps": []}

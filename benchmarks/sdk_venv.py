@@ -7,13 +7,24 @@ fight ours, and a child process keeps its memory and CPU figures its own.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-#: Python 3.9 from pyenv: geti-sdk 1.x pins numpy 1.21, which has no wheels past 3.9.
-PYTHON39 = "/root/.pyenv/versions/3.9.18/bin/python3.9"
+
+
+def python39() -> str:
+    """A Python 3.9 for geti-sdk 1.x (it pins numpy 1.21, which has no wheels past 3.9): ``$SDK_PYTHON39``,
+    else the newest 3.9 pyenv installed (its shims only run a version that is active), else ``python3.9``."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    by_patch = sorted(root.glob("versions/3.9.*/bin/python3.9"), key=lambda p: int(p.parts[-3].split(".")[2]))
+    found = os.environ.get("SDK_PYTHON39") or (str(by_patch[-1]) if by_patch else shutil.which("python3.9"))
+    if not found:
+        raise SystemExit("geti-sdk 1.x needs Python 3.9: set SDK_PYTHON39 or install it (`pyenv install 3.9`)")
+    return found
 
 
 def sdk_venv(version: str) -> Path:
