@@ -13,7 +13,7 @@ from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, Scen
 from .connection import Connection
 from .http import HttpError
 from .projects import LabelIndex, project_from_api, require_project
-from .scenes import ranges_from_api, scene_from_api
+from .scenes import ranges_from_api, scene_from_api, scene_revision
 from .settings import read_configuration
 from .streams import DownloadStream
 
@@ -112,6 +112,7 @@ class ClusterReader(Reader):
             media=media,
             open=lambda: DownloadStream(self.http, path),  # type: ignore[arg-type,return-value]
             load=lambda item: self._load(item, d),
+            annotation_revision=scene_revision(m) if kind == "image" else None,
         )
 
     def _load(self, item: Item, d: str) -> None:

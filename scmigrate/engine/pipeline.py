@@ -101,6 +101,8 @@ class _Run:
         self.selected, self.target = selected, target
         self.options, self.report, self.progress = options, report, progress
         self.log = ConversionLog()
+        #: scenes reach the writer as the source gave them: it may keep what it holds at their revision
+        self.as_read = converter is None and selection.keeps_scenes
         self.pool = Pool(threads)
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
@@ -268,7 +270,9 @@ class _Run:
         item, selected = entry
         snapshot = (item.load, item.scenes, item.ranges)
         try:
-            if selected is None:
+            if selected is None and self.as_read and self.writer.holds_annotations(item):
+                selected = item  # stored at this revision: its annotations are not read again
+            elif selected is None:
                 selected = self.selection.apply(item.resolve())
                 if selected is None:
                     self.report.skip("no selected label")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cluster.cluster_helpers import detection_items, detection_project, image_item
+from cluster.cluster_helpers import box, detection_items, detection_project, image_item
 from repo_helpers import held
 
 from scmigrate.api import RunOptions
 from scmigrate.engine.compare import compare_locations
 from scmigrate.engine.facade import transfer
+from scmigrate.engine.sync import sync
+from scmigrate.model import Scene
 from scmigrate.testing import put_memory
 
 
@@ -30,7 +32,21 @@ def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, reg
     second = transfer("a", repo, registry=registry, quiet=True, project="Dogs").sink_facts
     assert (second["new_media"], second["removed_media"]) == (1, 0)
     assert c.admin.count("GET", "/display/full") == 1  # the new image only
-    assert c.admin.count("GET", "/annotations/{annotation_id}") == 5  # every scene was read again
+    # the listing names each image's scene: only the new image's annotations are read
+    assert c.admin.count("GET", "/annotations/{annotation_id}") == 1
+    assert (second["changed_annotations"], second["annotations_not_read"]) == (0, 4)
+    assert held(registry, repo) == held(registry, "a", "Dogs")
+
+    # one image's boxes edited on the cluster (a new scene): only that scene is read
+    edited = detection_items(4)
+    edited[0].scenes = [Scene([box(9, 9, 5, 5, "cat")])]
+    put_memory("edited", detection_project("Dogs"), [*edited, image_item("new", "new", [], seed=77)])
+    assert sync("memory:edited", "a", RunOptions(project="Dogs"), registry=registry).update
+    c.admin.clear_counters()
+    third = transfer("a", repo, registry=registry, quiet=True, project="Dogs").sink_facts
+    assert (third["new_media"], third["changed_annotations"], third["removed_media"]) == (0, 1, 0)
+    assert c.admin.count("GET", "/display/full") == 0
+    assert c.admin.count("GET", "/annotations/{annotation_id}") == 1
     assert held(registry, repo) == held(registry, "a", "Dogs")
     # scmigrate check: the live project against its last snapshot
     assert compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry).identical()
