@@ -269,6 +269,12 @@ class Writer(ABC):
         """Keys of the items the target already holds completely (resume, ``--into-existing``)."""
         return set()
 
+    def finished(self) -> str | None:
+        """Opened with ``--resume``: why the target is a finished copy that resuming must not add to
+        (``"c.scz is a finished archive"``), else None. The engine then says "nothing to resume"
+        and calls neither ``begin`` nor ``write``."""
+        return None
+
     def holds_annotations(self, item: Item) -> bool:
         """Whether the target already stores ``item``, its media and its annotations at
         ``item.annotation_revision`` (a repository: its parent snapshot). The engine then hands the

@@ -133,9 +133,10 @@ class _Run:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(sink, self.target.name))
         finished = journal.finished(source, self.target.name) if opts.resume else None
-        if finished:  # [issue 9] resuming a run that finished: nothing to do, said in one line
-            self.progress.log(f"nothing to resume: the run from {source} to project {self.target.name!r} "
-                              f"finished ({finished})", important=True)
+        sealed = self.writer.finished() if opts.resume and not finished else None
+        if finished or sealed:  # [issue 9, 12] resuming what finished: nothing to do, said in one line
+            why = sealed or f"the run from {source} to project {self.target.name!r} finished ({finished})"
+            self.progress.log(f"nothing to resume: {why}", important=True)
             report.complete = self.nothing_to_resume = True
             self._fill_report()
             return
