@@ -28,6 +28,7 @@ from .http import HttpError
 from .posted import ranges_arrived, remove_duplicates, scene_arrived
 from .projects import (
     create_body,
+    edit_labels,
     find_project,
     generated_labels_put,
     label_ids,
@@ -316,6 +317,10 @@ class ClusterWriter(Writer):
             raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
 
     # ------------------------------------------------------------------ sync (scmigrate sync)
+
+    def edit_labels(self, project: Project, add: list[str], delete: list[str]) -> None:
+        """Add ``project``'s labels ``add`` to the existing target project, delete ``delete``; before ``begin``."""
+        edit_labels(self.conn, project, add, delete)
 
     def replace_scenes(self, item: Item, media_id: str) -> WriteResult:
         """Make the media ``media_id`` (already on the target) carry ``item``'s scenes: posting a scene

@@ -8,10 +8,11 @@ Media are matched by (dataset, file name, kind), as ``check`` matches them. For 
   sides know them): deleted and uploaded again;
 - only in the target: deleted with ``delete``, else reported.
 
-Labels: the source's labels must all be on the target (adding labels to an existing project is
-not done yet: sync refuses, naming them); a target label the source lacks is reported. A second
-sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target writer
-must offer ``replace_scenes`` and ``delete_media`` (the cluster's does).
+Labels: a source label the target lacks is added to it (``edit_labels`` of the target's writer,
+before anything else); a target label the source lacks is reported, and deleted with ``delete``.
+A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
+writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
+cluster's does). Changes go out on ``workers`` threads, deletions first.
 """
 
 from __future__ import annotations
@@ -41,17 +42,24 @@ class SyncPlan:
     update: list[tuple[Item, str]] = field(default_factory=list)  # (source item, target media id)
     delete: list[tuple[Item, str]] = field(default_factory=list)  # (target item, reason)
     kept_extra: list[Item] = field(default_factory=list)  # only on the target, kept without --delete
-    labels_missing_on_source: list[str] = field(default_factory=list)
+    labels_missing_on_source: list[str] = field(default_factory=list)  # kept: only on the target
+    labels_added: list[str] = field(default_factory=list)
+    labels_deleted: list[str] = field(default_factory=list)  # only on the target, deleted with --delete
     added: dict[str, str] = field(default_factory=dict)  # name -> new target id, once applied
 
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.update or self.delete or self.labels_added or self.labels_deleted)
+
     def lines(self) -> list[str]:
-        out = [f"add {_name(it)}" for it in self.add]
+        out = [f"add label {n!r}" for n in self.labels_added]
+        out += [f"delete label {n!r}: not in the source" for n in self.labels_deleted]
+        out += [f"add {_name(it)}" for it in self.add]
         out += [f"update {_name(it)} (target id {mid}): annotations replaced" for it, mid in self.update]
         out += [f"delete {_name(it)} (target id {it.media.source_id}): {why}" for it, why in self.delete]
         out += [f"keep {_name(it)} (target id {it.media.source_id}): only on the target; --delete removes it"
                 for it in self.kept_extra]
-        out += [f"label {n!r}: only on the target; kept (removing labels is not done by sync)"
-                for n in self.labels_missing_on_source]
+        out += [f"keep label {n!r}: only on the target; --delete removes it" for n in self.labels_missing_on_source]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +67,7 @@ class SyncPlan:
                 "updated": [{"name": _name(it), "id": mid} for it, mid in self.update],
                 "deleted": [{"name": _name(it), "id": it.media.source_id, "reason": why} for it, why in self.delete],
                 "kept_only_on_target": [{"name": _name(it), "id": it.media.source_id} for it in self.kept_extra],
+                "labels_added": self.labels_added, "labels_deleted": self.labels_deleted,
                 "labels_only_on_target": self.labels_missing_on_source}
 
 
@@ -97,12 +106,10 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
         name = options.to_project or project.name
         with dst.open(target, dataclasses.replace(options, project=name)) as rb:
             there = rb.project()
-            missing = [lb.name for lb in project.labels() if not lb.is_empty and there.label(lb.name) is None]
-            if missing:
-                raise InputError(f"{target}: project {name!r} has no label {', '.join(map(repr, missing))}; "
-                                 "sync does not add labels yet: add them on the target, then sync again")
-            plan = SyncPlan(labels_missing_on_source=[lb.name for lb in there.labels()
-                                                      if not lb.is_empty and project.label(lb.name) is None])
+            extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
+            plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
+                                          if not lb.is_empty and there.label(lb.name) is None],
+                            labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
             a, b = _read(ra, workers), _read(rb, workers)
             ea, eb = _empty_names(project), _empty_names(there)
             for key in sorted(set(a) | set(b)):
@@ -117,22 +124,29 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                         plan.add.append(x)
                     elif _differs(x, y, ea, eb):
                         plan.update.append((x, str(y.media.source_id)))
-            if options.dry_run or not (plan.add or plan.update or plan.delete):
+            if options.dry_run or not plan.changes:
                 return plan
-            _apply(plan, snk, target, dataclasses.replace(project, name=name), options)
+            _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
     return plan
 
 
-def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions) -> None:
+def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions, workers: int) -> None:
     opts = dataclasses.replace(options, project=project.name, extra={**options.extra, "into-existing": True})
     with hold_lock(snk, target, project.name, opts), snk.open(target, opts) as writer:
         if not (callable(getattr(writer, "replace_scenes", None)) and callable(getattr(writer, "delete_media", None))):
             raise InputError(f"{target}: {snk.name} targets cannot be synced (they cannot replace or delete media)")
+        if plan.labels_added or plan.labels_deleted:
+            if not callable(getattr(writer, "edit_labels", None)):
+                raise InputError(f"{target}: project {project.name!r} has no label "
+                                 f"{', '.join(map(repr, plan.labels_added))}; {snk.name} targets cannot add labels: "
+                                 "add them on the target, then sync again")
+            writer.edit_labels(project, plan.labels_added, plan.labels_deleted)  # begin() then maps them
         writer.begin(project, None)
-        for item, _ in plan.delete:  # first: a media uploaded again must not meet its old self
-            writer.delete_media(item.media.dataset, item.media.kind, str(item.media.source_id))
-        for item, mid in plan.update:
-            writer.replace_scenes(item, mid)
-        for item in plan.add:
-            plan.added[_name(item)] = writer.write(item).ids.get("media", "")
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            # deletions first: a media uploaded again must not meet its old self
+            list(pool.map(lambda d: writer.delete_media(d[0].media.dataset, d[0].media.kind,
+                                                        str(d[0].media.source_id)), plan.delete))
+            list(pool.map(lambda u: writer.replace_scenes(*u), plan.update))
+            ids = list(pool.map(lambda it: writer.write(it).ids.get("media", ""), plan.add))
+        plan.added.update({_name(it): mid for it, mid in zip(plan.add, ids, strict=True)})
         writer.finish(True)
