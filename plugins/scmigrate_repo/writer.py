@@ -86,7 +86,7 @@ class RepoWriter(Writer):
                                                          "started": self._started}))
         self._commit = GroupCommit(self.repo, f"{self._pending}items/")
         if self._parent_id is not None:
-            self._parent = self.repo.snapshot(self._parent_id)
+            self._parent = self.repo.snapshot(self._parent_id, entries=False)  # an entry kept is checked in write
             self._prev = {e["media"]["key"]: e for e in self._parent["items"]}
             self._same_labels = _label_names(Project.from_dict(self._parent["project"])) == _label_names(project)
         return {"repository": self.repo.root, "parent": self._parent_id}
@@ -131,10 +131,11 @@ class RepoWriter(Writer):
                  "annotations": ann_blob}
         if item.annotation_revision:
             entry["annotation_revision"] = item.annotation_revision
-        validate("entry", entry, f"{self.repo.root}: item {key!r}")
+        parent = self._prev.get(key)
+        if entry != parent:  # one the parent holds as it is was valid when it was written
+            validate("entry", entry, f"{self.repo.root}: item {key!r}")
         assert self._commit is not None, "begin() first"
         self._commit.add(entry)
-        parent = self._prev.get(key)
         with self._lock:
             self._entries[key] = entry
             self._stats["bytes_added"] += added + ann_added

@@ -28,6 +28,7 @@ from ..model import Item
 from ..registry import Registry, get_registry
 from .compare import _empty_names, _norm_scene, same_scenes
 from .locks import hold as hold_lock
+from .syncrecord import SyncRecord, label_signature
 
 __all__ = ["SyncPlan", "sync"]
 
@@ -75,12 +76,10 @@ def _name(item: Item) -> str:
     return f"{item.media.dataset}/{item.media.filename}"
 
 
-def _read(reader: Any, workers: int) -> dict[Key, Item]:
-    items = list(reader.items())
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        list(pool.map(lambda it: it.resolve(), items))
+def _list(reader: Any) -> dict[Key, Item]:
+    """The reader's items by (dataset, file name, kind), as listed: their annotations not read yet."""
     out: dict[Key, Item] = {}
-    for it in items:
+    for it in reader.items():
         key = (it.media.dataset, it.media.filename, it.media.kind)
         if key in out:
             raise InputError(f"{_name(it)}: two media of that name in one dataset; sync cannot tell them apart")
@@ -110,7 +109,16 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
             plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
                                           if not lb.is_empty and there.label(lb.name) is None],
                             labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
-            a, b = _read(ra, workers), _read(rb, workers)
+            record = SyncRecord(source, options.project, target, name, label_signature(project, there))
+            a, b = _list(ra), _list(rb)
+            pairs = {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
+            same_bytes = {k for k, (x, y) in pairs.items()
+                          if None in (x.media.size, y.media.size) or x.media.size == y.media.size}
+            known = {k for k in same_bytes if record.unchanged(k, *pairs[k])}  # equal when the last sync ended
+            todo = [a[k] for k in sorted((a.keys() - b.keys()) | (pairs.keys() - same_bytes))]
+            todo += [it for k in sorted(same_bytes - known) for it in pairs[k]]
+            with ThreadPoolExecutor(max(1, workers)) as pool:
+                list(pool.map(lambda it: it.resolve(), todo))
             ea, eb = _empty_names(project), _empty_names(there)
             for key in sorted(set(a) | set(b)):
                 x, y = a.get(key), b.get(key)
@@ -119,15 +127,31 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                 elif x is None and y is not None:
                     (plan.delete.append((y, "not in the source")) if delete else plan.kept_extra.append(y))
                 elif x is not None and y is not None:
-                    if None not in (x.media.size, y.media.size) and x.media.size != y.media.size:
+                    if key not in same_bytes:
                         plan.delete.append((y, "its bytes differ from the source's: uploaded again"))
                         plan.add.append(x)
-                    elif _differs(x, y, ea, eb):
+                    elif key not in known and _differs(x, y, ea, eb):
                         plan.update.append((x, str(y.media.source_id)))
-            if options.dry_run or not plan.changes:
+            if options.dry_run:
                 return plan
-            _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
+            if plan.changes:
+                _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
+        _remember(record, plan, a, b, pairs, dst, target, options, name)
     return plan
+
+
+def _remember(record: SyncRecord, plan: SyncPlan, a: dict[Key, Item], b: dict[Key, Item],
+              pairs: dict[Key, tuple[Item, Item]], dst: Any, target: str, options: RunOptions, name: str) -> None:
+    """Keep what this sync left equal; what it changed on the target is listed again for its new revisions."""
+    if plan.labels_added or plan.labels_deleted:
+        record.save({}, labels="")  # the label sets change: the next sync compares everything
+        return
+    changed = {_name(it) for it in plan.add} | {_name(it) for it, _ in plan.update}
+    if changed:
+        with dst.open(target, dataclasses.replace(options, project=name, dry_run=False)) as rb:
+            b = _list(rb)
+    equal = {k: (x, b[k]) for k, x in a.items() if k in b and (k in pairs or _name(x) in changed)}
+    record.save(equal)
 
 
 def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions, workers: int) -> None:
