@@ -37,10 +37,12 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
         for line in plan.lines():
             click.echo(line)
     verb = "would add" if dry_run else "added"
+    parts = [f"{verb} {len(plan.labels_added)} label(s)"] if plan.labels_added else []
+    parts += [f"{'would delete' if dry_run else 'deleted'} {len(plan.labels_deleted)} label(s)"] \
+        if plan.labels_deleted else []
+    labels = "; " + ", ".join(parts) if parts else ""
     click.echo(f"{verb} {len(plan.add)}, {'would update' if dry_run else 'updated'} {len(plan.update)}, "
                f"{'would delete' if dry_run else 'deleted'} {len(plan.delete)} media"
                + (f"; {len(plan.kept_extra)} only on the target kept" if plan.kept_extra else "")
-               + (f"; {'would add' if dry_run else 'added'} {len(plan.labels_added)} label(s)" if plan.labels_added else "")
-               + (f", {'would delete' if dry_run else 'deleted'} {len(plan.labels_deleted)}" if plan.labels_deleted
-                  else ""), err=True)
+               + labels, err=True)
     return 0

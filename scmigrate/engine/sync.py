@@ -12,7 +12,7 @@ Labels: a source label the target lacks is added to it (``edit_labels`` of the t
 before anything else); a target label the source lacks is reported, and deleted with ``delete``.
 A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
 writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
-cluster's does). Changes go out on ``workers`` threads, deletions first.
+cluster's does; its ``add_media`` uploads without first looking for the media, which the plan did). Changes go out on ``workers`` threads, deletions first.
 """
 
 from __future__ import annotations
@@ -28,11 +28,9 @@ from ..model import Item
 from ..registry import Registry, get_registry
 from .compare import _empty_names, _norm_scene, same_scenes
 from .locks import hold as hold_lock
-from .syncrecord import SyncRecord, label_signature
+from .syncrecord import Key, SyncRecord, label_signature
 
 __all__ = ["SyncPlan", "sync"]
-
-Key = tuple[str, str, str]
 
 
 @dataclass
@@ -110,7 +108,9 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                                           if not lb.is_empty and there.label(lb.name) is None],
                             labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
             record = SyncRecord(source, options.project, target, name, label_signature(project, there))
-            a, b = _list(ra), _list(rb)
+            with ThreadPoolExecutor(2) as pool:  # two listings, one per cluster: at once
+                la, lb = pool.submit(_list, ra), pool.submit(_list, rb)
+                a, b = la.result(), lb.result()
             pairs = {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
             same_bytes = {k for k, (x, y) in pairs.items()
                           if None in (x.media.size, y.media.size) or x.media.size == y.media.size}
@@ -136,22 +136,19 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                 return plan
             if plan.changes:
                 _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
-        _remember(record, plan, a, b, pairs, dst, target, options, name)
+        _remember(record, plan, pairs)
     return plan
 
 
-def _remember(record: SyncRecord, plan: SyncPlan, a: dict[Key, Item], b: dict[Key, Item],
-              pairs: dict[Key, tuple[Item, Item]], dst: Any, target: str, options: RunOptions, name: str) -> None:
-    """Keep what this sync left equal; what it changed on the target is listed again for its new revisions."""
+def _remember(record: SyncRecord, plan: SyncPlan, pairs: dict[Key, tuple[Item, Item]]) -> None:
+    """Keep the pairs this sync found equal. What it changed on the target has a revision it has not
+    seen: the next sync reads and compares those once more (rather than trusting a listing taken
+    after the changes, which could hide an edit made on the target meanwhile)."""
     if plan.labels_added or plan.labels_deleted:
         record.save({}, labels="")  # the label sets change: the next sync compares everything
         return
-    changed = {_name(it) for it in plan.add} | {_name(it) for it, _ in plan.update}
-    if changed:
-        with dst.open(target, dataclasses.replace(options, project=name, dry_run=False)) as rb:
-            b = _list(rb)
-    equal = {k: (x, b[k]) for k, x in a.items() if k in b and (k in pairs or _name(x) in changed)}
-    record.save(equal)
+    changed = {_name(x) for x in plan.add} | {_name(x) for x, _ in plan.update}
+    record.save({k: xy for k, xy in pairs.items() if _name(xy[0]) not in changed})
 
 
 def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions, workers: int) -> None:
@@ -171,6 +168,7 @@ def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOpti
             list(pool.map(lambda d: writer.delete_media(d[0].media.dataset, d[0].media.kind,
                                                         str(d[0].media.source_id)), plan.delete))
             list(pool.map(lambda u: writer.replace_scenes(*u), plan.update))
-            ids = list(pool.map(lambda it: writer.write(it).ids.get("media", ""), plan.add))
+            add = getattr(writer, "add_media", writer.write)  # the plan listed the target: no look for it
+            ids = list(pool.map(lambda it: add(it).ids.get("media", ""), plan.add))
         plan.added.update({_name(it): mid for it, mid in zip(plan.add, ids, strict=True)})
         writer.finish(True)

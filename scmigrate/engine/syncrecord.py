@@ -21,7 +21,10 @@ from typing import Any
 from ..model import Item, Project
 from .journal import state_dir
 
-__all__ = ["SyncRecord", "label_signature"]
+__all__ = ["Key", "SyncRecord", "label_signature"]
+
+#: a media as sync matches it: (dataset, file name, kind)
+Key = tuple[str, str, str]
 
 
 def label_signature(a: Project, b: Project) -> str:
@@ -50,15 +53,15 @@ class SyncRecord:
             self.pairs = doc["pairs"]
 
     @staticmethod
-    def key(key: tuple[str, ...]) -> str:
+    def key(key: Key) -> str:
         return "/".join(key)
 
-    def unchanged(self, key: tuple[str, ...], x: Item, y: Item) -> bool:
+    def unchanged(self, key: Key, x: Item, y: Item) -> bool:
         """Whether both sides are as the last sync left them equal (each names its revision)."""
         pair = _pair(x, y)
         return None not in pair and self.pairs.get(self.key(key)) == pair
 
-    def save(self, equal: dict[tuple[str, ...], tuple[Item, Item]], labels: str | None = None) -> None:
+    def save(self, equal: dict[Key, tuple[Item, Item]], labels: str | None = None) -> None:
         """Keep ``equal`` (key → (source item, target item) as listed now) as what this sync left equal."""
         pairs = {self.key(k): _pair(x, y) for k, (x, y) in equal.items() if None not in _pair(x, y)}
         doc = {"labels": labels or self.labels, "pairs": pairs}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cluster.cluster_helpers import box, detection_project, image_item
 from repo_helpers import cli
 
@@ -13,7 +12,6 @@ from scmigrate.api import RunOptions
 from scmigrate.engine.compare import compare_locations
 from scmigrate.engine.facade import transfer
 from scmigrate.engine.sync import sync
-from scmigrate.errors import InputError
 from scmigrate.model import Scene
 from scmigrate.testing import put_memory
 
@@ -103,3 +101,43 @@ def test_sync_adds_new_labels_and_deletes_missing_ones_only_with_delete(clusters
     c.admin.clear_counters()
     assert not sync("memory:nocat", "a", opts, delete=True, registry=registry).changes
     assert c.admin.count("PUT", "/{project_id}") == 0
+
+
+def test_a_sync_after_a_sync_reads_only_the_scenes_edited_since(clusters: Any, registry: Any) -> None:
+    """Between clusters both listings name each image's scene: what neither side changed is not read."""
+    a, b = clusters("a"), clusters("b")
+    version("v1", {0: 3, 1: 3, 2: 3, 3: 3})
+    assert transfer("memory:v1", "a", registry=registry, quiet=True).complete
+    assert transfer("a", "b", registry=registry, quiet=True, project="Dogs").complete
+    opts = RunOptions(project="Dogs")
+    for c in (a, b):
+        c.admin.clear_counters()
+    assert not sync("a", "b", opts, registry=registry).changes  # no sync before: every scene read
+    assert a.admin.count("GET", "/annotations/{annotation_id}") == 4
+    assert b.admin.count("GET", "/annotations/{annotation_id}") == 4
+
+    version("v2", {0: 3, 1: 17, 2: 3, 3: 3})  # img1 edited on the source
+    assert [it.media.filename for it, _ in sync("memory:v2", "a", opts, registry=registry).update] == ["img1.jpg"]
+    for c in (a, b):
+        c.admin.clear_counters()
+    plan = sync("a", "b", opts, registry=registry)
+    assert [it.media.filename for it, _ in plan.update] == ["img1.jpg"] and not plan.add
+    assert a.admin.count("GET", "/annotations/{annotation_id}") == 1
+    assert b.admin.count("GET", "/annotations/{annotation_id}") == 1
+    assert compare_locations("a", "b", opts, registry=registry).identical()
+
+    version("v3", {0: 3, 1: 17, 2: 3, 3: 9})  # img3 edited on the target: the source wins again
+    assert sync("memory:v3", "b", opts, registry=registry).update
+    for c in (a, b):
+        c.admin.clear_counters()
+    plan = sync("a", "b", opts, registry=registry)
+    assert [it.media.filename for it, _ in plan.update] == ["img3.jpg"]
+    # img3, and img1 once more: the last sync changed it, so its new revision was not yet seen equal
+    assert b.admin.count("GET", "/annotations/{annotation_id}") == 2
+    assert compare_locations("a", "b", opts, registry=registry).identical()
+    for reads in (1, 0):  # img3 seen equal once more, then nothing is read
+        for c in (a, b):
+            c.admin.clear_counters()
+        assert not sync("a", "b", opts, registry=registry).changes
+        assert a.admin.count("GET", "/annotations/{annotation_id}") == reads
+        assert b.admin.count("GET", "/annotations/{annotation_id}") == reads
