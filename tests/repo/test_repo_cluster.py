@@ -70,3 +70,30 @@ def test_every_project_of_a_cluster_into_one_repository(clusters: Any, registry:
     cats = src.snapshots(repo, "Cats")
     assert len(cats) == 1 and cats[0]["items"] == 2
     assert held(registry, repo, "Cats") == held(registry, "a", "Cats")
+
+
+def test_a_label_renamed_on_the_cluster_makes_the_next_backup_read_every_scene(clusters: Any, registry: Any,
+                                                                             tmp_path: Path) -> None:
+    """A rename keeps every scene's id (scenes refer to label ids) but changes what is read from them."""
+    import requests
+
+    c = clusters("a")
+    put_memory("seed", detection_project("Dogs"), detection_items(4))
+    assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
+    repo = f"repo:{tmp_path / 'repo'}"
+    assert transfer("a", repo, registry=registry, quiet=True, project="Dogs").complete
+    s = requests.Session()
+    s.headers.update({"x-api-key": c.token, "x-geti-csrf-protection": "1"})
+    s.verify = getattr(c, "ca_bundle", None) or True
+    pid = next(p["id"] for p in s.get(f"{c.base()}/projects", timeout=10).json()["projects"] if p["name"] == "Dogs")
+    doc = s.get(f"{c.base()}/projects/{pid}", timeout=10).json()
+    for task in doc["pipeline"]["tasks"]:
+        for lb in task.get("labels", []):
+            lb["name"] = "hound" if lb["name"] == "dog" else lb["name"]
+    s.put(f"{c.base()}/projects/{pid}", json={k: doc[k] for k in ("id", "name", "pipeline")},
+          timeout=10).raise_for_status()
+    c.admin.clear_counters()
+    after = transfer("a", repo, registry=registry, quiet=True, project="Dogs").sink_facts
+    assert c.admin.count("GET", "/annotations/{annotation_id}") == 4 and after["annotations_not_read"] == 0
+    assert after["changed_annotations"] == 2  # the two images with a dog box
+    assert held(registry, repo) == held(registry, "a", "Dogs")
