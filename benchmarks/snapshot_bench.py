@@ -51,7 +51,7 @@ def main() -> int:
     from scmigrate.engine.sync import sync
     from scmigrate.model import Media, Project, Task
     from scmigrate.plugins import make_plugin_manager
-    from scmigrate.registry import Registry
+    from scmigrate.registry import Registry, get_registry
     from scmigrate.testing import make_item, memory_plugin, put_memory
 
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
@@ -131,6 +131,12 @@ def main() -> int:
             print(f"second sync {t_sync / t_migration:.0%} of the migration (target <= 15%); first sync "
                   f"{t_sync0 / t_migration:.0%}")
             ok = ok and t_sync / t_migration <= 0.15
+        # the floor of every backup: the project and the whole media listing (100 a page, one after another)
+        t0 = time.perf_counter()
+        with get_registry().resolve_source("bench").open("bench", RunOptions(project="Bench")) as reader:
+            reader.project()
+            listed = sum(1 for _ in reader.items())
+        print(f"project and listing alone: {time.perf_counter() - t0:5.1f} s  ({listed} media)  (load {load()})")
         c.admin.knobs(latency_ms=0)
         same = compare_locations("bench", repo, RunOptions(project="Bench")).identical()
         print(f"the snapshot holds what the cluster holds: {same}")
