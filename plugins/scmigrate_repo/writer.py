@@ -63,6 +63,7 @@ class RepoWriter(Writer):
         self._pending = ""
         self._commit: GroupCommit | None = None
         self._started = utc_now()
+        self._present: dict[str, bool] = {}  # blob name -> in the repository
         self._same_labels = False  # the parent's labels are the project's: its scenes may be kept
         self._stats = {"new_media": 0, "changed_annotations": 0, "bytes_added": 0, "reused_media": 0,
                        "reused_annotations": 0}
@@ -95,11 +96,19 @@ class RepoWriter(Writer):
         return set(self._resumed)
 
     def _held(self, item: Item) -> dict[str, Any] | None:
-        """The parent's entry of ``item`` when it holds the same media bytes (still in the repository)."""
+        """The parent's entry of ``item`` when it holds the same media bytes (still in the repository:
+        asked once per item, since ``holds_annotations`` and ``write`` both want it; nothing prunes
+        while the backup holds the lock)."""
         prev = self._prev.get(item.key)
-        if prev is not None and same_media(item.media, prev["media"]) and self.repo.storage.exists(prev["blob"]):
-            return prev
-        return None
+        if prev is None or not same_media(item.media, prev["media"]):
+            return None
+        with self._lock:
+            there = self._present.get(prev["blob"])
+        if there is None:
+            there = self.repo.storage.exists(prev["blob"])
+            with self._lock:
+                self._present[prev["blob"]] = there
+        return prev if there else None
 
     def _same_revision(self, item: Item) -> bool:
         revision, prev = item.annotation_revision, self._prev.get(item.key)

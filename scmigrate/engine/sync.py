@@ -12,7 +12,9 @@ Labels: a source label the target lacks is added to it (``edit_labels`` of the t
 before anything else); a target label the source lacks is reported, and deleted with ``delete``.
 A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
 writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
-cluster's does; its ``add_media`` uploads without first looking for the media, which the plan did). Changes go out on ``workers`` threads, deletions first.
+cluster's does; its ``add_media`` uploads without first looking for the media, which the plan
+did). Changes go out on ``workers`` threads, deletions first. Pairs the last sync left equal and
+that neither side changed since are not read (:mod:`.syncrecord`).
 """
 
 from __future__ import annotations
