@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from cluster.cluster_helpers import box, detection_items, detection_project, image_item
-from repo_helpers import held
+from repo_helpers import cli, held
 
 from scmigrate.api import RunOptions
 from scmigrate.engine.compare import compare_locations
@@ -16,7 +17,8 @@ from scmigrate.model import Scene
 from scmigrate.testing import put_memory
 
 
-def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, registry: Any, tmp_path: Path) -> None:
+def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, registry: Any, tmp_path: Path,
+                                                              capsys: Any) -> None:
     c = clusters("a")
     put_memory("seed", detection_project("Dogs"), detection_items(4))
     assert transfer("memory:seed", "a", registry=registry, quiet=True).complete
@@ -47,6 +49,16 @@ def test_incremental_backup_reads_no_bytes_of_unchanged_media(clusters: Any, reg
     assert (third["new_media"], third["changed_annotations"], third["removed_media"]) == (0, 1, 0)
     assert c.admin.count("GET", "/display/full") == 0
     assert c.admin.count("GET", "/annotations/{annotation_id}") == 1
+    assert held(registry, repo) == held(registry, "a", "Dogs")
+
+    # one image deleted on the cluster: the next snapshot lacks it, and the summary says so
+    put_memory("fewer", detection_project("Dogs"), [it for it in edited if it.media.name != "img2"]
+               + [image_item("new", "new", [], seed=77)])
+    assert sync("memory:fewer", "a", RunOptions(project="Dogs"), delete=True, registry=registry).delete
+    code, out, err = cli(capsys, "run", "--from", "a", "--project", "Dogs", "--to", repo)
+    assert code == 0, err
+    assert re.search(r"snapshot [0-9a-f]{8}: 0 new media, 0 changed scenes, 1 removed media, "
+                     r"0\.0 MB added to the repository", out + err), out + err
     assert held(registry, repo) == held(registry, "a", "Dogs")
     # scmigrate check: the live project against its last snapshot
     assert compare_locations("a", repo, RunOptions(project="Dogs"), registry=registry).identical()
