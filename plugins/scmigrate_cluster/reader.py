@@ -14,7 +14,7 @@ from .connection import Connection
 from .filetypes import HEAD_BYTES, extension_of
 from .http import HttpError
 from .projects import LabelIndex, project_from_api, require_project
-from .scenes import ranges_from_api, scene_from_api
+from .scenes import ranges_from_api, scene_from_api, scene_revision
 from .settings import read_configuration
 from .streams import DownloadStream
 
@@ -116,6 +116,7 @@ class ClusterReader(Reader):
             media=media,
             open=lambda: DownloadStream(self.http, path),  # type: ignore[arg-type,return-value]
             load=lambda item: self._load(item, d, path if sniff else None),
+            annotation_revision=scene_revision(m) if kind == "image" else None,
         )
 
     def _sniff_extension(self, media: Media, path: str) -> None:
