@@ -28,7 +28,8 @@ from urllib.parse import urljoin
 
 from .errors import InputError
 
-__all__ = ["KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate", "validator"]
+__all__ = ["JSON_DECODER", "KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate",
+           "validator"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
@@ -112,8 +113,10 @@ def _tree_ok(doc: Any) -> bool:
     return True
 
 
-#: one decoder for every document: ``json.loads`` with an option builds a new one per call
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+#: The strict decoder :func:`loads` uses (``NaN``/``Infinity`` refused), for a reader that parses a
+#: large document piece by piece with ``raw_decode``. One for every call: ``json.loads`` with an
+#: option builds a new one each time.
+JSON_DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
 
 def loads(data: bytes, where: str, walk: bool = True) -> Any:
@@ -132,7 +135,7 @@ def loads(data: bytes, where: str, walk: bool = True) -> Any:
     try:
         if text.startswith("\ufeff"):  # json.loads' own check, which the decoder lacks
             raise ValueError("starts with a UTF-8 byte order mark")
-        doc = _DECODER.decode(text)
+        doc = JSON_DECODER.decode(text)
         if walk and not _tree_ok(doc):
             _check_tree(doc)
     except RecursionError:

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from typing import IO, Any
+from typing import Any
 
 import zstandard
 
