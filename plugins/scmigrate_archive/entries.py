@@ -20,10 +20,12 @@ from typing import Any
 from scmigrate import schema
 from scmigrate.errors import InputError
 
-__all__ = ["IndexEntries", "in_file_order", "read_index"]
+__all__ = ["CHUNK", "IndexEntries", "in_file_order", "read_index"]
 
 _WS = json.decoder.WHITESPACE  # type: ignore[attr-defined]  # the decoder's own whitespace rule
 _FIELDS = ("offset", "length", "size", "crc32")
+#: bytes decoded per step: what the parser holds beyond the entries is about twice this
+CHUNK = 1 << 16
 
 
 _ROW = struct.Struct("<QQQI32s")  # offset, length, size, crc32, sha256: then the blob name, the key
@@ -180,7 +182,7 @@ class _Parser:
     def _more(self) -> bool:
         if self._eof:
             return False
-        if self._pos > 1 << 20:  # drop what has been parsed
+        if self._pos > CHUNK:  # drop what has been parsed
             self._buf, self._pos = self._buf[self._pos:], 0
         try:
             chunk = next(self._chunks, None)

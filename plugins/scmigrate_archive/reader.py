@@ -32,6 +32,7 @@ from scmigrate.model import (
 )
 from scmigrate.storage import split_location
 
+from .entries import CHUNK as INDEX_CHUNK
 from .entries import IndexEntries, in_file_order, read_index
 from .frames import (
     TRAILER_SIZE,
@@ -160,7 +161,8 @@ class ArchiveReader(Reader):
             if stream.name != INDEX:
                 raise MemberDamaged("does not match the trailer")
             # parsed as it is decoded, entry by entry: the index is never held whole (entries.py)
-            head, entries = read_index(iter(lambda: stream.read(1 << 20), b""), self.version, f"{self.path}: {INDEX}")
+            head, entries = read_index(iter(lambda: stream.read(INDEX_CHUNK), b""), self.version,
+                                       f"{self.path}: {INDEX}")
         except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
             raise self._fail(INDEX, f"damaged ({e}); run scmigrate verify") from None
         if stream.range.crc32 != t.index_crc:
@@ -182,7 +184,7 @@ class ArchiveReader(Reader):
         overlap, missing = index_gaps(self.read_at, in_file_order(self.entries), self.trailer.index_offset)
         if overlap is not None:
             raise self._fail(INDEX, f"places {overlap} over the member before it; run scmigrate verify")
-        wrong = index_miscount(list(self.entries), self._declared)
+        wrong = index_miscount(self.entries, self._declared)
         if wrong:
             self.miscount = f"{INDEX}: declares {wrong}"
         if missing:

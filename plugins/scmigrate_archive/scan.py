@@ -167,9 +167,13 @@ def index_gaps(read_at: ReadAt, entries: Iterable[dict[str, Any]], index_offset:
     return None, missing
 
 
-def index_miscount(names: list[str], declared: dict[str, Any]) -> str | None:
+def index_miscount(names: Iterable[str], declared: dict[str, Any]) -> str | None:
     """Where an index's own ``items``/``models`` counts disagree with the entries it lists, or None."""
-    listed = {k: sum(n.startswith(f"{k}/") for n in names) for k in ("items", "models")}
+    listed = {"items": 0, "models": 0}
+    for n in names:  # one pass, one name at a time: an index can list a million members
+        kind = n.split("/", 1)[0]
+        if kind in listed:
+            listed[kind] += 1
     wrong = [f"{declared[k]} {k} but lists {listed[k]}" for k in listed if declared.get(k) not in (None, listed[k])]
     return f"{' and '.join(wrong)}" if wrong else None
 
