@@ -84,7 +84,7 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
         packed = _packed_name(name)
         return self._entry(packed, self._rows[packed])
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         packed = _packed_name(name)
         row = self._rows.get(packed)
         return default if row is None else self._entry(packed, row)

@@ -171,9 +171,9 @@ class ArchiveReader(Reader):
         self.index_size = stream.size
         self.index_loaded = True
         self._declared = {k: head.get(k) for k in ("items", "models")}
-        for e in entries.by_offset():
-            if e["offset"] + e["length"] > t.index_offset:
-                raise self._fail(INDEX, f"places {e['name']} outside the archive's member area")
+        for member in entries.by_offset():
+            if member["offset"] + member["length"] > t.index_offset:
+                raise self._fail(INDEX, f"places {member['name']} outside the archive's member area")
         self.entries = entries
 
     def _check_coverage(self) -> None:

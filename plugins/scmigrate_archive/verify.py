@@ -58,7 +58,7 @@ class _Content:
 
     _KINDS = {MANIFEST: "manifest", PROJECT: "project", INDEX: "index"}
 
-    def __init__(self, reader: ArchiveReader, entries: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, reader: ArchiveReader, entries: Mapping[str, dict[str, Any]]) -> None:
         self.reader, self.entries = reader, entries
         self.facts: ProjectFacts | None = None
         self.last_key: str | None = None  # the key inside the member just checked, to name it by

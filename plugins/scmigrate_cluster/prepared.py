@@ -13,6 +13,7 @@ session's cookies, its proxies, redirects followed. The tests compare what both 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -22,7 +23,7 @@ __all__ = ["send"]
 
 
 def send(session: requests.Session, method: str, url: str, *, params: Any = None, json: Any = None,
-         data: Any = None, headers: dict[str, str | None] | None = None, timeout: Any = None,
+         data: Any = None, headers: Mapping[str, str | None] | None = None, timeout: Any = None,
          verify: bool | str = True, stream: bool = False) -> requests.Response:
     merged: CaseInsensitiveDict[str] = CaseInsensitiveDict(session.headers)
     for name, value in (headers or {}).items():
