@@ -14,6 +14,8 @@ What it does, for each size N in ``--images`` (each on a fresh emulator, plain H
    ``run`` cluster → ``.scz`` (backup), ``verify`` of that archive, ``run`` ``.scz`` → cluster
    (restore), ``run`` cluster → cluster (migration, into another project of the same emulator) and
    ``check`` of the archive against the restored project; each must exit 0;
+   ``--workers N`` fixes the concurrency of each (otherwise adaptive: a longer run climbs higher,
+   and the uploads and downloads in flight are memory that has nothing to do with the count);
 3. reports per command its wall time and peak RSS (the kernel's ``VmHWM`` of the process, and
    psutil samples: ``migration_bench.timed_run``), then the ratio of the largest size to the
    smallest: RSS (flat memory: close to 1) and time per item (linear time: close to 1).
@@ -36,18 +38,20 @@ from cluster_bench import seed_project, use_bench_cluster  # noqa: E402  (siblin
 from migration_bench import timed_run  # noqa: E402
 
 
-def commands(tmp: Path) -> list[tuple[str, list[str]]]:
+def commands(tmp: Path, workers: int | None = None) -> list[tuple[str, list[str]]]:
     archive = str(tmp / "backup.scz")
+    w = [] if workers is None else ["--workers", str(workers)]
     return [
-        ("backup", ["run", "--from", "bench", "--project", "Bench", "--to", archive]),
+        ("backup", ["run", "--from", "bench", "--project", "Bench", "--to", archive, *w]),
         ("verify", ["verify", archive]),
-        ("restore", ["run", "--from", archive, "--to", "bench", "--to-project", "Restored"]),
-        ("migration", ["run", "--from", "bench", "--project", "Bench", "--to", "bench", "--to-project", "Migrated"]),
-        ("check", ["check", "--from", archive, "--to", "bench", "--to-project", "Restored"]),
+        ("restore", ["run", "--from", archive, "--to", "bench", "--to-project", "Restored", *w]),
+        ("migration", ["run", "--from", "bench", "--project", "Bench", "--to", "bench", "--to-project", "Migrated",
+                       *w]),
+        ("check", ["check", "--from", archive, "--to", "bench", "--to-project", "Restored", *w]),
     ]
 
 
-def one_size(n: int, size: int, latency_ms: float) -> dict[str, Any]:
+def one_size(n: int, size: int, latency_ms: float, workers: int | None) -> dict[str, Any]:
     from sc_emulator import running
 
     out: dict[str, Any] = {"images": n}
@@ -58,7 +62,7 @@ def one_size(n: int, size: int, latency_ms: float) -> dict[str, Any]:
         print(f"{n} images ({total / 1e6:.1f} MB) seeded in {time.perf_counter() - t0:.0f} s", flush=True)
         c.admin.knobs(latency_ms=latency_ms)
         env = dict(os.environ)
-        for name, args in commands(Path(tmp)):
+        for name, args in commands(Path(tmp), workers):
             r = timed_run(env, ["-q", *args])
             if r["rc"]:
                 raise SystemExit(f"{name} at {n} images failed ({r['rc']}):\n{r['output']}")
@@ -74,14 +78,16 @@ def main() -> int:
     ap.add_argument("--images", default="2000,20000", help="project sizes, smallest first")
     ap.add_argument("--bytes", type=int, default=2000, help="approximate size of each JPEG")
     ap.add_argument("--latency-ms", type=float, default=20)
+    ap.add_argument("--workers", type=int, help="fix the concurrency (default: adaptive, as a user gets it)")
     ap.add_argument("--json", help="write every measurement there")
     a = ap.parse_args()
     sizes = [int(x) for x in a.images.split(",")]
-    runs = [one_size(n, a.bytes, a.latency_ms) for n in sizes]
+    runs = [one_size(n, a.bytes, a.latency_ms, a.workers) for n in sizes]
     small, large = runs[0], runs[-1]
     factor = large["images"] / small["images"]
     loads = [r[k][f] for r in runs for k, _ in commands(Path()) for f in ("load_min", "load_max")]
-    print(f"\nload average during the runs: {min(loads):.1f}–{max(loads):.1f}; latency {a.latency_ms} ms per request\n")
+    print(f"\nload average during the runs: {min(loads):.1f}–{max(loads):.1f}; latency {a.latency_ms} ms per request; "
+          f"workers {a.workers or 'adaptive'}\n")
     print(f"| command | RSS MB at {small['images']:,} | at {large['images']:,} | RSS ratio "
           f"| s at {small['images']:,} | s at {large['images']:,} | time per item, ratio |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -92,7 +98,8 @@ def main() -> int:
     worst = max(large[k]["rss_max_mb"] / small[k]["rss_max_mb"] for k, _ in commands(Path()))
     print(f"\nlargest RSS ratio {worst:.2f} (target ≤ 1.2); median load {statistics.median(loads):.1f}")
     if a.json:
-        Path(a.json).write_text(json.dumps({"latency_ms": a.latency_ms, "bytes": a.bytes, "runs": runs}, indent=1))
+        Path(a.json).write_text(json.dumps({"latency_ms": a.latency_ms, "bytes": a.bytes, "workers": a.workers,
+                                            "runs": runs}, indent=1))
     return 0
 
 

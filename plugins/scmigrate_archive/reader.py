@@ -374,16 +374,10 @@ class ArchiveReader(Reader):
                 logical += self.entries[e["blob"]]["size"]
                 named.add(e["blob"])
         stored_media = sum(self.entries[n]["size"] for n in named)
-        facts.update(
-            members=len(self.entries) + 1,  # + the index itself
-            items=counts["items/"],
-            models=counts["models/"],
-            blobs=counts["blobs/"],
-            uncompressed_bytes=uncompressed + self.index_size,
-            media_bytes=logical,
-            stored_media_bytes=stored_media,
-            dedup_saved_bytes=logical - stored_media,
-        )
+        facts.update(members=len(self.entries) + 1,  # + the index itself
+                     items=counts["items/"], models=counts["models/"], blobs=counts["blobs/"],
+                     uncompressed_bytes=uncompressed + self.index_size, media_bytes=logical,
+                     stored_media_bytes=stored_media, dedup_saved_bytes=logical - stored_media)
         return facts
 
     def verify(self, quick: bool = False) -> list[str]:
