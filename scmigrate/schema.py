@@ -9,7 +9,8 @@ files (an item refers to ``media.schema.json``) resolves offline, never over the
 archive validates every record it reads and writes. So each schema is also compiled into plain
 Python predicates covering the keywords our schemas use (:mod:`.schema_compiler`: generated
 Python code); a document the predicate accepts is valid, and anything it rejects goes to
-``jsonschema`` for the verdict and the message. The test suite checks that both agree on every example and on thousands of mutated documents.
+``jsonschema`` for the verdict and the message. The test suite checks that both agree on every
+example and on thousands of mutated documents.
 
 This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): a plugin that reads or writes
 archive records validates them here.
