@@ -6,7 +6,8 @@
 1. Draws ``--items`` JPEG images (~100 KB each: coloured noise plus shapes, so they do not
    compress to nothing) into a folder, and a COCO ``instances.json`` (one box each) next to them.
 2. Packing, ``--reps`` times, the order rotating each repetition, on the same files: the archive
-   writer (``--workers`` threads, as the engine would; sealed and fsynced), ``tar --zstd -cf``,
+   writer (``--workers`` threads, as the engine would; sealed and fsynced), ``tar --zstd -cf`` (as
+   is, and followed by an fsync of its file, the writer's durability),
    and ``scmigrate run --from coco:instances.json --to x.scz`` (its own process: timed whole,
    and minus the same command on a one-image COCO file, i.e. without start-up, imports and
    plugin loading). Medians, min–max, the ratio to tar per repetition, and the load average.
@@ -135,11 +136,19 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
         (work / "bench.scz").unlink(missing_ok=True)
         return timed(lambda: write(work / "bench.scz", file_items(images, 340), workers))
 
-    def tar() -> float:
-        return timed(lambda: subprocess.run(["tar", "--zstd", "-cf", str(work / "bench.tar.zst"), "-C",
-                                             str(images), "."], check=True))
+    def tar(sync: bool = False) -> float:
+        def run() -> None:
+            subprocess.run(["tar", "--zstd", "-cf", str(work / "bench.tar.zst"), "-C", str(images), "."], check=True)
+            if sync:  # the writer fsyncs the archive it seals: the same durability
+                fd = os.open(work / "bench.tar.zst", os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return timed(run)
 
-    cases = {"scz": scz, "tar": tar, "coco": lambda: coco("instances.json"), "coco_one": lambda: coco("one.json")}
+    cases = {"scz": scz, "tar": tar, "tar_fsync": lambda: tar(True), "coco": lambda: coco("instances.json"),
+             "coco_one": lambda: coco("one.json")}
     runs: dict[str, list[float]] = {k: [] for k in cases}
     loads = []
     order = list(cases)
@@ -153,15 +162,15 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
     def summary(values: list[float]) -> dict[str, Any]:
         return {"median_s": round(median(values), 3), "min_s": round(min(values), 3), "max_s": round(max(values), 3)}
 
-    def ratios(values: list[float]) -> dict[str, Any]:
-        each = [t / v for v, t in zip(values, runs["tar"], strict=True)]  # speed relative to tar, same rep
+    def ratios(values: list[float], tar: str = "tar") -> dict[str, Any]:
+        each = [t / v for v, t in zip(values, runs[tar], strict=True)]  # speed relative to tar, same rep
         return {"median": round(median(each), 2), "min": round(min(each), 2), "max": round(max(each), 2)}
 
     return {"reps": reps, "load_min": round(min(loads), 1), "load_max": round(max(loads), 1),
-            "tar": summary(runs["tar"]), "scz_writer": summary(runs["scz"]), "coco_run": summary(runs["coco"]),
-            "coco_run_minus_one_image": summary(marginal), "speed_vs_tar": {
-                "scz_writer": ratios(runs["scz"]), "coco_run": ratios(runs["coco"]),
-                "coco_run_minus_one_image": ratios(marginal)}}
+            "tar": summary(runs["tar"]), "tar_fsync": summary(runs["tar_fsync"]), "scz_writer": summary(runs["scz"]),
+            "coco_run": summary(runs["coco"]), "coco_run_minus_one_image": summary(marginal), "speed_vs_tar": {
+                "scz_writer": ratios(runs["scz"]), "scz_writer_vs_tar_fsync": ratios(runs["scz"], "tar_fsync"),
+                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal)}}
 
 
 def throughput(n: int, workers: int, reps: int, work: Path) -> dict[str, Any]:
@@ -210,7 +219,7 @@ def throughput(n: int, workers: int, reps: int, work: Path) -> dict[str, Any]:
         "items": n, "media_MB": round(media_bytes / MB, 1), "workers": workers,
         "packing": {**packed, "MB_per_s_median": {
             k: round(media_bytes / MB / packed[k]["median_s"], 1)
-            for k in ("tar", "scz_writer", "coco_run", "coco_run_minus_one_image")}},
+            for k in ("tar", "tar_fsync", "scz_writer", "coco_run", "coco_run_minus_one_image")}},
         "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "read": rates(r_s),
                 "verify": rates(v_s), "tar_xf": rates(s_x), "open_and_read_one_item_ms": round(one * 1000, 1)},
         "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1),
