@@ -1,15 +1,19 @@
 """Benchmark the .scz archive: throughput against `tar --zstd`, and memory against item count.
 
-    .venv/bin/python benchmarks/archive_bench.py [--items 2000] [--workers 4] [--rss 2000,20000]
+    .venv/bin/python benchmarks/archive_bench.py [--items 2000] [--workers 4] [--reps 5] [--rss 2000,20000]
                                                  [--work DIR] [--json out.json]
 
 1. Draws ``--items`` JPEG images (~100 KB each: coloured noise plus shapes, so they do not
-   compress to nothing) into a folder.
-2. Writes them into an archive with the archive writer (``--workers`` threads, as the engine
-   would), then reads every item back (project, scenes, every media byte): size, MB/s, items/s.
-3. Runs ``tar --zstd -cf``, ``tar --zstd -xOf`` (to /dev/null) and ``tar --zstd -xf`` on the same
-   files for comparison, ``tar --zstd -xf`` on the archive, and times opening the archive and
-   reading one item by key (random access).
+   compress to nothing) into a folder, and a COCO ``instances.json`` (one box each) next to them.
+2. Packing, ``--reps`` times, the order rotating each repetition, on the same files: the archive
+   writer (``--workers`` threads, as the engine would; sealed and fsynced), ``tar --zstd -cf`` (as
+   is, and followed by an fsync of its file, the writer's durability),
+   and ``scmigrate run --from coco:instances.json --to x.scz`` (its own process: timed whole,
+   and minus the same command on a one-image COCO file, i.e. without start-up, imports and
+   plugin loading). Medians, min–max, the ratio to tar per repetition, and the load average.
+3. Reads every item of the archive back (project, scenes, every media byte), verifies it, runs
+   ``tar --zstd -xOf`` (to /dev/null) and ``tar --zstd -xf`` on the same files for comparison,
+   ``tar --zstd -xf`` on the archive, and times opening the archive and reading one item by key.
 4. For each count in ``--rss``, writes that many small images in a fresh subprocess and reports
    its peak RSS (``ru_maxrss``): flat memory means the peak does not grow with the count.
 """
@@ -99,7 +103,77 @@ def timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
-def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
+def write_coco(images: Path, target: Path, n: int | None = None) -> None:
+    """A COCO instances file for the first ``n`` (all) images of ``images``, one box each."""
+    names = sorted(p.name for p in images.iterdir())[:n]
+    target.write_text(json.dumps({
+        "images": [{"id": i + 1, "file_name": f, "width": 340, "height": 340} for i, f in enumerate(names)],
+        "annotations": [{"id": i + 1, "image_id": i + 1, "category_id": 1, "bbox": [10, 20, 30, 40],
+                         "segmentation": [], "area": 1200, "iscrowd": 0} for i in range(len(names))],
+        "categories": [{"id": 1, "name": "thing"}]}))
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]:
+    """Pack the same files with the writer, tar and scmigrate run (COCO), alternating."""
+    write_coco(images, work / "instances.json")
+    write_coco(images, work / "one.json", 1)
+    scm = str(Path(sys.executable).with_name("scmigrate"))
+
+    def coco(ann: str) -> float:
+        out = work / "coco.scz"
+        out.unlink(missing_ok=True)
+        return timed(lambda: subprocess.run(
+            [scm, "-q", "run", "--from", f"coco:{work / ann}", "--images", str(images), "--to", str(out),
+             "--project-type", "detection", "--labels", "thing"], check=True, stderr=subprocess.DEVNULL))
+
+    def scz() -> float:
+        (work / "bench.scz").unlink(missing_ok=True)
+        return timed(lambda: write(work / "bench.scz", file_items(images, 340), workers))
+
+    def tar(sync: bool = False) -> float:
+        def run() -> None:
+            subprocess.run(["tar", "--zstd", "-cf", str(work / "bench.tar.zst"), "-C", str(images), "."], check=True)
+            if sync:  # the writer fsyncs the archive it seals: the same durability
+                fd = os.open(work / "bench.tar.zst", os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        return timed(run)
+
+    cases = {"scz": scz, "tar": tar, "tar_fsync": lambda: tar(True), "coco": lambda: coco("instances.json"),
+             "coco_one": lambda: coco("one.json")}
+    runs: dict[str, list[float]] = {k: [] for k in cases}
+    loads = []
+    order = list(cases)
+    for rep in range(reps):
+        for name in order[rep % len(order):] + order[: rep % len(order)]:
+            runs[name].append(cases[name]())
+            loads.append(os.getloadavg()[0])
+        print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), file=sys.stderr)
+    marginal = [a - b for a, b in zip(runs["coco"], runs["coco_one"], strict=True)]
+
+    def summary(values: list[float]) -> dict[str, Any]:
+        return {"median_s": round(median(values), 3), "min_s": round(min(values), 3), "max_s": round(max(values), 3)}
+
+    def ratios(values: list[float], tar: str = "tar") -> dict[str, Any]:
+        each = [t / v for v, t in zip(values, runs[tar], strict=True)]  # speed relative to tar, same rep
+        return {"median": round(median(each), 2), "min": round(min(each), 2), "max": round(max(each), 2)}
+
+    return {"reps": reps, "load_min": round(min(loads), 1), "load_max": round(max(loads), 1),
+            "tar": summary(runs["tar"]), "tar_fsync": summary(runs["tar_fsync"]), "scz_writer": summary(runs["scz"]),
+            "coco_run": summary(runs["coco"]), "coco_run_minus_one_image": summary(marginal), "speed_vs_tar": {
+                "scz_writer": ratios(runs["scz"]), "scz_writer_vs_tar_fsync": ratios(runs["scz"], "tar_fsync"),
+                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal)}}
+
+
+def throughput(n: int, workers: int, reps: int, work: Path) -> dict[str, Any]:
     images = work / "images"
     images.mkdir()
     t = time.perf_counter()
@@ -107,8 +181,8 @@ def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
         (images / f"img{i:06d}.jpg").write_bytes(draw_jpeg(i))
     media_bytes = sum(p.stat().st_size for p in images.iterdir())
     print(f"drew {n} JPEGs, {media_bytes / MB:.1f} MB in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    packed = packing(images, work, workers, reps)
     archive = work / "bench.scz"
-    w_s = timed(lambda: write(archive, file_items(images, 340), workers))
 
     def read() -> None:
         with ArchiveSource().open(str(archive), RunOptions()) as reader:
@@ -121,7 +195,6 @@ def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
     r_s = timed(read)
     v_s = timed(lambda: ArchiveSource().open(str(archive), RunOptions()).verify())
     tarball = work / "bench.tar.zst"
-    t_w = timed(lambda: subprocess.run(["tar", "--zstd", "-cf", str(tarball), "-C", str(images), "."], check=True))
     t_r = timed(lambda: subprocess.run(["tar", "--zstd", "-xOf", str(tarball)], check=True, stdout=subprocess.DEVNULL))
     out = work / "untar"
     out.mkdir()
@@ -144,9 +217,12 @@ def throughput(n: int, workers: int, work: Path) -> dict[str, Any]:
 
     return {
         "items": n, "media_MB": round(media_bytes / MB, 1), "workers": workers,
-        "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "write": rates(w_s), "read": rates(r_s),
+        "packing": {**packed, "MB_per_s_median": {
+            k: round(media_bytes / MB / packed[k]["median_s"], 1)
+            for k in ("tar", "tar_fsync", "scz_writer", "coco_run", "coco_run_minus_one_image")}},
+        "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "read": rates(r_s),
                 "verify": rates(v_s), "tar_xf": rates(s_x), "open_and_read_one_item_ms": round(one * 1000, 1)},
-        "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1), "write": rates(t_w),
+        "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1),
                      "read_xOf": rates(t_r), "tar_xf": rates(t_x)},
     }
 
@@ -166,6 +242,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--items", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--reps", type=int, default=5, help="repetitions of the packing comparison")
     ap.add_argument("--rss", default="2000,20000", help="item counts for the memory test ('' to skip)")
     ap.add_argument("--rss-side", type=int, default=64, help="image side for the memory test")
     ap.add_argument("--work", help="folder for the files (default: a temporary folder, removed)")
@@ -180,7 +257,7 @@ def main() -> None:
     try:
         results: dict[str, Any] = {}
         if args.items:
-            results["throughput"] = throughput(args.items, args.workers, work)
+            results["throughput"] = throughput(args.items, args.workers, args.reps, work)
             print(json.dumps(results["throughput"], indent=2))
         results["memory"] = []
         for n in [int(x) for x in args.rss.split(",") if x]:

@@ -49,7 +49,8 @@ def noise_jpeg(seed: int, target: int = 100_000) -> bytes:
     return buf.getvalue()
 
 
-def seed_project(location: str, n: int) -> tuple[int, list[Any]]:
+def seed_project(location: str, n: int, target: int = 100_000) -> tuple[int, list[Any]]:
+    """A detection project of ``n`` noise JPEGs of about ``target`` bytes, 5 boxes each, at ``location``."""
     from scmigrate.engine.facade import transfer
     from scmigrate.model import Annotation, Label, Media, Project, Scene, ScoredLabel, Shape, Task
     from scmigrate.plugins import make_plugin_manager
@@ -61,9 +62,9 @@ def seed_project(location: str, n: int) -> tuple[int, list[Any]]:
     items, total = [], 0
     rnd = random.Random(1)
     for i in range(n):
-        data = noise_jpeg(i)
+        data = noise_jpeg(i, target)
         total += len(data)
-        side = int((100_000 / 0.8) ** 0.5)
+        side = int((target / 0.8) ** 0.5)
         anns = []
         for _ in range(5):
             w, h = rnd.randint(5, side // 3), rnd.randint(5, side // 3)

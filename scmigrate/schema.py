@@ -7,9 +7,10 @@ files (an item refers to ``media.schema.json``) resolves offline, never over the
 
 ``jsonschema`` is exact but slow (about 1.5 ms per item record, 80 µs per index entry), and an
 archive validates every record it reads and writes. So each schema is also compiled into plain
-Python predicates covering the keywords our schemas use; a document the predicate accepts is
-valid, and anything it rejects goes to ``jsonschema`` for the verdict and the message. The test
-suite checks that both agree on every example and on thousands of mutated documents.
+Python predicates covering the keywords our schemas use (:mod:`.schema_compiler`: generated
+Python code); a document the predicate accepts is valid, and anything it rejects goes to
+``jsonschema`` for the verdict and the message. The test suite checks that both agree on every
+example and on thousands of mutated documents.
 
 This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): a plugin that reads or writes
 archive records validates them here.
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
-from collections.abc import Callable
 from functools import cache
 from typing import Any
-from urllib.parse import urljoin
 
 from .errors import InputError
+from .schema_compiler import Check, is_text
+from .schema_compiler import Compiler as _Compiler
+from .schema_compiler import Unsupported as _Unsupported
 
-__all__ = ["KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate", "validator"]
+__all__ = ["JSON_DECODER", "KINDS", "MAX_DEPTH", "fast_check", "loads", "parse_version", "supported_majors", "validate",
+           "validator"]
 
 #: The document kinds with a schema (``manifest``, ``project``, ``media``, ``annotations``, ...).
 KINDS = ("manifest", "project", "media", "annotations", "item", "model", "index")
@@ -59,7 +61,7 @@ def _check_tree(doc: Any) -> None:
     while stack:
         node, path = stack.pop()
         if isinstance(node, str):
-            if not node.isascii() and not _is_text(node):
+            if not node.isascii() and not is_text(node):
                 raise _Bad(f"{_where(path)}: holds a lone UTF-16 surrogate (not text)")
             continue
         if isinstance(node, float):
@@ -82,6 +84,42 @@ def _check_tree(doc: Any) -> None:
         stack.extend((v, (*path, k)) for k, v in children)
 
 
+def _tree_ok(doc: Any) -> bool:
+    """What :func:`_check_tree` checks, for a document fresh from ``json`` (exact types only), in
+    a third of the time: no paths are built. False sends the document to :func:`_check_tree`
+    for the message."""
+    stack: list[tuple[Any, int]] = [([doc], -1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return False
+        if type(node) is dict:
+            for k in node:
+                if not k.isascii() and not is_text(k):
+                    return False
+            node = node.values()
+        for v in node:
+            t = type(v)
+            if t is str:
+                if not v.isascii() and not is_text(v):
+                    return False
+            elif t is float:
+                if not math.isfinite(v):
+                    return False
+            elif t is int:
+                if not -_MAX_INT < v < _MAX_INT:
+                    return False
+            elif t is dict or t is list:
+                stack.append((v, depth + 1))
+    return True
+
+
+#: The strict decoder :func:`loads` uses (``NaN``/``Infinity`` refused), for a reader that parses a
+#: large document piece by piece with ``raw_decode``. One for every call: ``json.loads`` with an
+#: option builds a new one each time.
+JSON_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def loads(data: bytes, where: str, walk: bool = True) -> Any:
     """Parse an untrusted JSON member; raise :class:`InputError` naming ``where`` and what is wrong.
 
@@ -96,8 +134,10 @@ def loads(data: bytes, where: str, walk: bool = True) -> Any:
     except UnicodeDecodeError as e:
         raise InputError(f"{where}: not valid JSON (not UTF-8 at byte {e.start})") from None
     try:
-        doc = json.loads(text, parse_constant=_no_constant)
-        if walk:
+        if text.startswith("\ufeff"):  # json.loads' own check, which the decoder lacks
+            raise ValueError("starts with a UTF-8 byte order mark")
+        doc = JSON_DECODER.decode(text)
+        if walk and not _tree_ok(doc):
             _check_tree(doc)
     except RecursionError:
         raise InputError(f"{where}: not valid JSON (nested deeper than {MAX_DEPTH} levels)") from None
@@ -152,141 +192,6 @@ def _validator(kind: str, major: int) -> Any:
     return Draft202012Validator(schema, registry=registry)
 
 
-Check = Callable[[Any], bool]
-
-
-class _Unsupported(Exception):
-    """A keyword the compiler does not know: use jsonschema alone for that schema."""
-
-
-def _is_int(x: Any) -> bool:
-    # draft 2020-12: 1.0 is an integer; booleans are not numbers
-    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer())
-
-
-def _is_text(x: str) -> bool:
-    """False for a str holding a lone surrogate: Python allows it, UTF-8 (and so JSON) cannot hold it."""
-    try:
-        x.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _is_num(x: Any) -> bool:
-    # NaN and the infinities are Python floats but not JSON numbers: jsonschema would accept them
-    return (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and math.isfinite(x))
-
-
-_TYPES: dict[str, Check] = {
-    "string": lambda x: isinstance(x, str) and (x.isascii() or _is_text(x)),
-    "integer": _is_int,
-    "number": _is_num,
-    "boolean": lambda x: isinstance(x, bool),
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "null": lambda x: x is None,
-}
-_ANNOTATIONS = {"$schema", "$id", "$defs", "title", "description", "$comment", "default", "examples"}
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality for enum/const: booleans never equal numbers."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    return a == b
-
-
-class _Compiler:
-    """Turns the draft 2020-12 subset our schemas use into predicates (see the module docstring)."""
-
-    def __init__(self, documents: dict[str, Any]) -> None:
-        self._docs = documents
-        self._refs: dict[str, Check] = {}
-        self._compiled: dict[str, Check] = {}  # refs whose compilation has finished
-        # Refs compile on first use, from whichever worker thread validates first; a second thread
-        # must wait for the first to finish, not call a half-built ref.
-        self._lock = threading.RLock()
-
-    def ref(self, uri: str) -> Check:
-        done = self._compiled.get(uri)
-        if done is not None:
-            return done
-        with self._lock:
-            if uri not in self._refs:
-                cell: list[Check] = []
-                self._refs[uri] = lambda x: cell[0](x)  # lazy: allows recursive schemas
-                base, _, pointer = uri.partition("#")
-                node = self._docs[base]
-                for part in [p for p in pointer.split("/") if p]:
-                    node = node[part.replace("~1", "/").replace("~0", "~")]
-                cell.append(self.compile(node, base))
-                self._compiled[uri] = cell[0]
-            return self._refs[uri]
-
-    def compile(self, schema: Any, base: str) -> Check:
-        if schema is True or schema == {}:
-            return lambda x: True
-        if schema is False:
-            return lambda x: False
-        base = urljoin(base, schema.get("$id", ""))
-        checks = [self._keyword(key, value, schema, base) for key, value in schema.items()
-                  if key not in _ANNOTATIONS and key not in ("then", "else")]
-        if len(checks) == 1:
-            return checks[0]
-        return lambda x: all(c(x) for c in checks)
-
-    def _keyword(self, key: str, value: Any, schema: dict[str, Any], base: str) -> Check:
-        """The predicate of one keyword of ``schema`` (its own scope, so each lambda keeps its values)."""
-        if key == "type":
-            tests = [_TYPES[t] for t in ([value] if isinstance(value, str) else value)]
-            return lambda x: any(t(x) for t in tests)
-        if key == "required":
-            req = tuple(value)
-            return lambda x: not isinstance(x, dict) or all(k in x for k in req)
-        if key == "properties":
-            props = {k: self.compile(v, base) for k, v in value.items()}
-            return lambda x: not isinstance(x, dict) or all(props[k](v) for k, v in x.items() if k in props)
-        if key == "additionalProperties":
-            extra, known = self.compile(value, base), set(schema.get("properties", {}))
-            if "patternProperties" in schema:
-                raise _Unsupported(key)
-            return lambda x: not isinstance(x, dict) or all(extra(v) for k, v in x.items() if k not in known)
-        if key == "items":
-            each = self.compile(value, base)
-            return lambda x: not isinstance(x, list) or all(each(v) for v in x)
-        if key == "minItems":
-            return lambda x: not isinstance(x, list) or len(x) >= value
-        if key == "minLength":
-            return lambda x: not isinstance(x, str) or len(x) >= value
-        if key == "pattern":
-            rx = re.compile(value)
-            return lambda x: not isinstance(x, str) or rx.search(x) is not None
-        if key == "enum":
-            options = tuple(value)
-            return lambda x: any(_same(x, o) for o in options)
-        if key == "const":
-            return lambda x: _same(x, value)
-        if key == "minimum":
-            return lambda x: not _is_num(x) or x >= value
-        if key == "maximum":
-            return lambda x: not _is_num(x) or x <= value
-        if key == "exclusiveMinimum":
-            return lambda x: not _is_num(x) or x > value
-        if key == "allOf":
-            parts = [self.compile(v, base) for v in value]
-            return lambda x: all(p(x) for p in parts)
-        if key == "if":
-            cond = self.compile(value, base)
-            then = self.compile(schema.get("then", True), base)
-            other = self.compile(schema.get("else", True), base)
-            return lambda x: then(x) if cond(x) else other(x)
-        if key == "$ref":
-            target = urljoin(base, value)
-            return lambda x: self.ref(target)(x)
-        raise _Unsupported(key)
-
-
 @cache
 def _fast(kind: str, major: int) -> Check | None:
     registry, ids = _registry(major)
@@ -324,11 +229,11 @@ def validate(kind: str, doc: Any, version: str = "1", where: str | None = None) 
     :param version: the archive's format version (only the major part selects the schemas).
     :param where: what to name in the message (an archive member, a file); defaults to ``kind``.
     """
-    from jsonschema.exceptions import best_match
-
     quick = fast_check(kind, version)
     if quick is not None and quick(doc):
         return
+    from jsonschema.exceptions import best_match
+
     errors = validator(kind, version).iter_errors(doc)
     error = best_match(errors)
     if error is None:

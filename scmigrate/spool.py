@@ -4,8 +4,9 @@ This module is public (:data:`scmigrate.api.PUBLIC_MODULES`): plugins may import
 needs a media's size and sha256 before it can send the first byte (a tar header holds the size, an
 upload announces ``Content-Length``), and may need to send the bytes more than once (a retried
 request). :class:`Spool` copies a source stream once into a temporary file, kept in memory up to
-``max_memory`` bytes and on disk above, hashing as it goes, and can then :meth:`~Spool.check` what
-it copied against the size and sha256 the source declared. Memory stays flat whatever the media's size.
+``max_memory`` bytes (then also readable as :attr:`Spool.data`) and on disk above, hashing as it
+goes, and can then :meth:`~Spool.check` what it copied against the size and sha256 the source
+declared. Memory stays flat whatever the media's size.
 
     with Spool(item.open()) as spool:
         spool.check(item.media.sha256, item.media.size, what=item.key)
@@ -15,6 +16,7 @@ it copied against the size and sha256 the source declared. Memory stays flat wha
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 from types import TracebackType
 from typing import IO, BinaryIO
@@ -35,9 +37,10 @@ class Spool:
     """
 
     def __init__(self, stream: BinaryIO, max_memory: int = 4 << 20) -> None:
-        self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=max_memory)
         digest = hashlib.sha256()
+        parts: list[bytes] = []
         size = 0
+        spilled: IO[bytes] | None = None
         try:
             with stream:
                 while True:
@@ -45,13 +48,29 @@ class Spool:
                     if not chunk:
                         break
                     digest.update(chunk)
-                    self.file.write(chunk)
                     size += len(chunk)
+                    if spilled is not None:
+                        spilled.write(chunk)
+                        continue
+                    parts.append(chunk)
+                    if size > max_memory:
+                        spilled = tempfile.TemporaryFile()
+                        spilled.writelines(parts)
+                        parts = []
         except BaseException:
-            self.file.close()
+            if spilled is not None:
+                spilled.close()
             raise
         self.size = size
         self.sha256 = digest.hexdigest()
+        #: the bytes themselves when they fit in ``max_memory`` (most media do), else None: a
+        #: sink that sends or compresses them in one call saves the copies a file costs
+        self.data: bytes | None = None
+        if spilled is None:
+            self.data = parts[0] if len(parts) == 1 else b"".join(parts)
+            self.file: IO[bytes] = io.BytesIO(self.data)  # shares the bytes, no copy
+        else:
+            self.file = spilled
         self.file.seek(0)
 
     def check(self, sha256: str | None, size: int | None = None, *, what: str) -> None:

@@ -48,14 +48,18 @@ MAX_INDEX = 512 << 20
 CHUNK = 1 << 20
 
 #: zstd levels: media that is already compressed gains nothing from effort; JSON gains a lot.
-LEVEL_COMPRESSED_MEDIA = 1
+#: Lossy images and video do not shrink at any level: zstd's fast mode (a negative level) stores
+#: them three times faster than level 1 (a frame like any other, read the same way).
+LEVEL_INCOMPRESSIBLE_MEDIA = -1
+LEVEL_COMPRESSED_MEDIA = 1  # lossless formats and weights still lose a few per cent at level 1
 LEVEL_RAW_MEDIA = 6
-LEVEL_JSON = 12
+LEVEL_JSON = 9  # as small as level 12 on item records (~360 bytes), at a third of the time
 LEVEL_INDEX = 3
-_ALREADY_COMPRESSED = frozenset(
-    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".zip", ".gz", ".zst",
-     ".xz", ".bz2", ".7z", ".jp2", ".heic", ".bin", ".onnx", ".pth", ".pt"]
+_INCOMPRESSIBLE = frozenset(
+    [".jpg", ".jpeg", ".webp", ".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".jp2", ".heic", ".zip", ".gz",
+     ".zst", ".xz", ".bz2", ".7z"]
 )
+_ALREADY_COMPRESSED = frozenset([".png", ".gif", ".bin", ".onnx", ".pth", ".pt"])
 
 
 def _ext(filename: str) -> str:
@@ -93,4 +97,7 @@ def level_for(member: str) -> int:
         return LEVEL_INDEX  # large (≈250 bytes per member) and mostly hex digests: effort buys little, costs memory
     if member.endswith(".json"):
         return LEVEL_JSON
-    return LEVEL_COMPRESSED_MEDIA if _ext(member) in _ALREADY_COMPRESSED else LEVEL_RAW_MEDIA
+    ext = _ext(member)
+    if ext in _INCOMPRESSIBLE:
+        return LEVEL_INCOMPRESSIBLE_MEDIA
+    return LEVEL_COMPRESSED_MEDIA if ext in _ALREADY_COMPRESSED else LEVEL_RAW_MEDIA

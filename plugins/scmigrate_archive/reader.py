@@ -12,7 +12,7 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
 import zstandard
@@ -32,6 +32,8 @@ from scmigrate.model import (
 )
 from scmigrate.storage import split_location
 
+from .entries import CHUNK as INDEX_CHUNK
+from .entries import IndexEntries, in_file_order, read_index
 from .frames import (
     TRAILER_SIZE,
     EndOfArchive,
@@ -86,7 +88,7 @@ class ArchiveReader(Reader):
             if self.size >= TRAILER_SIZE else None
         self.problem: str | None = None
         self._scene_project: Project | None = None  # what an old archive's empty-label boxes mean
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: Mapping[str, dict[str, Any]] = IndexEntries()
         self.index_size = 0
         self.miscount: str | None = None
         self._declared: dict[str, Any] = {}
@@ -152,33 +154,37 @@ class ArchiveReader(Reader):
         t = self.trailer
         assert t is not None
         try:
-            stream, data = decode_member(self.read_at, t.index_offset, t.index_length, keep_up_to=MAX_INDEX,
-                                         limit=MAX_INDEX)
+            stream = MemberStream(self.read_at, t.index_offset, t.index_length)
+            if stream.size > MAX_INDEX:
+                raise MemberDamaged(f"{stream.name} declares {stream.size} bytes, more than the {MAX_INDEX} "
+                                    "it may hold")
+            if stream.name != INDEX:
+                raise MemberDamaged("does not match the trailer")
+            # parsed as it is decoded, entry by entry: the index is never held whole (entries.py)
+            head, entries = read_index(iter(lambda: stream.read(INDEX_CHUNK), b""), self.version,
+                                       f"{self.path}: {INDEX}")
         except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
             raise self._fail(INDEX, f"damaged ({e}); run scmigrate verify") from None
-        if stream.name != INDEX or data is None or stream.range.crc32 != t.index_crc:
+        if stream.range.crc32 != t.index_crc:
             raise self._fail(INDEX, "damaged (does not match the trailer); run scmigrate verify")
-        doc = self._parse(INDEX, data)
-        schema.validate("index", doc, self.version, where=f"{self.path}: {INDEX}")
+        self.problem = None
         self.index_size = stream.size
         self.index_loaded = True
-        self._declared = {k: doc.get(k) for k in ("items", "models")}
-        for member in doc["members"]:
-            if member["name"] in self.entries:
-                raise self._fail(INDEX, f"lists {member['name']} twice")
+        self._declared = {k: head.get(k) for k in ("items", "models")}
+        for member in entries.by_offset():
             if member["offset"] + member["length"] > t.index_offset:
                 raise self._fail(INDEX, f"places {member['name']} outside the archive's member area")
-            self.entries[member["name"]] = member
+        self.entries = entries
 
     def _check_coverage(self) -> None:
         """The index must account for every member: its entries tile the file up to the index
         (SPEC §5) and its item and model counts match. A member it leaves out would be lost
         without a word, so the archive is refused (``--salvage`` reads it by walking the frames)."""
         assert self.trailer is not None
-        overlap, missing = index_gaps(self.read_at, list(self.entries.values()), self.trailer.index_offset)
+        overlap, missing = index_gaps(self.read_at, in_file_order(self.entries), self.trailer.index_offset)
         if overlap is not None:
             raise self._fail(INDEX, f"places {overlap} over the member before it; run scmigrate verify")
-        wrong = index_miscount(list(self.entries), self._declared)
+        wrong = index_miscount(self.entries, self._declared)
         if wrong:
             self.miscount = f"{INDEX}: declares {wrong}"
         if missing:
@@ -264,12 +270,10 @@ class ArchiveReader(Reader):
             self._scene_project = self.project()
         return self._scene_project
 
-    def _sorted(self, prefix: str) -> list[dict[str, Any]]:
-        return sorted((e for e in self.entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"])
 
     def items(self) -> Iterator[Item]:
         self._ready()
-        for entry in self._sorted("items/"):
+        for entry in in_file_order(self.entries, "items/"):
             try:
                 item = self._item(entry["name"])
             except InputError as e:
@@ -330,7 +334,7 @@ class ArchiveReader(Reader):
 
     def models(self) -> Iterator[ModelArtifact]:
         self._ready()
-        for entry in self._sorted("models/"):
+        for entry in in_file_order(self.entries, "models/"):
             doc = self._json(entry["name"], "model")
             problems = model_problems(entry["name"], doc, self.entries)
             if problems:
@@ -341,9 +345,11 @@ class ArchiveReader(Reader):
     def size_hint(self) -> SizeHint:
         if self.problem:
             return SizeHint()
-        items = self._sorted("items/")
-        held = sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries)
-        return SizeHint(items=len(items), bytes=held)
+        items = held = 0
+        for e in in_file_order(self.entries, "items/"):
+            items += 1
+            held += self.entries[e["blob"]]["size"] if e.get("blob") in self.entries else 0
+        return SizeHint(items=items, bytes=held)
 
     def describe(self) -> dict[str, Any]:
         facts: dict[str, Any] = {
@@ -356,21 +362,22 @@ class ArchiveReader(Reader):
         if self.problem:
             facts["problem"] = self.problem
             return facts
-        entries = list(self.entries.values())
-        items = [e for e in entries if e["name"].startswith("items/")]
-        blobs = [e for e in entries if e["name"].startswith("blobs/")]
-        logical = sum(self.entries[e["blob"]]["size"] for e in items if e.get("blob") in self.entries)
-        stored_media = sum(self.entries[n]["size"] for n in {e.get("blob") for e in items} if n in self.entries)
-        facts.update(
-            members=len(entries) + 1,  # + the index itself
-            items=len(items),
-            models=sum(e["name"].startswith("models/") for e in entries),
-            blobs=len(blobs),
-            uncompressed_bytes=sum(e["size"] for e in entries) + self.index_size,
-            media_bytes=logical,
-            stored_media_bytes=stored_media,
-            dedup_saved_bytes=logical - stored_media,
-        )
+        counts = {"items/": 0, "models/": 0, "blobs/": 0}
+        uncompressed = logical = 0
+        named: set[str] = set()
+        for e in self.entries.values():  # one at a time: an index can list a million members
+            uncompressed += e["size"]
+            kind = e["name"][: e["name"].find("/") + 1]
+            if kind in counts:
+                counts[kind] += 1
+            if kind == "items/" and e.get("blob") in self.entries:
+                logical += self.entries[e["blob"]]["size"]
+                named.add(e["blob"])
+        stored_media = sum(self.entries[n]["size"] for n in named)
+        facts.update(members=len(self.entries) + 1,  # + the index itself
+                     items=counts["items/"], models=counts["models/"], blobs=counts["blobs/"],
+                     uncompressed_bytes=uncompressed + self.index_size, media_bytes=logical,
+                     stored_media_bytes=stored_media, dedup_saved_bytes=logical - stored_media)
         return facts
 
     def verify(self, quick: bool = False) -> list[str]:

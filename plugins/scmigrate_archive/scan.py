@@ -7,8 +7,9 @@ checksum) and hashes its data, so what it reports as complete really is.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -149,15 +150,15 @@ def describe_region(read_at: ReadAt, start: int, end: int) -> list[str]:
     return out
 
 
-def index_gaps(read_at: ReadAt, entries: list[dict[str, Any]], index_offset: int) -> tuple[str | None, list[str]]:
-    """Check that an index's ``entries`` tile the file up to ``index_offset`` (SPEC §5).
+def index_gaps(read_at: ReadAt, entries: Iterable[dict[str, Any]], index_offset: int) -> tuple[str | None, list[str]]:
+    """Check that an index's ``entries``, in offset order, tile the file up to ``index_offset`` (SPEC §5).
 
     Returns the name of an entry placed over the one before it (or None) and what the bytes no entry
     covers hold, one entry per member (a member an index leaves out would be lost without a word).
     """
     missing: list[str] = []
     expected = 0
-    for e in [*sorted(entries, key=lambda e: e["offset"]), {"offset": index_offset}]:
+    for e in itertools.chain(entries, [{"offset": index_offset}]):
         if e["offset"] < expected:
             return str(e["name"]), missing
         if e["offset"] > expected:
@@ -166,9 +167,13 @@ def index_gaps(read_at: ReadAt, entries: list[dict[str, Any]], index_offset: int
     return None, missing
 
 
-def index_miscount(names: list[str], declared: dict[str, Any]) -> str | None:
+def index_miscount(names: Iterable[str], declared: dict[str, Any]) -> str | None:
     """Where an index's own ``items``/``models`` counts disagree with the entries it lists, or None."""
-    listed = {k: sum(n.startswith(f"{k}/") for n in names) for k in ("items", "models")}
+    listed = {"items": 0, "models": 0}
+    for n in names:  # one pass, one name at a time: an index can list a million members
+        kind = n.split("/", 1)[0]
+        if kind in listed:
+            listed[kind] += 1
     wrong = [f"{declared[k]} {k} but lists {listed[k]}" for k in listed if declared.get(k) not in (None, listed[k])]
     return f"{' and '.join(wrong)}" if wrong else None
 

@@ -11,6 +11,8 @@ model's files, ...), as a restore would: an archive that verifies is one a resto
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import zstandard
@@ -18,6 +20,7 @@ import zstandard
 from scmigrate import schema
 from scmigrate.errors import InputError
 
+from .entries import in_file_order
 from .frames import (
     EndOfArchive,
     MemberDamaged,
@@ -35,15 +38,19 @@ if TYPE_CHECKING:
 __all__ = ["verify"]
 
 
-def _labels(entries: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Member name → how to name it to a user (with the item key where there is one)."""
-    out: dict[str, str] = {}
-    for e in entries.values():
-        if e["name"].startswith(("items/", "models/")) and "key" in e:
-            out[e["name"]] = member_label(e["name"], e["key"])
-            if e.get("blob"):
-                out.setdefault(e["blob"], f"{e['blob']} (media of item {e['key']!r})")
-    return out
+def _label(entries: Mapping[str, dict[str, Any]], name: str) -> str | None:
+    """How to name a member to a user (with the item key where there is one), when the index says.
+
+    Asked only for a member with a problem: a table of every member's label would grow with the
+    archive."""
+    e = entries.get(name)
+    if e is not None and e["name"].startswith(("items/", "models/")) and "key" in e:
+        return member_label(e["name"], e["key"])
+    if name.startswith("blobs/"):
+        for item in in_file_order(entries, "items/"):
+            if item.get("blob") == name and "key" in item:
+                return f"{name} (media of item {item['key']!r})"
+    return None
 
 
 class _Content:
@@ -51,13 +58,14 @@ class _Content:
 
     _KINDS = {MANIFEST: "manifest", PROJECT: "project", INDEX: "index"}
 
-    def __init__(self, reader: ArchiveReader, entries: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, reader: ArchiveReader, entries: Mapping[str, dict[str, Any]]) -> None:
         self.reader, self.entries = reader, entries
         self.facts: ProjectFacts | None = None
-        self.keys: dict[str, str] = {}  # member → the key inside it, for members the index names without one
+        self.last_key: str | None = None  # the key inside the member just checked, to name it by
 
     def check(self, name: str, data: bytes) -> list[str]:
         """Problems of one member's data (only JSON members have any to find)."""
+        self.last_key = None
         kind = self._KINDS.get(name) or {"items": "item", "models": "model"}.get(name.split("/")[0])
         if kind is None:
             return []
@@ -68,7 +76,7 @@ class _Content:
             return [str(e).removeprefix(f"{name}: ")]
         entry = self.entries.get(name, {})
         if kind in ("item", "model"):
-            self.keys[name] = doc["media"]["key"] if kind == "item" else doc["key"]
+            self.last_key = doc["media"]["key"] if kind == "item" else doc["key"]
         if kind == "project":
             self.facts = ProjectFacts.of(doc)
             return project_problems(doc)
@@ -139,23 +147,26 @@ def _unlisted(reader: ArchiveReader, start: int, end: int) -> list[str]:
 
 
 def _verify_by_index(reader: ArchiveReader, quick: bool, lines: list[str]) -> None:
-    labels = _labels(reader.entries)
-    content = None if quick else _Content(reader, reader.entries)
-    ordered = sorted(reader.entries.values(), key=lambda e: e["offset"])
-    if content is not None and PROJECT in reader.entries:
-        # items are checked against the project's names: read it first, wherever it sits
-        ordered.sort(key=lambda e: e["name"] != PROJECT)
+    entries = reader.entries
+    content = None if quick else _Content(reader, entries)
     expected = 0
-    for e in sorted(ordered, key=lambda e: e["offset"]):
+    for e in in_file_order(entries):
         if e["offset"] > expected:
             lines += _unlisted(reader, expected, e["offset"])
         elif e["offset"] < expected:
-            lines.append(f"{labels.get(e['name'], e['name'])}: its frame overlaps the member before it in the index")
+            lines.append(f"{_label(entries, e['name']) or e['name']}: its frame overlaps the member before it in "
+                         "the index")
         expected = max(expected, e["offset"] + e["length"])
-    for e in ordered:
+    # items are checked against the project's names: read it first, wherever it sits
+    first = [entries[PROJECT]] if content is not None and PROJECT in entries else []
+    rest = (e for e in in_file_order(entries) if not first or e["name"] != PROJECT)
+    for e in itertools.chain(first, rest):
+        if content is not None:
+            content.last_key = None
         problems = _check_entry(reader, e, content)
-        label = labels.get(e["name"]) or member_label(e["name"], content.keys.get(e["name"]) if content else None)
-        lines += [f"{label}: {why}" for why in problems]
+        if problems:
+            label = _label(entries, e["name"]) or member_label(e["name"], content.last_key if content else None)
+            lines += [f"{label}: {why}" for why in problems]
     assert reader.trailer is not None
     if expected < reader.trailer.index_offset:
         lines += _unlisted(reader, expected, reader.trailer.index_offset)

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from typing import IO, Any
+from typing import Any
 
 import zstandard
 
@@ -43,7 +43,7 @@ from .layout import (
     item_member,
     model_member,
 )
-from .members import BytesReader, Readable, compress_member, json_bytes
+from .members import Readable, compress_member, frame_bytes, json_bytes
 from .scan import Problem
 from .tarfmt import END_BLOCKS
 
@@ -155,17 +155,20 @@ class ArchiveWriter(Writer):
         self._entries.write(json_bytes(entry) + b"\n")
         self._counts["members"] += 1
 
-    def _append(self, frame: Readable, length: int) -> int:
+    def _append(self, frame: Readable | bytes, length: int) -> int:
         """Copy a compressed frame to the end of the archive (lock held); returns its offset."""
         if self._failed:
             raise InputError(self._failed)
         offset = self._pos
         try:
-            while True:
-                chunk = frame.read(CHUNK)
-                if not chunk:
-                    break
-                self._out.write(chunk)
+            if isinstance(frame, bytes):
+                self._out.write(frame)
+            else:
+                while True:
+                    chunk = frame.read(CHUNK)
+                    if not chunk:
+                        break
+                    self._out.write(chunk)
         except (OSError, StorageError) as e:
             why = str(e).removeprefix(f"{self.path}: ") if isinstance(e, StorageError) else \
                 f"cannot write ({e.strerror or e})"
@@ -176,30 +179,39 @@ class ArchiveWriter(Writer):
         self._pos = offset + length
         return offset
 
-    def _add(self, name: str, data: Readable, size: int, sha: str, key: str | None = None,
-             blob: str | None = None) -> None:
-        """Compress outside any lock, then append and record (takes the lock)."""
-        frame, length, crc = compress_member(name, size, data, self._mtime)
-        with frame, self._lock:
-            offset = self._append(frame, length)
-            self._record(name, offset, length, size, sha, crc, key, blob)
+    def _add_bytes(self, name: str, data: bytes, key: str | None = None, blob: str | None = None) -> None:
+        """Compress in one call outside any lock, then append and record (takes the lock)."""
+        frame, crc = frame_bytes(name, data, self._mtime)
+        sha = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            offset = self._append(frame, len(frame))
+            self._record(name, offset, len(frame), len(data), sha, crc, key, blob)
 
     def _add_json(self, kind: str, name: str, doc: Any, key: str | None = None, blob: str | None = None) -> None:
         schema.validate(kind, doc, FORMAT_VERSION, where=f"{self.path}: {name}")
-        data = json_bytes(doc)
-        self._add(name, BytesReader(data), len(data), hashlib.sha256(data).hexdigest(), key, blob)
+        self._add_bytes(name, json_bytes(doc), key, blob)
 
-    def _add_blob(self, spool: IO[bytes], size: int, sha: str, filename: str) -> str:
+    def _add_blob(self, spool: Spool, filename: str) -> str:
+        size, sha = spool.size, spool.sha256
         name = blob_name(sha, filename)
         with self._lock:
             present = name in self._blobs
         if not present:
-            frame, length, crc = compress_member(name, size, spool, self._mtime)
-            with frame, self._lock:
-                if name not in self._blobs:  # another thread may have stored the same bytes meanwhile
-                    offset = self._append(frame, length)
-                    self._record(name, offset, length, size, sha, crc)
-                    self._blobs.add(name)
+            # in memory (most media): one compress call; else streamed through a temporary file
+            frame: Any
+            if spool.data is not None:
+                frame, crc = frame_bytes(name, spool.data, self._mtime)
+                length = len(frame)
+            else:
+                frame, length, crc = compress_member(name, size, spool.file, self._mtime)
+            with contextlib.ExitStack() as stack:
+                if not isinstance(frame, bytes):
+                    stack.enter_context(frame)
+                with self._lock:
+                    if name not in self._blobs:  # another thread may have stored the same bytes meanwhile
+                        offset = self._append(frame, length)
+                        self._record(name, offset, length, size, sha, crc)
+                        self._blobs.add(name)
         return name
 
     # ----------------------------------------------------------------------- Writer API
@@ -255,14 +267,14 @@ class ArchiveWriter(Writer):
                    "blob": blob_name(sha, media.filename), "annotations": item.annotations_dict()}
             # validate before storing anything, so an invalid item leaves no orphan blob behind
             schema.validate("item", doc, FORMAT_VERSION, where=f"{self.path}: {member} (item {key!r})")
-            blob = self._add_blob(spool.file, size, sha, media.filename)
+            blob = self._add_blob(spool, media.filename)
         data = json_bytes(doc)
-        frame, length, crc = compress_member(member, len(data), BytesReader(data), self._mtime)
-        with frame, self._lock:
+        frame, crc = frame_bytes(member, data, self._mtime)
+        with self._lock:
             if key in self._done:  # the same key written twice at once: keep exactly one
                 return WriteResult(ids={"member": member}, skipped=True)
-            offset = self._append(frame, length)
-            self._record(member, offset, length, len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
+            offset = self._append(frame, len(frame))
+            self._record(member, offset, len(frame), len(data), hashlib.sha256(data).hexdigest(), crc, key, blob)
             self._done.add(key)
             self._counts["items"] += 1
         return WriteResult(ids={"member": member, "blob": blob}, bytes=size)
@@ -276,7 +288,7 @@ class ArchiveWriter(Writer):
         for f in model.files:
             with Spool(f.open(), max_memory=_SPOOL) as spool:
                 size, sha = spool.size, spool.sha256
-                files.append({"name": f.name, "blob": self._add_blob(spool.file, size, sha, f.name), "size": size,
+                files.append({"name": f.name, "blob": self._add_blob(spool, f.name), "size": size,
                               "sha256": sha})
             total += size
         self._add_json("model", member, {"key": model.key, "metadata": model.metadata, "files": files},
@@ -321,9 +333,9 @@ class ArchiveWriter(Writer):
             with frame:
                 ioff = self._append(frame, ilen)
             end = zstandard.ZstdCompressor(level=1, write_checksum=True).compress(END_BLOCKS)
-            self._append(BytesReader(end), len(end))
+            self._append(end, len(end))
             trailer = pack_trailer(Trailer(ioff, ilen, len(end), icrc, zlib.crc32(end)))
-            self._append(BytesReader(trailer), len(trailer))
+            self._append(trailer, len(trailer))
             self._out.publish()  # local: to stable storage; object store: the object appears only now
 
     def abort(self) -> None:

@@ -33,6 +33,7 @@ import requests.utils
 
 from scmigrate.errors import InputError, PluginError
 
+from . import prepared
 from .limiter import AUTO_MAXIMUM, AUTO_START, AdaptiveLimiter, HttpStats
 
 __all__ = ["ClusterHttp", "HttpError", "ClusterUnreachable", "Recovered", "RETRY_STATUSES"]
@@ -243,10 +244,8 @@ class ClusterHttp:
             try:
                 self.stats.add("requests")
                 try:
-                    resp = self.session.request(
-                        method, url, params=params, json=json, data=data, headers=headers,
-                        timeout=self.timeout, verify=self.verify, stream=stream,
-                    )
+                    resp = prepared.send(self.session, method, url, params=params, json=json, data=data,
+                                         headers=headers, timeout=self.timeout, verify=self.verify, stream=stream)
                 except requests.exceptions.SSLError as exc:
                     raise self._tls_error(exc) from None
                 except (

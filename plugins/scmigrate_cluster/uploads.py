@@ -46,20 +46,28 @@ class MediaUploads:
         #: (dataset path, kind) → media name → [(size, id, media document)] already on the target
         self._existing: dict[tuple[str, str], dict[str, list[tuple[Any, str, dict[str, Any]]]]] = {}
         self._claimed: set[str] = set()
-        #: (dataset path, kind, name, size) → one lock per media identity (see the module docstring)
-        self._keys: dict[tuple[str, str, str, int], threading.Lock] = {}
+        #: (dataset path, kind, name, size) → one lock per media identity being uploaded (see the module
+        #: docstring) and how many uploads hold or wait for it
+        self._keys: dict[tuple[str, str, str, int], list[Any]] = {}
         #: uploads whose outcome was unknown and not found at once: (dataset path, kind, name, size) → what
         self._suspects: dict[tuple[str, str, str, int], str] = {}
 
     def upload(self, dpath: str, m: Media, filename: str, stem: str, spool: Spool) -> dict[str, Any]:
         key = (dpath, m.kind, stem, spool.size)
         with self._lock:
-            same = self._keys.setdefault(key, threading.Lock())
+            slot = self._keys.setdefault(key, [threading.Lock(), 0])
+            slot[1] += 1
             earlier = key in self._suspects
-        with same:
-            found = self._lookup(*key) if earlier else None
-            doc = found if found is not None else self._send(path_of=dpath, m=m, filename=filename, spool=spool,
-                                                             key=key)
+        try:
+            with slot[0]:
+                found = self._lookup(*key) if earlier else None
+                doc = found if found is not None else self._send(path_of=dpath, m=m, filename=filename,
+                                                                 spool=spool, key=key)
+        finally:
+            with self._lock:  # the last one out drops the lock: the table holds only uploads in flight
+                slot[1] -= 1
+                if not slot[1]:
+                    del self._keys[key]
         return self._processed(dpath, m, doc)
 
     def _send(self, *, path_of: str, m: Media, filename: str, spool: Spool,

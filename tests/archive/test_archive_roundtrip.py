@@ -21,6 +21,7 @@ from scmigrate.model import Item, Media, ModelArtifact, ModelFile, RangeLabel, S
 from scmigrate_archive import ArchiveSink, ArchiveSource
 from scmigrate_archive.layout import (
     LEVEL_COMPRESSED_MEDIA,
+    LEVEL_INCOMPRESSIBLE_MEDIA,
     LEVEL_JSON,
     LEVEL_RAW_MEDIA,
     item_member,
@@ -139,8 +140,9 @@ def test_same_key_written_twice_is_kept_once(tmp_path: Path) -> None:
 
 
 def test_compression_level_follows_the_content(tmp_path: Path) -> None:
-    assert level_for("blobs/" + "a" * 64 + ".jpg") == LEVEL_COMPRESSED_MEDIA == 1
-    assert level_for("blobs/" + "a" * 64 + ".png") == LEVEL_COMPRESSED_MEDIA
+    assert level_for("blobs/" + "a" * 64 + ".jpg") == LEVEL_INCOMPRESSIBLE_MEDIA < 0
+    assert level_for("blobs/" + "a" * 64 + ".mp4") == LEVEL_INCOMPRESSIBLE_MEDIA
+    assert level_for("blobs/" + "a" * 64 + ".png") == LEVEL_COMPRESSED_MEDIA == 1
     assert level_for("blobs/" + "a" * 64 + ".bmp") == LEVEL_RAW_MEDIA > 1
     assert level_for("items/" + "a" * 64 + ".json") == LEVEL_JSON >= 9
     # and the writer really uses them: a JSON member compressed at level 1 would be larger

@@ -1,0 +1,239 @@
+"""The index's entries in memory: read as a stream, kept as compact rows.
+
+An index lists two members per item (~250 bytes of JSON each). Parsed whole, as ``json.loads``
+does, a 20,000-item index is held three times at once (the bytes, the text, ~40,000 dicts: about
+50 MB), and a dict per entry stays for the reader's life. :func:`read_index` parses the index
+member by member from its decoded stream (each entry validated against the index schema as it
+comes, the top-level fields once at the end), and :class:`IndexEntries` keeps one tuple per member
+(the sha256 as 32 bytes), handing out the entry dicts readers use only when asked.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import struct
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from scmigrate import schema
+from scmigrate.errors import InputError
+
+__all__ = ["CHUNK", "IndexEntries", "in_file_order", "read_index"]
+
+_WS = json.decoder.WHITESPACE  # type: ignore[attr-defined]  # the decoder's own whitespace rule
+_FIELDS = ("offset", "length", "size", "crc32")
+#: bytes decoded per step: what the parser holds beyond the entries is about twice this
+CHUNK = 1 << 16
+
+
+_ROW = struct.Struct("<QQQI32s")  # offset, length, size, crc32, sha256: then the blob name, the key
+_HEX_NAME = re.compile(r"(blobs|items|models)/([0-9a-f]{64})(.*)")
+
+
+def _packed_name(name: str) -> bytes:
+    """A member name in 33 bytes plus its extension (the hex digest as bytes): a third of the str."""
+    m = _HEX_NAME.fullmatch(name)
+    if m is None:
+        return name.encode()
+    return b"bim"[("blobs", "items", "models").index(m[1])].to_bytes(1, "big") + bytes.fromhex(m[2]) + m[3].encode()
+
+
+def _unpacked_name(packed: bytes) -> str:
+    kind = {98: "blobs/", 105: "items/", 109: "models/"}.get(packed[0]) if len(packed) >= 33 else None
+    if kind is None or packed[:1] not in b"bim":
+        return packed.decode()
+    return kind + packed[1:33].hex() + packed[33:].decode()
+
+
+class IndexEntries(Mapping[str, dict[str, Any]]):
+    """Index entries by member name; ``entries[name]`` is a fresh dict each time (read-only).
+
+    One bytes object per member holds its numbers, hashes and names (~150 bytes for an item's
+    entry, against ~600 as a dict of Python objects).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[bytes, bytes] = {}
+        self._in_order = True  # listed in file order (as writers do): iterating by offset needs no sort
+        self._last = -1
+
+    def add(self, e: dict[str, Any]) -> None:
+        blob = _packed_name(e["blob"]) if e.get("blob") is not None else b""
+        key = e["key"].encode("utf-8", "surrogatepass") if e.get("key") is not None else None
+        self._rows[_packed_name(e["name"])] = b"".join((
+            # int(): the schema's integers include 5.0 (JSON Schema counts it as one)
+            _ROW.pack(*(int(e[f]) for f in _FIELDS), bytes.fromhex(e["sha256"])),
+            len(blob).to_bytes(1, "big"), blob, b"" if key is None else b"\x01" + key))
+        self._in_order = self._in_order and int(e["offset"]) > self._last
+        self._last = max(self._last, int(e["offset"]))
+
+    def _entry(self, packed: bytes, row: bytes) -> dict[str, Any]:
+        offset, length, size, crc, sha = _ROW.unpack_from(row)
+        at = _ROW.size + 1 + row[_ROW.size]
+        entry = {"name": _unpacked_name(packed), "offset": offset, "length": length, "size": size, "crc32": crc,
+                 "sha256": sha.hex()}
+        if at < len(row):
+            entry["key"] = row[at + 1:].decode("utf-8", "surrogatepass")
+        if row[_ROW.size]:
+            entry["blob"] = _unpacked_name(row[_ROW.size + 1: at])
+        return entry
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        packed = _packed_name(name)
+        return self._entry(packed, self._rows[packed])
+
+    def get(self, name: str, default: Any = None) -> Any:
+        packed = _packed_name(name)
+        row = self._rows.get(packed)
+        return default if row is None else self._entry(packed, row)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and _packed_name(name) in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return map(_unpacked_name, self._rows)
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        return (self._entry(k, v) for k, v in self._rows.items())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def by_offset(self, prefix: str = "") -> Iterator[dict[str, Any]]:
+        """The entries whose name starts with ``prefix``, in file order, one at a time."""
+        names: Iterable[bytes] = self._rows
+        if not self._in_order:
+            names = sorted(self._rows, key=lambda n: _ROW.unpack_from(self._rows[n])[0])
+        kind = _packed_name(prefix + "0" * 64)[:1] if prefix else b""
+        for packed in names:
+            if packed.startswith(kind):
+                entry = self._entry(packed, self._rows[packed])
+                if entry["name"].startswith(prefix):
+                    yield entry
+
+
+def in_file_order(entries: Mapping[str, dict[str, Any]], prefix: str = "") -> Iterator[dict[str, Any]]:
+    """The entries whose name starts with ``prefix``, by offset: from an index one at a time,
+    from the plain dict a walk of the frames builds (``--salvage``) sorted."""
+    if isinstance(entries, IndexEntries):
+        return entries.by_offset(prefix)
+    return iter(sorted((e for e in entries.values() if e["name"].startswith(prefix)), key=lambda e: e["offset"]))
+
+
+def read_index(chunks: Iterator[bytes], version: str, where: str) -> tuple[dict[str, Any], IndexEntries]:
+    """The index's top-level fields (``members`` left out) and its entries, from its data in chunks.
+
+    Raises :class:`InputError` naming ``where`` (and the entry) for what is not JSON, not valid
+    against the index schema, or lists a member twice.
+    """
+    entries = IndexEntries()
+    head: dict[str, Any] = {}
+    parser = _Parser(chunks, where)
+    parser.expect("{")
+    members_seen = False
+    n = 0
+
+    def entry(doc: Any) -> None:
+        nonlocal n
+        try:
+            schema.validate("index", {"format_version": version, "members": [doc]}, version, where=where)
+        except InputError as e:  # named by its place in the index, as a whole-document check would
+            raise InputError(str(e).replace(f"{where}: members/0", f"{where}: members/{n}", 1)) from None
+        if doc["name"] in entries:
+            raise InputError(f"{where}: lists {doc['name']} twice")
+        entries.add(doc)
+        n += 1
+
+    if not parser.consume("}"):
+        while True:
+            key = parser.value()
+            if not isinstance(key, str):
+                raise parser.bad("expected a property name")
+            parser.expect(":")
+            if key in head or (key == "members" and members_seen):
+                raise InputError(f"{where}: not valid JSON (the key {key!r} appears twice)")
+            if key == "members" and parser.consume("["):
+                members_seen = True
+                parser.elements("]", entry)
+            else:
+                head[key] = parser.value()  # a "members" that is no array is left to the schema to name
+            if parser.consume("}"):
+                break
+            parser.expect(",")
+    parser.end()
+    schema.validate("index", {**head, **({"members": []} if members_seen else {})}, version, where=where)
+    head.pop("members", None)
+    return head, entries
+
+
+class _Parser:
+    """Top-level JSON structure read from a stream of chunks, each value by the strict decoder."""
+
+    def __init__(self, chunks: Iterator[bytes], where: str) -> None:
+        self._chunks, self._where = chunks, where
+        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._buf, self._pos, self._eof = "", 0, False
+
+    def bad(self, why: str) -> InputError:
+        return InputError(f"{self._where}: not valid JSON ({why})")
+
+    def _more(self) -> bool:
+        if self._eof:
+            return False
+        if self._pos > CHUNK:  # drop what has been parsed
+            self._buf, self._pos = self._buf[self._pos:], 0
+        try:
+            chunk = next(self._chunks, None)
+            text = self._utf8.decode(chunk or b"", final=chunk is None)
+        except UnicodeDecodeError as e:
+            raise self.bad(f"not UTF-8 ({e.reason})") from None
+        self._eof = chunk is None
+        self._buf += text
+        return True
+
+    def _skip(self) -> None:
+        while True:
+            self._pos = _WS.match(self._buf, self._pos).end()
+            if self._pos < len(self._buf) or not self._more():
+                return
+
+    def consume(self, char: str) -> bool:
+        self._skip()
+        if self._buf.startswith(char, self._pos):
+            self._pos += 1
+            return True
+        return False
+
+    def expect(self, char: str) -> None:
+        if not self.consume(char):
+            raise self.bad(f"expected {char!r} at character {self._pos}")
+
+    def value(self) -> Any:
+        self._skip()
+        while True:
+            try:
+                doc, end = schema.JSON_DECODER.raw_decode(self._buf, self._pos)
+            except ValueError as e:  # json.JSONDecodeError, and NaN refused
+                if self._more():
+                    continue  # the value may go on in the next chunk
+                raise self.bad(str(e)) from None
+            # a number at the end of the text read so far may go on in the next chunk
+            if end < len(self._buf) or not self._more():
+                self._pos = end
+                return doc
+
+    def elements(self, close: str, each: Callable[[Any], None]) -> None:
+        if self.consume(close):
+            return
+        while True:
+            each(self.value())
+            if self.consume(close):
+                return
+            self.expect(",")
+
+    def end(self) -> None:
+        self._skip()
+        if self._pos < len(self._buf):
+            raise self.bad(f"extra data at character {self._pos}")
