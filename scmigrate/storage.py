@@ -142,6 +142,13 @@ class Storage(ABC):
     def lock_path(self) -> str | None:
         """A local path for the engine's flock, or None (object stores: lock by URL in the state dir)."""
 
+    def abort_uploads(self, prefix: str = "", exact: bool = False) -> int:
+        """Abort the unfinished multipart uploads under ``prefix`` (with ``exact``: of the member ``prefix``),
+        which a writer killed mid-upload leaves behind, invisible but billed; returns how many.
+
+        Only while holding the lock that keeps every other writer out. Local folders have none."""
+        return 0
+
     @abstractmethod
     def open_append(self, name: str, resume: bool) -> Appender:
         """Append to ``name``; with ``resume``, continue what is there (refused without it)."""

@@ -75,6 +75,13 @@ class ArchiveSink(Sink):
 
         return ArchiveWriter(location, options)
 
+    def lock_file(self, location: str, options: RunOptions) -> str | None:
+        """In object storage, lock objects beside the archive (``s3://b/x.scz.lock/``), which every machine
+        sees; a local archive (None): the engine's ``x.scz.lock`` beside it."""
+        from scmigrate.storage import split_location
+
+        return location + ".lock" if _claims(location) and split_location(location)[0].lock_path() is None else None
+
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
         """Dry run: the refusals of ``open`` (no folder or bucket, something there without --resume).
 
