@@ -79,6 +79,9 @@ def test_every_project_to_s3_repo_incremental_restore_verify_forget(s3: Any, clu
     check = _ok(_run("check", "--from", repo, "--project", "Dogs", "--to", "b", "--json"))
     assert json.loads(check.stdout)["identical"] is True
     assert _media(registry, repo, "Dogs") == _media(registry, "b", "Dogs")
+    synced = _ok(_run("-vv", "sync", "--from", f"{repo}@latest", "--project", "Dogs", "--to", "b", "--json"))
+    plan = json.loads(synced.stdout)  # the JSON alone on stdout, the debug lines on stderr
+    assert (plan["added"], plan["updated"], plan["deleted"]) == ([], [], []) and synced.stderr.strip()
 
     verified = _ok(_run("verify", repo, "--read-data"))
     assert "intact" in verified.stdout
