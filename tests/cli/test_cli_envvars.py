@@ -15,7 +15,6 @@ from click.core import ParameterSource
 
 from scmigrate.cli import cli
 
-
 Walked = tuple[list[str], click.Command, "click.Context | None"]
 
 #: every command that prints a result takes --json (issue 14); a new one joins this list with a test
