@@ -18,16 +18,21 @@ from scmigrate.testing import put_memory
 HERE = Path(__file__).resolve().parent
 
 
+def _batches(root: Path) -> int:
+    """The pending batch files; not a temporary file (``.~tmp-...``) that the kill cut short."""
+    return sum(not p.name.startswith(".") for p in (root / "pending").rglob("items/*.json"))
+
+
 def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
     root = tmp_path / "repo"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent)]))
     proc = subprocess.Popen([sys.executable, str(HERE / "repo_backup_proc.py"), f"repo:{root}"], env=env)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(list((root / "pending").rglob("items/*.json"))) < 4:
+    while time.monotonic() < deadline and _batches(root) < 4:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    written = len(list((root / "pending").rglob("items/*.json")))
+    written = _batches(root)
     assert 4 <= written < 12
     assert not list((root / "snapshots").glob("*.json"))  # no half snapshot
 

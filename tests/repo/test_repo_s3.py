@@ -194,3 +194,31 @@ def test_a_killed_uploads_leftover_is_aborted_by_the_next_backup(s3: Any, regist
     assert _uploads(s3, prefix) == [key]
     assert transfer("memory:live", repo, registry=registry, quiet=True).complete
     assert _uploads(s3, prefix) == []
+
+
+def test_kill_9_mid_upload_of_a_large_blob_leaves_no_upload_after_the_next_backup(s3: Any, registry: Any) -> None:
+    """A real kill: the backup is killed while s3fs has a multipart upload of a 20 MiB blob open on
+    the server; the next run (here the --resume) aborts it and finishes with the blob whole."""
+    from repo_big_blob_proc import SIZE, big_item
+
+    prefix = f"bigkill-{uuid.uuid4().hex[:8]}"
+    repo = f"repo:s3://backups/{prefix}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent)]))
+    proc = subprocess.Popen([sys.executable, str(HERE / "repo_big_blob_proc.py"), repo], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _uploads(s3, prefix) and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    [orphan] = _uploads(s3, prefix)
+    assert orphan.startswith(f"{prefix}/blobs/")
+    assert not [k for k in _keys(s3, prefix) if k.startswith(("snapshots/", "blobs/"))]  # nothing half-visible
+
+    put_memory("big", project(), [big_item()])
+    assert transfer("memory:big", repo, registry=registry, quiet=True, resume=True).complete
+    assert _uploads(s3, prefix) == []
+    blobs = [k for k in _keys(s3, prefix) if k.startswith("blobs/")]
+    sizes = sorted(s3.head_object(Bucket="backups", Key=f"{prefix}/{k}")["ContentLength"] for k in blobs)
+    assert sizes[-1] >= SIZE  # the media's blob, whole (zstd adds a few bytes to random data)
+    assert held(registry, repo) == held(registry, "memory:big")
