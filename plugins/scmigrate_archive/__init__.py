@@ -43,6 +43,11 @@ class ArchiveSource(Source):
 
     @classmethod
     def locations_in_folder(cls, folder: str) -> list[str] | None:
+        from scmigrate.storage import is_url, storage_for
+
+        if is_url(folder):  # an object store's folder: the archives directly under the prefix
+            storage = storage_for(folder)
+            return [storage.url(n) for n in storage.list() if "/" not in n and n.endswith(cls.suffixes[0])]
         names = os.listdir(folder) if os.path.isdir(folder) else []
         return sorted(os.path.join(folder, n) for n in names
                       if n.endswith(cls.suffixes[0]) and os.path.isfile(os.path.join(folder, n)))

@@ -18,8 +18,8 @@ from scmigrate.testing import put_memory
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 
 
-def scm(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(SCMIGRATE), *args], capture_output=True, text=True, timeout=180)
+def scm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(SCMIGRATE), *args], capture_output=True, text=True, timeout=180, cwd=cwd)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -48,3 +48,20 @@ def test_the_object_storage_examples_between_two_clusters(s3: Any, clusters: Any
     # two projects named at once, out of the repository into a folder of archives
     scm("-q", "run", "--from", repo, "--project", "Dogs", "--project", "Cats", "--to", str(tmp_path / "back"))
     assert sorted(p.name for p in (tmp_path / "back").iterdir()) == ["Cats.scz", "Dogs.scz"]
+
+
+def test_a_folder_of_archives_in_object_storage(s3: Any, clusters: Any, registry: Any, tmp_path: Path) -> None:
+    """``--all-projects --to s3://b/folder/`` writes one archive per project there (and no local folder
+    named ``s3:``); ``--from s3://b/folder/ --all-projects`` reads them back, as for a local folder."""
+    clusters("cluster-a")
+    for name, n in (("Dogs", 2), ("Cats", 3)):
+        put_memory(name, detection_project(name), detection_items(n))
+        assert transfer(f"memory:{name}", "cluster-a", registry=registry, quiet=True).complete
+    prefix = f"all-{uuid.uuid4().hex[:8]}"
+    folder = f"s3://backups/{prefix}/"
+    scm("-q", "run", "--from", "cluster-a", "--all-projects", "--to", folder, cwd=tmp_path)
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="backups", Prefix=prefix).get("Contents", []))
+    assert keys == [f"{prefix}/Cats.scz", f"{prefix}/Dogs.scz"]
+    assert not (tmp_path / "s3:").exists()
+    both = scm("check", "--from", folder, "--all-projects", "--to", "cluster-a", cwd=tmp_path)
+    assert both.stderr.splitlines()[-1] == "identical: 2 of 2 projects", both.stderr
