@@ -294,7 +294,8 @@ class StagedAppender(Appender):
             self._flush(piece_size(self._buf_off))
 
     def _flush(self, n: int) -> None:
-        data = bytes(self._buf[:n])
+        with memoryview(self._buf) as view:  # one copy of the piece, not a slice and then its copy
+            data = bytes(view[:n])
         self.s.put_bytes(self.s.piece(self.name, self._buf_off), data)
         self._pieces.append((self._buf_off, n))
         del self._buf[:n]
