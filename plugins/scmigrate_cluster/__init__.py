@@ -43,7 +43,7 @@ class ClusterSource(Source):
 
     name: ClassVar[str] = "cluster"
     location_help: ClassVar[str] = _LOCATION_HELP
-    description: ClassVar[str] = "a project on an SC / Intel Geti cluster (Geti 1.16 – 2.13, and Geti 3.x)"
+    description: ClassVar[str] = "a project on an SC / Intel Geti cluster (SC 1.x, Geti 1.0 – 2.13, and Geti 3.x)"
     options: ClassVar[tuple[PluginOption, ...]] = _CONNECT_OPTIONS
     selects_project: ClassVar[bool] = True
     auto_workers: ClassVar[int] = AUTO_MAXIMUM

@@ -23,7 +23,8 @@ from typing import Any
 
 from scmigrate.model import Project, Scene, Shape
 
-__all__ = ["FormatInfo", "FORMATS", "SKELETON", "to_datumaro", "project_losses"]
+__all__ = ["FormatInfo", "FORMATS", "MODELS_LINE", "RANGE_LOSS", "SKELETON", "to_datumaro", "project_losses",
+           "range_losses", "video_lines"]
 
 #: the Datumaro label that carries a keypoint task's Points (its point names are the task's labels)
 SKELETON = "skeleton"
@@ -37,16 +38,18 @@ class FormatInfo:
     shapes: frozenset[str]  # shape types written as they are ("LABEL": image-level labels)
     polygons: bool  # whether a shape it lacks can become a polygon (else: a box)
     hierarchy: bool
+    one_folder: bool = False  # the images of every subset share one folder: their names must not repeat
 
 
 _F = frozenset
 FORMATS: dict[str, FormatInfo] = {
     "coco": FormatInfo("coco_instances", _F({"RECTANGLE", "POLYGON", "KEYPOINT"}), True, False),
     "yolo_ultralytics": FormatInfo("yolo_ultralytics", _F({"RECTANGLE"}), False, False),
-    "voc": FormatInfo("voc", _F({"RECTANGLE", "LABEL"}), False, False),
+    "voc": FormatInfo("voc", _F({"RECTANGLE", "LABEL"}), False, False, one_folder=True),  # JPEGImages/
     "datumaro": FormatInfo("datumaro", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "ELLIPSE", "KEYPOINT",
                                            "LABEL"}), True, True),
-    "cvat": FormatInfo("cvat", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "KEYPOINT", "LABEL"}), True, False),
+    "cvat": FormatInfo("cvat", _F({"RECTANGLE", "ROTATED_RECTANGLE", "POLYGON", "KEYPOINT", "LABEL"}), True, False,
+                       one_folder=True),  # images/
 }
 
 
@@ -149,6 +152,27 @@ def project_losses(project: Project, fmt_name: str) -> list[str]:
         if empty is not None:
             lines.append(f"images marked {empty.name!r} (reviewed, no objects): written as images without "
                          "annotations; they read back as not annotated")
-    lines.append("videos: not written (dataset formats hold images; export a video's frames first)")
-    lines.append("video ranges, models and training configuration: not held by the format")
+    lines.append(MODELS_LINE)
     return lines
+
+
+#: what no dataset format holds: said in the plan and the report, never refused by --strict
+MODELS_LINE = "models and training configuration: not held by the format"
+#: the loss counted for each range label of a video (a label over frames start..end)
+RANGE_LOSS = "video range label: not held by the format"
+
+
+def video_lines(fmt_name: str) -> list[str]:
+    """How videos are written (plan lines): the formats hold images, so a video is its annotated frames."""
+    lines = ["videos: each annotated frame written as an image <video name>_frame_<index>.png with its "
+             "annotations; frames without annotations are not written, nor is a video without any"]
+    if fmt_name == "cvat":
+        lines.append("videos: as CVAT for images, one <image> per frame; no tracks (CVAT for video) are written")
+    return lines
+
+
+def range_losses(project: Project) -> list[str]:
+    """Range labels exist on classification and anomaly videos only; each one is counted when lost."""
+    if not any(t.is_global for t in project.trainable_tasks):
+        return []
+    return ["video range labels: not held by the format; each one is counted (--strict fails a video that has any)"]

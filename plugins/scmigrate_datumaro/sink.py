@@ -4,11 +4,17 @@ Workers call :meth:`DatumaroWriter.write` from several threads: each one spools 
 original bytes into ``DIR/.scmigrate-spool/`` and records the item's annotations under a lock.
 The Datumaro dataset is built and exported once, in :meth:`DatumaroWriter.finish`; the spool
 files are handed to Datumaro by path, so its exporters copy them byte for byte (no re-encoding).
+
+A video becomes its annotated frames (:mod:`.video_frames`): each one an image item
+``<video name>_frame_<index>.png`` of the video's subset, with that frame's annotations. None of
+the five formats reads a video back here (Datumaro's own can name one, but the ``datumaro:``
+source refuses video items), so frames as images are what makes the export read back.
 """
 
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 from collections import Counter
 from pathlib import Path, PurePosixPath
@@ -16,10 +22,21 @@ from typing import Any, ClassVar
 
 from scmigrate.api import RunOptions, Sink, Writer, WriteResult
 from scmigrate.errors import InputError
-from scmigrate.model import Item, Project
+from scmigrate.model import Item, Project, Scene
 
 from .dmlogs import datumaro_logs
-from .export_shapes import FORMATS, SKELETON, FormatInfo, project_losses, to_datumaro
+from .export_shapes import (
+    FORMATS,
+    MODELS_LINE,
+    RANGE_LOSS,
+    SKELETON,
+    FormatInfo,
+    project_losses,
+    range_losses,
+    to_datumaro,
+    video_lines,
+)
+from .video_frames import FRAME_EXTENSION, frame_stem, save_frames
 
 __all__ = ["DatumaroSink", "DatumaroWriter"]
 
@@ -65,9 +82,9 @@ class DatumaroSink(Sink):
                                                  for old, new in renamed.items() if old != new]
         if options.strict and _strict_losses(losses, target):
             raise InputError(f"{location}: {fmt} cannot hold {_strict_losses(losses, target)[0]} (--strict)")
-        lines += [f"lost in {fmt}: {line}" for line in losses]
+        lines += [f"lost in {fmt}: {line}" for line in losses + range_losses(target)]
         lines += [f"lost in {fmt}: {line}" for line in _shape_losses(target, FORMATS[fmt])]
-        return lines
+        return lines + video_lines(fmt)
 
 
 def exporter_of(fmt: str, project: Project) -> str:
@@ -93,8 +110,8 @@ def subset_names(project: Project, fmt: str, location: str) -> dict[str, str]:
 
 
 def _strict_losses(losses: list[str], project: Project) -> list[str]:
-    """The losses that matter under --strict: everything but the lines that apply to every export."""
-    return [line for line in losses if not line.startswith(("videos:", "video ranges"))]
+    """The losses that matter under --strict: everything but what no dataset format holds."""
+    return [line for line in losses if line != MODELS_LINE]
 
 
 def _shape_losses(project: Project, fmt: FormatInfo) -> list[str]:
@@ -110,15 +127,21 @@ def _shape_losses(project: Project, fmt: FormatInfo) -> list[str]:
     return out
 
 
+#: a record of the dataset: (subset, item id, spooled image file, Datumaro annotations)
+_Record = tuple[str, str, Path, list[Any]]
+
+
 class DatumaroWriter(Writer):
     def __init__(self, fmt: str, path: Path, strict: bool = False) -> None:
         self.fmt_name, self.fmt, self.path, self.strict = fmt, FORMATS[fmt], path, strict
         self.spool = path / SPOOL
         self.lock = threading.Lock()
-        self.items: dict[str, tuple[str, str, Path, Any]] = {}  # key → (subset, item id, spooled file, anns)
+        self.records: dict[str, list[_Record]] = {}  # item key → its records (one image, or a video's frames)
         self.ids: set[tuple[str, str]] = set()
-        self.assigned: dict[str, tuple[str, str]] = {}  # key → (subset, item id): a retried item keeps its own
+        self.assigned: dict[str, tuple[str, str]] = {}  # record key → (subset, item id): a retry keeps its own
         self.losses: Counter[str] = Counter()
+        self.counted: set[str] = set()  # item keys whose losses are counted: a retried item counts once
+        self.videos: set[str] = set()  # item keys of videos (their records are frames)
         self.project: Project | None = None
 
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
@@ -131,28 +154,59 @@ class DatumaroWriter(Writer):
         self.spool.mkdir(parents=True, exist_ok=True)
         return {}
 
-    def _item_id(self, item: Item) -> tuple[str, str]:
-        subset = self.subsets.get(item.media.dataset, item.media.dataset)
-        stem = PurePosixPath(item.media.filename).stem or item.media.name
+    def _item_id(self, key: str, subset: str, stem: str, notes: list[str]) -> tuple[str, str]:
+        """A unique id for the record ``key``, after ``stem`` (``_2``, ``_3``... when taken, said in ``notes``).
+
+        Unique in ``subset``, or in the whole dataset where every subset's images share one folder
+        (VOC's JPEGImages/, CVAT's images/): there a repeated name would overwrite another's file.
+        """
         stem = stem.replace("/", "_").replace("\\", "_") or "image"
+        scope = "" if self.fmt.one_folder else subset
         with self.lock:
-            if item.key in self.assigned:
-                return self.assigned[item.key]
+            if key in self.assigned:
+                return self.assigned[key]
             candidate, n = stem, 1
-            while (subset, candidate) in self.ids:
+            while (scope, candidate) in self.ids:
                 n += 1
                 candidate = f"{stem}_{n}"
-            self.ids.add((subset, candidate))
-            self.assigned[item.key] = (subset, candidate)
+            self.ids.add((scope, candidate))
+            self.assigned[key] = (subset, candidate)
+        if candidate != stem:
+            notes.append("media name already taken" + (" (one images folder for every subset)" if scope == "" else "")
+                         + ": written as <name>_<n>")
         return subset, candidate
+
+    def _annotations(self, scene: Scene, losses: Counter[str], what: str) -> list[Any]:
+        """One scene (an image's or a frame's) as Datumaro annotations; its losses added to ``losses``."""
+        assert self.project is not None
+        found = Counter[str]()
+        anns = to_datumaro(scene, self.project, self.fmt, self._label_ids(), found)
+        if not scene.annotations or not anns and not found:
+            found[f"{what} annotated as empty (reviewed, no objects): written without annotations"] += 1
+        losses.update(found)
+        return anns
+
+    def _refuse(self, item: Item, losses: Counter[str]) -> None:
+        if losses and self.strict:
+            what = "; ".join(f"{n}× {w}" for w, n in sorted(losses.items()))
+            raise InputError(f"{item.key}: {self.fmt_name} cannot hold {what} (--strict)")
+
+    def _keep(self, item: Item, records: list[_Record], losses: Counter[str]) -> None:
+        with self.lock:
+            if item.media.kind == "video":
+                self.videos.add(item.key)
+            if item.key not in self.counted:
+                self.counted.add(item.key)
+                self.losses.update(losses)
+            self.records[item.key] = records
 
     def write(self, item: Item) -> WriteResult:
         assert self.project is not None
-        if item.media.kind != "image":
-            with self.lock:
-                self.losses["video: not written"] += 1
-            return WriteResult(notes=[f"{item.key}: a video: not written to {self.fmt_name}"])
-        subset, item_id = self._item_id(item)
+        if item.media.kind == "video":
+            return self._write_video(item)
+        subset, notes = self.subsets.get(item.media.dataset, item.media.dataset), list[str]()
+        subset, item_id = self._item_id(item.key, subset, PurePosixPath(item.media.filename).stem or item.media.name,
+                                        notes)
         ext = PurePosixPath(item.media.filename).suffix or ".jpg"
         file = self.spool / subset / f"{item_id}{ext}"
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -160,18 +214,37 @@ class DatumaroWriter(Writer):
             shutil.copyfileobj(src, dst, 1 << 20)
         losses: Counter[str] = Counter()
         scene = item.image_scene()
-        label_ids = self._label_ids()
-        anns = to_datumaro(scene, self.project, self.fmt, label_ids, losses) if scene is not None else []
-        if scene is not None and not scene.annotations or scene is not None and not anns and not losses:
-            losses["image annotated as empty (reviewed, no objects): written without annotations"] += 1
-        if losses and self.strict:
-            what = "; ".join(f"{n}× {w}" for w, n in sorted(losses.items()))
-            raise InputError(f"{item.key}: {self.fmt_name} cannot hold {what} (--strict)")
-        with self.lock:
-            if item.key not in self.items:  # a retried item is counted once
-                self.losses.update(losses)
-            self.items[item.key] = (subset, item_id, file, anns)
-        return WriteResult(ids={"media": f"{subset}/{item_id}"}, bytes=file.stat().st_size)
+        anns = self._annotations(scene, losses, "image") if scene is not None else []
+        self._refuse(item, losses)
+        self._keep(item, [(subset, item_id, file, anns)], losses)
+        return WriteResult(ids={"media": f"{subset}/{item_id}"}, bytes=file.stat().st_size, notes=notes)
+
+    def _write_video(self, item: Item) -> WriteResult:
+        """The video's annotated frames, decoded one at a time into the spool; ranges counted as lost."""
+        scenes = {s.frame: s for s in item.scenes or [] if s.frame is not None}
+        losses: Counter[str] = Counter()
+        if item.ranges:
+            losses[RANGE_LOSS] += len(item.ranges)
+        anns = {i: self._annotations(scenes[i], losses, "video frame") for i in sorted(scenes)}
+        self._refuse(item, losses)  # before the video is decoded: --strict fails it at once
+        if not scenes:
+            self._keep(item, [], losses)
+            return WriteResult(notes=["video without annotated frames: nothing written"])
+        subset, notes = self.subsets.get(item.media.dataset, item.media.dataset), list[str]()
+        stem = PurePosixPath(item.media.filename).stem or item.media.name
+        ids = {i: self._item_id(f"{item.key}#frame{i}", subset, frame_stem(stem, i), notes) for i in anns}
+        folder = self.spool / subset
+        folder.mkdir(parents=True, exist_ok=True)
+        # PyAV reads a file (an MP4's index may sit at its end): the stream is spooled next to the frames
+        with tempfile.NamedTemporaryFile(dir=self.spool, suffix=item.media.extension or ".mp4") as video:
+            with item.open() as src:
+                shutil.copyfileobj(src, video, 1 << 20)
+            video.flush()
+            files = save_frames(Path(video.name), anns, lambda i: folder / f"{ids[i][1]}{FRAME_EXTENSION}",
+                                item.key)
+        self._keep(item, [(subset, ids[i][1], files[i], anns[i]) for i in sorted(anns)], losses)
+        return WriteResult(ids={"media": f"{subset}/{ids[min(anns)][1]}"},  # the first frame's item
+                           bytes=sum(f.stat().st_size for f in files.values()), notes=notes)
 
     def _label_ids(self) -> dict[str, int]:
         assert self.project is not None
@@ -225,8 +298,9 @@ class DatumaroWriter(Writer):
             return {"format": self.fmt_name, "path": str(self.path), "images": 0,
                     "not_written": "some items failed: the dataset was not exported"}
         with self.lock:
-            records = sorted(self.items.values(), key=lambda r: (r[0], r[1]))
+            records = sorted((r for rs in self.records.values() for r in rs), key=lambda r: (r[0], r[1]))
             losses = Counter(self.losses)
+            videos = [rs for key, rs in self.records.items() if key in self.videos]
         items, next_id = [], 1
         for subset, item_id, file, anns in records:
             # ids unique in the whole dataset (COCO's must be), in each scene's order
@@ -243,9 +317,10 @@ class DatumaroWriter(Writer):
         except Exception as exc:
             raise InputError(f"datumaro:{self.fmt_name}:{self.path}: Datumaro could not export: {exc}") from None
         shutil.rmtree(self.spool, ignore_errors=True)
-        not_held = [line for line in project_losses(self.project, self.fmt_name)
-                    if "reviewed, no objects" not in line and not line.startswith("videos")]
-        return {"format": self.fmt_name, "path": str(out), "images": len(items),
+        not_held = [line for line in project_losses(self.project, self.fmt_name) if "reviewed, no objects" not in line]
+        frames = sum(len(rs) for rs in videos)
+        return {"format": self.fmt_name, "path": str(out), "images": len(items) - frames,
+                "videos": sum(bool(rs) for rs in videos), "frames": frames,
                 "lost": dict(sorted(losses.items())), "not_held": not_held,
                 "datumaro_warnings": list(dict.fromkeys(warnings))[:20]}
 

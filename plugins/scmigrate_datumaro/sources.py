@@ -184,6 +184,8 @@ class DatumaroSource(Source):
                     items, categories = list(ds), ds.categories()
         except Exception as exc:
             raise InputError(f"{location}: Datumaro could not import it as {fmt}: {_one_line(exc)}") from None
+        if fmt == "cvat":
+            _refuse_cvat_video(items, location)
         entries, skipped = _entries(items, path)
         if not entries:
             raise InputError(f"{location}: Datumaro found no images in it as {fmt}"
@@ -276,6 +278,20 @@ def _imagenet_subsets(path: Path, env: Any) -> tuple[list[Any], dict[Any, Any]]:
                     for a in item.annotations]
             items.append(item.wrap(subset=sub.name, annotations=anns))
     return items, {AnnotationType.label: merged}
+
+
+def _refuse_cvat_video(items: list[Any], location: str) -> None:
+    """CVAT for video holds tracks: refused, in one line, as every video is here.
+
+    Datumaro reads a track's shapes as shapes of the frame images ``images/frame_NNNNNN.png`` (which
+    CVAT's export holds and Datumaro's own track export does not write), and keeps the shapes of the
+    frames where the object is *outside* the view as if it were there. CVAT writes the same task as
+    CVAT for images, each frame an image with its shapes.
+    """
+    tracks = {a.attributes["track_id"] for item in items for a in item.annotations if "track_id" in a.attributes}
+    if tracks:
+        raise InputError(f"{location}: CVAT for video ({len(tracks)} track(s)): datumaro: reads images, not videos "
+                         "(export the task from CVAT as 'CVAT for images', each frame an image)")
 
 
 def _pick_format(found: list[str]) -> str | None:

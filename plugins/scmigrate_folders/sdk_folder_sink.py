@@ -49,7 +49,8 @@ def _target(location: str) -> Path:
 def _not_held(project: Project) -> list[str]:
     lines = ["configuration and models: not written"]
     if any(t.is_global for t in project.trainable_tasks):
-        lines.insert(0, "video range labels: not held by the SDK folder (frame annotations are)")
+        lines.insert(0, "video range labels: not held by the SDK folder (frame annotations are); "
+                        "--strict fails a video that has any")
     return lines
 
 
@@ -62,7 +63,7 @@ class SdkFolderSink(Sink):
     description = "the official SDK's project download folder (media keep their real extension)"
 
     def open(self, location: str, options: RunOptions) -> SdkFolderWriter:
-        return SdkFolderWriter(_target(location))
+        return SdkFolderWriter(_target(location), strict=options.strict)
 
     def preflight(self, location: str, target: Project, options: RunOptions) -> list[str]:
         path = _target(location)
@@ -70,8 +71,8 @@ class SdkFolderSink(Sink):
 
 
 class SdkFolderWriter(Writer):
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, strict: bool = False) -> None:
+        self.root, self.strict = root, strict
         self.lock = threading.Lock()
         self.stems: set[str] = set()  # annotation file stems taken (flat: all datasets together)
         self.losses: Counter[str] = Counter()
@@ -112,6 +113,8 @@ class SdkFolderWriter(Writer):
 
     def write(self, item: Item) -> WriteResult:
         media = item.media
+        if item.ranges and self.strict:  # a loss as in every dataset sink: refused before anything is written
+            raise InputError(f"{item.key}: the SDK folder cannot hold {len(item.ranges)}× video range label (--strict)")
         folder = "videos" if media.kind == "video" else "images"
         stem = self._stem(item)
         ext = PurePosixPath(media.filename).suffix or (".mp4" if media.kind == "video" else ".jpg")

@@ -179,6 +179,45 @@ def test_a_video_is_refused_in_one_line(tmp_path, capsys):
     assert "not a readable image" not in err[0]
 
 
+def test_cvat_for_video_is_refused_in_one_line(tmp_path, capsys):
+    """Tracks written by Datumaro's CVAT exporter (use_track), with the frame images CVAT's own export holds."""
+    import logging
+
+    import pytest
+    from datumaro.components.annotation import AnnotationType, Bbox, LabelCategories
+    from datumaro.components.dataset import Dataset
+    from datumaro.components.dataset_base import DatasetItem
+    from datumaro.components.media import Image as DmImage
+    from PIL import Image
+
+    from scmigrate.cli import main
+
+    out = tmp_path / "cvat"
+    (out / "images").mkdir(parents=True)
+    items = []
+    for f in range(3):
+        frame = out / "images" / f"frame_{f:06d}.png"
+        Image.new("RGB", (64, 48), (40 * f, 80, 90)).save(frame)
+        box = Bbox(2 + 3 * f, 3, 10, 12, label=0, attributes={"track_id": 7, "keyframe": True})
+        items.append(DatasetItem(id=frame.stem, media=DmImage.from_file(str(frame)), attributes={"frame": f},
+                                 annotations=[box]))
+    logging.disable(logging.WARNING)
+    try:
+        Dataset.from_iterable(items, categories={AnnotationType.label: LabelCategories.from_iterable(["car"])}
+                              ).export(str(out), "cvat", save_media=False, use_track=True)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert "<track " in (out / "default.xml").read_text()
+    for location in (f"datumaro:cvat:{out}", f"datumaro:{out}"):  # named, and detected
+        with pytest.raises(SystemExit) as ex:
+            main(["run", "--from", location, "--to", str(tmp_path / "x.scz")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert ex.value.code == 2 and len(err) == 1, err
+        assert err[0] == (f"error: {location}: CVAT for video (1 track(s)): datumaro: reads images, not videos "
+                          "(export the task from CVAT as 'CVAT for images', each frame an image)"), err
+    assert not (tmp_path / "x.scz").exists()
+
+
 def test_an_image_whose_only_object_cannot_be_converted_stays_unannotated(tmp_path, open_dm, read_all, capsys):
     """CVAT image with only a points shape, read for detection: not a reviewed "no objects" image."""
     import json

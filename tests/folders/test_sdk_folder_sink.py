@@ -79,6 +79,20 @@ def test_sdk_folder_round_trip(make_registry, tmp_path):
     assert got == want
 
 
+def test_strict_fails_a_video_with_range_labels(make_registry, tmp_path):
+    """A range is lost in the SDK folder as in every dataset sink: --strict fails that video, in one line."""
+    import scmigrate_folders
+    from scmigrate.engine import TransferRequest, transfer
+
+    project, items = _project_and_items()
+    put_memory("p", project, items)
+    with pytest.raises(InputError) as err:
+        transfer(TransferRequest("memory:p", f"sdk-folder:{tmp_path / 'sdk'}", RunOptions(strict=True),
+                                 registry=make_registry(scmigrate_folders)))
+    assert "v: the SDK folder cannot hold 1× video range label (--strict)" in str(err.value)
+    assert not (tmp_path / "sdk" / "videos").exists()  # refused before its file was written
+
+
 def test_sdk_folder_sink_refuses_a_folder_in_use(tmp_path, capsys):
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "x").write_text("x")

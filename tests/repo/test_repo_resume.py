@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,9 +19,11 @@ from scmigrate.testing import put_memory
 HERE = Path(__file__).resolve().parent
 
 
-def _batches(root: Path) -> int:
-    """The pending batch files; not a temporary file (``.~tmp-...``) that the kill cut short."""
-    return sum(not p.name.startswith(".") for p in (root / "pending").rglob("items/*.json"))
+def stored_entries(root: Path) -> int:
+    """Item entries the backup has stored under ``pending/``: batch files hold one or more each, and a
+    write cut short leaves a hidden temporary file (``.~tmp-…``) that is not an entry."""
+    batches = (p for p in (root / "pending").rglob("items/*.json") if not p.name.startswith("."))
+    return sum(len(json.loads(p.read_bytes())) for p in batches)
 
 
 def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
@@ -28,11 +31,11 @@ def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent)]))
     proc = subprocess.Popen([sys.executable, str(HERE / "repo_backup_proc.py"), f"repo:{root}"], env=env)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and _batches(root) < 4:
+    while time.monotonic() < deadline and stored_entries(root) < 4:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    written = _batches(root)
+    written = stored_entries(root)
     assert 4 <= written < 12
     assert not list((root / "snapshots").glob("*.json"))  # no half snapshot
 
