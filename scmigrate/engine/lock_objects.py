@@ -5,8 +5,9 @@ a target there (``repo:s3://b/geti`` → ``s3://b/geti/.scmigrate.lock/``, ``s3:
 ``s3://b/x.scz.lock/``) is a folder of small objects, ``<uuid>.json``, each naming its holder
 (pid, host, start time, last refresh). A run takes it by
 
-1. removing the stale ones: not refreshed for :data:`STALE`, or of this host with a pid that is
-   not running (a ``kill -9``: the next run here takes over at once);
+1. removing the stale ones: not refreshed for :data:`STALE`, or of this host (same boot, same pid
+   namespace: not another container of the same hostname) with a pid that is not running (a
+   ``kill -9``: the next run here takes over at once);
 2. refusing if any other one is left, naming its holder;
 3. writing its own, then listing again: if another appeared meanwhile (two runs racing), it
    removes its own and refuses (both may refuse; neither writes).
@@ -44,6 +45,16 @@ REFRESH = 5 * 60
 log = logging.getLogger(__name__)
 
 
+def _pid_space() -> str:
+    """What makes a pid mean one process: this boot of this kernel and this pid namespace."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+        return f"{boot}:{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return ""  # not Linux: only the age makes a lock stale
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -68,11 +79,11 @@ class ObjectLock:
         self._refresher: threading.Thread | None = None
 
     def _doc(self) -> bytes:
-        doc = {**json.loads(self._me.to_bytes()), "refreshed": time.time()}
+        doc = {**json.loads(self._me.to_bytes()), "refreshed": time.time(), "pid_space": _pid_space()}
         return (json.dumps(doc) + "\n").encode()
 
-    def _others(self) -> list[tuple[str, Holder | None, float]]:
-        """(object, holder, seconds since its refresh) of every lock object but this run's."""
+    def _others(self) -> list[tuple[str, Holder | None, float, str]]:
+        """(object, holder, seconds since its refresh, its pid space) of every lock object but this run's."""
         out = []
         for name in self.storage.list():
             if name == self.name or not name.endswith(".json"):
@@ -82,18 +93,20 @@ class ObjectLock:
             except StorageError:
                 continue  # released since it was listed
             try:
-                age = time.time() - float(json.loads(raw)["refreshed"])
+                doc = json.loads(raw)
+                age, space = time.time() - float(doc["refreshed"]), str(doc.get("pid_space", ""))
             except (ValueError, KeyError, TypeError):
-                age = 0.0  # not a lock this scmigrate writes: held, until someone removes it
-            out.append((name, Holder.parse(raw), age))
+                age, space = 0.0, ""  # not a lock this scmigrate writes: held, until someone removes it
+            out.append((name, Holder.parse(raw), age, space))
         return out
 
-    def _stale(self, holder: Holder | None, age: float) -> bool:
+    def _stale(self, holder: Holder | None, age: float, space: str) -> bool:
         if holder is None:
             return False
         if age > STALE:
             return True
-        return holder.host == socket.gethostname() and holder.pid != os.getpid() and not _alive(holder.pid)
+        here = holder.host == socket.gethostname() and space == _pid_space() != ""
+        return here and holder.pid != os.getpid() and not _alive(holder.pid)
 
     def _refuse(self, name: str, holder: Holder | None) -> InputError:
         if holder is None:
@@ -106,13 +119,13 @@ class ObjectLock:
                           f"(lock {self.storage.url(name)})")
 
     def acquire(self) -> None:
-        for name, holder, age in self._others():
-            if not self._stale(holder, age):
+        for name, holder, age, space in self._others():
+            if not self._stale(holder, age, space):
                 raise self._refuse(name, holder)
             self.storage.delete(name)
             self.took_over = self.took_over or holder
         self.storage.put_bytes(self.name, self._doc())
-        rivals = [(n, h) for n, h, age in self._others() if not self._stale(h, age)]
+        rivals = [(n, h) for n, h, age, space in self._others() if not self._stale(h, age, space)]
         if rivals:  # another run wrote its lock between our listing and our write
             with contextlib.suppress(StorageError):
                 self.storage.delete(self.name)

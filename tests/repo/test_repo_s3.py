@@ -143,9 +143,10 @@ def test_kill_9_backup_to_s3_repo_then_resume(s3: Any, registry: Any) -> None:
     assert _uploads(s3, prefix) == []
 
 
-def _lock_object(client: Any, prefix: str, host: str, pid: int, age: float) -> str:
+def _lock_object(client: Any, prefix: str, host: str, pid: int, age: float, pid_space: str = "") -> str:
     key = f"{prefix}/.scmigrate.lock/{uuid.uuid4().hex}.json"
-    doc = {"pid": pid, "host": host, "started": "2026-12-03T10:00:00Z", "target": "x", "refreshed": time.time() - age}
+    doc = {"pid": pid, "host": host, "started": "2026-12-03T10:00:00Z", "target": "x", "refreshed": time.time() - age,
+           "pid_space": pid_space}
     client.put_object(Bucket="backups", Key=key, Body=json.dumps(doc).encode())
     return key
 
@@ -170,6 +171,14 @@ def test_lock_objects_keep_a_second_writer_out_until_stale(s3: Any, registry: An
     else:
         raise AssertionError("a backup into a locked repository on S3 was not refused")
     s3.delete_object(Bucket="backups", Key=here)
+
+    # this hostname and a pid not running here, but of another pid namespace (a container with the
+    # host's name): that pid may be running there, so the lock holds
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    twin = _lock_object(s3, prefix, socket.gethostname(), int(gone.stdout), 0, pid_space="another-boot:4026531836")
+    refused = _run("prune", repo)
+    assert refused.returncode == 2 and "another scmigrate run is writing it" in refused.stderr
+    s3.delete_object(Bucket="backups", Key=twin)
 
     elsewhere = _lock_object(s3, prefix, "build-7", 4242, STALE - 60)  # another machine, refreshed lately
     refused = _run("forget", repo, "--keep-last", "1")
