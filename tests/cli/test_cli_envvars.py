@@ -26,7 +26,7 @@ def _commands(cmd: click.Command, path: list[str], parent: click.Context | None 
     """Each command with the context of its parent group (plugin options take their prefix from it)."""
     yield path, cmd, parent
     if isinstance(cmd, click.Group):
-        here = click.Context(cmd, info_name=path[-1], parent=parent)
+        here = click.Context(cmd, info_name=path[-1], parent=parent, **cmd.context_settings)
         for name, sub in sorted(cmd.commands.items()):
             yield from _commands(sub, [*path, name], here)
 
@@ -58,7 +58,8 @@ def _walk(monkeypatch, tmp_path) -> dict[str, list[str]]:
     existing.write_text("x")
     seen: dict[str, list[str]] = {}
     for path, cmd, parent in _commands(cli, ["scmigrate"]):
-        probe = click.Context(cmd, info_name=path[-1], parent=parent)
+        # with the command's own settings, as make_context: click keeps the help option it makes first
+        probe = click.Context(cmd, info_name=path[-1], parent=parent, **cmd.context_settings)
         options = [p for p in cmd.get_params(probe) if isinstance(p, click.Option) and p.expose_value]
         for param in options:
             name = _expected(path, param)
