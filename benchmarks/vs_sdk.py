@@ -46,7 +46,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SDK_VENV = HERE / ".venv-sdk"
-SDK_PIN = "geti-sdk==2.13.1"
+SDK_VERSION = "2.13.1"
 
 
 # ----------------------------------------------------------------------------- children (one run each)
@@ -197,18 +197,6 @@ def run_child(a: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- the parent
 
 
-def ensure_sdk() -> Path:
-    """The SDK's own virtualenv, created and filled from the package index on first use."""
-    py = SDK_VENV / "bin" / "python"
-    check = [str(py), "-c", "import importlib.metadata as m; print(m.version('geti-sdk'))"]
-    if py.exists() and subprocess.run(check, capture_output=True, text=True).stdout.strip() == SDK_PIN.split("==")[1]:
-        return py
-    print(f"installing {SDK_PIN} into {SDK_VENV} (once) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(SDK_VENV)], check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "-q", SDK_PIN], check=True)
-    return py
-
-
 class LoadSampler(threading.Thread):
     """The machine's 1-minute load average, every second, while the benchmark runs."""
 
@@ -247,8 +235,10 @@ def main() -> int:
     if a.child:
         return run_child(a)
 
-    sdk_python = str(ensure_sdk())
     sys.path.insert(0, str(HERE))
+    from sdk_venv import ensure_sdk
+
+    sdk_python = str(ensure_sdk(SDK_VERSION, SDK_VENV))
     import requests
     from cluster_bench import seed_project
 

@@ -43,7 +43,13 @@ def _post(call: Call, row: Any, info: dict[str, Any], project: dict[str, Any], f
         save_scene(conn, row["id"], frame, doc)
     if call.emu.dialect.is_sc1:
         return sc1.scene(doc, project)
-    return render_scene(doc, info["width"], info["height"])
+    return _render(call, doc, info, project)
+
+
+def _render(call: Call, doc: dict[str, Any], info: dict[str, Any], project: dict[str, Any],
+            label_only: bool = False) -> dict[str, Any]:
+    named = project if call.emu.dialect.scene_label_names else None
+    return render_scene(doc, info["width"], info["height"], label_only, named_from=named)
 
 
 def _get(call: Call, row: Any, info: dict[str, Any], frame: int, project: dict[str, Any]) -> Any:
@@ -60,7 +66,7 @@ def _get(call: Call, row: Any, info: dict[str, Any], frame: int, project: dict[s
         return Response(status_code=204)
     if call.emu.dialect.is_sc1:
         return sc1.scene(doc, project, call.bool_query("label_only"))
-    return render_scene(doc, info["width"], info["height"], call.bool_query("label_only"))
+    return _render(call, doc, info, project, call.bool_query("label_only"))
 
 
 @endpoint
@@ -89,7 +95,7 @@ def get_frame(call: Call) -> Any:
 
 @endpoint
 def get_video(call: Call) -> dict:
-    row, info, _ = _resolve(call, "video")
+    row, info, project = _resolve(call, "video")
     last = info["frame_count"] - 1
     start = call.int_query("start_frame", 0, 0)
     end = min(call.int_query("end_frame", last, 0), last)
@@ -101,7 +107,7 @@ def get_video(call: Call) -> dict:
     wanted = [r for r in rows if (r["frame_index"] - start) % skip == 0]
     returned = wanted[:MAX_N_ANNOTATIONS_RETURNED]
     label_only = call.bool_query("label_only")
-    scenes = [render_scene(loads(r["doc"]), info["width"], info["height"], label_only) for r in returned]
+    scenes = [_render(call, loads(r["doc"]), info, project, label_only) for r in returned]
     return {"video_annotations": scenes, "video_annotation_properties": {
         "total_count": len(wanted),
         "start_frame": returned[0]["frame_index"] if returned else None,

@@ -42,7 +42,7 @@ def profile(call: Call) -> dict:
 
 def _workspace(call: Call) -> dict:
     emu = call.emu
-    return {"id": emu.workspace_id, "name": "Default workspace", "organizationId": emu.org_id,
+    return {"id": emu.workspace_id, "name": emu.dialect.workspace_name, "organizationId": emu.org_id,
             "createdAt": emu.created, "createdBy": emu.user_id, "modifiedAt": emu.created,
             "modifiedBy": emu.user_id}
 

@@ -39,22 +39,28 @@ def media_body(call: Call, row: Any, info: dict[str, Any], project: dict[str, An
     base = f"{call.prefix()}/projects/{row['project_id']}/datasets/{row['dataset_id']}/media/{kind}s/{row['id']}"
     summary = summary if summary is not None else media_summary(call.emu.store, row["id"])
     mi: dict[str, Any] = {"display_url": f"{base}/display/{'full' if kind == 'image' else 'stream'}",
-                          "height": info["height"], "width": info["width"], "size": info["size"],
-                          "extension": info["extension"]}
+                          "height": info["height"], "width": info["width"], "size": info["size"]}
     body: dict[str, Any] = {"id": row["id"], "name": row["name"], "type": kind, "upload_time": row["upload_time"],
                             "uploader_id": call.emu.user_id, "media_information": mi,
-                            "thumbnail": f"{base}/display/thumb", "preprocessing": {"status": "FINISHED"}}
+                            "thumbnail": f"{base}/display/thumb"}
+    # Fields that arrived later; geti-sdk up to 1.16 refuses a media object with a key it does not know.
+    if call.emu.at_least("2.5.0"):
+        mi["extension"] = info["extension"]
+    if call.emu.at_least("2.10.0"):
+        body["preprocessing"] = {"status": "FINISHED"}
     if kind == "image":
         scene = summary.image
         body["annotation_state_per_task"] = scene["states"] if scene else empty_states(project)
-        if for_query:
+        if for_query:  # 2.0 renamed editor_name to last_annotator_id (geti-sdk 1.16 knows only the former)
+            editor = "last_annotator_id" if call.emu.at_least("2.0.0") else "editor_name"
             body.update({"annotation_scene_id": scene["id"] if scene else None, "roi_id": None,
-                         "last_annotator_id": call.emu.user_id if scene else None})
+                         editor: call.emu.user_id if scene else None})
     else:
         mi.update({"frame_count": info["frame_count"], "frame_stride": info["frame_stride"],
                    "frame_rate": info["fps"], "duration": info["duration"]})
-        body["annotation_state_per_task"] = empty_states(project, None)
-        if for_query:
+        # a video's own state is null from 1.9 on; before, a string (geti-sdk 1.8 refuses null there)
+        body["annotation_state_per_task"] = empty_states(project, None if call.emu.at_least("1.9.0") else "none")
+        if for_query and call.emu.at_least("2.0.0"):  # frame statistics arrived in 2.0
             states = [media_state(f["states"]) for f in summary.frames.values()]
             body["annotation_statistics"] = {"annotated": states.count("annotated"),
                                              "partially_annotated": states.count("partially_annotated"),
@@ -117,7 +123,8 @@ def _store_media(call: Call, kind: str) -> dict[str, Any]:
     info: dict[str, Any] = {"width": probed.width, "height": probed.height, "size": upload.size, "extension": ext,
                             "content_type": probed.content_type, "blob": upload.digest}
     if kind == "video":
-        info.update({"frame_count": probed.frame_count, "fps": probed.fps, "duration": probed.duration,
+        # duration in whole seconds: every geti-sdk (1.x, 2.x) types it int and refuses 2.0
+        info.update({"frame_count": probed.frame_count, "fps": probed.fps, "duration": round(probed.duration),
                      "frame_stride": max(1, round(probed.fps))})
     mid = object_id()
     scenes = []

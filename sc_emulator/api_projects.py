@@ -39,7 +39,8 @@ def list_projects(call: Call) -> dict:
     rows = store.all(f"SELECT * FROM projects WHERE name LIKE ? ESCAPE '\\' ORDER BY {column} {order} "
                      "LIMIT ? OFFSET ?", (pattern, limit, skip))
     with_size = call.bool_query("with_size")
-    projects = [project_body(call, r, loads(r["doc"]), with_datasets=False, with_size=with_size) for r in rows]
+    projects = [project_body(call, r, loads(r["doc"]), with_datasets=call.emu.dialect.datasets_in_list,
+                             with_size=with_size) for r in rows]
     next_page = ""
     if projects:
         # Real servers set next_page on every non-empty page, the last one included (docs/rest-api.md §15.1).

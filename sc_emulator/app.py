@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from . import (
     api_admin,
+    api_algorithms,
     api_annotations,
     api_config,
     api_discovery,
@@ -26,7 +27,7 @@ from . import (
     api_projects,
 )
 from .auth import AuthMiddleware
-from .dialects import CURRENT, get_dialect, route_table
+from .dialects import CURRENT, get_dialect, parse_version, route_table
 from .errors import json_response
 from .faults import FaultBook, FaultMiddleware, Knobs
 from .ids import new_token, new_uuid, now_iso, object_id, token_well_formed
@@ -74,6 +75,10 @@ class Emulator:
         self.book = FaultBook(self.knobs)
         self.sessions = Sessions(lambda: self.knobs.session_ttl)
         self.version = settings.version or self.dialect.default_version
+
+    def at_least(self, version: str) -> bool:
+        """Whether the reported product version is ``version`` or later (fields that arrived mid-dialect)."""
+        return parse_version(self.version) >= parse_version(version)
 
     def workspace_prefix(self) -> str:
         """``{W}`` in this cluster's dialect, for URLs in responses."""
@@ -143,9 +148,9 @@ def create_app(settings: Settings) -> Any:
     The one place where the dialect picks the routes: the current ones rewritten into the dialect's
     paths (``dialects.route_table``), behind the dialect's own login and listing routes."""
     emulator = Emulator(settings)
-    canonical = (api_admin.ROUTES + api_discovery.ROUTES + api_projects.ROUTES + api_media.ROUTES
-                 + api_media_query.ROUTES + api_annotations.ROUTES + api_config.ROUTES + api_models.ROUTES
-                 + api_models.ADMIN_ROUTES)
+    canonical = (api_admin.ROUTES + api_algorithms.ROUTES + api_discovery.ROUTES + api_projects.ROUTES
+                 + api_media.ROUTES + api_media_query.ROUTES + api_annotations.ROUTES + api_config.ROUTES
+                 + api_models.ROUTES + api_models.ADMIN_ROUTES)
     own = login_routes(emulator.dialect) + legacy_routes(emulator.dialect)
     routes = route_table(emulator.dialect, canonical, own)
     app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={404: _not_found, HTTPException: _http_error})

@@ -6,7 +6,8 @@ plain-text body, not JSON. The CSRF header is enforced only in ``strict`` mode.
 
 Dialects with the browser login (``sc1``, ``geti1.0``, ``geti1.9``) accept the ``_oauth2_proxy`` session
 cookie and the bearer tokens of the PAT swap instead of the token itself; a request without any credential is
-sent to ``/oauth2/start`` as oauth2-proxy does. Paths outside their API prefix are the login pages (or 404).
+sent to ``/oauth2/start`` as oauth2-proxy does, for the web UI's pages as for the API: only the login pages
+themselves and the public API paths are open.
 The admin routes always take the cluster's token.
 """
 
@@ -19,7 +20,7 @@ from urllib.parse import urlencode
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import ADMIN_PREFIX
-from .login import SESSION_COOKIE, public_paths
+from .login import LOGIN_PAGES, SESSION_COOKIE, public_paths
 
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -59,7 +60,9 @@ class AuthMiddleware:
             return False
         if path.startswith(ADMIN_PREFIX) or not self.dialect.login:
             return True
-        return path.startswith(self.dialect.api + "/")
+        if path.startswith("/api/"):  # another era's API prefix is no route at all (404), as observed
+            return path.startswith(self.dialect.api + "/")
+        return not path.startswith(LOGIN_PAGES)  # oauth2-proxy guards the web UI (``/``) as well
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._guarded(scope["path"]):

@@ -42,6 +42,20 @@ class Dialect:
     build_tag: str                # the "-<tag>-<timestamp>" of build-version
     dropped: frozenset[str]       # canonical route paths (suffixes) this era did not have
     videos: bool = True           # video upload (SC 1.1: never observed, answered 415 here)
+    #: the name of the one workspace: geti-sdk 1.x looks for "Default Workspace" before Geti 1.14 and
+    #: "default" on 1.14/1.15 by exact name (1.16 on: any of those, case-insensitive)
+    workspace_name: str = "Default workspace"
+    #: Geti 1.14/1.15 also answer the organisation of a token named in the path,
+    #: ``GET personal_access_tokens/organization/<token>`` (what geti-sdk 1.15 asks)
+    pat_org_in_path: bool = False
+    #: the task's key in ``performance.task_performances``: ``task_node_id`` until 1.16 renamed it (geti-sdk
+    #: 1.15 refuses a project carrying ``task_id`` there, 1.16 reads both)
+    performance_task_key: str = "task_id"
+    #: the project list gives each project's datasets (Geti 1.0–1.8: geti-sdk 1.8 reads list entries as
+    #: whole projects; from 1.15 on it fetches each project, the list leaves datasets out)
+    datasets_in_list: bool = False
+    #: annotation labels carry name and colour besides the id (until 1.16; geti-sdk 1.16 looks them up itself)
+    scene_label_names: bool = False
 
     @property
     def is_sc1(self) -> bool:
@@ -71,10 +85,11 @@ class Dialect:
         """Whether ``--version`` fits the era (ValueError when it is no x.y.z version)."""
         if self.versions is None:
             return True
-        return _semver(self.versions[0]) <= _semver(version) <= _semver(self.versions[1])
+        return parse_version(self.versions[0]) <= parse_version(version) <= parse_version(self.versions[1])
 
 
-def _semver(text: str) -> tuple[int, int, int]:
+def parse_version(text: str) -> tuple[int, int, int]:
+    """``2.13.0`` → ``(2, 13, 0)``; ValueError for anything else."""
     match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text)
     if not match:
         raise ValueError(f"not a version like 2.13.0: {text!r}")
@@ -87,24 +102,35 @@ _ORG_ONLY = frozenset({"/balance", "/{organization_id}/status"})
 _DISCOVERY = frozenset({"/personal_access_tokens/organization", "/profile"})
 
 _OLD = _NEW_CONFIG | _QUERY  # what every era before Geti 1.16 lacks
+# supported algorithms: one list for the whole server up to 1.8, one per project from 1.9 on
+_GLOBAL_ALGORITHMS = frozenset({"/api/v1/supported_algorithms"})
+_PROJECT_ALGORITHMS = frozenset({"/projects/{project_id}/supported_algorithms"})
+# Before 1.14 the web UI had no deployment config: behind oauth2-proxy the path leads into the login, and
+# geti-sdk 1.15 takes that non-JSON answer for "old Dex" (PAT swap, cookie login); JSON means x-api-key.
+_NO_DEPLOYMENT_CONFIG = frozenset({"/deployment-config.json"})
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
     Dialect("sc1", api="/api/v1.0", org_scoped=False, fixed_org=None, login=True, pat_swap=False, api_key=False,
             connector="ldap", media_query=False, normalised=True, versions=("1.0.0", "1.1.99"),
-            default_version="1.1.0", build_tag="latest", videos=False,
-            dropped=_OLD | _ORG_ONLY | _DISCOVERY | {"/deployment-config.json"}),
+            default_version="1.1.0", build_tag="latest", videos=False, workspace_name="Default Workspace",
+            dropped=_OLD | _ORG_ONLY | _DISCOVERY | _NO_DEPLOYMENT_CONFIG | _PROJECT_ALGORITHMS),
     Dialect("geti1.0", api="/api/v1", org_scoped=False, fixed_org=None, login=True, pat_swap=True, api_key=False,
             connector="regular_users", media_query=False, normalised=False, versions=("1.0.0", "1.8.99"),
-            default_version="1.8.0", build_tag="release", dropped=_OLD | _ORG_ONLY | _DISCOVERY),
+            default_version="1.8.0", build_tag="release", workspace_name="Default Workspace",
+            performance_task_key="task_node_id", datasets_in_list=True, scene_label_names=True,
+            dropped=_OLD | _ORG_ONLY | _DISCOVERY | _NO_DEPLOYMENT_CONFIG | _PROJECT_ALGORITHMS),
     Dialect("geti1.9", api="/api/v1", org_scoped=True, fixed_org=FIXED_ORG_ID, login=True, pat_swap=True,
             api_key=False, connector="regular_users", media_query=False, normalised=False,
             versions=("1.9.0", "1.13.99"), default_version="1.13.0", build_tag="release",
-            dropped=_OLD | _DISCOVERY | {"/balance"}),
+            workspace_name="Default Workspace", performance_task_key="task_node_id", scene_label_names=True,
+            dropped=_OLD | _DISCOVERY | _NO_DEPLOYMENT_CONFIG | _GLOBAL_ALGORITHMS | {"/balance"}),
     Dialect("geti1.14", api="/api/v1", org_scoped=True, fixed_org=None, login=False, pat_swap=False, api_key=True,
             connector="regular_users", media_query=False, normalised=False, versions=("1.14.0", "1.15.99"),
-            default_version="1.15.0", build_tag="release", dropped=_OLD | {"/profile", "/balance"}),
+            default_version="1.15.0", build_tag="release", workspace_name="default", pat_org_in_path=True,
+            performance_task_key="task_node_id", scene_label_names=True,
+            dropped=_OLD | _GLOBAL_ALGORITHMS | {"/profile", "/balance"}),
     Dialect(CURRENT, api="/api/v1", org_scoped=True, fixed_org=None, login=False, pat_swap=False, api_key=True,
             connector="regular_users", media_query=True, normalised=False, versions=None,
-            default_version="2.13.0", build_tag="release", dropped=frozenset()),
+            default_version="2.13.0", build_tag="release", dropped=_GLOBAL_ALGORITHMS),
 )}
 
 

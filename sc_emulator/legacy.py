@@ -1,9 +1,11 @@
 """Routes that only the dialects before Geti 1.16 have (docs/rest-api.md §2, §6.4): media listed by ``GET ?top=N``, the
-workspace list without organisation, SC 1.1's project list, and SC 1.1's 308 on a doubled slash.
+workspace list without organisation, SC 1.1's project list, Geti 1.14's organisation lookup with the token in
+the path, and SC 1.1's 308 on a doubled slash.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,7 +64,7 @@ def list_videos(call: Call) -> dict[str, Any]:
 
 def _workspace(call: Call) -> dict[str, Any]:
     emu = call.emu
-    return {"id": emu.workspace_id, "name": "Default workspace", "description": "Default workspace",
+    return {"id": emu.workspace_id, "name": emu.dialect.workspace_name, "description": emu.dialect.workspace_name,
             "creation_date": emu.created, "creator_name": "admin"}
 
 
@@ -72,8 +74,8 @@ def sc1_workspaces(call: Call) -> list[dict[str, Any]]:
 
 
 @endpoint
-def items_workspaces(call: Call) -> dict[str, Any]:
-    return {"items": [_workspace(call)]}
+def geti1_workspaces(call: Call) -> dict[str, Any]:
+    return {"workspaces": [_workspace(call)]}  # geti-sdk 1.x reads "workspaces" from every Geti (SC: "items")
 
 
 @endpoint
@@ -83,6 +85,14 @@ def sc1_projects(call: Call) -> dict[str, Any]:
     rows = call.emu.store.all("SELECT * FROM projects ORDER BY seq")
     bodies = [project_body(call, r, loads(r["doc"])) for r in rows]
     return {"items": [{k: v for k, v in body.items() if k != "score"} for body in bodies]}
+
+
+@endpoint
+def pat_organization_in_path(call: Call) -> dict[str, Any]:
+    """Geti 1.14/1.15: the organisation of the token named in the path (the proxy has checked the header)."""
+    if not hmac.compare_digest(call.params["token"].encode(), call.emu.token.encode()):
+        raise ApiError(404, "personal_access_token_not_found", "Personal access token not found.")
+    return {"organizationId": call.emu.org_id}
 
 
 def legacy_routes(dialect: Any) -> list[Route]:
@@ -97,7 +107,10 @@ def legacy_routes(dialect: Any) -> list[Route]:
                    Route(projects, sc1_projects, methods=["GET"]),
                    Route(projects + "/", sc1_projects, methods=["GET"])]
     elif not dialect.org_scoped:
-        routes.append(Route(dialect.api + "/workspaces", items_workspaces, methods=["GET"]))
+        routes.append(Route(dialect.api + "/workspaces", geti1_workspaces, methods=["GET"]))
+    if dialect.pat_org_in_path:
+        routes.append(Route(dialect.api + "/personal_access_tokens/organization/{token}", pat_organization_in_path,
+                            methods=["GET"]))
     return routes
 
 

@@ -1,8 +1,11 @@
 """The browser login of clusters before Geti 1.14 (docs/rest-api.md §3.1, §3.2): oauth2-proxy in front of Dex.
 
-``GET /user/login`` → ``/oauth2/start`` (sets ``_oauth2_proxy_csrf``) → ``/dex/auth`` → ``/dex/auth/<connector>``
-(the HTML form) → ``POST /dex/auth/<connector>/login`` with form fields ``login`` and ``password`` → 303
-``/dex/approval`` → 302 ``/oauth2/callback`` → the session cookie ``_oauth2_proxy``. Geti 1.0–1.13 also swap a
+``GET /user/login`` (or any page without a session, ``/`` included) → ``/oauth2/start`` (sets
+``_oauth2_proxy_csrf``) → ``/dex/auth`` → ``/dex/auth/<connector>`` → ``/dex/auth/<connector>/login`` (the HTML
+form, as Dex serves a password connector) → ``POST`` to that same URL with form fields ``login`` and
+``password`` → 303 ``/dex/approval`` → 302 ``/oauth2/callback`` → the session cookie ``_oauth2_proxy``, and 302
+back to the page first asked for. geti-sdk 1.x logs in exactly so: ``GET /``, 302s followed by hand, the
+form posted to the URL where they ended. Geti 1.0–1.13 also swap a
 personal access token for a bearer token at ``POST {api}/service_accounts/access_token``. Sessions and bearer
 tokens live in memory and expire after the ``session_ttl`` knob; ``POST /_emulator/sessions/expire`` ends them
 all at once (a client's "logged out mid-run"). The password is compared, never logged or echoed.
@@ -123,13 +126,19 @@ async def oauth2_start(request: Request) -> Response:
 
 
 async def dex_auth(request: Request) -> Response:
-    # One connector only: Dex skips its chooser page and goes straight to the form.
+    # One connector only: Dex skips its chooser page and goes straight to the connector.
     connector = request.app.state.emulator.dialect.connector
     return RedirectResponse(f"/dex/auth/{connector}?{request.url.query}", 302)
 
 
+async def dex_connector(request: Request) -> Response:
+    # A password connector: Dex sends the browser on to its login page, which takes the POST as well.
+    connector = request.app.state.emulator.dialect.connector
+    return RedirectResponse(f"/dex/auth/{connector}/login?{request.url.query}", 302)
+
+
 def login_form(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
-    """The Dex password form (also answered, with the error, after a wrong password)."""
+    """The Dex password form (also answered, with the error, after a wrong password); it posts to its own URL."""
     connector = request.app.state.emulator.dialect.connector
     action = html.escape(f"/dex/auth/{connector}/login?{request.url.query}", quote=True)
     notice = f'<div id="login-error" class="dex-error-box">{html.escape(error)}</div>' if error else ""
@@ -141,11 +150,9 @@ def login_form(request: Request, error: str = "", status: int = 200) -> HTMLResp
     return HTMLResponse(page, status)
 
 
-async def dex_form(request: Request) -> Response:
-    return login_form(request)
-
-
 async def dex_login(request: Request) -> Response:
+    if request.method == "GET":
+        return login_form(request)
     emu = request.app.state.emulator
     fields = parse_qs((await request.body()).decode("utf-8", "replace"))
     login = (fields.get("login") or [""])[0]
@@ -207,10 +214,16 @@ async def access_token(request: Request) -> Response:
 
 def public_paths(dialect: Any) -> tuple[str, ...]:
     """API paths reachable without a session (product_info, the PAT swap)."""
-    paths = [dialect.api + "/product_info", dialect.api + "/health", "/deployment-config.json"]
+    paths = [dialect.api + "/product_info", dialect.api + "/health"]
+    if dialect.map_path("/deployment-config.json"):  # the web UI's config, where the era had one
+        paths.append("/deployment-config.json")
     if dialect.pat_swap:
         paths.append(dialect.api + "/service_accounts/access_token")
     return tuple(paths)
+
+
+#: what oauth2-proxy lets through without a session: the login pages themselves (its own and Dex's)
+LOGIN_PAGES = ("/user/login", "/oauth2/", "/dex/")
 
 
 def login_routes(dialect: Any) -> list[Route]:
@@ -225,8 +238,8 @@ def login_routes(dialect: Any) -> list[Route]:
         Route("/oauth2/callback", oauth2_callback, methods=["GET"]),
         Route("/oauth2/sign_out", sign_out, methods=["GET", "POST"]),
         Route("/dex/auth", dex_auth, methods=["GET"]),
-        Route(f"/dex/auth/{connector}", dex_form, methods=["GET"]),
-        Route(f"/dex/auth/{connector}/login", dex_login, methods=["POST"]),
+        Route(f"/dex/auth/{connector}", dex_connector, methods=["GET"]),
+        Route(f"/dex/auth/{connector}/login", dex_login, methods=["GET", "POST"]),
         Route("/dex/approval", dex_approval, methods=["GET"]),
     ]
     if dialect.pat_swap:

@@ -75,10 +75,12 @@ def project_body(call: Call, row: Any, doc: dict[str, Any], *, with_datasets: bo
         "id": row["id"], "name": doc["name"], "creation_time": row["created"], "creator_id": call.emu.user_id,
         "pipeline": shown["pipeline"],
         "performance": {"score": None, "task_performances": [
-            {"task_id": t["id"], "score": None} for t in trainable_tasks(doc)]},
+            {call.emu.dialect.performance_task_key: t["id"], "score": None} for t in trainable_tasks(doc)]},
         "thumbnail": f"{call.prefix()}/projects/{row['id']}/thumbnail",
         "storage_info": {},
     }
+    if not call.emu.at_least("1.8.0"):  # both arrived in 1.8; geti-sdk 1.5 refuses a project that has them
+        del body["performance"]["task_performances"], body["storage_info"]
     if with_size:
         total = sum(loads(m["info"]).get("size", 0)
                     for m in store.all("SELECT info FROM media WHERE project_id = ?", (row["id"],)))

@@ -48,14 +48,23 @@ def build_scene(project: dict[str, Any], width: int, height: int, body: Any, ide
             "annotation_state_per_task": state_per_task(project, stored), "annotations": stored}
 
 
-def render_scene(doc: dict[str, Any], width: int, height: int, label_only: bool = False) -> dict[str, Any]:
-    """The scene as the API answers it: pixel shapes rounded by the rules; no shapes with ``label_only``."""
+def render_scene(doc: dict[str, Any], width: int, height: int, label_only: bool = False,
+                 named_from: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The scene as the API answers it: pixel shapes rounded by the rules; no shapes with ``label_only``;
+    with ``named_from`` (a project document) each label also carries its name and colour, as servers before
+    Geti 1.16 sent them (geti-sdk 1.x writes the labels of a download as served and uploads them by name)."""
     from .rules.annotations import render_annotations
+    from .rules.pipeline import label_index
 
     out = {k: v for k, v in doc.items() if k != "annotations"}
     rendered = render_annotations(doc["annotations"], width, height)
     if label_only:
         rendered = [{k: v for k, v in ann.items() if k != "shape"} for ann in rendered]
+    if named_from is not None:
+        index = label_index(named_from, include_deleted=True)
+        for ann in rendered:
+            ann["labels"] = [{**lab, "name": index[lab["id"]][1]["name"], "color": index[lab["id"]][1]["color"]}
+                             if lab.get("id") in index else lab for lab in ann.get("labels", [])]
     out["annotations"] = rendered
     return out
 

@@ -269,9 +269,25 @@ class Writer(ABC):
         """Keys of the items the target already holds completely (resume, ``--into-existing``)."""
         return set()
 
+    def finished(self) -> str | None:
+        """Opened with ``--resume``: why the target is a finished copy that resuming must not add to
+        (``"c.scz is a finished archive"``), else None. The engine then says "nothing to resume"
+        and calls neither ``begin`` nor ``write``."""
+        return None
+
+    def holds_annotations(self, item: Item) -> bool:
+        """Whether the target already stores ``item``, its media and its annotations at
+        ``item.annotation_revision`` (a repository: its parent snapshot). The engine then hands the
+        item to ``write`` without loading its annotations; it asks only when scenes pass unchanged
+        (no label selection, no conversion). Cheap: no request to the source."""
+        return False
+
     @abstractmethod
     def write(self, item: Item) -> WriteResult:
-        """Store one resolved item (media bytes, scenes, ranges); bytes come only from ``item.open()``."""
+        """Store one item (media bytes, scenes, ranges); bytes come only from ``item.open()``.
+
+        The item is resolved, except one that ``holds_annotations`` said the target holds.
+        """
 
     def write_model(self, model: ModelArtifact) -> WriteResult:
         """Store a trained model; sinks that cannot keep models return ``WriteResult(skipped=True)``."""

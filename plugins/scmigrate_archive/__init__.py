@@ -95,7 +95,13 @@ class ArchiveSink(Sink):
 
         storage, name = split_location(location)
         there = storage.check_append(name, options.resume)
-        return [f"{location}: continued (--resume)" if there else f"{location}: a new archive would be written"]
+        if not there:
+            return [f"{location}: a new archive would be written"]
+        from .writer import ArchiveWriter
+
+        with ArchiveWriter(location, options) as w:  # reads what is there; changes nothing before begin()
+            sealed = w.finished()
+        return [f"nothing to resume: {sealed}" if sealed else f"{location}: continued (--resume)"]
 
 
 @scmigrate.hookimpl

@@ -31,7 +31,7 @@ from scmigrate.model import Item, ModelArtifact, Project
 from scmigrate.spool import Spool
 from scmigrate.storage import StorageError, split_location
 
-from .frames import Trailer, pack_trailer
+from .frames import TRAILER_SIZE, Trailer, pack_trailer, unpack_trailer
 from .layout import (
     CHUNK,
     FORMAT_VERSION,
@@ -69,6 +69,7 @@ class ArchiveWriter(Writer):
         self._project_labels: list[tuple[str, list[str]]] | None = None
         self._failed: str | None = None
         self._closed = False
+        self._sealed = False  # resuming a finished archive: its index and trailer are in place
         storage, name = split_location(self.path)
         # refuses a missing folder or bucket, and something already there unless resuming
         self._out = storage.open_append(name, options.resume)
@@ -97,6 +98,10 @@ class ArchiveWriter(Writer):
                 raise InputError(f"{self.path}: cannot resume: {what} ({ev.reason}); run scmigrate verify")
             if isinstance(ev, Problem) or ev.kind != "member" or ev.name == INDEX:
                 cut = ev.offset
+                if not isinstance(ev, Problem) and ev.name == INDEX:
+                    trailer = unpack_trailer(self._out.read_at(size - TRAILER_SIZE, TRAILER_SIZE), size) \
+                        if size >= TRAILER_SIZE else None
+                    self._sealed = trailer is not None and trailer.index_offset == ev.offset
                 break
             if not self._has and ev.name != MANIFEST:
                 raise InputError(f"{self.path}: cannot resume: not a scmigrate archive (no manifest first)")
@@ -199,7 +204,13 @@ class ArchiveWriter(Writer):
 
     # ----------------------------------------------------------------------- Writer API
 
+    def finished(self) -> str | None:
+        """A finished archive is one snapshot: ``--resume`` leaves it as it is (the engine asks first)."""
+        return f"{self.path} is a finished archive (recurring backups go to a repo:PATH)" if self._sealed else None
+
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
+        if self._sealed:
+            raise InputError(f"{self.path}: a finished archive; nothing to resume, and it is not added to")
         if PROJECT in self._has:
             if self._project_name != project.name:
                 raise InputError(f"{self.path}: holds project {self._project_name!r}, not {project.name!r}; "
@@ -210,8 +221,8 @@ class ArchiveWriter(Writer):
                 had = "; ".join(f"{task}: {', '.join(names)}" for task, names in self._project_labels or [])
                 raise InputError(f"{self.path}: holds project {project.name!r} with other tasks or labels "
                                  f"({had}); resume with the options of the interrupted run")
-        # cut what resume found after the last good member (the debris of a crash, or the index and
-        # trailer of a finished archive) and append from there
+        # cut what resume found after the last good member (the debris of a crash, or an index whose
+        # trailer never landed) and append from there
         self._out.truncate(self._pos)
         if MANIFEST not in self._has:
             manifest = {"format_version": FORMAT_VERSION, "created_by": f"scmigrate {scmigrate.__version__}",

@@ -9,9 +9,10 @@ from scmigrate.errors import InputError
 from scmigrate.model import Dataset, Label, Project, Task
 
 from .connection import Connection
+from .http import HttpError
 
 __all__ = ["list_projects", "find_project", "remove_project_copies", "LabelIndex", "project_from_api",
-           "create_body", "generated_labels_put", "label_ids"]
+           "create_body", "generated_labels_put", "label_ids", "edit_labels"]
 
 
 def list_projects(conn: Connection) -> list[dict[str, Any]]:
@@ -220,6 +221,54 @@ def generated_labels_put(project: Project, doc: dict[str, Any]) -> dict[str, Any
         tasks.append(body)
     if not changed:
         return None
+    return {"id": doc["id"], "name": doc["name"],
+            "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
+
+
+def edit_labels(conn: Connection, project: Project, add: list[str], delete: list[str]) -> None:
+    """Give the cluster's project named ``project.name`` the labels ``add`` of ``project`` and delete the
+    labels ``delete`` (``scmigrate sync``), in one project ``PUT``; a refusal is bad input naming them."""
+    doc = find_project(conn, project.name)
+    if doc is None:
+        raise InputError(f"{conn.http.label}: no project named {project.name!r}")
+    path = conn.dialect.project(conn.w, str(doc["id"]))
+    try:
+        conn.http.send_json("PUT", path, conn.dialect.edit_body(labels_edit_put(project, doc, add, delete)))
+    except HttpError as exc:
+        what = "; ".join(x for x in (f"adding {', '.join(map(repr, add))}" if add else "",
+                                     f"deleting {', '.join(map(repr, delete))}" if delete else "") if x)
+        raise InputError(f"{conn.http.label}: project {project.name!r}: the cluster refused {what}: {exc}") from None
+
+
+def labels_edit_put(project: Project, doc: dict[str, Any], add: list[str], delete: list[str]) -> dict[str, Any]:
+    """The PUT body that adds ``project``'s labels named ``add`` to the existing project ``doc`` (each to
+    the task of the same title, else the trainable task at the same position) and marks the labels
+    named ``delete`` deleted; every other label is sent back as it is, as the edit rules ask."""
+    sources = {t.title: t for t in project.trainable_tasks}
+    trainable = [t for t in doc["pipeline"]["tasks"] if "labels" in t and t["task_type"] not in ("dataset", "crop")]
+    by_position = dict(zip((t["title"] for t in trainable), project.trainable_tasks, strict=False))
+    tasks = []
+    for t in doc["pipeline"]["tasks"]:
+        body: dict[str, Any] = {k: t[k] for k in ("id", "title", "task_type") if k in t}
+        if "labels" in t:
+            body["labels"] = []
+            for lb in t["labels"]:
+                out = {k: lb.get(k) for k in ("id", "name", "color", "group", "hotkey", "parent_id")}
+                if lb.get("name") in delete and not lb.get("is_empty"):
+                    out["is_deleted"] = True
+                body["labels"].append(out)
+            src = sources.get(t["title"]) or by_position.get(t["title"])
+            for lb in src.labels if src is not None else []:
+                if lb.name in add:
+                    new: dict[str, Any] = {"name": lb.name, "color": lb.color or "#808080ff", "hotkey": lb.hotkey or ""}
+                    if lb.group:
+                        new["group"] = lb.group
+                    if lb.parent:
+                        new["parent_id"] = lb.parent  # by name: the cluster resolves it, also to a label added now
+                    body["labels"].append(new)
+        if t.get("keypoint_structure"):
+            body["keypoint_structure"] = t["keypoint_structure"]
+        tasks.append(body)
     return {"id": doc["id"], "name": doc["name"],
             "pipeline": {"tasks": tasks, "connections": doc["pipeline"]["connections"]}}
 

@@ -11,9 +11,10 @@ from scmigrate.api import Reader, RunOptions, SizeHint
 from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, Scene
 
 from .connection import Connection
+from .filetypes import HEAD_BYTES, extension_of
 from .http import HttpError
 from .projects import LabelIndex, project_from_api, require_project
-from .scenes import ranges_from_api, scene_from_api
+from .scenes import ranges_from_api, scene_from_api, scene_revision
 from .settings import read_configuration
 from .streams import DownloadStream
 
@@ -96,7 +97,8 @@ class ClusterReader(Reader):
 
     def _item(self, d: str, dname: str, kind: str, m: dict[str, Any]) -> Item:
         info = m.get("media_information") or {}
-        ext = info.get("extension") or (".jpg" if kind == "image" else ".mp4")
+        stated = info.get("extension")
+        ext = stated or (".jpg" if kind == "image" else ".mp4")
         if not ext.startswith("."):
             ext = "." + ext
         mid = str(m["id"])
@@ -108,15 +110,33 @@ class ClusterReader(Reader):
             uploader=m.get("uploader_id"), source_id=mid,
         )
         path = self.d.media_bytes(d, kind, mid)
+        # the extension unsaid (before Geti 2.5): the first bytes tell it, unless the server re-encodes (SC 1.x)
+        sniff = not stated and not (kind == "image" and self.d.reencodes_images)
         return Item(
             media=media,
             open=lambda: DownloadStream(self.http, path),  # type: ignore[arg-type,return-value]
-            load=lambda item: self._load(item, d),
+            load=lambda item: self._load(item, d, path if sniff else None),
+            annotation_revision=scene_revision(m) if kind == "image" else None,
         )
 
-    def _load(self, item: Item, d: str) -> None:
+    def _sniff_extension(self, media: Media, path: str) -> None:
+        """Name the file after what its first bytes are (one short ranged GET; the rest is never read)."""
+        resp = self.http.request("GET", path, stream=True, headers={"Range": f"bytes=0-{HEAD_BYTES - 1}"},
+                                 ok=(200, 206))
+        assert isinstance(resp, requests.Response)
+        try:
+            head = resp.raw.read(HEAD_BYTES, decode_content=True)
+        finally:
+            resp.close()
+        ext = extension_of(head)
+        if ext:
+            media.filename = media.name + ext
+
+    def _load(self, item: Item, d: str, sniff_path: str | None = None) -> None:
         media = item.media
         assert media.source_id is not None  # every media this reader lists has its cluster id
+        if sniff_path:
+            self._sniff_extension(media, sniff_path)
         if media.kind == "image":
             url = self.d.annotations(d, "image", media.source_id) + "/latest"
             scenes: list[Scene] = []

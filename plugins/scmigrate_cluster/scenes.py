@@ -28,7 +28,22 @@ from scmigrate.model import (
 from .dialects import Dialect
 from .projects import LabelIndex
 
-__all__ = ["scene_from_api", "scene_to_api", "ranges_from_api", "ranges_to_api"]
+__all__ = ["scene_from_api", "scene_to_api", "ranges_from_api", "ranges_to_api", "scene_revision"]
+
+#: the revision of an image the listing says was never annotated (or whose annotations were removed)
+UNANNOTATED = "unannotated"
+
+
+def scene_revision(media: dict[str, Any]) -> str | None:
+    """The revision of an image's annotations from its listing entry (``Item.annotation_revision``).
+
+    Geti 2.x's ``media:query`` names each image's latest annotation scene (``annotation_scene_id``,
+    a new id at every annotation ``POST``; empty when none was made). Older listings (``GET
+    .../media/images`` of SC 1.x and Geti 1.x) lack the field: None, their scenes are read each time.
+    """
+    if "annotation_scene_id" not in media:
+        return None
+    return str(media["annotation_scene_id"] or UNANNOTATED)
 
 
 def scene_from_api(

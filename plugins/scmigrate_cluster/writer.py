@@ -28,6 +28,7 @@ from .http import HttpError
 from .posted import ranges_arrived, remove_duplicates, scene_arrived
 from .projects import (
     create_body,
+    edit_labels,
     find_project,
     generated_labels_put,
     label_ids,
@@ -239,7 +240,8 @@ class ClusterWriter(Writer):
 
     # ------------------------------------------------------------------ items
 
-    def write(self, item: Item) -> WriteResult:
+    def write(self, item: Item, look: bool | None = None) -> WriteResult:
+        """``look``: first look for the media on the target (default: with --into-existing or resuming)."""
         item.resolve()
         m = item.media
         if m.kind == "video" and not self.d.holds_videos:
@@ -248,7 +250,8 @@ class ClusterWriter(Writer):
         dpath = self.d.dataset(self.conn.w, self.pid, did)
         filename = os.path.basename(m.filename) or f"{m.name}{m.extension}"
         stem = os.path.splitext(filename)[0]
-        found = self.media.find_existing(dpath, m.kind, stem, m.size) if self.check_existing else None
+        look = self.check_existing if look is None else look
+        found = self.media.find_existing(dpath, m.kind, stem, m.size) if look else None
         if found is not None:
             self._post_scenes(item, dpath, found, skip_present=True)
             return WriteResult(ids={"media": str(found["id"])}, skipped=True, notes=["already on the cluster"])
@@ -316,6 +319,14 @@ class ClusterWriter(Writer):
             raise kind(f"{what}: the cluster refused the annotations: {exc}") from None
 
     # ------------------------------------------------------------------ sync (scmigrate sync)
+
+    def edit_labels(self, project: Project, add: list[str], delete: list[str]) -> None:
+        """Add ``project``'s labels ``add`` to the existing target project, delete ``delete``; before ``begin``."""
+        edit_labels(self.conn, project, add, delete)
+
+    def add_media(self, item: Item) -> WriteResult:
+        """Upload ``item`` with its scenes: the sync's listing of the target says it lacks it."""
+        return self.write(item, look=False)
 
     def replace_scenes(self, item: Item, media_id: str) -> WriteResult:
         """Make the media ``media_id`` (already on the target) carry ``item``'s scenes: posting a scene

@@ -185,7 +185,9 @@ class Repository:
     def snapshot_ids(self) -> list[str]:
         return [n[len(SNAPSHOTS):-len(".json")] for n in self.storage.list(SNAPSHOTS) if n.endswith(".json")]
 
-    def snapshot(self, sid: str, check: bool = True) -> dict[str, Any]:
+    def snapshot(self, sid: str, check: bool = True, entries: bool = True) -> dict[str, Any]:
+        """One snapshot's document, validated; ``entries=False``: all but its items (each entry was
+        validated when written, and ``check`` ties the bytes to the id: what a backup's parent needs)."""
         name = f"{SNAPSHOTS}{sid}.json"
         data = self.storage.read_bytes(name)
         where = self.storage.url(name)
@@ -195,20 +197,23 @@ class Repository:
             doc = json.loads(data)
         except ValueError:
             raise InputError(f"{where}: not valid JSON") from None
-        validate("snapshot", doc, where)
+        validate("snapshot", doc if entries or not isinstance(doc, dict) else {**doc, "items": []}, where)
+        if not isinstance(doc["items"], list):
+            raise InputError(f"{where}: items: not a list")
         return doc  # type: ignore[no-any-return]
 
     def infos(self, project: str | None = None) -> list[SnapshotInfo]:
         """Every snapshot (of ``project``), oldest first; reads each snapshot's document."""
         out = []
         for sid in self.snapshot_ids():
-            doc = self.snapshot(sid, check=False)
+            doc = self.snapshot(sid, check=False, entries=False)  # the listing needs no items
             if project is None or doc["project"]["name"] == project:
                 out.append(SnapshotInfo(sid, doc["time"], doc["project"]["name"], doc["parent"], doc["stats"]))
         return sorted(out, key=lambda s: (s.time, s.id))
 
     def write_snapshot(self, doc: dict[str, Any]) -> str:
-        validate("snapshot", doc, f"{self.root}: new snapshot")
+        """Store ``doc``, whose items the writer validated one by one, as a new snapshot; returns its id."""
+        validate("snapshot", {**doc, "items": []}, f"{self.root}: new snapshot")
         data = json_bytes(doc)
         sid = hashlib.sha256(data).hexdigest()
         self.storage.put_bytes(f"{SNAPSHOTS}{sid}.json", data)  # last, atomically: the snapshot now exists

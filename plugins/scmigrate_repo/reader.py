@@ -42,7 +42,8 @@ class RepoReader(Reader):
     def _item(self, entry: dict[str, Any], project: Project) -> Item:
         blob, annotations = entry["blob"], entry["annotations"]
         return Item(media=Media.from_dict(entry["media"]), open=lambda: self.repo.open_blob(blob),
-                    load=lambda item: self._load(item, annotations, project))
+                    load=lambda item: self._load(item, annotations, project),
+                    annotation_revision=annotations)  # named by its content: equal names, equal scenes
 
     def _load(self, item: Item, name: str, project: Project) -> None:
         doc = self.repo.load_json(name)

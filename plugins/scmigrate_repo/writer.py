@@ -2,9 +2,12 @@
 
 Incremental: an item whose media the previous snapshot of the project already holds, by the
 identity the source gives (key, and of ``source_id``, ``size``, ``upload_time``, ``sha256``,
-``filename`` each one the source sets), is not opened at all: its bytes are not fetched again,
-while its annotations, which the engine resolved, are stored anew when they changed (blobs are
-named by the hash of their JSON, so an unchanged one is a name already there).
+``filename`` each one the source sets), is not opened at all: its bytes are not fetched again.
+Its annotations are not read either when the source gives their revision
+(``Item.annotation_revision``) and it is the one the parent stored, under the same labels
+(:meth:`RepoWriter.holds_annotations`); otherwise the engine reads them and they are stored
+anew when they changed (blobs are named by the hash of their JSON, so an unchanged one is a
+name already there).
 
 Each written item's entry is kept under ``pending/<project>/`` before ``write`` returns (in
 batches, :mod:`.pending`), so an interrupted backup resumes (``--resume``) from its entries, and
@@ -60,7 +63,10 @@ class RepoWriter(Writer):
         self._pending = ""
         self._commit: GroupCommit | None = None
         self._started = utc_now()
-        self._stats = {"new_media": 0, "changed_annotations": 0, "bytes_added": 0, "reused_media": 0}
+        self._present: dict[str, bool] = {}  # blob name -> in the repository
+        self._same_labels = False  # the parent's labels are the project's: its scenes may be kept
+        self._stats = {"new_media": 0, "changed_annotations": 0, "bytes_added": 0, "reused_media": 0,
+                       "reused_annotations": 0}
 
     def begin(self, project: Project, state: dict[str, Any] | None) -> dict[str, Any]:
         self._project = project
@@ -81,19 +87,42 @@ class RepoWriter(Writer):
                                                          "started": self._started}))
         self._commit = GroupCommit(self.repo, f"{self._pending}items/")
         if self._parent_id is not None:
-            self._parent = self.repo.snapshot(self._parent_id)
+            self._parent = self.repo.snapshot(self._parent_id, entries=False)  # an entry kept is checked in write
             self._prev = {e["media"]["key"]: e for e in self._parent["items"]}
+            self._same_labels = _label_names(Project.from_dict(self._parent["project"])) == _label_names(project)
         return {"repository": self.repo.root, "parent": self._parent_id}
 
     def done_keys(self) -> set[str]:
         return set(self._resumed)
 
+    def _held(self, item: Item) -> dict[str, Any] | None:
+        """The parent's entry of ``item`` when it holds the same media bytes (still in the repository:
+        asked once per item, since ``holds_annotations`` and ``write`` both want it; nothing prunes
+        while the backup holds the lock)."""
+        prev = self._prev.get(item.key)
+        if prev is None or not same_media(item.media, prev["media"]):
+            return None
+        with self._lock:
+            there = self._present.get(prev["blob"])
+        if there is None:
+            there = self.repo.storage.exists(prev["blob"])
+            with self._lock:
+                self._present[prev["blob"]] = there
+        return prev if there else None
+
+    def _same_revision(self, item: Item) -> bool:
+        revision, prev = item.annotation_revision, self._prev.get(item.key)
+        return bool(self._same_labels and revision and prev and prev.get("annotation_revision") == revision)
+
+    def holds_annotations(self, item: Item) -> bool:
+        """The parent stored this media, and its annotations at the revision the source lists now."""
+        return self._same_revision(item) and self._held(item) is not None
+
     def write(self, item: Item) -> WriteResult:
-        item.resolve()
         media, key = item.media, item.key
-        prev = self._prev.get(key)
-        added = 0
-        if prev is not None and same_media(media, prev["media"]) and self.repo.storage.exists(prev["blob"]):
+        prev = self._held(item)
+        added = ann_added = 0
+        if prev is not None:
             size, sha, blob, new = prev["media"]["size"], prev["media"]["sha256"], prev["blob"], False
         else:
             with Spool(item.open(), max_memory=_SPOOL) as spool:
@@ -101,19 +130,28 @@ class RepoWriter(Writer):
                 size, sha = spool.size, spool.sha256
                 blob, added = self.repo.put_blob_file(spool.file, sha)
             new = True
-        annotations = item.annotations_dict()
-        ann_blob, ann_added = self.repo.put_blob(json_bytes(annotations), compress=True)
+        kept = prev is not None and self._same_revision(item)
+        if kept:
+            assert prev is not None
+            ann_blob = prev["annotations"]  # the source lists the revision the parent stored: not read
+        else:
+            ann_blob, ann_added = self.repo.put_blob(json_bytes(item.annotations_dict()), compress=True)
         entry = {"media": dataclasses.replace(media, size=size, sha256=sha).to_dict(), "blob": blob,
                  "annotations": ann_blob}
-        validate("entry", entry, f"{self.repo.root}: item {key!r}")
+        if item.annotation_revision:
+            entry["annotation_revision"] = item.annotation_revision
+        parent = self._prev.get(key)
+        if entry != parent:  # one the parent holds as it is was valid when it was written
+            validate("entry", entry, f"{self.repo.root}: item {key!r}")
         assert self._commit is not None, "begin() first"
         self._commit.add(entry)
         with self._lock:
             self._entries[key] = entry
             self._stats["bytes_added"] += added + ann_added
             self._stats["new_media" if new else "reused_media"] += 1
-            if prev is None or prev["annotations"] != ann_blob:
-                self._stats["changed_annotations"] += 1
+            self._stats["reused_annotations"] += kept
+            if parent is not None and parent["annotations"] != ann_blob:
+                self._stats["changed_annotations"] += 1  # a media of the parent whose scenes changed
         return WriteResult(ids={"blob": blob}, bytes=added)
 
     def finish(self, complete: bool) -> dict[str, Any]:
@@ -131,8 +169,13 @@ class RepoWriter(Writer):
         for name in list(self.repo.storage.list(self._pending)):
             self.repo.storage.delete(name)
         facts.update(complete=True, snapshot=sid, **stats, removed=removed,
+                     annotations_not_read=self._stats["reused_annotations"],
                      summary=(f"snapshot {sid[:8]}: {stats['new_media']} new media, "
-                              f"{stats['changed_annotations']} changed annotations, {len(removed)} removed, "
+                              f"{stats['changed_annotations']} changed scenes, {len(removed)} removed media, "
                               f"{stats['bytes_added'] / 1e6:.1f} MB added to the repository"))
         return facts
 
+
+def _label_names(project: Project) -> list[tuple[str, list[str]]]:
+    """What a scene read from the source depends on besides its revision: a renamed label renames it."""
+    return [(t.title, sorted(lb.name for lb in t.labels)) for t in project.trainable_tasks]

@@ -97,7 +97,8 @@ def _legacy_param(param: Param, value: Any, default: Any) -> dict[str, Any]:
     if param.min_value is not None:
         out["min_value"], out["max_value"] = param.min_value, param.max_value
     if param.options:
-        out["options"] = list(param.options)
+        # a selectable string names the enumeration of its options (geti-sdk 1.x requires the key)
+        out["options"], out["enum_name"] = list(param.options), param.key.title().replace("_", "")
     return out
 
 

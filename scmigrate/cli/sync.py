@@ -17,14 +17,14 @@ __all__ = ["command"]
 @click.option("--to", "to", required=True, metavar="LOCATION", help="The cluster whose project is made equal to it.")
 @click.option("--project", help="The project to read (locations that hold several).")
 @click.option("--to-project", metavar="NAME", help="The project at --to, when its name differs.")
-@click.option("--delete", is_flag=True, help="Also delete the target's media that the source does not have.")
+@click.option("--delete", is_flag=True, help="Also delete the target's media and labels that the source does not have.")
 @click.option("-n", "--dry-run", is_flag=True, help="List every change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was (or would be) added, updated, deleted as JSON.")
-@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel reads.")
+@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel reads and changes.")
 @click.pass_context
 def command(ctx: click.Context, from_: str, to: str, project: str | None, to_project: str | None, delete: bool,
             dry_run: bool, as_json: bool, workers: int, **kw: Any) -> int:
-    """Upload new media, replace changed annotations, and with --delete remove what the source lacks."""
+    """Add new labels and media, replace changed annotations, and with --delete remove what the source lacks."""
     from ..api import RunOptions
     from ..engine.sync import sync
 
@@ -37,7 +37,12 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
         for line in plan.lines():
             click.echo(line)
     verb = "would add" if dry_run else "added"
+    parts = [f"{verb} {len(plan.labels_added)} label(s)"] if plan.labels_added else []
+    parts += [f"{'would delete' if dry_run else 'deleted'} {len(plan.labels_deleted)} label(s)"] \
+        if plan.labels_deleted else []
+    labels = "; " + ", ".join(parts) if parts else ""
     click.echo(f"{verb} {len(plan.add)}, {'would update' if dry_run else 'updated'} {len(plan.update)}, "
                f"{'would delete' if dry_run else 'deleted'} {len(plan.delete)} media"
-               + (f"; {len(plan.kept_extra)} only on the target kept" if plan.kept_extra else ""), err=True)
+               + (f"; {len(plan.kept_extra)} only on the target kept" if plan.kept_extra else "")
+               + labels, err=True)
     return 0

@@ -101,6 +101,8 @@ class _Run:
         self.selected, self.target = selected, target
         self.options, self.report, self.progress = options, report, progress
         self.log = ConversionLog()
+        #: scenes reach the writer as the source gave them: it may keep what it holds at their revision
+        self.as_read = converter is None and selection.keeps_scenes
         self.pool = Pool(threads)
         self.lock = threading.Lock()
         self.failed: dict[str, tuple[Item, Failure]] = {}
@@ -131,9 +133,10 @@ class _Run:
         opts, report = self.options, self.report
         journal = self.journal = Journal(journal_path(sink, self.target.name))
         finished = journal.finished(source, self.target.name) if opts.resume else None
-        if finished:  # [issue 9] resuming a run that finished: nothing to do, said in one line
-            self.progress.log(f"nothing to resume: the run from {source} to project {self.target.name!r} "
-                              f"finished ({finished})", important=True)
+        sealed = self.writer.finished() if opts.resume and not finished else None
+        if finished or sealed:  # [issue 9, 12] resuming what finished: nothing to do, said in one line
+            why = sealed or f"the run from {source} to project {self.target.name!r} finished ({finished})"
+            self.progress.log(f"nothing to resume: {why}", important=True)
             report.complete = self.nothing_to_resume = True
             self._fill_report()
             return
@@ -268,7 +271,9 @@ class _Run:
         item, selected = entry
         snapshot = (item.load, item.scenes, item.ranges)
         try:
-            if selected is None:
+            if selected is None and self.as_read and self.writer.holds_annotations(item):
+                selected = item  # stored at this revision: its annotations are not read again
+            elif selected is None:
                 selected = self.selection.apply(item.resolve())
                 if selected is None:
                     self.report.skip("no selected label")

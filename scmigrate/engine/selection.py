@@ -81,6 +81,11 @@ class Selection:
         """Whether items may be dropped (then ``--max-items`` counts after selection)."""
         return self.keep is not None
 
+    @property
+    def keeps_scenes(self) -> bool:
+        """Whether every scene passes as it is (no ``--labels``, ``--label-map``, ``--keep-empty``)."""
+        return self.keep is None and not self.rename and not self.keep_empty
+
     def _selected(self, name: str) -> bool:
         return self.keep is None or name in self.keep or name in self.empty_labels
 
@@ -155,7 +160,8 @@ class Selection:
             return None
         if not scenes and not ranges and self.keep_empty and item.media.kind == "image":
             scenes = [Scene()]  # unannotated → annotated as empty, as the user asked
-        return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges)
+        revision = item.annotation_revision if self.keeps_scenes else None  # the source's scenes, as read
+        return Item(media=item.media, open=item.open, scenes=scenes, ranges=ranges, annotation_revision=revision)
 
     def describe(self, project: Project) -> list[str]:
         """Lines for ``--dry-run``."""

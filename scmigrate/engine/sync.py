@@ -8,10 +8,13 @@ Media are matched by (dataset, file name, kind), as ``check`` matches them. For 
   sides know them): deleted and uploaded again;
 - only in the target: deleted with ``delete``, else reported.
 
-Labels: the source's labels must all be on the target (adding labels to an existing project is
-not done yet: sync refuses, naming them); a target label the source lacks is reported. A second
-sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target writer
-must offer ``replace_scenes`` and ``delete_media`` (the cluster's does).
+Labels: a source label the target lacks is added to it (``edit_labels`` of the target's writer,
+before anything else); a target label the source lacks is reported, and deleted with ``delete``.
+A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
+writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
+cluster's does; its ``add_media`` uploads without first looking for the media, which the plan
+did). Changes go out on ``workers`` threads, deletions first. Pairs the last sync left equal and
+that neither side changed since are not read (:mod:`.syncrecord`).
 """
 
 from __future__ import annotations
@@ -27,10 +30,9 @@ from ..model import Item
 from ..registry import Registry, get_registry
 from .compare import _empty_names, _norm_scene, same_scenes
 from .locks import hold as hold_lock
+from .syncrecord import Key, SyncRecord, label_signature
 
 __all__ = ["SyncPlan", "sync"]
-
-Key = tuple[str, str, str]
 
 
 @dataclass
@@ -41,17 +43,24 @@ class SyncPlan:
     update: list[tuple[Item, str]] = field(default_factory=list)  # (source item, target media id)
     delete: list[tuple[Item, str]] = field(default_factory=list)  # (target item, reason)
     kept_extra: list[Item] = field(default_factory=list)  # only on the target, kept without --delete
-    labels_missing_on_source: list[str] = field(default_factory=list)
+    labels_missing_on_source: list[str] = field(default_factory=list)  # kept: only on the target
+    labels_added: list[str] = field(default_factory=list)
+    labels_deleted: list[str] = field(default_factory=list)  # only on the target, deleted with --delete
     added: dict[str, str] = field(default_factory=dict)  # name -> new target id, once applied
 
+    @property
+    def changes(self) -> bool:
+        return bool(self.add or self.update or self.delete or self.labels_added or self.labels_deleted)
+
     def lines(self) -> list[str]:
-        out = [f"add {_name(it)}" for it in self.add]
+        out = [f"add label {n!r}" for n in self.labels_added]
+        out += [f"delete label {n!r}: not in the source" for n in self.labels_deleted]
+        out += [f"add {_name(it)}" for it in self.add]
         out += [f"update {_name(it)} (target id {mid}): annotations replaced" for it, mid in self.update]
         out += [f"delete {_name(it)} (target id {it.media.source_id}): {why}" for it, why in self.delete]
         out += [f"keep {_name(it)} (target id {it.media.source_id}): only on the target; --delete removes it"
                 for it in self.kept_extra]
-        out += [f"label {n!r}: only on the target; kept (removing labels is not done by sync)"
-                for n in self.labels_missing_on_source]
+        out += [f"keep label {n!r}: only on the target; --delete removes it" for n in self.labels_missing_on_source]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,6 +68,7 @@ class SyncPlan:
                 "updated": [{"name": _name(it), "id": mid} for it, mid in self.update],
                 "deleted": [{"name": _name(it), "id": it.media.source_id, "reason": why} for it, why in self.delete],
                 "kept_only_on_target": [{"name": _name(it), "id": it.media.source_id} for it in self.kept_extra],
+                "labels_added": self.labels_added, "labels_deleted": self.labels_deleted,
                 "labels_only_on_target": self.labels_missing_on_source}
 
 
@@ -66,12 +76,10 @@ def _name(item: Item) -> str:
     return f"{item.media.dataset}/{item.media.filename}"
 
 
-def _read(reader: Any, workers: int) -> dict[Key, Item]:
-    items = list(reader.items())
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        list(pool.map(lambda it: it.resolve(), items))
+def _list(reader: Any) -> dict[Key, Item]:
+    """The reader's items by (dataset, file name, kind), as listed: their annotations not read yet."""
     out: dict[Key, Item] = {}
-    for it in items:
+    for it in reader.items():
         key = (it.media.dataset, it.media.filename, it.media.kind)
         if key in out:
             raise InputError(f"{_name(it)}: two media of that name in one dataset; sync cannot tell them apart")
@@ -97,13 +105,22 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
         name = options.to_project or project.name
         with dst.open(target, dataclasses.replace(options, project=name)) as rb:
             there = rb.project()
-            missing = [lb.name for lb in project.labels() if not lb.is_empty and there.label(lb.name) is None]
-            if missing:
-                raise InputError(f"{target}: project {name!r} has no label {', '.join(map(repr, missing))}; "
-                                 "sync does not add labels yet: add them on the target, then sync again")
-            plan = SyncPlan(labels_missing_on_source=[lb.name for lb in there.labels()
-                                                      if not lb.is_empty and project.label(lb.name) is None])
-            a, b = _read(ra, workers), _read(rb, workers)
+            extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
+            plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
+                                          if not lb.is_empty and there.label(lb.name) is None],
+                            labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
+            record = SyncRecord(source, options.project, target, name, label_signature(project, there))
+            with ThreadPoolExecutor(2) as pool:  # two listings, one per cluster: at once
+                la, lb = pool.submit(_list, ra), pool.submit(_list, rb)
+                a, b = la.result(), lb.result()
+            pairs = {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
+            same_bytes = {k for k, (x, y) in pairs.items()
+                          if None in (x.media.size, y.media.size) or x.media.size == y.media.size}
+            known = {k for k in same_bytes if record.unchanged(k, *pairs[k])}  # equal when the last sync ended
+            todo = [a[k] for k in sorted((a.keys() - b.keys()) | (pairs.keys() - same_bytes))]
+            todo += [it for k in sorted(same_bytes - known) for it in pairs[k]]
+            with ThreadPoolExecutor(max(1, workers)) as pool:
+                list(pool.map(lambda it: it.resolve(), todo))
             ea, eb = _empty_names(project), _empty_names(there)
             for key in sorted(set(a) | set(b)):
                 x, y = a.get(key), b.get(key)
@@ -112,27 +129,48 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                 elif x is None and y is not None:
                     (plan.delete.append((y, "not in the source")) if delete else plan.kept_extra.append(y))
                 elif x is not None and y is not None:
-                    if None not in (x.media.size, y.media.size) and x.media.size != y.media.size:
+                    if key not in same_bytes:
                         plan.delete.append((y, "its bytes differ from the source's: uploaded again"))
                         plan.add.append(x)
-                    elif _differs(x, y, ea, eb):
+                    elif key not in known and _differs(x, y, ea, eb):
                         plan.update.append((x, str(y.media.source_id)))
-            if options.dry_run or not (plan.add or plan.update or plan.delete):
+            if options.dry_run:
                 return plan
-            _apply(plan, snk, target, dataclasses.replace(project, name=name), options)
+            if plan.changes:
+                _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
+        _remember(record, plan, pairs)
     return plan
 
 
-def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions) -> None:
+def _remember(record: SyncRecord, plan: SyncPlan, pairs: dict[Key, tuple[Item, Item]]) -> None:
+    """Keep the pairs this sync found equal. What it changed on the target has a revision it has not
+    seen: the next sync reads and compares those once more (rather than trusting a listing taken
+    after the changes, which could hide an edit made on the target meanwhile)."""
+    if plan.labels_added or plan.labels_deleted:
+        record.save({}, labels="")  # the label sets change: the next sync compares everything
+        return
+    changed = {_name(x) for x in plan.add} | {_name(x) for x, _ in plan.update}
+    record.save({k: xy for k, xy in pairs.items() if _name(xy[0]) not in changed})
+
+
+def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions, workers: int) -> None:
     opts = dataclasses.replace(options, project=project.name, extra={**options.extra, "into-existing": True})
     with hold_lock(snk, target, project.name, opts), snk.open(target, opts) as writer:
         if not (callable(getattr(writer, "replace_scenes", None)) and callable(getattr(writer, "delete_media", None))):
             raise InputError(f"{target}: {snk.name} targets cannot be synced (they cannot replace or delete media)")
+        if plan.labels_added or plan.labels_deleted:
+            if not callable(getattr(writer, "edit_labels", None)):
+                raise InputError(f"{target}: project {project.name!r} has no label "
+                                 f"{', '.join(map(repr, plan.labels_added))}; {snk.name} targets cannot add labels: "
+                                 "add them on the target, then sync again")
+            writer.edit_labels(project, plan.labels_added, plan.labels_deleted)  # begin() then maps them
         writer.begin(project, None)
-        for item, _ in plan.delete:  # first: a media uploaded again must not meet its old self
-            writer.delete_media(item.media.dataset, item.media.kind, str(item.media.source_id))
-        for item, mid in plan.update:
-            writer.replace_scenes(item, mid)
-        for item in plan.add:
-            plan.added[_name(item)] = writer.write(item).ids.get("media", "")
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            # deletions first: a media uploaded again must not meet its old self
+            list(pool.map(lambda d: writer.delete_media(d[0].media.dataset, d[0].media.kind,
+                                                        str(d[0].media.source_id)), plan.delete))
+            list(pool.map(lambda u: writer.replace_scenes(*u), plan.update))
+            add = getattr(writer, "add_media", writer.write)  # the plan listed the target: no look for it
+            ids = list(pool.map(lambda it: add(it).ids.get("media", ""), plan.add))
+        plan.added.update({_name(it): mid for it, mid in zip(plan.add, ids, strict=True)})
         writer.finish(True)

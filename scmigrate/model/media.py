@@ -81,6 +81,11 @@ class Item:
     called (a sink may call it again to retry); the bytes are never decoded on the way.
     ``scenes`` and ``ranges`` may be filled lazily: a reader that must fetch them (a cluster)
     sets ``load`` instead, and the engine calls :meth:`resolve` in a worker thread.
+
+    ``annotation_revision`` is what the source says identifies the item's annotations as they are
+    now (a Geti 2.x listing's ``annotation_scene_id``; a snapshot's annotations blob), or None when
+    it says nothing: a sink that stored the item at the same revision need not have them read again.
+    It holds only while the scenes are the source's as read: selection and conversion drop it.
     """
 
     media: Media
@@ -88,6 +93,7 @@ class Item:
     scenes: list[Scene] | None = None
     ranges: list[RangeLabel] | None = None
     load: Callable[[Item], None] | None = None
+    annotation_revision: str | None = None
 
     @property
     def key(self) -> str:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from archive_helpers import items, open_archive, project, write_archive
@@ -101,14 +102,31 @@ def test_kill_9_from_outside_while_threads_write(tmp_path: Path, full_size: int)
     _check_complete(path)
 
 
-def test_resume_a_complete_archive_adds_to_it(tmp_path: Path) -> None:
-    """Re-opening a finished archive with --resume cuts its index and appends; the result is whole."""
-    path = tmp_path / "c.scz"
+def test_resume_a_complete_archive_says_nothing_to_resume(tmp_path: Path, capsys: Any) -> None:
+    """A finished archive is one snapshot: --resume leaves it byte for byte (exit 0), no run appends to it."""
+    path, other = tmp_path / "c.scz", tmp_path / "more.scz"
     write_archive(path, items(N, dup_every=4, side=24)[:10])
-    proc = _run(path, "--resume")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.splitlines()[0])["done_before"] == 10
-    _check_complete(path)
+    write_archive(other, items(N, dup_every=4, side=24))  # 14 items more than c.scz holds
+    before = path.read_bytes()
+    w = ArchiveSink().open(str(path), RunOptions(resume=True))
+    assert w.finished() == f"{path} is a finished archive (recurring backups go to a repo:PATH)"
+    with pytest.raises(InputError, match="a finished archive; nothing to resume"):
+        w.begin(project(), None)
+    w.close()
+
+    from scmigrate.cli import main
+
+    for args in (["--resume"], []):
+        with pytest.raises(SystemExit) as done:
+            main(["run", "--from", str(other), "--to", str(path), *args])
+        out, err = capsys.readouterr()
+        if args:
+            assert done.value.code == 0 and f"nothing to resume: {path} is a finished archive" in out + err
+        else:
+            assert done.value.code == 2 and "already exists; run with --resume" in err
+        assert path.read_bytes() == before
+    with open_archive(path) as reader:
+        assert len(list(reader.items())) == 10
 
 
 def test_unfinished_archive_is_resumable(tmp_path: Path) -> None:
@@ -203,7 +221,7 @@ def test_a_refused_resume_leaves_a_complete_archive_untouched(tmp_path: Path) ->
     write_archive(path, items(4, side=24))
     before = path.read_bytes()
     w = ArchiveSink().open(str(path), RunOptions(resume=True))
-    with pytest.raises(InputError, match="holds project 'Dogs', not 'Cats'; cannot resume into it"):
+    with pytest.raises(InputError, match="a finished archive; nothing to resume"):
         w.begin(dataclasses.replace(project(), name="Cats"), None)
     w.close()
     assert path.read_bytes() == before  # still sealed: index and trailer were not cut

@@ -10,9 +10,13 @@ import sys
 import uuid
 from pathlib import Path
 
-from archive_helpers import items, open_archive, write_archive
+import pytest
+from archive_helpers import items, open_archive, project, write_archive
 
+from scmigrate.api import RunOptions
+from scmigrate.errors import InputError
 from scmigrate.testing.coco import make_coco
+from scmigrate_archive import ArchiveSink
 
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
 PROC = Path(__file__).with_name("archive_writer_proc.py")
@@ -99,14 +103,18 @@ def test_refusals_are_one_line(s3, tmp_path: Path, monkeypatch) -> None:
         _one_line_exit_2(_run(*src, "--to", "gs://bucket/dogs.scz"), "scmigrate[gcs]")
 
 
-def test_resume_onto_a_finished_s3_archive_adds_items(s3) -> None:
-    """The published archive stays readable until the one with more items replaces it."""
+def test_resume_onto_a_finished_s3_archive_has_nothing_to_resume(s3) -> None:
+    """A published archive is one snapshot: --resume does not add to it, and it stays as it was."""
     url = f"s3://backups/fin-{uuid.uuid4().hex[:8]}/a.scz"
     write_archive(url, items(3, side=24))
-    write_archive(url, items(5, side=24), resume=True)
+    w = ArchiveSink().open(url, RunOptions(resume=True))
+    assert w.finished() == f"{url} is a finished archive (recurring backups go to a repo:PATH)"
+    with pytest.raises(InputError, match="a finished archive; nothing to resume"):
+        w.begin(project(), None)
+    w.close()
     with open_archive(url) as reader:
         assert reader.verify() == []
-        assert sorted(it.key for it in reader.items()) == sorted(it.key for it in items(5, side=24))
+        assert sorted(it.key for it in reader.items()) == sorted(it.key for it in items(3, side=24))
 
 
 def test_stopped_write_keeps_its_piece_and_resume_leaves_none(s3) -> None:

@@ -49,8 +49,8 @@ def test_login_walks_oauth2_proxy_and_dex(sc1) -> None:
     browser = Browser(sc1)
     form = browser.open_login_form()
     hops = [(r.status_code, r.url.split("?")[0].removeprefix(sc1.url)) for r in form.history]
-    assert hops == [(302, "/user/login"), (302, "/oauth2/start"), (302, "/dex/auth")]
-    assert form.url.split("?")[0].endswith("/dex/auth/ldap") and 'name="login"' in form.text
+    assert hops == [(302, "/user/login"), (302, "/oauth2/start"), (302, "/dex/auth"), (302, "/dex/auth/ldap")]
+    assert form.url.split("?")[0].endswith("/dex/auth/ldap/login") and 'name="login"' in form.text
     done = browser.submit(form, sc1.user, sc1.password)
     hops = [(r.status_code, r.url.split("?")[0].removeprefix(sc1.url)) for r in done.history]
     assert hops == [(303, "/dex/auth/ldap/login"), (302, "/dex/approval"), (302, "/oauth2/callback")]

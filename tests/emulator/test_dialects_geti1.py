@@ -91,7 +91,8 @@ def test_pat_swap_gives_a_bearer_token(swapping) -> None:
     listed = browser.get("/projects")
     assert listed.status_code == 200 and "projects" in listed.json()
     if swapping.dialect == "geti1.0":
-        assert browser.get("/api/v1/workspaces").json()["items"][0]["id"] == swapping.workspace_id
+        listed = browser.get("/api/v1/workspaces").json()["workspaces"]  # {"workspaces"}, as every Geti
+        assert [(w["id"], w["name"]) for w in listed] == [(swapping.workspace_id, "Default Workspace")]
     else:
         workspaces = browser.get(f"/api/v1/organizations/{swapping.org_id}/workspaces").json()
         assert workspaces["workspaces"][0]["id"] == swapping.workspace_id
