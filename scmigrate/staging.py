@@ -12,8 +12,9 @@ then the pieces are deleted. A reader never sees a half-written ``x.scz``.
 A resume lists the pieces, reads them back with ranged reads, lets the writer cut at its last
 complete frame and keeps the pieces before the cut: only the piece holding the cut is
 uploaded again. A multipart upload of ``x.scz`` left by an assembly that was killed is aborted
-when the member is next opened for appending. Memory: one piece being filled, plus the read
-cache of :data:`scmigrate.storage.READ_BLOCK` blocks while resuming.
+when the member is next opened for appending (:meth:`FsspecStorage.abort_uploads`, which a
+repository's backup and prune also call for the whole repository, under its lock). Memory: one
+piece being filled, plus the read cache of :data:`scmigrate.storage.READ_BLOCK` blocks while resuming.
 """
 
 from __future__ import annotations
@@ -162,18 +163,27 @@ class FsspecStorage(Storage):
 
     def open_append(self, name: str, resume: bool) -> Appender:
         self.check_append(name, resume)
-        if self.is_s3:
-            self._abort_uploads(name)
+        self.abort_uploads(name, exact=True)
         return StagedAppender(self, name)
 
-    def _abort_uploads(self, name: str) -> None:
-        """Abort multipart uploads of ``name`` that an assembly killed midway left behind."""
-        bucket, key, _ = self.fs.split_path(self._p(name))
-        listed = self.call(name, "read", self.fs.call_s3, "list_multipart_uploads", Bucket=bucket, Prefix=key)
-        for up in listed.get("Uploads", []):
-            if up["Key"] == key:
-                self.call(name, "write", self.fs.call_s3, "abort_multipart_upload", Bucket=bucket, Key=key,
-                          UploadId=up["UploadId"])
+    def abort_uploads(self, prefix: str = "", exact: bool = False) -> int:
+        if not self.is_s3:
+            return 0  # gcsfs and adlfs upload in one go or expire what is left (no listing to clean)
+        bucket, _, key = self._p(prefix).partition("/")
+        if not prefix and key:
+            key += "/"  # the whole folder, not also its namesakes (s3://b/repo2 beside s3://b/repo)
+        aborted, marks = 0, dict[str, str]()
+        while True:
+            listed = self.call(prefix, "read", self.fs.call_s3, "list_multipart_uploads", Bucket=bucket,
+                               Prefix=key, **marks)
+            for up in listed.get("Uploads", []):
+                if not exact or up["Key"] == key:
+                    self.call(prefix, "write", self.fs.call_s3, "abort_multipart_upload", Bucket=bucket,
+                              Key=up["Key"], UploadId=up["UploadId"])
+                    aborted += 1
+            if not listed.get("IsTruncated"):
+                return aborted
+            marks = {"KeyMarker": listed["NextKeyMarker"], "UploadIdMarker": listed["NextUploadIdMarker"]}
 
 
 class _Guarded(io.RawIOBase):
@@ -284,7 +294,8 @@ class StagedAppender(Appender):
             self._flush(piece_size(self._buf_off))
 
     def _flush(self, n: int) -> None:
-        data = bytes(self._buf[:n])
+        with memoryview(self._buf) as view:  # one copy of the piece, not a slice and then its copy
+            data = bytes(view[:n])
         self.s.put_bytes(self.s.piece(self.name, self._buf_off), data)
         self._pieces.append((self._buf_off, n))
         del self._buf[:n]

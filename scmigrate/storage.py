@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from .errors import InputError
 
-__all__ = ["Appender", "Storage", "StorageError", "split_location", "storage_for"]
+__all__ = ["Appender", "Storage", "StorageError", "is_url", "split_location", "storage_for"]
 
 #: scheme → the extra that installs its fsspec backend
 _EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure", "abfss": "azure",
@@ -140,7 +140,18 @@ class Storage(ABC):
 
     @abstractmethod
     def lock_path(self) -> str | None:
-        """A local path for the engine's flock, or None (object stores: lock by URL in the state dir)."""
+        """A local path for the engine's flock, or None (object stores: lock objects, by URL)."""
+
+    def make_folder(self) -> None:
+        """Create the folder itself where that means something (a local one); an object store's
+        prefix exists once something is written under it."""
+
+    def abort_uploads(self, prefix: str = "", exact: bool = False) -> int:
+        """Abort the unfinished multipart uploads under ``prefix`` (with ``exact``: of the member ``prefix``),
+        which a writer killed mid-upload leaves behind, invisible but billed; returns how many.
+
+        Only while holding the lock that keeps every other writer out. Local folders have none."""
+        return 0
 
     @abstractmethod
     def open_append(self, name: str, resume: bool) -> Appender:
@@ -259,6 +270,12 @@ class LocalStorage(Storage):
     def lock_path(self) -> str | None:
         return os.path.realpath(self.folder)
 
+    def make_folder(self) -> None:
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"{self.root}: cannot create the folder ({reason(e)})") from None
+
     def check_append(self, name: str, resume: bool) -> bool:
         path, folder = self._path(name), self.folder
         if not os.path.isdir(folder):
@@ -337,6 +354,11 @@ def _filesystem(location: str, scheme: str) -> Any:
         raise StorageError(f"{location}: unknown storage scheme {scheme}:// (fsspec knows no such protocol)") from None
     except Exception as e:
         raise StorageError(f"{location}: cannot open its storage ({reason(e)})") from None
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` is a URL (``s3://b/x``, ``file:///x``) rather than a local path."""
+    return _URL.match(location) is not None
 
 
 def storage_for(location: str) -> Storage:

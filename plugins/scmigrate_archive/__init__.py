@@ -43,6 +43,11 @@ class ArchiveSource(Source):
 
     @classmethod
     def locations_in_folder(cls, folder: str) -> list[str] | None:
+        from scmigrate.storage import is_url, storage_for
+
+        if is_url(folder):  # an object store's folder: the archives directly under the prefix
+            storage = storage_for(folder)
+            return [storage.url(n) for n in storage.list() if "/" not in n and n.endswith(cls.suffixes[0])]
         names = os.listdir(folder) if os.path.isdir(folder) else []
         return sorted(os.path.join(folder, n) for n in names
                       if n.endswith(cls.suffixes[0]) and os.path.isfile(os.path.join(folder, n)))
@@ -74,6 +79,13 @@ class ArchiveSink(Sink):
         from .writer import ArchiveWriter
 
         return ArchiveWriter(location, options)
+
+    def lock_file(self, location: str, options: RunOptions) -> str | None:
+        """In object storage, lock objects beside the archive (``s3://b/x.scz.lock/``), which every machine
+        sees; a local archive (None): the engine's ``x.scz.lock`` beside it."""
+        from scmigrate.storage import split_location
+
+        return location + ".lock" if _claims(location) and split_location(location)[0].lock_path() is None else None
 
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
         """Dry run: the refusals of ``open`` (no folder or bucket, something there without --resume).

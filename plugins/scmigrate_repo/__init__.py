@@ -81,7 +81,10 @@ class RepoSource(Source):
         from .layout import Repository
         from .retention import prune
 
-        result = prune(Repository.open(RepoSink._path(location)), dry_run, forgotten)
+        repo = Repository.open(RepoSink._path(location))
+        if not dry_run:
+            repo.storage.abort_uploads()  # what a killed backup left (the caller holds the lock)
+        result = prune(repo, dry_run, forgotten)
         return {"unused": result.unused, "bytes": result.bytes, "referenced": result.kept}
 
 
@@ -98,9 +101,11 @@ class RepoSink(Sink):
         from .layout import Repository
         from .writer import RepoWriter
 
-        return RepoWriter(Repository.open(self._path(location), create=True), options)
+        repo = Repository.open(self._path(location), create=True)
+        repo.storage.abort_uploads()  # what a killed backup left: the engine holds the lock, no one else writes
+        return RepoWriter(repo, options)
 
-    def lock_file(self, location: str, options: RunOptions) -> str | None:
+    def lock_file(self, location: str, options: RunOptions) -> str:
         """The repository's lock, one for every project in it (``forget``/``prune`` take it too)."""
         from .locking import repo_lock_file
 
@@ -135,7 +140,11 @@ class RepoSink(Sink):
 def _has_files(path: str) -> bool:
     import os
 
-    return os.path.exists(path) and (not os.path.isdir(path) or bool(os.listdir(path)))
+    from scmigrate.storage import storage_for
+
+    if os.path.exists(path) and not os.path.isdir(path):
+        return True
+    return any(True for _ in storage_for(path).list())
 
 
 @scmigrate.hookimpl

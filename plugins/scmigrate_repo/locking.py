@@ -1,7 +1,9 @@
-"""Where a repository's lock lives: one file for the whole repository, whatever the project.
+"""Where a repository's lock lives: ``.scmigrate.lock`` for the whole repository, whatever the project.
 
 Backups, ``forget`` and ``prune`` all take it, so a prune never removes a blob that a running
-backup has just stored and will name in its snapshot.
+backup has just stored and will name in its snapshot. In a local folder it is a file locked with
+``flock``; in object storage, a folder of lock objects (:mod:`scmigrate.engine.lock_objects`).
+Its name starts with a dot, so a new repository's emptiness check does not see it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ __all__ = ["LOCK_NAME", "repo_lock_file"]
 LOCK_NAME = ".scmigrate.lock"
 
 
-def repo_lock_file(path: str) -> str | None:
-    """The lock file of the repository at ``path``; None where the storage has no local path (object stores)."""
-    local = storage_for(path).lock_path()
+def repo_lock_file(path: str) -> str:
+    """The lock of the repository at ``path``: a local file, or a URL where the storage is an object store."""
+    storage = storage_for(path)
+    local = storage.lock_path()
     if local is None:
-        return None
+        return storage.url(LOCK_NAME)
     if os.path.isdir(local) or not os.path.exists(local):
         return os.path.join(local, LOCK_NAME)
     return local

@@ -23,22 +23,15 @@ _PERIODS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 
 @contextlib.contextmanager
 def _locked(location: str, dry_run: bool, no_lock: bool) -> Iterator[None]:
-    from pathlib import Path
-
     from ..api import RunOptions
-    from ..engine.locks import TargetLock
-    from ..errors import InputError
+    from ..engine.locks import lock_at
     from .options import registry
 
     if dry_run or no_lock:
         yield
         return
-    lock_file = getattr(registry().resolve_sink(location), "lock_file", None)
-    path = lock_file(location, RunOptions()) if callable(lock_file) else None
-    if path is None:
-        raise InputError(f"{location}: cannot be locked (not a local folder); make sure no backup runs into it, "
-                         "then give --no-lock")
-    with TargetLock(Path(path), location):
+    sink: Any = registry().resolve_sink(location)  # repository_source(location) said it is repo:
+    with lock_at(sink.lock_file(location, RunOptions()), location):
         yield
 
 
@@ -53,7 +46,7 @@ def _prune(location: str, dry_run: bool, forgotten: frozenset[str] = frozenset()
 
 def _lock_option(f: Any) -> Any:
     return click.option("--no-lock", is_flag=True,
-                        help="Do not lock the repository (object stores): only when no backup runs into it.")(f)
+                        help="Do not take the repository's lock: only when no backup runs into it.")(f)
 
 
 @click.command("forget")

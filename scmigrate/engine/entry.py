@@ -13,7 +13,6 @@ archive). One project that fails does not stop the others; the combined report l
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 from typing import Any
 
@@ -124,7 +123,9 @@ def move_all_projects(request: TransferRequest) -> ProjectsReport:
     if first is not None:
         check_plugin_options(first, (folder_sink.location_in_folder(to, _STEM) if folder_sink else None) or to)
     if not options.dry_run and not holds:
-        os.makedirs(to, exist_ok=True)
+        from ..storage import storage_for
+
+        storage_for(to).make_folder()  # a local folder; s3://b/folder/ needs none
     combined = ProjectsReport(source=request.source, sink=to, dry_run=options.dry_run)
     refused: list[str] = []
     try:

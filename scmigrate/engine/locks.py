@@ -11,6 +11,9 @@ Where the lock file lives (:func:`lock_path`):
 - a file target (``x.scz``): ``x.scz.lock`` beside it, by its real path (a symlink and its
   target share one lock);
 - a folder target (a repository, a dataset folder): ``.scmigrate.lock`` inside it;
+- a target in object storage (``s3://b/x.scz``, ``repo:s3://b/geti``), whose sink names its lock
+  by URL (``lock_file``): no ``flock`` there, but lock objects with a stale timeout
+  (:mod:`.lock_objects`), which cover every machine;
 - anything else (a cluster): the state directory, keyed by the sink's *scope* of the location
   (for a cluster: its URL and workspace, so a configured name and its URL share one lock) and
   the target project's name.
@@ -33,12 +36,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .journal import local_path, state_dir
 
-__all__ = ["Holder", "TargetLock", "hold", "lock_path"]
+if TYPE_CHECKING:
+    from .lock_objects import ObjectLock
+
+__all__ = ["Holder", "TargetLock", "hold", "lock_at", "lock_path"]
 
 #: the name of the lock file of a folder target
 FOLDER_LOCK = ".scmigrate.lock"
@@ -164,19 +170,33 @@ def _same_file(fh: IO[bytes], path: Path) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def lock_at(where: str, what: str) -> TargetLock | ObjectLock:
+    """The lock at ``where``: a local lock file (``flock``) or a URL in object storage (lock objects)."""
+    from ..storage import storage_for
+
+    storage = storage_for(where)
+    local = storage.lock_path()
+    if local is None:
+        from .lock_objects import ObjectLock
+
+        return ObjectLock(storage, what)
+    return TargetLock(Path(local), what)
+
+
 @contextlib.contextmanager
-def hold(sink: Any, location: str, project: str, options: Any) -> Iterator[TargetLock]:
+def hold(sink: Any, location: str, project: str, options: Any) -> Iterator[TargetLock | ObjectLock]:
     """Hold the lock of ``project`` at ``location`` (written by ``sink``) for the ``with`` block.
 
     ``sink.lock_scope(location, options)``, where a sink defines it, names what identifies the
     location (a cluster's URL for a configured name); a sink without it is keyed by the location.
     ``sink.lock_file(location, options)``, where a sink defines it and it returns a path, is the
-    lock file itself: a snapshot repository (``repo:PATH``) has one for all its projects, inside it.
+    lock file itself (or a URL, see :func:`lock_at`): a snapshot repository (``repo:PATH``) has one
+    for all its projects, inside it; an archive in object storage has one beside it.
     """
     file_of = getattr(sink, "lock_file", None)
     own = file_of(location, options) if callable(file_of) else None
     if own:
-        with TargetLock(Path(own), location) as lock:
+        with lock_at(own, location) as lock:
             yield lock
         return
     scope_of = getattr(sink, "lock_scope", None)

@@ -32,8 +32,10 @@ def folder_locations(reg: Registry, folder: str) -> list[str] | None:
         reg.resolve_source(folder)
         return None  # a source reads the folder itself (a dataset folder, a repository)
     except LocationError:
-        if not os.path.isdir(folder):
-            raise
+        from ..storage import is_url
+
+        if not is_url(folder) and not os.path.isdir(folder):
+            raise  # a URL is listed below: an object store's folder is a prefix, not a directory
     offers: dict[str, list[str]] = {}
     for r in reg.sources.values():
         found = r.cls.locations_in_folder(folder)

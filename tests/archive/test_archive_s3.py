@@ -127,3 +127,24 @@ def test_stopped_write_keeps_its_piece_and_resume_leaves_none(s3) -> None:
     assert _keys(s3, prefix) == [f"{prefix}/a.scz"]
     with open_archive(url) as reader:
         assert reader.verify() == [] and len(list(reader.items())) == 4
+
+
+def test_a_run_to_an_s3_archive_locks_it_for_every_machine(s3, tmp_path: Path) -> None:
+    """The lock of s3://b/x.scz is a lock object beside it (x.scz.lock/), seen from any machine: here
+    one held by a running process (pid 1) refuses the run; once it is gone, the run goes ahead."""
+    import socket
+    import time
+
+    coco = make_coco(tmp_path / "coco", images=2, seed=7, image_size=(64, 48))
+    prefix = f"locked-{uuid.uuid4().hex[:8]}"
+    url = f"s3://backups/{prefix}/dogs.scz"
+    held = f"{prefix}/dogs.scz.lock/{uuid.uuid4().hex}.json"
+    doc = {"pid": 1, "host": socket.gethostname(), "started": "2026-12-03T10:00:00Z", "target": url,
+           "refreshed": time.time()}
+    s3.put_object(Bucket="backups", Key=held, Body=json.dumps(doc).encode())
+    src = ["run", "--from", coco.location, "--images", str(coco.images_dir), "--project-type", "detection"]
+    _one_line_exit_2(_run(*src, "--to", url), url, "another scmigrate run is writing it (pid 1 on")
+    assert _keys(s3, prefix) == [held]
+    s3.delete_object(Bucket="backups", Key=held)
+    assert _run(*src, "--to", url).returncode == 0
+    assert _keys(s3, prefix) == [f"{prefix}/dogs.scz"]  # the run's own lock object is gone with it

@@ -19,5 +19,5 @@ def test_cli_reference_is_up_to_date():
 def test_every_command_is_in_the_reference():
     text = DOC.read_text(encoding="utf-8")
     for cmd in ("run", "inspect", "verify", "check", "plugins", "projects", "clusters add", "clusters list",
-                "clusters remove", "clusters test"):
+                "clusters remove", "clusters test", "snapshots", "forget", "prune", "sync"):
         assert f"### `scmigrate {cmd}`" in text

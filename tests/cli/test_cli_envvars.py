@@ -1,7 +1,8 @@
 """One rule for environment variables: every option of every command is ``SCMIGRATE_<COMMAND>_<OPTION>``.
 
 The walk below sets each option's variable (named from its flag, as the rule says) and checks that
-the parsed command took the value from there, and that ``--help`` names the variable.
+the parsed command took the value from there, and that ``--help`` names the variable: once with
+the core options alone, once with the options the installed plugins add (``verify --read-data``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from click.core import ParameterSource
 
 from scmigrate.cli import cli
 
+Walked = tuple[list[str], click.Command, "click.Context | None"]
 
-def _commands(cmd: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
-    yield path, cmd
+#: every command that prints a result takes --json (issue 14); a new one joins this list with a test
+JSON_COMMANDS = {"check", "clusters list", "clusters test", "inspect", "plugins", "projects", "run", "snapshots",
+                 "sync", "verify"}
+
+
+def _commands(cmd: click.Command, path: list[str], parent: click.Context | None = None) -> Iterator[Walked]:
+    """Each command with the context of its parent group (plugin options take their prefix from it)."""
+    yield path, cmd, parent
     if isinstance(cmd, click.Group):
+        here = click.Context(cmd, info_name=path[-1], parent=parent, **cmd.context_settings)
         for name, sub in sorted(cmd.commands.items()):
-            yield from _commands(sub, [*path, name])
+            yield from _commands(sub, [*path, name], here)
 
 
 def _expected(path: list[str], param: click.Option) -> str:
@@ -43,13 +52,15 @@ def _value(param: click.Option, existing_file: Path) -> str:
     return "x"
 
 
-def test_every_option_of_every_command_reads_its_variable(monkeypatch, tmp_path):
-    monkeypatch.setenv("SCMIGRATE_LOAD_PLUGINS", "")  # core options; plugin options: test_cli_errors
+def _walk(monkeypatch, tmp_path) -> dict[str, list[str]]:
+    """Check every option of every command; returns the options seen, by command."""
     existing = tmp_path / "f.txt"
     existing.write_text("x")
-    seen = 0
-    for path, cmd in _commands(cli, ["scmigrate"]):
-        options = [p for p in cmd.params if isinstance(p, click.Option) and p.expose_value]
+    seen: dict[str, list[str]] = {}
+    for path, cmd, parent in _commands(cli, ["scmigrate"]):
+        # with the command's own settings, as make_context: click keeps the help option it makes first
+        probe = click.Context(cmd, info_name=path[-1], parent=parent, **cmd.context_settings)
+        options = [p for p in cmd.get_params(probe) if isinstance(p, click.Option) and p.expose_value]
         for param in options:
             name = _expected(path, param)
             assert param.envvar == name, (path, param.opts)
@@ -57,18 +68,38 @@ def test_every_option_of_every_command_reads_its_variable(monkeypatch, tmp_path)
         args = ["ARG" for p in cmd.params if isinstance(p, click.Argument)]
         if isinstance(cmd, click.Group):
             args = []
-        ctx = cmd.make_context(path[-1], args, resilient_parsing=isinstance(cmd, click.Group))
+        ctx = cmd.make_context(path[-1], args, parent=parent, resilient_parsing=isinstance(cmd, click.Group))
         for param in options:
             assert ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT, (path, param.opts)
             default = param.get_default(ctx)
             assert ctx.params[param.name] not in (None, False, (), default), (path, param.opts, ctx.params)
-            seen += 1
         help_words = cmd.get_help(ctx).split()  # a name holds no space: wrapping never splits it
         for param in options:
             assert any(_expected(path, param) in w for w in help_words), (path, param.opts)
         for param in options:
             monkeypatch.delenv(_expected(path, param))
-    assert seen >= 40  # the walk saw the commands' options, not an empty list
+        seen[" ".join(path[1:])] = [max(p.opts, key=len) for p in options]
+    return seen
+
+
+def test_every_option_of_every_command_reads_its_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCMIGRATE_LOAD_PLUGINS", "")
+    seen = _walk(monkeypatch, tmp_path)
+    assert sum(map(len, seen.values())) >= 40  # the walk saw the commands' options, not an empty list
+    for command in ("snapshots", "forget", "prune", "sync", "verify", "clusters add"):
+        assert seen.get(command), command  # the repository's commands are walked too
+    assert {c for c, opts in seen.items() if "--json" in opts} == JSON_COMMANDS
+
+
+def test_every_plugin_option_follows_the_rule_too(monkeypatch, tmp_path):
+    """The installed plugins' options, under each command's prefix (SCMIGRATE_VERIFY_READ_DATA)."""
+    from scmigrate import plugins
+
+    monkeypatch.delenv("SCMIGRATE_LOAD_PLUGINS", raising=False)
+    plugins.reset()
+    seen = _walk(monkeypatch, tmp_path)
+    assert "--read-data" in seen["verify"] and "--read-data-subset" in seen["verify"]
+    assert "--salvage" in seen["run"] and "--salvage" in seen["inspect"]
 
 
 def test_a_variable_named_from_the_flag_reaches_the_command():

@@ -122,3 +122,28 @@ def test_holder_lines_round_trip() -> None:
     assert Holder.parse(me.to_bytes()) == me
     assert Holder.parse(b"not json") is None
     assert time.strptime(me.started, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_lock_objects_exclude_refresh_and_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lock objects (object stores, no flock), on fsspec's in-memory store: a second lock is refused
+    while the first is held, the holder rewrites its object, and release removes it."""
+    import uuid
+
+    from scmigrate.engine import lock_objects
+    from scmigrate.engine.locks import lock_at
+
+    url = f"memory://locks-{uuid.uuid4().hex[:8]}/x.scz.lock"
+    monkeypatch.setattr(lock_objects, "REFRESH", 0.05)
+    first = lock_at(url, "s3://b/x.scz")
+    assert isinstance(first, lock_objects.ObjectLock)
+    with first:
+        with pytest.raises(InputError, match=r"^s3://b/x.scz: another scmigrate run is writing it \(pid "):
+            lock_at(url, "s3://b/x.scz").acquire()
+        before = json.loads(first.storage.read_bytes(first.name))["refreshed"]
+        deadline = time.monotonic() + 5
+        while json.loads(first.storage.read_bytes(first.name))["refreshed"] == before:
+            assert time.monotonic() < deadline, "the held lock was not refreshed"
+            time.sleep(0.02)
+    assert list(first.storage.list()) == []
+    with lock_at(url, "s3://b/x.scz") as again:
+        assert again.took_over is None
