@@ -17,7 +17,9 @@ __all__ = ["command"]
 @click.command("check", cls=SourceOptionsCommand)
 @click.option("--from", "from_", required=True, metavar="LOCATION", help="The reference (read as a source).")
 @click.option("--to", "to", required=True, metavar="LOCATION", help="The copy to check (read as a source too).")
-@click.option("--project", help="The project to compare (locations that hold several).")
+@click.option("--project", multiple=True,
+              help="The project to compare (locations that hold several); repeatable, or a glob: each one "
+                   "chosen is checked against its namesake at --to.")
 @click.option("--to-project", metavar="NAME", help="The project at --to, when its name differs (default: --project).")
 @click.option("--one-way", is_flag=True, help="Only check that everything in --from is in --to.")
 @click.option("--combined", type=click.Path(dir_okay=False), help="Write every media's line (= - + * !) there.")
@@ -29,7 +31,7 @@ __all__ = ["command"]
               help="Check every project of --from (a cluster, a folder of archives) against --to, by name.")
 @progress_options
 @click.pass_context
-def command(ctx: click.Context, from_: str, to: str, project: str | None, to_project: str | None, one_way: bool,
+def command(ctx: click.Context, from_: str, to: str, project: tuple[str, ...], to_project: str | None, one_way: bool,
             combined: str | None, missing_on_dst: str | None, workers: int, as_json: bool, all_projects: bool,
             progress: bool, stats: float | None, **kw: Any) -> int:
     """Compare labels, media (sha256) and annotations of two locations; exit 0 identical, 1 different."""
@@ -41,14 +43,21 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
     for path, what in ((combined, "the --combined list"), (missing_on_dst, "the --missing-on-dst list")):
         if path:
             Report.check_writable(path, what)  # before reading both sides, not after
+    from ..engine.projectset import GLOB
+
     st = state(ctx)
-    options = RunOptions(project=project, debug=st["debug"], workers=workers, extra=plugin_extra(ctx, kw))
+    several = len(project) > 1 or any(GLOB & set(name) for name in project)
+    options = RunOptions(project=None if several or not project else project[0], debug=st["debug"],
+                         workers=workers, extra=plugin_extra(ctx, kw))
     dest_options = dataclasses.replace(options, project=to_project) if to_project else None
     shown = make_cli_progress(st["quiet"], progress, stats)
-    if all_projects:
-        if project or to_project or combined or missing_on_dst:
-            raise InputError("check --all-projects: leave out --project, --to-project, --combined and --missing-on-dst")
-        return check_all(from_, to, options, one_way, as_json, shown)
+    if all_projects and project:
+        raise InputError("check: --all-projects checks every project; leave out --project, or leave out --all-projects")
+    if all_projects or several:
+        if to_project or combined or missing_on_dst:
+            flag = "--all-projects" if all_projects else "several projects"
+            raise InputError(f"check {flag}: leave out --to-project, --combined and --missing-on-dst")
+        return check_all(from_, to, options, one_way, as_json, shown, project)
     result = compare_locations(from_, to, options, registry=registry(), workers=workers, dest_options=dest_options,
                                progress=shown)
     identical = result.identical(one_way)
@@ -78,13 +87,15 @@ def command(ctx: click.Context, from_: str, to: str, project: str | None, to_pro
     return 0 if identical else 1
 
 
-def check_all(source: str, dest: str, options: Any, one_way: bool, as_json: bool, progress: Any) -> int:
-    """Each project of ``source`` against its namesake at ``dest`` (a cluster, or a folder of the same kind)."""
+def check_all(source: str, dest: str, options: Any, one_way: bool, as_json: bool, progress: Any,
+              names: tuple[str, ...] = ()) -> int:
+    """Each project of ``source`` (or those ``names`` choose: names, globs) against its namesake at ``dest``
+    (a cluster, or a folder of the same kind)."""
     from ..engine.compare import compare_locations
     from ..engine.projectset import folder_locations, projects_of
 
     reg = registry()
-    entries = projects_of(reg, source, options)
+    entries = projects_of(reg, source, options, names)
     dest_folder = {os.path.splitext(os.path.basename(loc))[0]: loc for loc in folder_locations(reg, dest) or []} \
         if os.path.isdir(dest) else None
     results, same = [], 0
