@@ -17,7 +17,7 @@ from starlette.routing import Route
 from .api_media import VID, media_body
 from .errors import ApiError
 from .records import dataset_record, media_record, project_record
-from .scenes import SceneSummary, empty_states, summaries
+from .scenes import SceneSummary, empty_states, summaries, summaries_of
 from .store import loads
 from .web import DS, Call, endpoint
 
@@ -26,6 +26,8 @@ SORT_KEYS = ("media_name", "media_upload_date", "media_width", "media_height", "
 OPERATORS = ("greater", "less", "greater_or_equal", "less_or_equal", "equal", "not_equal", "in", "not_in",
              "contains", "regex")
 _STATES = ("annotated", "partially_annotated", "unannotated")
+#: the fields whose value comes from a media's scenes
+_SCENE_FIELDS = frozenset({"annotation_creation_date", "annotation_scene_state", "label_id"})
 
 
 class Item:
@@ -35,16 +37,27 @@ class Item:
         self.row, self.info, self.summary = row, loads(row["info"]), summary
 
     def field(self, name: str) -> Any:
-        info = self.info
-        return {
-            "media_type": self.row["type"], "media_name": self.row["name"],
-            "media_upload_date": self.row["upload_time"], "media_width": info["width"],
-            "media_height": info["height"], "media_size": info["size"],
-            "annotation_creation_date": self.summary.last_created() or None,
-            "annotation_scene_state": self.summary.state(), "label_id": self.summary.labels,
-            "video_frame_count": info.get("frame_count"), "video_frame_rate": info.get("fps"),
-            "video_duration": info.get("duration"),
-        }[name]
+        # one getter per field: building every field (scene state, dates) for each lookup made a
+        # listing page cost a full pass over the dataset several times over
+        return _FIELDS[name](self)
+
+
+_FIELDS: dict[str, Callable[[Item], Any]] = {
+    "media_type": lambda it: it.row["type"],
+    "media_name": lambda it: it.row["name"],
+    "media_upload_date": lambda it: it.row["upload_time"],
+    "media_width": lambda it: it.info["width"],
+    "media_height": lambda it: it.info["height"],
+    "media_size": lambda it: it.info["size"],
+    "annotation_creation_date": lambda it: it.summary.last_created() or None,
+    "annotation_scene_state": lambda it: it.summary.state(),
+    "label_id": lambda it: it.summary.labels,
+    "video_frame_count": lambda it: it.info.get("frame_count"),
+    "video_frame_rate": lambda it: it.info.get("fps"),
+    "video_duration": lambda it: it.info.get("duration"),
+}
+#: the summary of a media whose scenes a listing has not read (yet): never shown, never matched against
+_NOT_READ = SceneSummary()
 
 
 def _invalid(message: str) -> ApiError:
@@ -165,8 +178,11 @@ def query_media(call: Call) -> dict:
     limit, skip, sort_by, direction = _paging(call)
     condition, rules = _rules(call.json(allow_empty=True))
     store = call.emu.store
-    sums = summaries(store, ds["id"])
-    items = [Item(r, sums.get(r["id"], SceneSummary()))
+    # the scenes matter to the filter or the order only when they name annotation fields; else only the
+    # page's own media need theirs (a listing page then costs its page, not the dataset's every scene)
+    by_scenes = sort_by in _SCENE_FIELDS or any(field in _SCENE_FIELDS for field, _, _ in rules)
+    sums = summaries(store, ds["id"]) if by_scenes else {}
+    items = [Item(r, sums.get(r["id"], _NOT_READ))
              for r in store.all("SELECT * FROM media WHERE dataset_id = ? ORDER BY seq", (ds["id"],))]
     matched = [it for it in items if _matches(it, condition, rules)]
 
@@ -176,6 +192,10 @@ def query_media(call: Call) -> dict:
 
     matched.sort(key=key, reverse=direction == "dsc")
     page = matched[skip:skip + limit]
+    if not by_scenes:
+        page_sums = summaries_of(store, [it.row["id"] for it in page])
+        for it in page:
+            it.summary = page_sums.get(it.row["id"], SceneSummary())
     body = {
         "media": [media_body(call, it.row, it.info, project, it.summary, for_query=True) for it in page],
         "total_matched_images": sum(1 for it in matched if it.row["type"] == "image"),

@@ -126,6 +126,18 @@ def summaries(store: Store, dataset_id: str) -> dict[str, SceneSummary]:
     return out
 
 
+def summaries_of(store: Store, media_ids: list[str]) -> dict[str, SceneSummary]:
+    """Media id → summary of its latest scenes, for the given media only (one page of a listing)."""
+    out: dict[str, SceneSummary] = {}
+    for start in range(0, len(media_ids), 500):  # SQLite's limit on bound parameters is far above this
+        chunk = media_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in store.all("SELECT id, media_id, frame_index, labels, state, created FROM scenes "
+                             f"WHERE latest = 1 AND media_id IN ({marks})", tuple(chunk)):
+            out.setdefault(row["media_id"], SceneSummary()).add(row)
+    return out
+
+
 def media_summary(store: Store, media_id: str) -> SceneSummary:
     summary = SceneSummary()
     for row in store.all("SELECT id, media_id, frame_index, labels, state, created FROM scenes "
