@@ -53,3 +53,27 @@ def cli(capsys: Any, *args: str) -> tuple[int, str, str]:
         main(list(args))
     out, err = capsys.readouterr()
     return int(done.value.code or 0), out, err
+
+
+def counting_opens(items: list[Item]) -> tuple[list[Item], list[str]]:
+    """The items, each noting its key in the returned list whenever its bytes are opened."""
+    opened: list[str] = []
+
+    def counted(it: Item) -> Item:
+        plain = it.open
+
+        def open_() -> Any:
+            opened.append(it.key)
+            return plain()
+
+        it.open = open_
+        return it
+
+    return [counted(it) for it in items], opened
+
+
+def entries_in(batches: list[bytes]) -> int:
+    """Item entries in the pending batch files of an unfinished backup (a batch holds one or more)."""
+    import json
+
+    return sum(len(json.loads(b)) for b in batches)

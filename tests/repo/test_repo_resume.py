@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from repo_helpers import held, item, project
+from repo_helpers import counting_opens, entries_in, held, item, project
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
@@ -22,8 +21,7 @@ HERE = Path(__file__).resolve().parent
 def stored_entries(root: Path) -> int:
     """Item entries the backup has stored under ``pending/``: batch files hold one or more each, and a
     write cut short leaves a hidden temporary file (``.~tmp-…``) that is not an entry."""
-    batches = (p for p in (root / "pending").rglob("items/*.json") if not p.name.startswith("."))
-    return sum(len(json.loads(p.read_bytes())) for p in batches)
+    return entries_in([p.read_bytes() for p in (root / "pending").rglob("items/*.json") if not p.name.startswith(".")])
 
 
 def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
@@ -39,18 +37,7 @@ def test_killed_backup_resumes(registry: Any, tmp_path: Path) -> None:
     assert 4 <= written < 12
     assert not list((root / "snapshots").glob("*.json"))  # no half snapshot
 
-    opened: list[str] = []
-
-    def counted(it: Any) -> Any:
-        plain = it.open
-
-        def open_() -> Any:
-            opened.append(it.key)
-            return plain()
-        it.open = open_
-        return it
-
-    items = [counted(item(i)) for i in range(12)]
+    items, opened = counting_opens([item(i) for i in range(12)])
     put_memory("live", project(), items)
     report = transfer("memory:live", f"repo:{root}", registry=registry, quiet=True, resume=True)
     assert report.complete

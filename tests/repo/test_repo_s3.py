@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cluster.cluster_helpers import detection_items, detection_project, image_item
-from repo_helpers import held, project
+from repo_helpers import counting_opens, entries_in, held, item, project
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
@@ -114,27 +114,18 @@ def test_kill_9_backup_to_s3_repo_then_resume(s3: Any, registry: Any) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     left = _keys(s3, prefix)
-    written = sum("/items/" in k for k in left)
+    written = entries_in([s3.get_object(Bucket="backups", Key=f"{prefix}/{k}")["Body"].read()
+                          for k in left if "/items/" in k])
     assert 4 <= written < 12, left
     assert not [k for k in left if k.startswith("snapshots/")]  # no half snapshot
     locks = [k for k in left if k.startswith(".scmigrate.lock/")]
     assert len(locks) == 1 and json.loads(s3.get_object(Bucket="backups", Key=f"{prefix}/{locks[0]}")["Body"]
                                            .read())["pid"] == proc.pid
 
-    from repo_helpers import item
 
-    opened: list[str] = []
 
-    def counted(it: Any) -> Any:
-        plain = it.open
-
-        def open_() -> Any:
-            opened.append(it.key)
-            return plain()
-        it.open = open_
-        return it
-
-    put_memory("live", project(), [counted(item(i)) for i in range(12)])
+    items, opened = counting_opens([item(i) for i in range(12)])
+    put_memory("live", project(), items)
     report = transfer("memory:live", repo, registry=registry, quiet=True, resume=True)
     assert report.complete and report.sink_facts["items"] == 12
     assert len(opened) == 12 - written  # what the killed run had stored was not read again
