@@ -123,7 +123,6 @@ def test_kill_9_backup_to_s3_repo_then_resume(s3: Any, registry: Any) -> None:
                                            .read())["pid"] == proc.pid
 
 
-
     items, opened = counting_opens([item(i) for i in range(12)])
     put_memory("live", project(), items)
     report = transfer("memory:live", repo, registry=registry, quiet=True, resume=True)
