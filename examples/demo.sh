@@ -55,7 +55,7 @@ step "Restore the archive on cluster-b"
 scmigrate run --from "$out/dogs.scz" --to cluster-b --report "$out/restore-report.json"
 
 step "Compare: cluster-a's project against cluster-b's, and against the archive"
-scmigrate check --from cluster-a --project "Dogs" --to cluster-b --project "Dogs"
+scmigrate check --from cluster-a --project "Dogs" --to cluster-b
 scmigrate check --from cluster-a --project "Dogs" --to "$out/dogs.scz"
 
 step "Migrate the chain project to Geti 3.x (one task per project): the plan first, every loss listed"

@@ -46,6 +46,7 @@ def command(ctx: click.Context, from_: str, to: str, project: tuple[str, ...], t
     from ..engine.projectset import GLOB
 
     st = state(ctx)
+    project = tuple(dict.fromkeys(project))  # a name given twice is one project
     several = len(project) > 1 or any(GLOB & set(name) for name in project)
     options = RunOptions(project=None if several or not project else project[0], debug=st["debug"],
                          workers=workers, extra=plugin_extra(ctx, kw))

@@ -30,6 +30,8 @@ def test_several_projects_by_name_and_by_glob(clusters: Any, registry: Any, caps
     code, err = check(capsys, "--from", "a", "--project", "Dogs", "--project", "Cats", "--to", "b")
     assert code == 0 and err.splitlines()[-1] == "identical: 2 of 2 projects", err
     assert "Dogs: identical" in err and "Cats: identical" in err and "Birds" not in err
+    code, err = check(capsys, "--from", "a", "--project", "Dogs", "--to", "b", "--project", "Dogs")
+    assert code == 0 and err.splitlines()[-1].startswith("identical: 2 identical"), err  # one project, named twice
     code, err = check(capsys, "--from", "a", "--project", "D*", "--to", "b")
     assert code == 0 and err.splitlines()[-1] == "identical: 1 of 1 projects", err
     code, err = check(capsys, "--from", "a", "--project", "B*", "--project", "Dogs", "--to", "b")
