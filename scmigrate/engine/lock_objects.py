@@ -12,7 +12,9 @@ a target there (``repo:s3://b/geti`` → ``s3://b/geti/.scmigrate.lock/``, ``s3:
 3. writing its own, then listing again: if another appeared meanwhile (two runs racing), it
    removes its own and refuses (both may refuse; neither writes).
 
-While held, a thread rewrites the object every :data:`REFRESH`; ``release`` deletes it.
+While held, a thread rewrites the object every :data:`REFRESH`; ``release`` deletes it. If it
+cannot for ``STALE - REFRESH`` (the store unreachable), another run could soon call the lock stale,
+so the run is stopped as an interrupt stops it (resumable), not left writing next to that one.
 
 The guarantee: two runs, on any machines, never write one target at once, given a store that lists
 an object once written (S3, GCS and Azure Blob are strongly consistent) and clocks that agree to
@@ -22,6 +24,7 @@ within ``STALE - REFRESH`` (25 minutes). A run killed on another machine holds t
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import json
 import logging
@@ -74,6 +77,8 @@ class ObjectLock:
         self.path = storage.root  # for messages, as TargetLock.path
         #: the holder whose lock this one took over (it died without releasing), if any
         self.took_over: Holder | None = None
+        #: True once the lock could not be refreshed for so long that another run may take it over
+        self.lost = False
         self._me = Holder.me(what)
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
@@ -134,11 +139,22 @@ class ObjectLock:
         self._refresher.start()
 
     def _refresh(self) -> None:
+        refreshed = time.monotonic()
         while not self._stop.wait(REFRESH):
             try:
                 self.storage.put_bytes(self.name, self._doc())
+                refreshed = time.monotonic()
             except StorageError as e:  # the next refresh tries again; STALE leaves room for several
-                log.warning("cannot refresh the lock of %s: %s", self.what, e)
+                if time.monotonic() - refreshed < STALE - REFRESH:
+                    log.warning("cannot refresh the lock of %s: %s", self.what, e)
+                    continue
+                # before another run may call it stale and start writing the same target: stop this
+                # one as an interrupt does (restic: "lock lost"), resumable with --resume
+                self.lost = True
+                log.error("the lock of %s could not be refreshed for %d s (%s); stopping before another run "
+                          "may take it over: --resume continues", self.what, time.monotonic() - refreshed, e)
+                _thread.interrupt_main()
+                return
 
     def release(self) -> None:
         self._stop.set()

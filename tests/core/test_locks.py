@@ -147,3 +147,32 @@ def test_lock_objects_exclude_refresh_and_release(monkeypatch: pytest.MonkeyPatc
     assert list(first.storage.list()) == []
     with lock_at(url, "s3://b/x.scz") as again:
         assert again.took_over is None
+
+
+def test_a_lock_object_that_cannot_be_refreshed_stops_the_run(monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """The store stops taking writes (a fault injected: no real store fails on cue): once another run
+    could call the lock stale, the run is interrupted, as Ctrl-C would, and says why."""
+    import uuid
+
+    from scmigrate.engine import lock_objects
+    from scmigrate.engine.locks import lock_at
+    from scmigrate.storage import StorageError
+
+    monkeypatch.setattr(lock_objects, "REFRESH", 0.05)
+    monkeypatch.setattr(lock_objects, "STALE", 0.4)
+    lock = lock_at(f"memory://locks-{uuid.uuid4().hex[:8]}/x.scz.lock", "s3://b/x.scz")
+    assert isinstance(lock, lock_objects.ObjectLock)
+    with pytest.raises(KeyboardInterrupt):  # the interrupt arrives while the run waits
+        with lock:
+            def refuse(name: str, data: bytes) -> None:
+                raise StorageError(f"{name}: the store is unreachable")
+
+            monkeypatch.setattr(lock.storage, "put_bytes", refuse)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+            pytest.fail("the run went on writing with a lock it could not refresh")
+    assert lock.lost
+    assert "could not be refreshed" in caplog.text and "--resume continues" in caplog.text
+    assert "cannot refresh the lock of s3://b/x.scz" in caplog.text  # the warnings before it
