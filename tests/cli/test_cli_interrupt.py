@@ -13,7 +13,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 
 
-def test_sigint_then_resume(fixture_site, tmp_path):
+def test_sigint_then_resume(fixture_site, tmp_path, sigint_raises):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(fixture_site), str(TESTS)])
     env["SCMIGRATE_LOAD_PLUGINS"] = "memfixture"

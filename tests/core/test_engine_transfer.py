@@ -220,7 +220,7 @@ def test_models_move_only_with_models(pets, make_registry):
     assert [m.key for m in memory_target("dst2").models] == ["m1"] and report.counts["models"] == 1
 
 
-def test_interrupt_aborts_the_writer_and_keeps_the_journal(pets, make_registry):
+def test_interrupt_aborts_the_writer_and_keeps_the_journal(pets, make_registry, sigint_raises):
     import _thread
     import threading
 

@@ -150,7 +150,8 @@ def test_lock_objects_exclude_refresh_and_release(monkeypatch: pytest.MonkeyPatc
 
 
 def test_a_lock_object_that_cannot_be_refreshed_stops_the_run(monkeypatch: pytest.MonkeyPatch,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+                                                               caplog: pytest.LogCaptureFixture,
+                                                               sigint_raises: None) -> None:
     """The store stops taking writes (a fault injected: no real store fails on cue): once another run
     could call the lock stale, the run is interrupted, as Ctrl-C would, and says why."""
     import uuid
