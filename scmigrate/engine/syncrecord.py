@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from typing import Any
 
+from ..errors import InputError
 from ..model import Item, Project
 from .journal import state_dir
+from .report import write_json
 
 __all__ = ["Key", "SyncRecord", "label_signature"]
 
@@ -67,9 +67,6 @@ class SyncRecord:
         doc = {"labels": labels or self.labels, "pairs": pairs}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, self.path)
-        except OSError:
+            write_json(self.path, doc, "the sync record")  # replaced atomically
+        except (OSError, InputError):
             pass  # best effort: without it the next sync reads everything
