@@ -131,7 +131,7 @@ def main() -> int:
             print(f"second sync {t_sync / t_migration:.0%} of the migration (target <= 15%); first sync "
                   f"{t_sync0 / t_migration:.0%}")
             ok = ok and t_sync / t_migration <= 0.15
-        # the floor of every backup: the project and the whole media listing (100 a page, 4 pages at once)
+        # the floor of every backup: the project and the whole media listing (1,000 a page, 4 pages ahead)
         t0 = time.perf_counter()
         with get_registry().resolve_source("bench").open("bench", RunOptions(project="Bench")) as reader:
             reader.project()

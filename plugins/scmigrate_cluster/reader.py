@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -59,9 +60,10 @@ class ClusterReader(Reader):
 
     def size_hint(self) -> SizeHint:
         counts = {"image": 0, "video": 0}
-        for did, _ in self._datasets():
-            for kind in counts:
-                counts[kind] += self.d.count_media(self.http, self._dpath(did), kind)
+        asks = [(self._dpath(did), kind) for did, _ in self._datasets() for kind in counts]
+        with ThreadPoolExecutor(max(1, min(8, len(asks)))) as pool:  # one round trip, not one per count
+            for (_, kind), n in zip(asks, pool.map(lambda a: self.d.count_media(self.http, *a), asks), strict=True):
+                counts[kind] += n
         return SizeHint(items=sum(counts.values()), images=counts["image"], videos=counts["video"])
 
     def notes(self) -> list[str]:

@@ -10,6 +10,7 @@ read and kept verbatim in ``Configuration.raw``; values are flattened to dotted 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,11 +101,28 @@ def _project_params(doc: dict[str, Any], tid: str) -> dict[str, Param]:
 
 
 def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
-    """Both configuration styles of a project, raw and flattened, keyed by task title."""
+    """Both configuration styles of a project, raw and flattened, keyed by task title.
+
+    The documents are independent GETs, so they are asked for at once (a project read is a few
+    requests one after another: each saved is one round trip off every run's start)."""
     cfg = Configuration()
     p = conn.dialect.project(conn.w, pid)
-    try:
-        legacy = conn.http.get_json(f"{p}/configuration")
+
+    def get(path: str, params: dict[str, Any] | None = None) -> Any:
+        try:
+            return conn.http.get_json(path, params=params)
+        except HttpError as exc:
+            return exc  # each is optional: handled below, in the order the documents depend on each other
+
+    new_style = conn.dialect.has_project_configuration
+    with ThreadPoolExecutor(2 + len(tasks) if new_style else 1) as pool:
+        legacy_f = pool.submit(get, f"{p}/configuration")
+        doc_f = pool.submit(get, f"{p}/project_configuration") if new_style else None
+        training_f = {title: pool.submit(get, f"{p}/training_configuration",
+                                         {"task_id": idx.task_id_by_title[title]})
+                      for title in (tasks if new_style else [])}
+    legacy = legacy_f.result()
+    if not isinstance(legacy, HttpError):  # else a cluster without the legacy API: the new one carries the same facts
         cfg.raw["configuration"] = legacy
         for entry in legacy.get("task_chain") or []:
             title = entry.get("task_title") or idx.task_title_by_id.get(str(entry.get("task_id")))
@@ -115,27 +133,24 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
             if switch is not None:
                 cfg.auto_training[title] = bool(switch.value)
             cfg.training_parameters[title] = {k: v.value for k, v in params.items() if v.key != "auto_training"}
-    except HttpError:
-        pass  # a cluster without the legacy API: the new one below carries the same facts
-    if conn.dialect.has_project_configuration:
-        try:
-            doc = conn.http.get_json(f"{p}/project_configuration")
-            cfg.raw["project_configuration"] = doc
-            for tc in doc.get("task_configs") or []:
-                title = idx.task_title_by_id.get(str(tc.get("task_id")))
-                enable = next((a.get("value") for a in tc.get("auto_training") or [] if a.get("key") == "enable"), None)
-                if title and enable is not None:
-                    cfg.auto_training[title] = bool(enable)
-            for title in tasks:
-                tid = idx.task_id_by_title[title]
-                tdoc = conn.http.get_json(f"{p}/training_configuration", params={"task_id": tid})
-                cfg.raw[f"training_configuration/{title}"] = tdoc
-                params = _flatten(_walk_new(tdoc, ()))
-                params.update(_project_params(doc, tid))
-                merged = cfg.training_parameters.setdefault(title, {})  # both styles, each by its own keys
-                merged.update({k: v.value for k, v in params.items()})
-        except HttpError:
-            pass  # 403 feature_not_available on clusters with the flag off
+    doc = doc_f.result() if doc_f is not None else None
+    if doc is None or isinstance(doc, HttpError):
+        return cfg  # 403 feature_not_available on clusters with the flag off
+    cfg.raw["project_configuration"] = doc
+    for tc in doc.get("task_configs") or []:
+        title = idx.task_title_by_id.get(str(tc.get("task_id")))
+        enable = next((a.get("value") for a in tc.get("auto_training") or [] if a.get("key") == "enable"), None)
+        if title and enable is not None:
+            cfg.auto_training[title] = bool(enable)
+    for title in tasks:
+        tdoc = training_f[title].result()
+        if isinstance(tdoc, HttpError):
+            break
+        cfg.raw[f"training_configuration/{title}"] = tdoc
+        params = _flatten(_walk_new(tdoc, ()))
+        params.update(_project_params(doc, idx.task_id_by_title[title]))
+        merged = cfg.training_parameters.setdefault(title, {})  # both styles, each by its own keys
+        merged.update({k: v.value for k, v in params.items()})
     return cfg
 
 

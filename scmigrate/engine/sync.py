@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..api import RunOptions
 from ..errors import InputError
-from ..model import Item
+from ..model import Item, Project
 from ..registry import Registry, get_registry
 from .compare import _empty_names, _norm_scene, same_scenes
 from .locks import hold as hold_lock
@@ -100,46 +101,68 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
     """Plan (and unless ``options.dry_run``, apply) the sync of ``source`` onto ``target``; see the module's text."""
     reg = registry or get_registry()
     src, snk, dst = reg.resolve_source(source), reg.resolve_sink(target), reg.resolve_source(target)
-    with src.open(source, options) as ra:
-        project = ra.project()
+    with ExitStack() as stack:
+        ra, project, rb, there = _open_both(stack, src, source, dst, target, options)
         name = options.to_project or project.name
-        with dst.open(target, dataclasses.replace(options, project=name)) as rb:
-            there = rb.project()
-            extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
-            plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
-                                          if not lb.is_empty and there.label(lb.name) is None],
-                            labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
-            record = SyncRecord(source, options.project, target, name, label_signature(project, there))
-            with ThreadPoolExecutor(2) as pool:  # two listings, one per cluster: at once
-                la, lb = pool.submit(_list, ra), pool.submit(_list, rb)
-                a, b = la.result(), lb.result()
-            pairs = {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
-            same_bytes = {k for k, (x, y) in pairs.items()
-                          if None in (x.media.size, y.media.size) or x.media.size == y.media.size}
-            known = {k for k in same_bytes if record.unchanged(k, *pairs[k])}  # equal when the last sync ended
-            todo = [a[k] for k in sorted((a.keys() - b.keys()) | (pairs.keys() - same_bytes))]
-            todo += [it for k in sorted(same_bytes - known) for it in pairs[k]]
-            with ThreadPoolExecutor(max(1, workers)) as pool:
-                list(pool.map(lambda it: it.resolve(), todo))
-            ea, eb = _empty_names(project), _empty_names(there)
-            for key in sorted(set(a) | set(b)):
-                x, y = a.get(key), b.get(key)
-                if y is None and x is not None:
+        extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
+        plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
+                                      if not lb.is_empty and there.label(lb.name) is None],
+                        labels_deleted=extra if delete else [], labels_missing_on_source=[] if delete else extra)
+        record = SyncRecord(source, options.project, target, name, label_signature(project, there))
+        with ThreadPoolExecutor(2) as pool:  # two listings, one per cluster: at once
+            la, lb = pool.submit(_list, ra), pool.submit(_list, rb)
+            a, b = la.result(), lb.result()
+        pairs = {k: (a[k], b[k]) for k in sorted(a.keys() & b.keys())}
+        same_bytes = {k for k, (x, y) in pairs.items()
+                      if None in (x.media.size, y.media.size) or x.media.size == y.media.size}
+        known = {k for k in same_bytes if record.unchanged(k, *pairs[k])}  # equal when the last sync ended
+        todo = [a[k] for k in sorted((a.keys() - b.keys()) | (pairs.keys() - same_bytes))]
+        todo += [it for k in sorted(same_bytes - known) for it in pairs[k]]
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            list(pool.map(lambda it: it.resolve(), todo))
+        ea, eb = _empty_names(project), _empty_names(there)
+        for key in sorted(set(a) | set(b)):
+            x, y = a.get(key), b.get(key)
+            if y is None and x is not None:
+                plan.add.append(x)
+            elif x is None and y is not None:
+                (plan.delete.append((y, "not in the source")) if delete else plan.kept_extra.append(y))
+            elif x is not None and y is not None:
+                if key not in same_bytes:
+                    plan.delete.append((y, "its bytes differ from the source's: uploaded again"))
                     plan.add.append(x)
-                elif x is None and y is not None:
-                    (plan.delete.append((y, "not in the source")) if delete else plan.kept_extra.append(y))
-                elif x is not None and y is not None:
-                    if key not in same_bytes:
-                        plan.delete.append((y, "its bytes differ from the source's: uploaded again"))
-                        plan.add.append(x)
-                    elif key not in known and _differs(x, y, ea, eb):
-                        plan.update.append((x, str(y.media.source_id)))
-            if options.dry_run:
-                return plan
-            if plan.changes:
-                _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
+                elif key not in known and _differs(x, y, ea, eb):
+                    plan.update.append((x, str(y.media.source_id)))
+        if options.dry_run:
+            return plan
+        if plan.changes:
+            _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
         _remember(record, plan, pairs)
     return plan
+
+
+def _open_both(stack: ExitStack, src: Any, source: str, dst: Any, target: str,
+               options: RunOptions) -> tuple[Any, Project, Any, Project]:
+    """Open the source and the target project and read both (each is a handshake and a project read: a
+    few round trips one after another), at once when the target's name is known before the source is
+    read: given with ``to_project``, or the source's own name as given with ``project``."""
+
+    def opened(source_: Any, location: str, opts: RunOptions) -> tuple[Any, Project]:
+        reader = stack.enter_context(source_.open(location, opts))
+        return reader, reader.project()
+
+    guess = options.to_project or options.project
+    # should the source fail, the pool waits for the target's open, and the stack closes it
+    with ThreadPoolExecutor(2) as pool:
+        fb = pool.submit(opened, dst, target, dataclasses.replace(options, project=guess)) if guess else None
+        ra, project = opened(src, source, options)
+        name = options.to_project or project.name
+        if fb is not None and name == guess:
+            rb, there = fb.result()
+            return ra, project, rb, there
+    # the source was given by id, or under another name: the target is opened under the source's name
+    rb, there = opened(dst, target, dataclasses.replace(options, project=name))
+    return ra, project, rb, there
 
 
 def _remember(record: SyncRecord, plan: SyncPlan, pairs: dict[Key, tuple[Item, Item]]) -> None:

@@ -3,6 +3,7 @@ when the project changes while it is read."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -38,12 +39,31 @@ def test_every_page_once_in_upload_order(listing: Any) -> None:
     assert c.admin.count("POST", "/media:query") == -(-N // PAGE)  # 7 pages, none twice
 
 
-def test_a_media_removed_while_listing_does_not_hide_another(listing: Any) -> None:
-    """A removal shifts every later media one place up: the page fetched at skip=4 then starts one
-    media late, and the one it skips is found by walking the listing again."""
+def test_a_media_removed_while_listing_does_not_hide_another(listing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A removal shifts every later media one place up: a page fetched after it starts one media late,
+    and the one it skips is found by walking the listing again. With one page ahead, the fourth page
+    (skip=12) is asked for only once the third is taken, after the removal below."""
     c, reader, d = listing
+    monkeypatch.setattr(CurrentDialect, "pages_ahead", 1)
     it = reader.d.iter_media(reader.http, d, "image")
-    first_page = [next(it) for _ in range(PAGE)]  # the later pages are not asked for yet
-    reader.http.request("DELETE", reader.d.media(d, "image", first_page[0]["id"]), ok=(200, 204))
-    names = [m["name"] for m in first_page] + [m["name"] for m in it]
+    first_pages = [next(it) for _ in range(2 * PAGE)]
+    reader.http.request("DELETE", reader.d.media(d, "image", first_pages[0]["id"]), ok=(200, 204))
+    names = [m["name"] for m in first_pages] + [m["name"] for m in it]
     assert sorted(names) == [f"img{i:02d}" for i in range(N)] and len(set(names)) == N
+    assert c.admin.count("POST", "/media:query") > -(-N // PAGE)  # the pages, then the walk
+
+
+def test_pages_ahead_are_bounded(listing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that takes its time (a backup busy downloading) holds at most pages_ahead pages in
+    waiting, not the whole listing."""
+    c, reader, d = listing
+    monkeypatch.setattr(CurrentDialect, "pages_ahead", 2)
+    it = reader.d.iter_media(reader.http, d, "image")
+    next(it)
+    deadline = time.monotonic() + 10
+    while c.admin.count("POST", "/media:query") < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # time enough for the other pages, were they asked for
+    assert c.admin.count("POST", "/media:query") == 3  # the first page and two ahead
+    assert len([next(it)] + list(it)) == N - 1
+    assert c.admin.count("POST", "/media:query") == -(-N // PAGE)

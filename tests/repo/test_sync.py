@@ -141,3 +141,26 @@ def test_a_sync_after_a_sync_reads_only_the_scenes_edited_since(clusters: Any, r
         assert not sync("a", "b", opts, registry=registry).changes
         assert a.admin.count("GET", "/annotations/{annotation_id}") == reads
         assert b.admin.count("GET", "/annotations/{annotation_id}") == reads
+
+
+def test_the_target_is_found_whether_or_not_its_name_was_known_before_the_source_was_read(
+        clusters: Any, registry: Any) -> None:
+    """With the target's name known up front (--to-project, or the source's --project) both sides are
+    opened at once; when the source's own name turns out to be another (a memory source ignores
+    --project), the target is opened again under the right one."""
+    clusters("a")
+    version("v1", {0: 3, 1: 3})
+    assert transfer("memory:v1", "a", registry=registry, quiet=True).complete
+    assert transfer("a", "a", project="Dogs", to_project="Copy", registry=registry, quiet=True).complete
+    version("v2", {0: 3, 1: 17, 2: 5})
+
+    plan = sync("memory:v2", "a", RunOptions(project="Cats"), registry=registry)  # a wrong guess
+    assert [it.media.filename for it in plan.add] == ["img2.jpg"]
+    assert [it.media.filename for it, _ in plan.update] == ["img1.jpg"]
+    assert compare_locations("memory:v2", "a", RunOptions(project="Dogs"), registry=registry).identical()
+
+    plan = sync("a", "a", RunOptions(project="Dogs", to_project="Copy"), registry=registry)  # opened at once
+    assert [it.media.filename for it in plan.add] == ["img2.jpg"]
+    assert [it.media.filename for it, _ in plan.update] == ["img1.jpg"]
+    assert compare_locations("a", "a", RunOptions(project="Dogs"), dest_options=RunOptions(project="Copy"),
+                             registry=registry).identical()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scmigrate.model import Shape
@@ -107,8 +108,9 @@ class CurrentDialect(Dialect):
 
     name = "geti-2"
     min_version = (1, 16, 0)
-    #: page size for media listing; always sent, because the default differs between spec and code
-    page_size = 100
+    #: page size of the media listing: the servers' maximum (their code accepts 1–1000, the published
+    #: text says at most 100, and the two disagree on the default too, so it is always sent)
+    page_size = 1000
     #: listing pages fetched at once after the first
     pages_ahead = 4
     #: the whole-video annotation GET returns at most this many frames per call
@@ -175,26 +177,43 @@ class CurrentDialect(Dialect):
             return http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
 
         first = page(0)
-        media, total = first.get("media") or [], first.get(total_key)
+        media, stated = first.get("media") or [], first.get(total_key)
+        total = stated if isinstance(stated, int) else 0
+        more = bool(media) and bool(first.get("next_page")) and len(media) < total
+        skips = iter(range(len(media), total, len(media)) if more else ())
+        # at most pages_ahead pages are asked for or waiting at any time (a slow caller, a backup busy
+        # with downloads, must not make the whole listing pile up in memory); the first of them before
+        # the first page's media are handed on, so that the caller's work overlaps the server's
+        pool = ThreadPoolExecutor(self.pages_ahead) if more else None
+        ahead: deque[Future[dict[str, Any]]] = deque()
+
+        def refill() -> None:
+            while pool is not None and len(ahead) < self.pages_ahead:
+                skip = next(skips, None)
+                if skip is None:
+                    return
+                ahead.append(pool.submit(page, skip))
+
         seen: set[str] = set()
-        for m in media:
-            seen.add(str(m.get("id")))
-            if m.get("type", kind) == kind:
-                yield m
-        if not media or not first.get("next_page") or not isinstance(total, int) or len(seen) >= total:
-            return
-        pool = ThreadPoolExecutor(self.pages_ahead)
+
+        def unseen(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for m in batch:
+                if str(m.get("id")) not in seen:
+                    seen.add(str(m.get("id")))
+                    if m.get("type", kind) == kind:
+                        yield m
+
         try:
-            ahead = [pool.submit(page, skip) for skip in range(len(media), total, len(media))]
-            for future in ahead:
-                for m in future.result().get("media") or []:
-                    if str(m.get("id")) not in seen:
-                        seen.add(str(m.get("id")))
-                        if m.get("type", kind) == kind:
-                            yield m
+            refill()
+            yield from unseen(media)
+            while ahead:
+                batch = ahead.popleft().result().get("media") or []
+                refill()
+                yield from unseen(batch)
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-        if len(seen) < total:
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        if more and len(seen) < total:
             yield from self._walk(http, path, body, kind, total_key, seen)
 
     def _walk(self, http: ClusterHttp, path: str, body: dict[str, Any], kind: str, total_key: str,

@@ -27,6 +27,8 @@ class Geti114Dialect(CurrentDialect):
 
     name = "geti1.14"
     min_version = (1, 14, 0)
+    #: ``top`` of the listing: what the clients of the era asked for (no maximum is documented)
+    page_size = 100
 
     @property
     def has_project_configuration(self) -> bool:
