@@ -75,7 +75,7 @@ def main() -> int:
             print(f"migration:     {t_migration:7.1f} s  to project Copy on the same emulator  (load {load()})",
                   flush=True)
             t0 = time.perf_counter()
-            plan = sync("bench", "bench", RunOptions(project="Bench", to_project="Copy"), workers=args.workers or 8)
+            plan = sync("bench", "bench", RunOptions(project="Bench", to_project="Copy"), workers=args.workers)
             t_sync0 = time.perf_counter() - t0
             print(f"first sync:    {t_sync0:7.1f} s  no sync before: every scene read on both sides; "
                   f"{len(plan.add) + len(plan.update) + len(plan.delete)} changes  (load {load()})", flush=True)
@@ -124,7 +124,7 @@ def main() -> int:
         ok = ratio_t <= 0.15 and ratio_b <= 1.2 and g["new_media"] == args.add
         if args.sync:
             t0 = time.perf_counter()
-            plan = sync("bench", "bench", RunOptions(project="Bench", to_project="Copy"), workers=args.workers or 8)
+            plan = sync("bench", "bench", RunOptions(project="Bench", to_project="Copy"), workers=args.workers)
             t_sync = time.perf_counter() - t0
             print(f"second sync:   {t_sync:7.1f} s  {len(plan.add)} added, {len(plan.update)} updated, "
                   f"{len(plan.delete)} deleted  (load {load()})")

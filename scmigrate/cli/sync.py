@@ -20,10 +20,11 @@ __all__ = ["command"]
 @click.option("--delete", is_flag=True, help="Also delete the target's media and labels that the source does not have.")
 @click.option("-n", "--dry-run", is_flag=True, help="List every change; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was (or would be) added, updated, deleted as JSON.")
-@click.option("--workers", type=click.IntRange(min=1), default=8, show_default=True, help="Parallel reads and changes.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Parallel reads and changes, fixed (default: automatic, as for run).")
 @click.pass_context
 def command(ctx: click.Context, from_: str, to: str, project: str | None, to_project: str | None, delete: bool,
-            dry_run: bool, as_json: bool, workers: int, **kw: Any) -> int:
+            dry_run: bool, as_json: bool, workers: int | None, **kw: Any) -> int:
     """Add new labels and media, replace changed annotations, and with --delete remove what the source lacks."""
     from ..api import RunOptions
     from ..engine.sync import sync

@@ -13,7 +13,7 @@ before anything else); a target label the source lacks is reported, and deleted 
 A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
 writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
 cluster's does; its ``add_media`` uploads without first looking for the media, which the plan
-did). Changes go out on ``workers`` threads, deletions first. Pairs the last sync left equal and
+did). Changes go out on ``workers`` threads (automatic by default, as ``run``'s), deletions first. Pairs the last sync left equal and
 that neither side changed since are not read (:mod:`.syncrecord`).
 """
 
@@ -97,13 +97,22 @@ def _differs(a: Item, b: Item, empty_a: frozenset[str], empty_b: frozenset[str])
 
 
 def sync(source: str, target: str, options: RunOptions, *, delete: bool = False, registry: Registry | None = None,
-         workers: int = 8) -> SyncPlan:
-    """Plan (and unless ``options.dry_run``, apply) the sync of ``source`` onto ``target``; see the module's text."""
+         workers: int | None = None) -> SyncPlan:
+    """Plan (and unless ``options.dry_run``, apply) the sync of ``source`` onto ``target``; see the module's text.
+
+    ``workers`` (or ``options.workers``) fixes the concurrency; None lets it find its level, as ``run``
+    does (the threads are the locations' ``auto_workers``, a cluster's requests go through its limiter)."""
     reg = registry or get_registry()
     src, snk, dst = reg.resolve_source(source), reg.resolve_sink(target), reg.resolve_source(target)
+    options = dataclasses.replace(options, workers=workers or options.workers)
+    threads = options.workers or max(src.auto_workers, dst.auto_workers, snk.auto_workers)
     with ExitStack() as stack:
         ra, project, rb, there = _open_both(stack, src, source, dst, target, options)
         name = options.to_project or project.name
+        # the target's lock and writer are taken while both sides are listed (a handshake off the critical
+        # path), and before the plan is made: no other run changes the target between the plan and the changes
+        opening = stack.enter_context(ThreadPoolExecutor(1))
+        writer = None if options.dry_run else opening.submit(_writer, stack, snk, target, name, options)
         extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
         plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
                                       if not lb.is_empty and there.label(lb.name) is None],
@@ -118,7 +127,7 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
         known = {k for k in same_bytes if record.unchanged(k, *pairs[k])}  # equal when the last sync ended
         todo = [a[k] for k in sorted((a.keys() - b.keys()) | (pairs.keys() - same_bytes))]
         todo += [it for k in sorted(same_bytes - known) for it in pairs[k]]
-        with ThreadPoolExecutor(max(1, workers)) as pool:
+        with ThreadPoolExecutor(threads) as pool:
             list(pool.map(lambda it: it.resolve(), todo))
         ea, eb = _empty_names(project), _empty_names(there)
         for key in sorted(set(a) | set(b)):
@@ -133,10 +142,10 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                     plan.add.append(x)
                 elif key not in known and _differs(x, y, ea, eb):
                     plan.update.append((x, str(y.media.source_id)))
-        if options.dry_run:
+        if writer is None:
             return plan
         if plan.changes:
-            _apply(plan, snk, target, dataclasses.replace(project, name=name), options, workers)
+            _apply(plan, writer.result(), target, dataclasses.replace(project, name=name), threads)
         _remember(record, plan, pairs)
     return plan
 
@@ -176,24 +185,34 @@ def _remember(record: SyncRecord, plan: SyncPlan, pairs: dict[Key, tuple[Item, I
     record.save({k: xy for k, xy in pairs.items() if _name(xy[0]) not in changed})
 
 
-def _apply(plan: SyncPlan, snk: Any, target: str, project: Any, options: RunOptions, workers: int) -> None:
-    opts = dataclasses.replace(options, project=project.name, extra={**options.extra, "into-existing": True})
-    with hold_lock(snk, target, project.name, opts), snk.open(target, opts) as writer:
-        if not (callable(getattr(writer, "replace_scenes", None)) and callable(getattr(writer, "delete_media", None))):
-            raise InputError(f"{target}: {snk.name} targets cannot be synced (they cannot replace or delete media)")
-        if plan.labels_added or plan.labels_deleted:
-            if not callable(getattr(writer, "edit_labels", None)):
-                raise InputError(f"{target}: project {project.name!r} has no label "
-                                 f"{', '.join(map(repr, plan.labels_added))}; {snk.name} targets cannot add labels: "
-                                 "add them on the target, then sync again")
-            writer.edit_labels(project, plan.labels_added, plan.labels_deleted)  # begin() then maps them
-        writer.begin(project, None)
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            # deletions first: a media uploaded again must not meet its old self
-            list(pool.map(lambda d: writer.delete_media(d[0].media.dataset, d[0].media.kind,
-                                                        str(d[0].media.source_id)), plan.delete))
-            list(pool.map(lambda u: writer.replace_scenes(*u), plan.update))
-            add = getattr(writer, "add_media", writer.write)  # the plan listed the target: no look for it
-            ids = list(pool.map(lambda it: add(it).ids.get("media", ""), plan.add))
-        plan.added.update({_name(it): mid for it, mid in zip(plan.add, ids, strict=True)})
-        writer.finish(True)
+def _writer(stack: ExitStack, snk: Any, target: str, name: str, options: RunOptions) -> Any:
+    """The target's writer, under the target's lock, both held until ``stack`` closes."""
+    opts = dataclasses.replace(options, project=name, extra={**options.extra, "into-existing": True})
+    stack.enter_context(hold_lock(snk, target, name, opts))
+    writer = stack.enter_context(snk.open(target, opts))
+    if not (callable(getattr(writer, "replace_scenes", None)) and callable(getattr(writer, "delete_media", None))):
+        raise InputError(f"{target}: {snk.name} targets cannot be synced (they cannot replace or delete media)")
+    return writer
+
+
+def _apply(plan: SyncPlan, writer: Any, target: str, project: Any, threads: int) -> None:
+    if plan.labels_added or plan.labels_deleted:
+        if not callable(getattr(writer, "edit_labels", None)):
+            raise InputError(f"{target}: project {project.name!r} has no label "
+                             f"{', '.join(map(repr, plan.labels_added))}; the target cannot add labels: "
+                             "add them on the target, then sync again")
+        writer.edit_labels(project, plan.labels_added, plan.labels_deleted)  # begin() then maps them
+    writer.begin(project, None)
+    with ThreadPoolExecutor(threads) as pool:
+        # deletions first: a media uploaded again must not meet its old self
+        list(pool.map(lambda d: writer.delete_media(d[0].media.dataset, d[0].media.kind,
+                                                    str(d[0].media.source_id)), plan.delete))
+        add = getattr(writer, "add_media", writer.write)  # the plan listed the target: no look for it
+        # then replaced annotations and new media together: they touch different media
+        updates = [pool.submit(writer.replace_scenes, item, mid) for item, mid in plan.update]
+        adds = [pool.submit(add, it) for it in plan.add]
+        for f in updates:
+            f.result()
+        ids = [f.result().ids.get("media", "") for f in adds]
+    plan.added.update({_name(it): mid for it, mid in zip(plan.add, ids, strict=True)})
+    writer.finish(True)
