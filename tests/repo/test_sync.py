@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cluster.cluster_helpers import box, detection_project, image_item
 from repo_helpers import cli
 
@@ -12,6 +13,7 @@ from scmigrate.api import RunOptions
 from scmigrate.engine.compare import compare_locations
 from scmigrate.engine.facade import transfer
 from scmigrate.engine.sync import sync
+from scmigrate.errors import InputError
 from scmigrate.model import Scene
 from scmigrate.testing import put_memory
 
@@ -164,3 +166,23 @@ def test_the_target_is_found_whether_or_not_its_name_was_known_before_the_source
     assert [it.media.filename for it, _ in plan.update] == ["img1.jpg"]
     assert compare_locations("a", "a", RunOptions(project="Dogs"), dest_options=RunOptions(project="Copy"),
                              registry=registry).identical()
+
+
+def test_a_sync_onto_a_project_another_run_is_writing_is_refused_before_anything_changes(
+        clusters: Any, registry: Any) -> None:
+    from scmigrate.engine.locks import hold
+
+    c = clusters("a")
+    version("v1", {0: 3, 1: 3})
+    assert transfer("memory:v1", "a", registry=registry, quiet=True).complete
+    version("v2", {0: 3, 1: 17, 2: 5})
+    opts = RunOptions(project="Dogs")
+    with hold(registry.resolve_sink("a"), "a", "Dogs", opts):
+        c.admin.clear_counters()
+        with pytest.raises(InputError, match="another scmigrate run is writing it"):
+            sync("memory:v2", "a", opts, registry=registry)
+        assert c.admin.count("POST", "/annotations") == 0 and c.admin.count("POST", "/media/images") == 0
+        assert len(sync("memory:v2", "a", RunOptions(project="Dogs", dry_run=True), registry=registry).add) == 1
+    assert compare_locations("memory:v1", "a", opts, registry=registry).identical()
+    sync("memory:v2", "a", opts, registry=registry)  # once the lock is free; the counters above count these
+    assert c.admin.count("POST", "/annotations") >= 1 and c.admin.count("POST", "/media/images") == 1
