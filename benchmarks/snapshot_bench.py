@@ -28,7 +28,9 @@ import os
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
+from typing import Any
 
 import requests
 from cluster_bench import noise_jpeg, seed_project, use_bench_cluster
@@ -42,6 +44,8 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--workers", type=int, default=None, help="fix the concurrency (default: adaptive)")
     ap.add_argument("--sync", action="store_true", help="also time a full migration and a sync after the changes")
+    ap.add_argument("--rss-snapshots", type=int, default=0, metavar="K",
+                    help="then K more backups as processes of their own: peak RSS of the first against the last")
     args = ap.parse_args()
 
     from sc_emulator import running
@@ -49,10 +53,7 @@ def main() -> int:
     from scmigrate.engine.compare import compare_locations
     from scmigrate.engine.facade import transfer
     from scmigrate.engine.sync import sync
-    from scmigrate.model import Media, Project, Task
-    from scmigrate.plugins import make_plugin_manager
-    from scmigrate.registry import Registry, get_registry
-    from scmigrate.testing import make_item, memory_plugin, put_memory
+    from scmigrate.registry import get_registry
 
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu") as c:
         use_bench_cluster(c, Path(tmp))
@@ -80,36 +81,7 @@ def main() -> int:
             print(f"first sync:    {t_sync0:7.1f} s  no sync before: every scene read on both sides; "
                   f"{len(plan.add) + len(plan.update) + len(plan.delete)} changes  (load {load()})", flush=True)
 
-        c.admin.knobs(latency_ms=0)  # the changes are made quickly; only the backups are timed
-        task = Task("Detection", "detection", [])
-        new_items, new_bytes = [], 0
-        for i in range(args.add):
-            data = noise_jpeg(100_000 + i)
-            new_bytes += len(data)
-            media = Media(key=f"new{i}", kind="image", name=f"new{i:05d}", filename=f"new{i:05d}.jpg")
-            new_items.append(make_item(media, data, []))
-        put_memory("more", Project.chain("Bench", task), new_items)
-        reg = Registry(make_plugin_manager(load=True, plugins=[memory_plugin]))
-        assert transfer("memory:more", "bench", registry=reg, quiet=True, into_existing=True,
-                        project="Bench").complete
-        s = requests.Session()
-        s.headers["x-api-key"] = c.token
-        base = c.base()
-        proj = next(p for p in s.get(f"{base}/projects", params={"limit": 100}).json()["projects"]
-                    if p["name"] == "Bench")
-        proj = s.get(f"{base}/projects/{proj['id']}").json()
-        label = next(lb["id"] for t in proj["pipeline"]["tasks"] for lb in t.get("labels", [])
-                     if lb["name"] == "thing")
-        d = f"{base}/projects/{proj['id']}/datasets/{proj['datasets'][0]['id']}"
-        body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
-        page = s.post(f"{d}/media:query", params={"limit": args.edit}, json=body, timeout=60).json()
-        for m in page["media"][: args.edit]:
-            shape = {"type": "RECTANGLE", "x": 1, "y": 1, "width": 10, "height": 10}
-            r = s.post(f"{d}/media/images/{m['id']}/annotations", timeout=60,
-                       json={"annotations": [{"shape": shape, "labels": [{"id": label}]}]})
-            r.raise_for_status()
-        c.admin.knobs(latency_ms=args.latency_ms)
-
+        new_bytes = change(c, args.add, args.edit, args.latency_ms, tag="new")
         t0 = time.perf_counter()
         second = transfer("bench", repo, project="Bench", quiet=True, workers=args.workers)
         t_second = time.perf_counter() - t0
@@ -145,7 +117,74 @@ def main() -> int:
                                        dest_options=RunOptions(project="Copy")).identical()
             print(f"check after sync: identical: {synced}")
             same = same and synced
+        if args.rss_snapshots:
+            same = rss_over_snapshots(c, repo, args.rss_snapshots, args.latency_ms) and same
         return 0 if ok and same else 1
+
+
+def change(c: Any, add: int, edit: int, latency_ms: float, tag: str) -> int:
+    """Add ``add`` noise JPEGs (named ``<tag><i>``) to project Bench and replace the annotations of its
+    first ``edit`` images with one box each, without latency (only the backups are timed); the new
+    images' bytes."""
+    from scmigrate.engine.facade import transfer
+    from scmigrate.model import Media, Project, Task
+    from scmigrate.plugins import make_plugin_manager
+    from scmigrate.registry import Registry
+    from scmigrate.testing import make_item, memory_plugin, put_memory
+
+    c.admin.knobs(latency_ms=0)
+    task = Task("Detection", "detection", [])
+    new_items, new_bytes = [], 0
+    for i in range(add):
+        data = noise_jpeg(100_000 + i if tag == "new" else zlib.crc32(f"{tag}{i}".encode()))
+        new_bytes += len(data)
+        media = Media(key=f"{tag}{i}", kind="image", name=f"{tag}{i:05d}", filename=f"{tag}{i:05d}.jpg")
+        new_items.append(make_item(media, data, []))
+    put_memory(tag, Project.chain("Bench", task), new_items)
+    reg = Registry(make_plugin_manager(load=True, plugins=[memory_plugin]))
+    assert transfer(f"memory:{tag}", "bench", registry=reg, quiet=True, into_existing=True, project="Bench").complete
+    s = requests.Session()
+    s.headers["x-api-key"] = c.token
+    base = c.base()
+    proj = next(p for p in s.get(f"{base}/projects", params={"limit": 100}).json()["projects"] if p["name"] == "Bench")
+    proj = s.get(f"{base}/projects/{proj['id']}").json()
+    label = next(lb["id"] for t in proj["pipeline"]["tasks"] for lb in t.get("labels", []) if lb["name"] == "thing")
+    d = f"{base}/projects/{proj['id']}/datasets/{proj['datasets'][0]['id']}"
+    body = {"condition": "and", "rules": [{"field": "media_type", "operator": "equal", "value": "image"}]}
+    page = s.post(f"{d}/media:query", params={"limit": edit}, json=body, timeout=60).json()
+    for m in page["media"][:edit]:
+        shape = {"type": "RECTANGLE", "x": 1 + zlib.crc32(tag.encode()) % 50, "y": 1, "width": 10, "height": 10}
+        r = s.post(f"{d}/media/images/{m['id']}/annotations", timeout=60,
+                   json={"annotations": [{"shape": shape, "labels": [{"id": label}]}]})
+        r.raise_for_status()
+    c.admin.knobs(latency_ms=latency_ms)
+    return new_bytes
+
+
+def rss_over_snapshots(c: Any, repo: str, count: int, latency_ms: float) -> bool:
+    """``count`` more backups to ``repo``, each a ``scmigrate run`` process of its own after a small change
+    (5 new images, 5 edited): the peak RSS of the first and the last, and of ``snapshots`` and ``verify``
+    after each (``migration_bench.timed_run``). Memory must not grow with the snapshots kept."""
+    from migration_bench import timed_run
+
+    env = dict(os.environ)
+    rows = []
+    for k in range(count):
+        change(c, 5, 5, latency_ms, tag=f"rss{k}-")
+        runs = [timed_run(env, ["run", "--from", "bench", "--project", "Bench", "--to", repo, "-q"])]
+        if k in (0, count - 1):
+            runs += [timed_run(env, ["snapshots", repo, "--json"]), timed_run(env, ["verify", repo])]
+        if any(r["rc"] for r in runs):
+            print("failed:", *(r["output"] for r in runs if r["rc"]), sep="\n")
+            return False
+        rows.append([r["rss_max_mb"] for r in runs])
+        print(f"backup {k + 3:3d} (snapshot {k + 3}): {runs[0]['wall_s']:5.1f} s, peak RSS {rows[-1][0]:6.1f} MB"
+              + (f"; snapshots {rows[-1][1]:.1f} MB, verify {rows[-1][2]:.1f} MB" if len(runs) > 1 else "")
+              + f"  (load {load()})", flush=True)
+    first, last = rows[0], rows[-1]
+    print(f"peak RSS, snapshot {count + 2} against snapshot 3: backup {last[0] / first[0]:.2f}, snapshots "
+          f"{last[1] / first[1]:.2f}, verify {last[2] / first[2]:.2f}")
+    return True
 
 
 def load() -> str:
