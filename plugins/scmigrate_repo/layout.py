@@ -5,6 +5,7 @@ A repository is a folder-like :class:`~scmigrate.storage.Storage`::
     config.json                      marks the folder as a repository (format version)
     blobs/ab/<sha256>[.zst]          content-addressed: media bytes, annotations documents
     snapshots/<id>.json              one per snapshot; id = sha256 of the document's bytes
+    index/<id>.json                  its summary (all but the items): listings read these, not the snapshots
     pending/<project>/...            the item entries of a backup not finished yet (resume)
 
 Blobs are written before the snapshot that refers to them, and a snapshot is written last and
@@ -32,6 +33,7 @@ __all__ = ["FORMAT_VERSION", "Repository", "SnapshotInfo", "blob_name", "json_by
 FORMAT_VERSION = "1.0"
 CONFIG = "config.json"
 SNAPSHOTS = "snapshots/"
+INDEX = "index/"
 PENDING = "pending/"
 _CHUNK = 1 << 20
 
@@ -93,6 +95,17 @@ class SnapshotInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "time": self.time, "project": self.project, "parent": self.parent, **self.stats}
+
+    def summary(self) -> dict[str, Any]:
+        """Its ``index/<id>.json`` document."""
+        return {"id": self.id, "time": self.time, "project": self.project, "parent": self.parent,
+                "stats": self.stats}
+
+    @classmethod
+    def of(cls, sid: str, doc: dict[str, Any]) -> SnapshotInfo:
+        """The summary of snapshot ``sid`` whose document (or summary) is ``doc``."""
+        project = doc["project"] if isinstance(doc["project"], str) else doc["project"]["name"]
+        return cls(sid, doc["time"], project, doc["parent"], doc["stats"])
 
 
 class Repository:
@@ -203,21 +216,48 @@ class Repository:
         return doc  # type: ignore[no-any-return]
 
     def infos(self, project: str | None = None) -> list[SnapshotInfo]:
-        """Every snapshot (of ``project``), oldest first; reads each snapshot's document."""
+        """Every snapshot (of ``project``), oldest first.
+
+        Each comes from its summary (``index/<id>.json``, a few hundred bytes) where there is a valid
+        one, else from the snapshot's document (a whole project's items: a backup or a listing then
+        costs as much per snapshot kept). A summary without its snapshot is ignored."""
+        summaries = {n[len(INDEX):-len(".json")] for n in self.storage.list(INDEX) if n.endswith(".json")}
         out = []
         for sid in self.snapshot_ids():
-            doc = self.snapshot(sid, check=False, entries=False)  # the listing needs no items
-            if project is None or doc["project"]["name"] == project:
-                out.append(SnapshotInfo(sid, doc["time"], doc["project"]["name"], doc["parent"], doc["stats"]))
+            info = self.summary(sid) if sid in summaries else None
+            if info is None:
+                info = SnapshotInfo.of(sid, self.snapshot(sid, check=False, entries=False))  # no items needed
+            if project is None or info.project == project:
+                out.append(info)
         return sorted(out, key=lambda s: (s.time, s.id))
 
+    def summary(self, sid: str) -> SnapshotInfo | None:
+        """The summary ``index/<sid>.json`` says; None when it is absent or not valid (the snapshot decides)."""
+        try:
+            doc = self.load_json(f"{INDEX}{sid}.json", "summary")
+        except (InputError, StorageError):
+            return None
+        return SnapshotInfo.of(sid, doc) if doc["id"] == sid else None
+
     def write_snapshot(self, doc: dict[str, Any]) -> str:
-        """Store ``doc``, whose items the writer validated one by one, as a new snapshot; returns its id."""
+        """Store ``doc``, whose items the writer validated one by one, as a new snapshot, then its summary;
+        returns its id. Killed between the two, the snapshot is whole and is listed from its document."""
         validate("snapshot", {**doc, "items": []}, f"{self.root}: new snapshot")
         data = json_bytes(doc)
         sid = hashlib.sha256(data).hexdigest()
         self.storage.put_bytes(f"{SNAPSHOTS}{sid}.json", data)  # last, atomically: the snapshot now exists
+        self.storage.put_bytes(f"{INDEX}{sid}.json", json_bytes(SnapshotInfo.of(sid, doc).summary()))
         return sid
+
+    def forget_snapshot(self, sid: str) -> None:
+        """Remove a snapshot, then its summary (a summary left alone is ignored, and pruned)."""
+        self.storage.delete(f"{SNAPSHOTS}{sid}.json")
+        self.storage.delete(f"{INDEX}{sid}.json")
+
+    def orphan_summaries(self) -> list[str]:
+        """Summaries whose snapshot is gone (a ``forget`` interrupted between its two deletions)."""
+        ids = set(self.snapshot_ids())
+        return [n for n in self.storage.list(INDEX) if n[len(INDEX):-len(".json")] not in ids]
 
     def select(self, selector: str | None, project: str | None) -> str:
         """The id of the snapshot ``selector`` names (an id prefix, ``latest`` or None = latest) of ``project``."""

@@ -11,7 +11,7 @@ from scmigrate.api import Reader, RunOptions, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, Project, RangeLabel, Scene, read_empty_mark
 
-from .layout import CONFIG, Repository, blob_name
+from .layout import CONFIG, INDEX, Repository, SnapshotInfo, blob_name
 from .pending import pending_entries
 
 __all__ = ["RepoReader", "verify_repository"]
@@ -28,7 +28,12 @@ class RepoReader(Reader):
     def snapshot(self) -> dict[str, Any]:
         if self._doc is None:
             self._id = self.repo.select(self.selector, self.options.project)
-            self._doc = self.repo.snapshot(self._id)
+            doc = self.repo.snapshot(self._id)
+            if self.options.project and doc["project"]["name"] != self.options.project:
+                # chosen by a summary that says otherwise than its snapshot (scmigrate verify names it)
+                raise InputError(f"{self.repo.storage.url(f'{INDEX}{self._id}.json')}: does not match its snapshot, "
+                                 f"which is of project {doc['project']['name']!r}")
+            self._doc = doc
         return self._doc
 
     def project(self) -> Project:
@@ -94,11 +99,17 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
             problems.append(str(e))
     present = set(repo.blobs())
     named: list[tuple[str, dict[str, Any]]] = []  # (where, entry) of every snapshot and pending entry
+    summaries = {n[len(INDEX):-len(".json")] for n in repo.storage.list(INDEX)}
     for sid in repo.snapshot_ids():
         try:
-            named += [(f"snapshot {sid[:8]}", e) for e in repo.snapshot(sid)["items"]]
+            doc = repo.snapshot(sid)
         except InputError as exc:
             problems.append(str(exc))
+            continue
+        named += [(f"snapshot {sid[:8]}", e) for e in doc["items"]]
+        if sid in summaries and repo.summary(sid) != SnapshotInfo.of(sid, doc):
+            # listings (and the choice of a backup's parent) go by the summary: a wrong one misleads them
+            problems.append(f"{repo.storage.url(f'{INDEX}{sid}.json')}: not valid, or does not match its snapshot")
     try:
         named += [(f"pending {name}", e) for name, e in pending_entries(repo)]
     except InputError as exc:

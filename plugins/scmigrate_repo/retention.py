@@ -81,7 +81,7 @@ def forget(repo: Repository, keep: dict[str, int], project: str | None, dry_run:
     if not dry_run:
         for d in decisions:
             if not d.keep:
-                repo.storage.delete(f"snapshots/{d.info.id}.json")
+                repo.forget_snapshot(d.info.id)
     return decisions
 
 
@@ -119,4 +119,6 @@ def prune(repo: Repository, dry_run: bool, without: frozenset[str] = frozenset()
     if not dry_run:
         for b in unused:
             repo.storage.delete(b)
+        for name in repo.orphan_summaries():
+            repo.storage.delete(name)
     return PruneResult(unused, total, len(used))

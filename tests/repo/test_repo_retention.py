@@ -73,6 +73,7 @@ def test_forget_and_prune_remove_exactly_what_no_snapshot_keeps(registry: Any, t
 
     forget(repo, {"last": 1}, None, dry_run=False)
     assert repo.snapshot_ids() == [ids[2]]
+    assert sorted(p.name for p in (root / "index").iterdir()) == [f"{ids[2]}.json"]  # their summaries went too
     preview = prune(repo, dry_run=True)
     assert set(repo.blobs()) == blobs
     result = prune(repo, dry_run=False)
@@ -82,3 +83,19 @@ def test_forget_and_prune_remove_exactly_what_no_snapshot_keeps(registry: Any, t
     from scmigrate_repo.reader import verify_repository
 
     assert verify_repository(repo, read_data=True) == []
+
+
+def test_a_summary_left_by_an_interrupted_forget_is_ignored_then_pruned(registry: Any, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    for n in range(2):
+        put_memory("live", project(), [item(n)])
+        transfer("memory:live", f"repo:{root}", registry=registry, quiet=True)
+    repo = Repository.open(str(root))
+    old, new = (i.id for i in repo.infos())
+    (root / "snapshots" / f"{old}.json").unlink()  # killed between the snapshot's deletion and its summary's
+    assert [i.id for i in repo.infos()] == [new]
+    assert repo.orphan_summaries() == [f"index/{old}.json"]
+    prune(repo, dry_run=True)
+    assert (root / "index" / f"{old}.json").exists()
+    prune(repo, dry_run=False)
+    assert repo.orphan_summaries() == [] and (root / "index" / f"{new}.json").exists()

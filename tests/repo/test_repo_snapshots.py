@@ -93,3 +93,41 @@ def test_bad_locations_are_refused_in_one_line(registry: Any, tmp_path: Path) ->
         held(registry, f"{repo}@abcd")
     with pytest.raises(InputError, match="leave out @latest"):
         backup(registry, f"{repo}@latest", [item(0)])
+
+
+def test_listings_read_summaries_not_snapshots_and_the_snapshot_decides(registry: Any, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup finds its parent, and ``snapshots`` lists, from ``index/<id>.json``: reading every
+    snapshot's items would cost each backup as much per snapshot kept. A missing summary falls back
+    on its snapshot; a wrong one is found by verify, and a restore it misleads stops in one line."""
+    import json
+
+    from scmigrate_repo.layout import Repository, SnapshotInfo
+    from scmigrate_repo.reader import verify_repository
+
+    root = tmp_path / "repo"
+    repo_loc = f"repo:{root}"
+    for n in range(3):
+        backup(registry, repo_loc, [item(0), item(1 + n)])
+    backup(registry, repo_loc, [item(7)], name="Cats")
+    repo = Repository.open(str(root))
+    read: list[str] = []
+    real = repo.storage.read_bytes
+    monkeypatch.setattr(repo.storage, "read_bytes", lambda name: read.append(name) or real(name))
+    infos = repo.infos()
+    assert [i.project for i in infos] == ["Dogs", "Dogs", "Dogs", "Cats"] and infos[1].parent == infos[0].id
+    assert read and all(name.startswith("index/") for name in read)
+    assert infos == [SnapshotInfo.of(i.id, repo.snapshot(i.id)) for i in infos]
+
+    (root / "index" / f"{infos[2].id}.json").unlink()  # e.g. killed between the snapshot and its summary
+    assert repo.infos() == infos
+    fourth = backup(registry, repo_loc, [item(0), item(3)]).sink_facts
+    assert fourth["new_media"] == 0  # its parent (the third snapshot, listed from its document) held them
+
+    cats = root / "index" / f"{infos[3].id}.json"
+    doc = json.loads(cats.read_bytes())
+    cats.write_text(json.dumps({**doc, "project": "Dogs", "time": "2099-01-01T00:00:00.000000Z"}))
+    assert any(line.endswith("not valid, or does not match its snapshot") and infos[3].id in line
+               for line in verify_repository(repo))
+    with pytest.raises(InputError, match="does not match its snapshot, which is of project 'Cats'"):
+        transfer(repo_loc, "memory:out", project="Dogs", registry=registry, quiet=True)
