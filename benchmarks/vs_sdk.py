@@ -22,10 +22,11 @@ What it does:
      concurrency), then with ``workers=16`` and ``workers=32`` fixed;
    - ``raw``: a plain ``requests`` thread pool doing the same requests with no processing at all
      (list, ``display/full`` + ``annotations/latest`` per image; create the project, upload + annotation
-     POST per image) at the concurrency the default scmigrate run settled on: the ``final`` limit of the
-     latest default run (backup and restore each their own), not its ``highest``. It skips what scmigrate
-     does besides (the dialect handshake, settings, the size hint, the archive), so it is the least a
-     tool can do for the same media.
+     POST per image) at the concurrency the default scmigrate run chose: the ``highest`` limit of the
+     latest default run (backup and restore each their own), not its ``final``, which a back-off near
+     the end (a moment's load on the machine) can leave low and so make the raw pool slow. It skips
+     what scmigrate does besides (the dialect handshake, settings, the size hint, the archive), so it
+     is the least a tool can do for the same media.
 
 Every run is a fresh child process, so that its peak RSS (``VmHWM``) and CPU time (user + system of
 every thread) are its own; the wall time is that of the operation (connection and project lookup
@@ -248,7 +249,7 @@ def main() -> int:
     if unknown or not chosen:
         ap.error(f"--tools: unknown {', '.join(unknown) or '(none given)'}; choose among {','.join(TOOLS)}")
     if "raw" in chosen and "default" not in chosen:
-        ap.error("--tools: raw runs at the level the default run settled on: give default too")
+        ap.error("--tools: raw runs at the highest level a default run reached: give default too")
 
     sys.path.insert(0, str(HERE))
     from sdk_venv import ensure_sdk
@@ -280,7 +281,7 @@ def main() -> int:
         load.start()
         for rep in range(a.reps):
             order = tools[rep % len(tools):] + tools[:rep % len(tools)]
-            if ("raw", None) == order[0]:  # raw needs the level a default run settled on: not first
+            if ("raw", None) == order[0]:  # raw needs the level a default run reached: not first
                 order = order[1:] + order[:1]
             for tool, workers in order:
                 label = tool if tool != "scmigrate" else f"scmigrate {'default' if workers is None else workers}"
@@ -297,7 +298,7 @@ def main() -> int:
                     if tool == "raw":
                         r["workers"] = w
                     if label == "scmigrate default" and r.get("concurrency"):
-                        settled[op] = int(r["concurrency"]["final"])
+                        settled[op] = int(r["concurrency"]["highest"])
                     row[op] = r
                     print(f"  rep {rep} {label:<18} {op:<7} {r['wall']:6.2f} s  {a.images / r['wall']:6.1f} it/s  "
                           f"cpu {r['cpu']:6.2f} s  rss {r['rss_mb']:6.0f} MB  load {r['load']:.1f}"
