@@ -4,6 +4,7 @@ Usage (from the repository root; the SDK is installed on first use into ``benchm
 
     .venv/bin/python benchmarks/vs_sdk.py                        # 2,000 images, 3 repetitions
     .venv/bin/python benchmarks/vs_sdk.py --images 200 --reps 1  # a quick look
+    .venv/bin/python benchmarks/vs_sdk.py --tools default,raw    # without the SDK (and its ~100 s runs)
 
 What it does:
 
@@ -21,7 +22,11 @@ What it does:
      concurrency), then with ``workers=16`` and ``workers=32`` fixed;
    - ``raw``: a plain ``requests`` thread pool doing the same requests with no processing at all
      (list, ``display/full`` + ``annotations/latest`` per image; create the project, upload + annotation
-     POST per image) at the concurrency the default scmigrate run settled on.
+     POST per image) at the concurrency the default scmigrate run chose: the ``highest`` limit of the
+     latest default run (backup and restore each their own), not its ``final``, which a back-off near
+     the end (a moment's load on the machine) can leave low and so make the raw pool slow. It skips
+     what scmigrate does besides (the dialect handshake, settings, the size hint, the archive), so it
+     is the least a tool can do for the same media.
 
 Every run is a fresh child process, so that its peak RSS (``VmHWM``) and CPU time (user + system of
 every thread) are its own; the wall time is that of the operation (connection and project lookup
@@ -45,6 +50,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+#: the runs ``--tools`` names: tool and fixed workers (None: its defaults)
+TOOLS: dict[str, tuple[str, int | None]] = {"sdk": ("sdk", None), "default": ("scmigrate", None),
+                                            "16": ("scmigrate", 16), "32": ("scmigrate", 32), "raw": ("raw", None)}
 SDK_VENV = HERE / ".venv-sdk"
 SDK_VERSION = "2.13.1"
 
@@ -228,24 +236,32 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--json", help="write every measurement there")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help=f"which runs, comma-separated, of {','.join(TOOLS)} (default: all; raw needs default)")
     for name in ("child", "op", "url", "base", "ca", "dir", "name"):
         ap.add_argument(f"--{name}", help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         return run_child(a)
+    chosen = [t.strip() for t in a.tools.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in TOOLS]
+    if unknown or not chosen:
+        ap.error(f"--tools: unknown {', '.join(unknown) or '(none given)'}; choose among {','.join(TOOLS)}")
+    if "raw" in chosen and "default" not in chosen:
+        ap.error("--tools: raw runs at the highest level a default run reached: give default too")
 
     sys.path.insert(0, str(HERE))
     from sdk_venv import ensure_sdk
 
-    sdk_python = str(ensure_sdk(SDK_VERSION, SDK_VENV))
+    sdk_python = str(ensure_sdk(SDK_VERSION, SDK_VENV)) if "sdk" in chosen else sys.executable
     import requests
     from cluster_bench import seed_project
 
     from sc_emulator import running
     from scmigrate.config import ClusterConfig, save_cluster
 
-    tools = [("sdk", None), ("scmigrate", None), ("scmigrate", 16), ("scmigrate", 32), ("raw", None)]
+    tools = [TOOLS[t] for t in chosen]
     results: list[dict[str, Any]] = []
     load = LoadSampler()
     with tempfile.TemporaryDirectory() as tmp, running(Path(tmp) / "emu", tls=True) as c:
@@ -265,7 +281,7 @@ def main() -> int:
         load.start()
         for rep in range(a.reps):
             order = tools[rep % len(tools):] + tools[:rep % len(tools)]
-            if ("raw", None) == order[0]:  # raw needs the level a default run settled on: not first
+            if ("raw", None) == order[0]:  # raw needs the level a default run reached: not first
                 order = order[1:] + order[:1]
             for tool, workers in order:
                 label = tool if tool != "scmigrate" else f"scmigrate {'default' if workers is None else workers}"
@@ -282,7 +298,7 @@ def main() -> int:
                     if tool == "raw":
                         r["workers"] = w
                     if label == "scmigrate default" and r.get("concurrency"):
-                        settled[op] = int(r["concurrency"]["final"])
+                        settled[op] = int(r["concurrency"]["highest"])
                     row[op] = r
                     print(f"  rep {rep} {label:<18} {op:<7} {r['wall']:6.2f} s  {a.images / r['wall']:6.1f} it/s  "
                           f"cpu {r['cpu']:6.2f} s  rss {r['rss_mb']:6.0f} MB  load {r['load']:.1f}"

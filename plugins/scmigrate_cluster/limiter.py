@@ -8,16 +8,24 @@ thread's. Two modes:
   interval so that one burst of 429s from many threads counts as one signal, and a run of
   successes lets it grow back by one, never above N.
 - **automatic** (no ``--workers``): it starts at ``start`` (8) and looks for its own level up to
-  ``maximum`` (32). Completed requests are judged in windows of about ``2 × limit`` requests: a
-  window in which every permit was in use (the demand was there) grows the limit by a quarter
-  while the (smoothed) median latency stays within twice the lowest seen; the next window checks
-  that the throughput rose with it, else the step is undone and held for a while. Latency that
-  has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter off, never
-  below ``start``; a 429 halves it as in the fixed mode. Adding concurrency to a server that is
-  already busy only lengthens its queue: the throughput stops rising and the latency grows.
+  ``maximum`` (32). Completed requests are judged in windows of about ``2 × limit`` requests. A
+  window in which every permit was in use (the demand was there) grows the limit while the median
+  latency of the last three windows stays within twice the lowest seen: by half while the limit
+  is still looking for its level (*slow start*), by a quarter after. A growth's window starts when
+  its new permits are all taken (the climb to them is not the new level's throughput) and is
+  twice as long; it checks that the throughput rose with the limit against the old level's
+  smoothed throughput, else the step is undone, held for a while, and the slow start is over.
+  Latency that has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter
+  off, never below ``start``, and end the slow start too; the level they left is regained by
+  halves once the latency holds again, since on a loaded client machine a few slow windows may be
+  the client's own. A 429 halves the limit as in the fixed mode, with no quick way back. Adding
+  concurrency to a server that is already busy only lengthens its queue: the throughput stops
+  rising and the latency grows.
 
-It is AIMD, the scheme TCP uses, because it converges on what the cluster tolerates without us
-knowing its limit. ``clock`` is injectable so that the tests can drive it deterministically.
+It is AIMD with a slow start, the scheme TCP uses, because it converges on what the cluster
+tolerates without us knowing its limit, and the slow start gets there in four steps rather than
+seven (a transfer of a few thousand items lasts ten or twenty seconds; a step, two windows or so).
+``clock`` is injectable so that the tests can drive it deterministically.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +43,7 @@ __all__ = ["AdaptiveLimiter", "HttpStats", "AUTO_START", "AUTO_MAXIMUM"]
 AUTO_START = 8
 #: the ceiling of an automatic limit (the engine runs this many threads when ``--workers`` is not given)
 AUTO_MAXIMUM = 32
+
 
 
 class AdaptiveLimiter:
@@ -55,6 +64,8 @@ class AdaptiveLimiter:
     MIN_GAIN = 0.25
     #: windows to wait, after a growth that did not pay, before probing again
     HOLD_WINDOWS = 8
+    #: the growth of one step in the slow start, as a fraction of the limit (after it: a quarter)
+    SLOW_START_STEP = 0.5
 
     def __init__(self, maximum: int, start: int | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.maximum = max(1, int(maximum))
@@ -76,8 +87,12 @@ class AdaptiveLimiter:
         self._win_errors = 0
         self._win_full = False  # every permit was taken at some point
         self._baseline: float | None = None  # the lowest window median latency, drifting up slowly
-        self._smoothed: float | None = None  # the window medians, exponentially smoothed
-        self._grew_from: tuple[int, float] | None = None  # the level before the last growth
+        self._recent: deque[float] = deque(maxlen=3)  # the last windows' median latencies
+        self._recover_to = 0  # the level a back-off left: regained at the slow start's pace
+        self._grew_from: tuple[int, float] | None = None  # the level before the last growth, its throughput
+        self._throughput: float | None = None  # the window throughputs at the current limit, smoothed
+        self._settling = False  # a growth whose new permits are not all taken yet (its window waits)
+        self._slow_start = self.adaptive
         self._hold = 0
 
     # ------------------------------------------------------------------ permits
@@ -89,6 +104,11 @@ class AdaptiveLimiter:
                 self._cond.wait()
             self._inflight += 1
             if self._inflight >= self.limit:
+                if self._settling:
+                    # the level the last growth set is reached: its window starts now, not with the
+                    # climb to it, else the climb would count as the new level's throughput
+                    self._settling = False
+                    self._reset_window(self._clock())
                 self._win_full = True
             return self._clock()
 
@@ -140,6 +160,8 @@ class AdaptiveLimiter:
         self._successes = 0
         self._reset_window(now)
         self._grew_from = None
+        self._settling = self._slow_start = False
+        self._recover_to = 0  # the cluster said how much is too much: no quick way back
 
     def _succeeded(self, latency: float | None) -> None:
         if self.adaptive:
@@ -158,7 +180,11 @@ class AdaptiveLimiter:
     def _maybe_judge(self) -> None:
         now = self._clock()
         done = len(self._win_latencies) + self._win_errors
-        if done < max(self.WINDOW_MIN_REQUESTS, 2 * self.limit) or now - self._win_start < self.WINDOW_MIN_SECONDS:
+        # the window that checks a growth is twice as long: one short window's throughput is noisy (a
+        # client on a busy machine is now and then held up as a whole), and the verdict holds for a while
+        span = 2 if self._grew_from is not None else 1
+        if (done < span * max(self.WINDOW_MIN_REQUESTS, 2 * self.limit)
+                or now - self._win_start < span * self.WINDOW_MIN_SECONDS):
             return
         latency = statistics.median(self._win_latencies) if self._win_latencies else None
         throughput = len(self._win_latencies) / max(1e-9, now - self._win_start)
@@ -166,16 +192,17 @@ class AdaptiveLimiter:
         self._reset_window(now)
         if latency is not None:
             # the lowest median seen, allowed to drift up 1 % a window so that an old minimum is forgotten;
-            # judged against a smoothed median, so that one window in which the machine was busy elsewhere
-            # (the client's own threads waiting for a core look like latency) does not count as a trend
+            # judged against the median of the last three windows, so that a window in which the machine
+            # was busy elsewhere (the client's own threads waiting for a core look like latency, and on a
+            # loaded machine such a window can show ten times the latency) does not count as a trend
             self._baseline = latency if self._baseline is None else min(latency, self._baseline * 1.01)
-            self._smoothed = latency if self._smoothed is None else 0.7 * self._smoothed + 0.3 * latency
+            self._recent.append(latency)
         if errors:
             self._back_off()
             return
-        if self._smoothed is None or self._baseline is None:
+        if not self._recent or self._baseline is None:
             return
-        ratio = self._smoothed / self._baseline
+        ratio = statistics.median(self._recent) / self._baseline
         if ratio > self.BACK_OFF_ABOVE:
             self._back_off()
             return
@@ -184,20 +211,37 @@ class AdaptiveLimiter:
             old_limit, old_tput = self._grew_from
             self._grew_from = None
             expected = self.limit / old_limit - 1
-            if not full or throughput < old_tput * (1 + self.MIN_GAIN * expected):
+            # (still settling: the new permits were never all taken, so the demand was not there)
+            if self._settling or not full or throughput < old_tput * (1 + self.MIN_GAIN * expected):
                 self._set(old_limit)
                 self._hold = self.HOLD_WINDOWS
+                self._settling = self._slow_start = False
+                self._recover_to = 0
                 return
+        # judged against the level's smoothed throughput, not its last window's alone
+        level = self._throughput = throughput if self._throughput is None else 0.5 * (self._throughput + throughput)
         if self._hold:
             self._hold -= 1
             return
         if full and ratio < self.GROW_BELOW and self.limit < self.maximum:
-            self._grew_from = (self.limit, throughput)
-            self._set(min(self.maximum, self.limit + max(1, self.limit // 4)))
+            self._grew_from = (self.limit, level)
+            self._settling = True
+            if self._slow_start or self.limit < self._recover_to:
+                # looking for the level, or regaining the one a back-off left (the cause may have been
+                # a moment's load on the client's machine): at the slow start's pace, not the probe's
+                ceiling = self.maximum if self._slow_start else self._recover_to
+                grown = min(ceiling, self.limit + max(1, int(self.limit * self.SLOW_START_STEP)))
+            else:
+                grown = min(self.maximum, self.limit + max(1, self.limit // 4))
+            if grown >= self._recover_to:
+                self._recover_to = 0  # regained: growing further is a probe again
+            self._set(grown)
 
     def _back_off(self) -> None:
         new = max(self.start, self.limit - max(1, self.limit // 4))
+        self._recover_to = max(self._recover_to, self.limit)
         self._grew_from = None
+        self._settling = self._slow_start = False
         if new < self.limit:
             self._set(new)
             self.backoffs += 1
@@ -209,6 +253,8 @@ class AdaptiveLimiter:
         self._win_full = self._inflight >= self.limit
 
     def _set(self, limit: int) -> None:
+        if limit != self.limit:
+            self._throughput = None
         self.limit = limit
         self.lowest = min(self.lowest, limit)
         self.highest = max(self.highest, limit)

@@ -114,3 +114,49 @@ def test_a_fixed_limit_never_grows_and_ignores_latency() -> None:
     server.status = 503
     assert drive(lim, clock, server, 20) == [16] * 20  # only a 429 lowers a fixed limit
     assert lim.to_dict()["mode"] == "fixed" and lim.backoffs == 0
+
+
+def levels(seen: list[int]) -> list[int]:
+    """The limits in the order they were first taken (a climb without its repeats)."""
+    out: list[int] = []
+    for n in seen:
+        if not out or out[-1] != n:
+            out.append(n)
+    return out
+
+
+def test_the_slow_start_grows_by_half_then_probes_by_a_quarter() -> None:
+    clock = Clock()
+    lim = auto(clock)
+    assert levels(drive(lim, clock, Server(), 100)) == [8, 12, 18, 27, 32]
+    # where the slow start ended on a growth that did not pay, later probes are by a quarter
+    clock = Clock()
+    lim = auto(clock)
+    seen = levels(drive(lim, clock, Server(capacity=12), 400))
+    assert seen[:4] == [8, 12, 18, 12]  # 18 carried no more than 12 did: undone
+    assert set(seen[4:]) == {12, 15}  # probed again after each hold, by a quarter: 12 + 12 // 4, undone
+
+
+def test_one_window_of_a_stalled_client_is_not_a_trend() -> None:
+    clock = Clock()
+    lim = auto(clock)
+    server = Server()
+    drive(lim, clock, server, 100)
+    assert lim.limit == 32
+    server.base = 0.4  # the client's machine was busy elsewhere: twenty times the latency, for one window
+    drive(lim, clock, server, 2)
+    server.base = 0.02
+    assert set(drive(lim, clock, server, 100)) == {32} and lim.backoffs == 0
+
+
+def test_the_level_a_back_off_left_is_regained_at_the_slow_start_pace() -> None:
+    clock = Clock()
+    lim = auto(clock)
+    server = Server()
+    drive(lim, clock, server, 100)
+    server.base = 0.08
+    drive(lim, clock, server, 100)
+    assert lim.limit == AUTO_START and lim.backoffs >= 3
+    server.base = 0.02  # the cluster is fast again: back to 32 by halves, not by quarters
+    climb = levels(drive(lim, clock, server, 300))
+    assert climb[:5] == [8, 12, 18, 27, 32] and climb[-1] == 32
