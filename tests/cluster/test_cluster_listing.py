@@ -67,3 +67,13 @@ def test_pages_ahead_are_bounded(listing: Any, monkeypatch: pytest.MonkeyPatch) 
     assert c.admin.count("POST", "/media:query") == 3  # the first page and two ahead
     assert len([next(it)] + list(it)) == N - 1
     assert c.admin.count("POST", "/media:query") == -(-N // PAGE)
+
+
+def test_a_small_first_page_then_full_pages(listing: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first page only has to say the total: it asks for fewer, the rest go at the full size."""
+    c, reader, d = listing
+    monkeypatch.setattr(CurrentDialect, "page_size", 8)
+    monkeypatch.setattr(CurrentDialect, "first_page_size", 3)
+    names = [m["name"] for m in reader.d.iter_media(reader.http, d, "image")]
+    assert names == [f"img{i:02d}" for i in range(N)]
+    assert c.admin.count("POST", "/media:query") == 1 + -(-(N - 3) // 8)  # 3, then 8, 8, 6

@@ -111,6 +111,9 @@ class CurrentDialect(Dialect):
     #: page size of the media listing: the servers' maximum (their code accepts 1–1000, the published
     #: text says at most 100, and the two disagree on the default too, so it is always sent)
     page_size = 1000
+    #: ... but the first page, which only has to say the total, is small: it comes back sooner, and
+    #: what the caller does with the first media (their downloads) starts sooner
+    first_page_size = 100
     #: listing pages fetched at once after the first
     pages_ahead = 4
     #: the whole-video annotation GET returns at most this many frames per call
@@ -171,16 +174,18 @@ class CurrentDialect(Dialect):
         path = f"{d}/media:query"
         total_key = "total_matched_images" if kind == "image" else "total_matched_videos"
 
-        def page(skip: int) -> dict[str, Any]:
-            params = {"limit": self.page_size, "skip": skip, "sort_by": "media_upload_date"}
+        def page(skip: int, limit: int = self.page_size) -> dict[str, Any]:
+            params = {"limit": limit, "skip": skip, "sort_by": "media_upload_date"}
             resp = http.request("POST", path, params=params, json=body)
             return http.json_of(resp, f"POST {path}")  # type: ignore[arg-type]
 
-        first = page(0)
+        first = page(0, min(self.first_page_size, self.page_size))
         media, stated = first.get("media") or [], first.get(total_key)
         total = stated if isinstance(stated, int) else 0
         more = bool(media) and bool(first.get("next_page")) and len(media) < total
-        skips = iter(range(len(media), total, len(media)) if more else ())
+        # a server that pages by less than asked (its own maximum) is followed at its size
+        step = self.page_size if len(media) >= min(self.first_page_size, self.page_size) else len(media)
+        skips = iter(range(len(media), total, step) if more else ())
         # at most pages_ahead pages are asked for or waiting at any time (a slow caller, a backup busy
         # with downloads, must not make the whole listing pile up in memory); the first of them before
         # the first page's media are handed on, so that the caller's work overlaps the server's
