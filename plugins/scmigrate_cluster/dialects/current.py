@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -155,8 +157,8 @@ class CurrentDialect(Dialect):
         """Every image (or video) of a dataset, in upload order.
 
         The first page gives the total; the pages after it are the same query with ``skip``
-        advanced (what ``next_page`` says), so :attr:`pages_ahead` of them are fetched at once and
-        yielded in order: a backup that finds nothing else to read is mostly this listing. Should
+        advanced (what ``next_page`` says), so :attr:`pages_ahead` of them are in flight at once, and
+        yielded in order (memory holds those pages, whatever the dataset's size): a backup that finds nothing else to read is mostly this listing. Should
         the pages not add up to the total (media added or removed meanwhile, a server that pages
         otherwise), the media missed are found by following ``next_page`` from the start. That walk
         stops on an empty page, when ``next_page`` is absent, or when the total is reached, so a
@@ -185,8 +187,13 @@ class CurrentDialect(Dialect):
             return
         pool = ThreadPoolExecutor(self.pages_ahead)
         try:
-            ahead = [pool.submit(page, skip) for skip in range(len(media), total, len(media))]
-            for future in ahead:
+            # a window of pages_ahead pages in flight, refilled as each is yielded: submitting every page
+            # at once held the whole listing in memory whenever the caller is slower than the listing
+            skips = iter(range(len(media), total, len(media)))
+            ahead = collections.deque(pool.submit(page, skip) for skip in itertools.islice(skips, self.pages_ahead))
+            while ahead:
+                future = ahead.popleft()
+                ahead.extend(pool.submit(page, skip) for skip in itertools.islice(skips, 1))
                 for m in future.result().get("media") or []:
                     if str(m.get("id")) not in seen:
                         seen.add(str(m.get("id")))
