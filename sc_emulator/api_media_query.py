@@ -241,7 +241,8 @@ def query_media(call: Call) -> dict:
     where = _sql_filter(condition, rules)
     if not by_scenes and where is not None and sort_by in _SORT_COLUMNS:
         body = _sql_query(call, project, ds["id"], where, limit, skip, sort_by, direction)
-        body.update(_next_page(call, len(body["media"]), limit, skip, {"sort_by": sort_by, "sort_direction": direction}))
+        body.update(_next_page(call, len(body["media"]), limit, skip,
+                               {"sort_by": sort_by, "sort_direction": direction}))
         return body
     sums = summaries(store, ds["id"]) if by_scenes else {}
     items = [Item(r, sums.get(r["id"], _NOT_READ))

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import struct
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from scmigrate import schema

@@ -158,7 +158,8 @@ class CurrentDialect(Dialect):
 
         The first page gives the total; the pages after it are the same query with ``skip``
         advanced (what ``next_page`` says), so :attr:`pages_ahead` of them are in flight at once, and
-        yielded in order (memory holds those pages, whatever the dataset's size): a backup that finds nothing else to read is mostly this listing. Should
+        yielded in order (memory holds those pages, whatever the dataset's size): a backup that finds
+        nothing else to read is mostly this listing. Should
         the pages not add up to the total (media added or removed meanwhile, a server that pages
         otherwise), the media missed are found by following ``next_page`` from the start. That walk
         stops on an empty page, when ``next_page`` is absent, or when the total is reached, so a
