@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS media (
     dataset_id TEXT NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL, upload_time TEXT NOT NULL,
     info TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS media_by_dataset ON media (dataset_id);
+-- listing pages in name or upload order (media:query) read their page from these, not the whole dataset
+CREATE INDEX IF NOT EXISTS media_by_name ON media (dataset_id, name, seq);
+CREATE INDEX IF NOT EXISTS media_by_upload ON media (dataset_id, upload_time, seq);
 CREATE TABLE IF NOT EXISTS scenes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, media_id TEXT NOT NULL,
     frame_index INTEGER NOT NULL, latest INTEGER NOT NULL, created TEXT NOT NULL,

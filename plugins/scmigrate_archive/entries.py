@@ -4,8 +4,10 @@ An index lists two members per item (~250 bytes of JSON each). Parsed whole, as 
 does, a 20,000-item index is held three times at once (the bytes, the text, ~40,000 dicts: about
 50 MB), and a dict per entry stays for the reader's life. :func:`read_index` parses the index
 member by member from its decoded stream (each entry validated against the index schema as it
-comes, the top-level fields once at the end), and :class:`IndexEntries` keeps one tuple per member
-(the sha256 as 32 bytes), handing out the entry dicts readers use only when asked.
+comes, the top-level fields once at the end), and :class:`IndexEntries` keeps one packed row per
+member (the sha256 as 32 bytes) in a temporary SQLite database, handing out the entry dicts readers
+use only when asked: a reader's memory does not grow with the member count (rows in a dict were
+~8 MB at 20,000 items).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from scmigrate import schema
@@ -29,6 +33,8 @@ CHUNK = 1 << 16
 
 
 _ROW = struct.Struct("<QQQI32s")  # offset, length, size, crc32, sha256: then the blob name, the key
+#: rows read per query when iterating
+_PAGE = 1000
 _HEX_NAME = re.compile(r"(blobs|items|models)/([0-9a-f]{64})(.*)")
 
 
@@ -50,24 +56,43 @@ def _unpacked_name(packed: bytes) -> str:
 class IndexEntries(Mapping[str, dict[str, Any]]):
     """Index entries by member name; ``entries[name]`` is a fresh dict each time (read-only).
 
-    One bytes object per member holds its numbers, hashes and names (~150 bytes for an item's
-    entry, against ~600 as a dict of Python objects).
+    One bytes row per member holds its numbers, hashes and names (~150 bytes for an item's entry,
+    against ~600 as a dict of Python objects), kept in a private temporary SQLite database (the empty
+    file name: on disk past SQLite's page cache of ~2 MB, removed when the connection closes), so the
+    reader's memory does not grow with the archive's member count. Readers look members up from
+    several threads: one lock serialises the connection's use.
     """
 
     def __init__(self) -> None:
-        self._rows: dict[bytes, bytes] = {}
+        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("CREATE TABLE rows (seq INTEGER PRIMARY KEY, name BLOB UNIQUE NOT NULL, "
+                         "offset INTEGER NOT NULL, row BLOB NOT NULL)")
+        self._lock = threading.Lock()
+        self._count = 0
         self._in_order = True  # listed in file order (as writers do): iterating by offset needs no sort
         self._last = -1
 
     def add(self, e: dict[str, Any]) -> None:
         blob = _packed_name(e["blob"]) if e.get("blob") is not None else b""
         key = e["key"].encode("utf-8", "surrogatepass") if e.get("key") is not None else None
-        self._rows[_packed_name(e["name"])] = b"".join((
-            # int(): the schema's integers include 5.0 (JSON Schema counts it as one)
-            _ROW.pack(*(int(e[f]) for f in _FIELDS), bytes.fromhex(e["sha256"])),
-            len(blob).to_bytes(1, "big"), blob, b"" if key is None else b"\x01" + key))
+        # int(): the schema's integers include 5.0 (JSON Schema counts it as one)
+        row = b"".join((_ROW.pack(*(int(e[f]) for f in _FIELDS), bytes.fromhex(e["sha256"])),
+                        len(blob).to_bytes(1, "big"), blob, b"" if key is None else b"\x01" + key))
+        with self._lock:
+            self._db.execute("INSERT INTO rows (name, offset, row) VALUES (?, ?, ?)",
+                             (_packed_name(e["name"]), int(e["offset"]), row))
+            self._count += 1
         self._in_order = self._in_order and int(e["offset"]) > self._last
         self._last = max(self._last, int(e["offset"]))
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _row(self, packed: bytes) -> bytes | None:
+        found = self._query("SELECT row FROM rows WHERE name = ?", (packed,))
+        return found[0][0] if found else None
 
     def _entry(self, packed: bytes, row: bytes) -> dict[str, Any]:
         offset, length, size, crc, sha = _ROW.unpack_from(row)
@@ -82,34 +107,47 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         packed = _packed_name(name)
-        return self._entry(packed, self._rows[packed])
+        row = self._row(packed)
+        if row is None:
+            raise KeyError(name)
+        return self._entry(packed, row)
 
     def get(self, name: str, default: Any = None) -> Any:
         packed = _packed_name(name)
-        row = self._rows.get(packed)
+        row = self._row(packed)
         return default if row is None else self._entry(packed, row)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _packed_name(name) in self._rows
+        return isinstance(name, str) and self._row(_packed_name(name)) is not None
+
+    def _pages(self, order: str) -> Iterator[tuple[bytes, bytes]]:
+        """Every (name, row) by ``order`` (``seq``: as added; ``offset``), a page per query: a lookup
+        from another thread can run between two pages."""
+        after: tuple[int, int] = (-1, -1)
+        while True:
+            page = self._query(f"SELECT {order}, seq, name, row FROM rows WHERE ({order}, seq) > (?, ?) "
+                               f"ORDER BY {order}, seq LIMIT {_PAGE}", after)
+            for _, _, packed, row in page:
+                yield packed, row
+            if len(page) < _PAGE:
+                return
+            after = (page[-1][0], page[-1][1])
 
     def __iter__(self) -> Iterator[str]:
-        return map(_unpacked_name, self._rows)
+        return (_unpacked_name(packed) for packed, _ in self._pages("seq"))
 
     def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
-        return (self._entry(k, v) for k, v in self._rows.items())
+        return (self._entry(packed, row) for packed, row in self._pages("seq"))
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return self._count
 
     def by_offset(self, prefix: str = "") -> Iterator[dict[str, Any]]:
         """The entries whose name starts with ``prefix``, in file order, one at a time."""
-        names: Iterable[bytes] = self._rows
-        if not self._in_order:
-            names = sorted(self._rows, key=lambda n: _ROW.unpack_from(self._rows[n])[0])
         kind = _packed_name(prefix + "0" * 64)[:1] if prefix else b""
-        for packed in names:
+        for packed, row in self._pages("seq" if self._in_order else "offset"):
             if packed.startswith(kind):
-                entry = self._entry(packed, self._rows[packed])
+                entry = self._entry(packed, row)
                 if entry["name"].startswith(prefix):
                     yield entry
 

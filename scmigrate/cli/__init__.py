@@ -18,6 +18,7 @@ import click
 
 from .. import __version__
 from ..errors import InputError, PluginError, ScmigrateError, TransferIncomplete
+from .arenas import limit_malloc_arenas
 from .options import name_envvars, state
 
 __all__ = ["cli", "main"]
@@ -75,6 +76,7 @@ def _line(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and map every error to one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    limit_malloc_arenas()  # before any worker thread exists
     debug = "--debug" in args or os.environ.get("SCMIGRATE_DEBUG", "") not in ("", "0", "false")
     code: Any = 0
     try:

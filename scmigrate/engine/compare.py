@@ -31,6 +31,7 @@ from typing import Any
 from ..api import Reader, RunOptions
 from ..model import Item, Label, Project, Scene
 from ..registry import Registry, get_registry
+from .factspill import FactSpill
 from .progress import Progress
 
 __all__ = ["EMPTY", "TOLERANCE", "CheckResult", "compare_locations", "compare_projects", "describe_difference",
@@ -231,11 +232,10 @@ def _same_name(filename: str) -> str:
     return f"{stem}.{ext.lower()}" if dot and stem else filename
 
 
-def _snapshot(reader: Reader, workers: int, empty: frozenset[str],
-              progress: Progress | None = None, pixels: bool = False) -> dict[tuple[str, str, str], list[_Entry]]:
-    """Every item's comparable facts grouped by (dataset, file name, kind), in bounded batches;
+def _snapshot(reader: Reader, workers: int, empty: frozenset[str], spill: FactSpill, side: int,
+              progress: Progress | None = None, pixels: bool = False) -> None:
+    """Every item's comparable facts into ``spill`` by (dataset, file name, kind), in bounded batches;
     by pixels, an image is grouped by its name without extension (a re-encoding changes it)."""
-    out: dict[tuple[str, str, str], list[_Entry]] = {}
     items: Iterator[Item] = iter(reader.items())
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         while True:
@@ -250,8 +250,7 @@ def _snapshot(reader: Reader, workers: int, empty: frozenset[str],
                 name = _same_name(m.filename or m.name)
                 if pixels and m.kind == "image":
                     name = os.path.splitext(name)[0]
-                out.setdefault((m.dataset, name, m.kind), []).append(entry)
-    return out
+                spill.add((m.dataset, name, m.kind), side, entry)
 
 
 def _same_media(x: _Entry, y: _Entry) -> bool:
@@ -351,12 +350,19 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
                 ha, hb = ra.size_hint(), rb.size_hint()
                 both = (ha.items + hb.items) if ha.items is not None and hb.items is not None else None
                 progress.start(both, None)
-            a = _snapshot(ra, workers, _empty_names(pa), progress, bool(lossy))
-            b = _snapshot(rb, workers, _empty_names(pb), progress, bool(lossy))
-            if progress is not None:  # the summary line follows: no last plain line (a bar ends as a bar)
-                progress.close(render=progress.mode == "bar")
-    for group in sorted(set(a) | set(b)):
-        ga, gb = a.get(group, []), b.get(group, [])
+            # both sides on disk, merged group by group: memory stays flat whatever the projects' size
+            with FactSpill() as spill:
+                _snapshot(ra, workers, _empty_names(pa), spill, 0, progress, bool(lossy))
+                _snapshot(rb, workers, _empty_names(pb), spill, 1, progress, bool(lossy))
+                if progress is not None:  # the summary line follows: no last plain line (a bar ends as a bar)
+                    progress.close(render=progress.mode == "bar")
+                _compare_groups(spill, result)
+    return result
+
+
+def _compare_groups(spill: FactSpill, result: CheckResult) -> None:
+    """One line per media of each group, both sides read back from ``spill`` in group order."""
+    for _group, ga, gb in spill.groups():
         several = max(len(ga), len(gb)) > 1
         for ea, eb in _pair(ga, gb):
             ref = ea or eb
@@ -377,4 +383,3 @@ def compare_locations(source: str, dest: str, options: RunOptions, *, registry: 
                 result.lines.append(("*", name, "range annotations differ"))
             else:
                 result.lines.append(("=", name, ""))
-    return result
