@@ -13,8 +13,8 @@ before anything else); a target label the source lacks is reported, and deleted 
 A second sync finds nothing to do. ``dry_run`` returns the plan and changes nothing. The target
 writer must offer ``replace_scenes``, ``delete_media`` and, to align labels, ``edit_labels`` (the
 cluster's does; its ``add_media`` uploads without first looking for the media, which the plan
-did). Changes go out on ``workers`` threads (automatic by default, as ``run``'s), deletions first. Pairs the last sync left equal and
-that neither side changed since are not read (:mod:`.syncrecord`).
+did). Changes go out on ``workers`` threads (automatic by default, as ``run``'s), deletions first.
+Pairs the last sync left equal and that neither side changed since are not read (:mod:`.syncrecord`).
 """
 
 from __future__ import annotations
