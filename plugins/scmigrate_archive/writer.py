@@ -152,6 +152,9 @@ class ArchiveWriter(Writer):
             entry["key"] = key
         if blob is not None:
             entry["blob"] = blob
+        # validated once, here, where it is made: the seal only joins the lines
+        schema.validate("index", {"format_version": FORMAT_VERSION, "members": [entry]}, FORMAT_VERSION,
+                        where=f"{self.path}: {INDEX} entry {self._counts['members']}")
         self._entries.write(json_bytes(entry) + b"\n")
         self._counts["members"] += 1
 
@@ -317,17 +320,10 @@ class ArchiveWriter(Writer):
                         "models": self._counts["models"]}
                 index.write(json_bytes(head)[:-1] + b',"members":[')
                 self._entries.seek(0)
-                for n, line in enumerate(self._entries):
-                    # validate entry by entry: the whole index is never held in memory
-                    schema.validate("index", {"format_version": FORMAT_VERSION, "members": [json.loads(line)]},
-                                    FORMAT_VERSION, where=f"{self.path}: {INDEX} entry {n}")
+                for n, line in enumerate(self._entries):  # line by line: the index is never held in memory
                     index.write((b"," if n else b"") + line.rstrip(b"\n"))
                 index.write(b"]}")
                 size = index.tell()
-                index.seek(0)
-                digest = hashlib.sha256()
-                for chunk in iter(lambda: index.read(CHUNK), b""):
-                    digest.update(chunk)
                 index.seek(0)
                 frame, ilen, icrc = compress_member(INDEX, size, index, self._mtime)
             with frame:
