@@ -65,10 +65,6 @@ class ArchiveSink(Sink):
     suffixes = (".scz",)
     location_help = "PATH.scz or URL.scz"
     description = "scmigrate archive (.scz): streaming, resumable, content-addressed, verifiable"
-    # Writing is CPU work (hashing, compression, one file appended under a lock): threads beyond the
-    # cores only hand the GIL around (benchmarks/README.md, "The .scz archive"). A source that waits
-    # on a server (a cluster) asks for more, and the engine takes the larger number.
-    auto_workers = 2
 
     @classmethod
     def claims(cls, location: str) -> bool:

@@ -45,8 +45,6 @@ class CocoSource(Source):
     name: ClassVar[str] = "coco"
     scheme: ClassVar[str | None] = "coco"
     location_help: ClassVar[str] = "coco:PATH/instances.json (or a folder holding exactly one)"
-    #: local files, read and mapped in Python: more threads than cores only contend for the GIL
-    auto_workers: ClassVar[int] = 2
     description: ClassVar[str] = "COCO instances: boxes, polygons, RLE masks (as polygons), iscrowd"
     options: ClassVar[tuple[PluginOption, ...]] = (
         PluginOption(
