@@ -3,9 +3,10 @@
 Memory stays flat whatever the project's size: media are spooled to temporary files while they
 are hashed (:class:`scmigrate.spool.Spool`; their size and sha256 go into the tar header, so
 they must be known before the member starts, and are checked against what the source
-declared), compressed into another temporary file (:mod:`.members`) outside the lock, and only
-then appended under the lock. Index entries are spooled too. A crash leaves a prefix of complete frames plus
-at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
+declared), compressed outside the lock (:mod:`.members`: in one call from memory, through a
+temporary file above 1 MiB), and only then appended under the lock. Index entries are validated
+as they are made and spooled to a temporary file; the seal joins them. A crash leaves a prefix
+of complete frames plus at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
 """
 
 from __future__ import annotations
