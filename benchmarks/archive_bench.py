@@ -10,7 +10,8 @@
    is, and followed by an fsync of its file, the writer's durability),
    and ``scmigrate run --from coco:instances.json --to x.scz`` (its own process: timed whole,
    and minus the same command on a one-image COCO file, i.e. without start-up, imports and
-   plugin loading). Medians, min–max, the ratio to tar per repetition, and the load average.
+   plugin loading). Medians, min–max, the ratio to tar per repetition, and the load average; also
+   the CPU seconds of each (threads and child processes included), which neighbours disturb less.
 3. Reads every item of the archive back (project, scenes, every media byte), verifies it, runs
    ``tar --zstd -xOf`` (to /dev/null) and ``tar --zstd -xf`` on the same files for comparison,
    ``tar --zstd -xf`` on the archive, and times opening the archive and reading one item by key.
@@ -103,6 +104,12 @@ def timed(fn: Any) -> float:
     return time.perf_counter() - start
 
 
+def cpu_now() -> float:
+    """CPU seconds of this process (all threads) and of its finished children (tar's zstd included)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
 def write_coco(images: Path, target: Path, n: int | None = None) -> None:
     """A COCO instances file for the first ``n`` (all) images of ``images``, one box each."""
     names = sorted(p.name for p in images.iterdir())[:n]
@@ -150,14 +157,19 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
     cases = {"scz": scz, "tar": tar, "tar_fsync": lambda: tar(True), "coco": lambda: coco("instances.json"),
              "coco_one": lambda: coco("one.json")}
     runs: dict[str, list[float]] = {k: [] for k in cases}
+    # CPU seconds next to the wall clock: on a shared machine the wall clock measures the neighbours too
+    cpus: dict[str, list[float]] = {k: [] for k in cases}
     loads = []
     order = list(cases)
     for rep in range(reps):
         for name in order[rep % len(order):] + order[: rep % len(order)]:
+            cpu = cpu_now()
             runs[name].append(cases[name]())
+            cpus[name].append(cpu_now() - cpu)
             loads.append(os.getloadavg()[0])
         print(f"rep {rep + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), file=sys.stderr)
     marginal = [a - b for a, b in zip(runs["coco"], runs["coco_one"], strict=True)]
+    cpus["coco_minus_one"] = [a - b for a, b in zip(cpus["coco"], cpus["coco_one"], strict=True)]
 
     def summary(values: list[float]) -> dict[str, Any]:
         return {"median_s": round(median(values), 3), "min_s": round(min(values), 3), "max_s": round(max(values), 3)}
@@ -170,7 +182,9 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
             "tar": summary(runs["tar"]), "tar_fsync": summary(runs["tar_fsync"]), "scz_writer": summary(runs["scz"]),
             "coco_run": summary(runs["coco"]), "coco_run_minus_one_image": summary(marginal), "speed_vs_tar": {
                 "scz_writer": ratios(runs["scz"]), "scz_writer_vs_tar_fsync": ratios(runs["scz"], "tar_fsync"),
-                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal)}}
+                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal)},
+            "cpu_s": {k: summary(v) for k, v in cpus.items()},
+            "cpu_vs_tar": {k: round(median(cpus["tar"]) / median(v), 2) for k, v in cpus.items()}}
 
 
 def throughput(n: int, workers: int, reps: int, work: Path) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 Memory stays flat whatever the project's size: media are spooled to temporary files while they
 are hashed (:class:`scmigrate.spool.Spool`; their size and sha256 go into the tar header, so
 they must be known before the member starts, and are checked against what the source
-declared), compressed into another temporary file (:mod:`.members`) outside the lock, and only
-then appended under the lock. Index entries are spooled too. A crash leaves a prefix of complete frames plus
-at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
+declared), compressed outside the lock (:mod:`.members`: in one call from memory, through a
+temporary file above 1 MiB), and only then appended under the lock. Index entries are validated
+as they are made and spooled to a temporary file; the seal joins them. A crash leaves a prefix
+of complete frames plus at most one partial frame, which ``--resume`` cuts away (see :mod:`.scan`).
 """
 
 from __future__ import annotations
@@ -152,6 +153,9 @@ class ArchiveWriter(Writer):
             entry["key"] = key
         if blob is not None:
             entry["blob"] = blob
+        # validated once, here, where it is made: the seal only joins the lines
+        schema.validate("index", {"format_version": FORMAT_VERSION, "members": [entry]}, FORMAT_VERSION,
+                        where=f"{self.path}: {INDEX} entry {self._counts['members']}")
         self._entries.write(json_bytes(entry) + b"\n")
         self._counts["members"] += 1
 
@@ -317,17 +321,10 @@ class ArchiveWriter(Writer):
                         "models": self._counts["models"]}
                 index.write(json_bytes(head)[:-1] + b',"members":[')
                 self._entries.seek(0)
-                for n, line in enumerate(self._entries):
-                    # validate entry by entry: the whole index is never held in memory
-                    schema.validate("index", {"format_version": FORMAT_VERSION, "members": [json.loads(line)]},
-                                    FORMAT_VERSION, where=f"{self.path}: {INDEX} entry {n}")
+                for n, line in enumerate(self._entries):  # line by line: the index is never held in memory
                     index.write((b"," if n else b"") + line.rstrip(b"\n"))
                 index.write(b"]}")
                 size = index.tell()
-                index.seek(0)
-                digest = hashlib.sha256()
-                for chunk in iter(lambda: index.read(CHUNK), b""):
-                    digest.update(chunk)
                 index.seek(0)
                 frame, ilen, icrc = compress_member(INDEX, size, index, self._mtime)
             with frame:

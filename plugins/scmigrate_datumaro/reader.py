@@ -12,10 +12,11 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
@@ -26,7 +27,7 @@ from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 from .groups import classification_groups
 from .mapping import MAPPED, MappingStats, keypoint_names, map_annotations, outlined
 
-__all__ = ["Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
+__all__ = ["Categories", "Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
 _TITLES = {
     "detection": "Detection",
@@ -38,10 +39,29 @@ _TITLES = {
 
 
 @dataclass
+class Categories:
+    """What the reader uses of a dataset's categories: Datumaro's ``LabelCategories`` (or the same
+    shape, :class:`.coco_native.NativeLabels`), its ``PointsCategories``, the mask colormap."""
+
+    labels: Any = None
+    points: Any = None
+    colormap: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, categories: dict[Any, Any]) -> Categories:
+        """From Datumaro's categories (keyed by ``AnnotationType``)."""
+        from datumaro.components.annotation import AnnotationType
+
+        # VOC's label map and Datumaro's own format keep colours (as the mask colormap): those win
+        colormap = getattr(categories.get(AnnotationType.mask), "colormap", None) or {}
+        return cls(categories.get(AnnotationType.label), categories.get(AnnotationType.points), colormap)
+
+
+@dataclass
 class Entry:
     """One media of the source: a Datumaro item and where its bytes are."""
 
-    item: Any  # datumaro DatasetItem
+    item: Any  # datumaro DatasetItem, or a coco_native.NativeItem (its annotations are what is used)
     key: str
     filename: str
     dataset: str
@@ -108,22 +128,19 @@ class DatumaroReader(Reader):
         name: str,
         origin: dict[str, Any],
         entries: list[Entry],
-        categories: dict[Any, Any],
+        categories: Categories,
         datasets: list[str],
         notes: list[str] | None = None,
         strict: bool = False,
         project_type: str | None = None,
     ) -> None:
-        from datumaro.components.annotation import AnnotationType
-
         self._name = name
         self._origin = origin
         self._entries = entries
         renamed = distinct_names(entries)
-        self._labels = categories.get(AnnotationType.label)
-        self._points = categories.get(AnnotationType.points)
-        # VOC's label map and Datumaro's own format keep colours (as the mask colormap): those win
-        colormap = getattr(categories.get(AnnotationType.mask), "colormap", None) or {}
+        self._labels = categories.labels
+        self._points = categories.points
+        colormap = categories.colormap
         self._colours = {self._labels[i].name: "#{:02x}{:02x}{:02x}ff".format(*(int(v) for v in rgb[:3]))
                          for i, rgb in colormap.items()
                          if self._labels is not None and isinstance(i, int) and 0 <= i < len(self._labels)}
@@ -270,13 +287,15 @@ class DatumaroReader(Reader):
         for e in self._entries:
             media = Media(key=e.key, kind="image", name=Path(e.filename).stem, filename=e.filename,
                           dataset=e.dataset, size=e.size)
-            yield Item(media, open=self._opener(e), load=self._loader(e))
+            yield Item(media, open=self._opener(e, buffered=False), load=self._loader(e))
 
     @staticmethod
-    def _opener(e: Entry) -> Callable[[], BinaryIO]:
+    def _opener(e: Entry, buffered: bool = True) -> Callable[[], BinaryIO]:
         if e.path is not None:
             path = e.path
-            return lambda: open(path, "rb")
+            # the media stream is read in large chunks (a sink's spool): a buffer in between only
+            # copies (~30 µs per 100 KB image); the image header is read in small steps, buffered
+            return lambda: open(path, "rb", buffering=-1 if buffered else 0)
         data = e.data
         assert data is not None
         return lambda: io.BytesIO(data())
@@ -333,6 +352,8 @@ def _datumaro_thread_setup() -> None:
     import, in the importing thread; every other thread starts with an empty context, so
     loading a lazy mask (VOC, Datumaro, CVAT) from a worker raised ``LookupError``.
     """
+    if "datumaro" not in sys.modules:
+        return  # items read without Datumaro (coco_native) have no lazy masks
     from datumaro.util.image import IMAGE_BACKEND, ImageBackend
 
     try:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from scmigrate.api import PluginOption, Reader, RunOptions, Source
 from scmigrate.errors import InputError
 
-from .coco_check import check_coco, load_coco, safe_file_name
+from .coco_check import CocoIndex, check_coco, load_coco, safe_file_name
+from .coco_native import plain, read_plain
 from .dmlogs import datumaro_logs
+
+if TYPE_CHECKING:
+    from .reader import Categories
 
 __all__ = ["CocoSource", "DatumaroSource"]
 
@@ -87,23 +92,18 @@ class CocoSource(Source):
         root = self._images_root(path, options, probe)
         index = check_coco(doc, path, root, hint="" if options.get("images") else
                            f" (images are looked for in {root}; name their folder with --images DIR)")
-        del doc  # Datumaro parses the file itself; keep one copy in memory, not two
+        from .reader import Categories, DatumaroReader, Entry  # numpy: only once a location is opened
 
-        from datumaro.plugins.data_formats.coco import base as coco_base
-        from datumaro.plugins.data_formats.coco.format import CocoImporterType
-
-        from .reader import DatumaroReader, Entry  # numpy, OpenCV: only once a location is opened
-
-        kind = coco_base.CocoPersonKeypointsBase if index.keypoints else coco_base.CocoInstancesBase
-        try:
-            # Image files are resolved here, against --images; the "roboflow" layout is the one in
-            # which Datumaro assumes nothing about where the JSON sits relative to the images.
-            extractor = kind(str(path), coco_importer_type=CocoImporterType.roboflow, subset="default")
-        except Exception as exc:  # Datumaro's own errors: one line, naming the file
-            raise InputError(f"{path}: Datumaro could not read it: {_one_line(exc)}") from None
+        if plain(doc, path, index):
+            items, labels = read_plain(doc, index)
+            del doc
+            by_id: Callable[[int], Any] = items.__getitem__
+            categories = Categories(labels)
+        else:
+            del doc  # Datumaro parses the file itself; keep one copy in memory, not two
+            by_id, categories = _datumaro_coco(path, index)
         entries = [
-            Entry(extractor.get_dataset_item(im.id), im.file_name, PurePosixPath(im.file_name).name,
-                  "Dataset", im.path, size=im.size)
+            Entry(by_id(im.id), im.file_name, PurePosixPath(im.file_name).name, "Dataset", im.path, size=im.size)
             for im in index.images
         ]
         notes = [f"COCO file {path}, images from {root}: {len(entries)} images, "
@@ -114,12 +114,29 @@ class CocoSource(Source):
             name=options.project or path.stem,
             origin={"kind": "coco", "path": str(path), "images": str(root)},
             entries=entries,
-            categories=extractor.categories(),
+            categories=categories,
             datasets=["Dataset"],
             notes=notes,
             strict=options.strict,
             project_type=options.project_type,
         )
+
+
+def _datumaro_coco(path: Path, index: CocoIndex) -> tuple[Callable[[int], Any], Categories]:
+    """Datumaro's COCO extractor for what :func:`.coco_native.plain` leaves to it: (item by image id, categories)."""
+    from datumaro.plugins.data_formats.coco import base as coco_base
+    from datumaro.plugins.data_formats.coco.format import CocoImporterType
+
+    from .reader import Categories
+
+    kind = coco_base.CocoPersonKeypointsBase if index.keypoints else coco_base.CocoInstancesBase
+    try:
+        # Image files are resolved here, against --images; the "roboflow" layout is the one in
+        # which Datumaro assumes nothing about where the JSON sits relative to the images.
+        extractor = kind(str(path), coco_importer_type=CocoImporterType.roboflow, subset="default")
+    except Exception as exc:  # Datumaro's own errors: one line, naming the file
+        raise InputError(f"{path}: Datumaro could not read it: {_one_line(exc)}") from None
+    return extractor.get_dataset_item, Categories.of(extractor.categories())
 
 
 _FORMAT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -152,7 +169,7 @@ class DatumaroSource(Source):
         from datumaro.components.dataset import Dataset as DmDataset
         from datumaro.components.environment import Environment
 
-        from .reader import DatumaroReader
+        from .reader import Categories, DatumaroReader
 
         env = Environment()
         # Datumaro names a few exporters differently from the importer that reads their output
@@ -204,7 +221,7 @@ class DatumaroSource(Source):
             name=options.project or path.resolve().name,
             origin={"kind": "datumaro", "format": fmt, "path": str(path)},
             entries=entries,
-            categories=categories,
+            categories=Categories.of(categories),
             datasets=subsets,
             notes=notes,
             strict=options.strict,
