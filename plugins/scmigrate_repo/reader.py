@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from scmigrate import schema
@@ -98,7 +98,14 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
         except InputError as e:
             problems.append(str(e))
     present = set(repo.blobs())
-    named: list[tuple[str, dict[str, Any]]] = []  # (where, entry) of every snapshot and pending entry
+
+    def check_refs(where: str, entries: Iterable[dict[str, Any]]) -> None:
+        # each document's entries are checked as it is read: memory holds one snapshot, not all of them
+        for entry in entries:
+            for blob in (entry["blob"], entry["annotations"]):
+                if blob not in present:
+                    problems.append(f"{where}: item {entry['media']['key']!r}: blob {blob} is missing")
+
     summaries = {n[len(INDEX):-len(".json")] for n in repo.storage.list(INDEX)}
     for sid in repo.snapshot_ids():
         try:
@@ -106,18 +113,13 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
         except InputError as exc:
             problems.append(str(exc))
             continue
-        named += [(f"snapshot {sid[:8]}", e) for e in doc["items"]]
+        check_refs(f"snapshot {sid[:8]}", doc["items"])
         if sid in summaries and repo.summary(sid) != SnapshotInfo.of(sid, doc):
             # listings (and the choice of a backup's parent) go by the summary: a wrong one misleads them
             problems.append(f"{repo.storage.url(f'{INDEX}{sid}.json')}: not valid, or does not match its snapshot")
-    try:
-        named += [(f"pending {name}", e) for name, e in pending_entries(repo)]
-    except InputError as exc:
-        problems.append(str(exc))
-    for where, entry in named:
-        for blob in (entry["blob"], entry["annotations"]):
-            if blob not in present:
-                problems.append(f"{where}: item {entry['media']['key']!r}: blob {blob} is missing")
+        del doc  # before the next one is read
+    for name, entry in _pending_or_problem(repo, problems):
+        check_refs(f"pending {name}", [entry])
     if not read_data:
         return problems
     part = _subset(subset)
@@ -138,3 +140,11 @@ def verify_repository(repo: Repository, read_data: bool = False, subset: str | N
         if digest.hexdigest() != sha or blob != blob_name(sha, blob.endswith(".zst")):
             problems.append(f"{repo.storage.url(blob)}: damaged (its bytes do not hash to its name)")
     return problems
+
+
+def _pending_or_problem(repo: Repository, problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The pending entries; a damaged batch is one problem, not a crash."""
+    try:
+        yield from pending_entries(repo)
+    except InputError as exc:
+        problems.append(str(exc))
