@@ -76,7 +76,7 @@ class NativeLabel:
 class NativeLabels(list[NativeLabel]):
     """The label categories, indexed as Datumaro's ``LabelCategories`` (no label groups in COCO)."""
 
-    label_groups: list[Any] = []
+    label_groups: tuple[Any, ...] = ()  # read-only: shared by every instance
 
 
 def plain(doc: dict[str, Any], json_path: Path, index: CocoIndex) -> bool:

@@ -111,8 +111,8 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
         name = options.to_project or project.name
         # the target's lock and writer are taken while both sides are listed (a handshake off the critical
         # path), and before the plan is made: no other run changes the target between the plan and the changes
-        opening = stack.enter_context(ThreadPoolExecutor(1))
-        writer = None if options.dry_run else opening.submit(_writer, stack, snk, target, name, options)
+        opening = None if options.dry_run else stack.enter_context(ThreadPoolExecutor(1))
+        writer = None if opening is None else opening.submit(_writer, stack, snk, target, name, options)
         extra = [lb.name for lb in there.labels() if not lb.is_empty and project.label(lb.name) is None]
         plan = SyncPlan(labels_added=[lb.name for lb in project.labels()
                                       if not lb.is_empty and there.label(lb.name) is None],
@@ -144,8 +144,10 @@ def sync(source: str, target: str, options: RunOptions, *, delete: bool = False,
                     plan.update.append((x, str(y.media.source_id)))
         if writer is None:
             return plan
+        # waited for even when nothing changes: a target another run holds is refused, and its record not kept
+        target_writer = writer.result()
         if plan.changes:
-            _apply(plan, writer.result(), target, dataclasses.replace(project, name=name), threads)
+            _apply(plan, target_writer, target, dataclasses.replace(project, name=name), threads)
         _remember(record, plan, pairs)
     return plan
 

@@ -181,6 +181,8 @@ def test_a_sync_onto_a_project_another_run_is_writing_is_refused_before_anything
         c.admin.clear_counters()
         with pytest.raises(InputError, match="another scmigrate run is writing it"):
             sync("memory:v2", "a", opts, registry=registry)
+        with pytest.raises(InputError, match="another scmigrate run is writing it"):
+            sync("memory:v1", "a", opts, registry=registry)  # nothing to change: refused all the same
         assert c.admin.count("POST", "/annotations") == 0 and c.admin.count("POST", "/media/images") == 0
         assert len(sync("memory:v2", "a", RunOptions(project="Dogs", dry_run=True), registry=registry).add) == 1
     assert compare_locations("memory:v1", "a", opts, registry=registry).identical()
