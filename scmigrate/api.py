@@ -32,6 +32,7 @@ PUBLIC_MODULES: tuple[str, ...] = (
     "scmigrate.schema",
     "scmigrate.config",
     "scmigrate.spool",
+    "scmigrate.imagesize",
     "scmigrate.storage",
     "scmigrate.testing",
     "scmigrate.testing.coco",

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
+from scmigrate.imagesize import image_size
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
 from .groups import classification_groups
@@ -302,15 +303,10 @@ class DatumaroReader(Reader):
 
     def _loader(self, e: Entry) -> Callable[[Item], None]:
         def load(item: Item) -> None:
-            from PIL import Image, UnidentifiedImageError
-
             _datumaro_thread_setup()
 
-            try:
-                with self._opener(e)() as f, Image.open(f) as im:  # reads the header only
-                    item.media.width, item.media.height = im.size
-            except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-                raise InputError(f"{e.path or e.key}: not a readable image ({exc})") from None
+            with self._opener(e)() as f:
+                item.media.width, item.media.height = image_size(f, str(e.path or e.key))
             if item.media.size is None and e.data is not None:
                 item.media.size = len(e.data())
             anns = list(e.item.annotations)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from scmigrate.errors import InputError
+from scmigrate.imagesize import image_size as read_image_size
 from scmigrate.model import Media
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jfif", ".png", ".bmp", ".tif", ".tiff", ".webp"})
@@ -60,13 +61,12 @@ def opener(path: Path) -> Callable[[], BinaryIO]:
 
 def image_size(path: Path) -> tuple[int, int]:
     """``(width, height)`` read from the image header; ``InputError`` naming the file if unreadable."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
-        with Image.open(path) as im:
-            return int(im.width), int(im.height)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+        f = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with f:
+        return read_image_size(f, str(path))
 
 
 def video_info(path: Path) -> dict[str, Any]:
