@@ -20,16 +20,7 @@ import zstandard
 from scmigrate import schema
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
-from scmigrate.model import (
-    Item,
-    Media,
-    ModelArtifact,
-    ModelFile,
-    Project,
-    RangeLabel,
-    Scene,
-    read_empty_mark,
-)
+from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, RangeLabel, Scene, read_empty_mark
 from scmigrate.storage import split_location
 
 from .entries import CHUNK as INDEX_CHUNK
@@ -45,15 +36,7 @@ from .frames import (
     frame_length,
     unpack_trailer,
 )
-from .layout import (
-    INDEX,
-    MANIFEST,
-    MAX_INDEX,
-    MAX_JSON,
-    PROJECT,
-    READS_MAJOR,
-    item_member,
-)
+from .layout import INDEX, MANIFEST, MAX_INDEX, MAX_JSON, PROJECT, READS_MAJOR, item_member
 from .references import ProjectFacts, item_problems, model_problems, project_problems
 from .scan import index_gaps, index_miscount, salvage
 
@@ -80,6 +63,8 @@ class ArchiveReader(Reader):
         # local: a plain file; object stores: ranged reads (scmigrate.storage says why each fails)
         self._f = opener(path) if opener else _open(str(path))
         self._lock = threading.Lock()
+        #: a local file's descriptor (else None): pread needs no lock, so workers reading media do not queue
+        self._fd = None if opener else _descriptor(self._f)
         self._f.seek(0, os.SEEK_END)
         self.size = self._f.tell()
         self.manifest = self._read_manifest()
@@ -117,6 +102,8 @@ class ArchiveReader(Reader):
         """Up to ``n`` bytes at ``offset`` (thread-safe: items' streams are read from worker threads)."""
         if offset < 0 or n <= 0:
             return b""
+        if self._fd is not None:
+            return os.pread(self._fd, min(n, max(0, self.size - offset)), offset)
         with self._lock:
             self._f.seek(offset)
             return self._f.read(min(n, max(0, self.size - offset)))
@@ -246,9 +233,10 @@ class ArchiveReader(Reader):
         """A function that opens ``blob`` when called (a model file is read only if its sink wants it)."""
         return lambda: self.open_member(blob)
 
-    def open_member(self, name: str, label: str = "") -> BinaryIO:
-        """A buffered stream of one member's data (sha256 checked when it reaches the end)."""
-        entry = self.entries.get(name)
+    def open_member(self, name: str, label: str = "", entry: dict[str, Any] | None = None) -> BinaryIO:
+        """A buffered stream of one member's data (sha256 checked when it reaches the end);
+        ``entry``: its index entry when the caller has it already (no second look-up)."""
+        entry = self.entries.get(name) if entry is None else entry
         if entry is None:
             raise self._fail(name + label, "missing from the archive")
         where = name + label
@@ -269,7 +257,6 @@ class ArchiveReader(Reader):
         if self._scene_project is None:
             self._scene_project = self.project()
         return self._scene_project
-
 
     def items(self) -> Iterator[Item]:
         self._ready()
@@ -317,18 +304,21 @@ class ArchiveReader(Reader):
         doc = self._json(name, "item")
         self._project_doc()
         assert self._facts is not None
-        problems = item_problems(name, doc, self._facts, self.entries)
+        blob = doc["blob"]
+        # the blob's entry, looked up once here in the reader thread: the checks and the opener use it
+        # (the index is one SQLite table behind a lock; a look-up per open made the workers queue on it)
+        found = self.entries.get(blob)
+        problems = item_problems(name, doc, self._facts, {blob: found} if found is not None else {})
         media = Media.from_dict(doc["media"])
         if problems:
             raise self._fail(f"{name} (item {media.key!r})", problems[0])
-        blob = doc["blob"]
         label = f" (media of item {media.key!r})"
         ann = doc["annotations"]
         # archives written before the model had one form of "annotated empty" may hold the
         # cluster's (its empty label on the full-image box): read as the same, an empty scene
         scenes = [read_empty_mark(Scene.from_dict(s), self._labels_project, media.width, media.height)
                   for s in ann["scenes"]]
-        return Item(media=media, open=lambda: self.open_member(blob, label),
+        return Item(media=media, open=lambda: self.open_member(blob, label, found),
                     scenes=scenes,
                     ranges=[RangeLabel.from_dict(r) for r in ann["ranges"]])
 
@@ -398,3 +388,13 @@ class ArchiveReader(Reader):
 def _open(location: str) -> BinaryIO:
     storage, name = split_location(location)
     return storage.open_read(name)
+
+
+def _descriptor(f: BinaryIO) -> int | None:
+    """The OS file descriptor of a plain local file; None for object-store streams (no ``fileno``)."""
+    try:
+        fd = f.fileno()
+        os.pread(fd, 1, 0)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return fd

@@ -100,19 +100,18 @@ def _project_params(doc: dict[str, Any], tid: str) -> dict[str, Param]:
     return out
 
 
-def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
-    """Both configuration styles of a project, raw and flattened, keyed by task title.
+def _documents(conn: Connection, p: str, idx: LabelIndex, tasks: list[str]) -> tuple[Any, Any, dict[str, Any]]:
+    """The legacy ``configuration``, ``project_configuration`` and each task's ``training_configuration``
+    (None where the dialect has no new style; an :class:`HttpError` where the cluster refused one).
 
     The documents are independent GETs, so they are asked for at once (a project read is a few
     requests one after another: each saved is one round trip off every run's start)."""
-    cfg = Configuration()
-    p = conn.dialect.project(conn.w, pid)
 
     def get(path: str, params: dict[str, Any] | None = None) -> Any:
         try:
             return conn.http.get_json(path, params=params)
         except HttpError as exc:
-            return exc  # each is optional: handled below, in the order the documents depend on each other
+            return exc  # each is optional: the callers handle it, in the order the documents depend on each other
 
     new_style = conn.dialect.has_project_configuration
     with ThreadPoolExecutor(2 + len(tasks) if new_style else 1) as pool:
@@ -121,7 +120,14 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
         training_f = {title: pool.submit(get, f"{p}/training_configuration",
                                          {"task_id": idx.task_id_by_title[title]})
                       for title in (tasks if new_style else [])}
-    legacy = legacy_f.result()
+    return (legacy_f.result(), doc_f.result() if doc_f is not None else None,
+            {title: f.result() for title, f in training_f.items()})
+
+
+def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[str]) -> Configuration:
+    """Both configuration styles of a project, raw and flattened, keyed by task title."""
+    cfg = Configuration()
+    legacy, doc, training = _documents(conn, conn.dialect.project(conn.w, pid), idx, tasks)
     if not isinstance(legacy, HttpError):  # else a cluster without the legacy API: the new one carries the same facts
         cfg.raw["configuration"] = legacy
         for entry in legacy.get("task_chain") or []:
@@ -133,7 +139,6 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
             if switch is not None:
                 cfg.auto_training[title] = bool(switch.value)
             cfg.training_parameters[title] = {k: v.value for k, v in params.items() if v.key != "auto_training"}
-    doc = doc_f.result() if doc_f is not None else None
     if doc is None or isinstance(doc, HttpError):
         return cfg  # 403 feature_not_available on clusters with the flag off
     cfg.raw["project_configuration"] = doc
@@ -143,7 +148,7 @@ def read_configuration(conn: Connection, pid: str, idx: LabelIndex, tasks: list[
         if title and enable is not None:
             cfg.auto_training[title] = bool(enable)
     for title in tasks:
-        tdoc = training_f[title].result()
+        tdoc = training[title]
         if isinstance(tdoc, HttpError):
             break
         cfg.raw[f"training_configuration/{title}"] = tdoc
@@ -220,8 +225,8 @@ class TargetSettings:
         #: per task: every settable value of both styles the target speaks (legacy ones have doc "legacy")
         self.params: dict[str, dict[str, Param]] = {t: {} for t in tasks}
         self.legacy: dict[str, dict[str, Param]] = {}
-        try:
-            doc = conn.http.get_json(f"{self.p}/configuration")
+        doc, pdoc, training = _documents(conn, self.p, idx, tasks)
+        if not isinstance(doc, HttpError):
             for entry in doc.get("task_chain") or []:
                 title = entry.get("task_title") or idx.task_title_by_id.get(str(entry.get("task_id")))
                 if title:
@@ -230,22 +235,16 @@ class TargetSettings:
                         if param.key != "auto_training":
                             param.doc = "legacy"
                             self.params.setdefault(title, {})[path] = param
-        except HttpError:
-            pass
-        if conn.dialect.has_project_configuration:
-            try:
-                pdoc = conn.http.get_json(f"{self.p}/project_configuration")
-                fresh: dict[str, dict[str, Param]] = {}
-                for title in tasks:
-                    tid = idx.task_id_by_title[title]
-                    tdoc = conn.http.get_json(f"{self.p}/training_configuration", params={"task_id": tid})
-                    fresh[title] = _flatten(_walk_new(tdoc, ()))
-                    fresh[title].update(_project_params(pdoc, tid))
-                for title, params in fresh.items():
-                    self.params.setdefault(title, {}).update(params)
-                self.new_style = True
-            except HttpError:
-                pass  # 403 feature_not_available: the legacy style is all there is
+        #: ``project_configuration`` as read here, until a PATCH of ours: auto_training() needs no second GET
+        self._pdoc: dict[str, Any] | None = None
+        # any refusal (403 feature_not_available) leaves the legacy style as all there is
+        if pdoc is not None and not isinstance(pdoc, HttpError) \
+                and not any(isinstance(t, HttpError) for t in training.values()):
+            for title in tasks:
+                fresh = _flatten(_walk_new(training[title], ()))
+                fresh.update(_project_params(pdoc, idx.task_id_by_title[title]))
+                self.params.setdefault(title, {}).update(fresh)
+            self.new_style, self._pdoc = True, pdoc
         self.styles = {_style(p) for params in self.params.values() for p in params}
 
     def lookup(self, title: str, key: str) -> Param | None:
@@ -331,6 +330,7 @@ class TargetSettings:
                                          params={"task_id": tid})
             if "project" in trees:
                 body = {"task_configs": [dict(trees["project"], task_id=tid)]}
+                self._pdoc = None
                 self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body)
         except HttpError as exc:
             return [f"{title}: the target refused {sorted(values)}: {exc}"]
@@ -362,7 +362,7 @@ class TargetSettings:
         """The auto-training switch per task, as the target has it now."""
         out: dict[str, bool] = {}
         if self.new_style:
-            doc = self.conn.http.get_json(f"{self.p}/project_configuration")
+            doc = self._pdoc or self.conn.http.get_json(f"{self.p}/project_configuration")
             for tc in doc.get("task_configs") or []:
                 title = self.idx.task_title_by_id.get(str(tc.get("task_id")))
                 enable = next((a.get("value") for a in tc.get("auto_training") or [] if a.get("key") == "enable"), None)
@@ -390,6 +390,7 @@ class TargetSettings:
                     for t, v in wanted.items()
                 ]
             }
+            self._pdoc = None
             self.conn.http.send_json("PATCH", f"{self.p}/project_configuration", body, retries=retries)
             return
         for title, value in wanted.items():

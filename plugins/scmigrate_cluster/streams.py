@@ -18,7 +18,7 @@ from scmigrate.spool import Spool
 
 from .http import ClusterHttp, ClusterUnreachable
 
-__all__ = ["DownloadStream", "MultipartBody"]
+__all__ = ["DownloadStream", "MultipartBody", "multipart_body"]
 
 
 class DownloadStream(io.RawIOBase):
@@ -101,6 +101,26 @@ def _total_length(resp: requests.Response, known: int | None) -> int | None:
     return int(length) if length and length.isdigit() else known
 
 
+def _frame(boundary: str, filename: str, content_type: str) -> tuple[bytes, bytes]:
+    """The bytes before and after the file's bytes in a one-part ``multipart/form-data`` body."""
+    safe = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
+    head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe}\"\r\n"
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    return head, f"\r\n--{boundary}--\r\n".encode()
+
+
+def multipart_body(spool: Spool, filename: str, content_type: str, boundary: str) -> bytes | MultipartBody:
+    """The upload's body: one ``bytes`` when the spool holds the media in memory (most media), so the
+    request goes out in one write instead of a Python read and a TLS write per 8 KB block (a copy
+    of a few hundred KB costs far less); a :class:`MultipartBody` streaming from disk above that."""
+    if spool.data is None:
+        return MultipartBody(spool, filename, content_type, boundary=boundary)
+    head, tail = _frame(boundary, filename, content_type)
+    return b"".join((head, spool.data, tail))
+
+
 class MultipartBody(io.RawIOBase):
     """``multipart/form-data`` with one ``file`` part, read in blocks from a :class:`~scmigrate.spool.Spool`."""
 
@@ -110,12 +130,7 @@ class MultipartBody(io.RawIOBase):
     ) -> None:
         super().__init__()
         self.boundary = boundary or uuid.uuid4().hex
-        safe = filename.replace('"', "_").replace("\r", "_").replace("\n", "_")
-        head = (
-            f"--{self.boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe}\"\r\n"
-            f"Content-Type: {content_type}\r\n\r\n"
-        ).encode()
-        tail = f"\r\n--{self.boundary}--\r\n".encode()
+        head, tail = _frame(self.boundary, filename, content_type)
         self._parts: list[Any] = [io.BytesIO(head), spool.rewind(), io.BytesIO(tail)]
         self._len = len(head) + spool.size + len(tail)
 

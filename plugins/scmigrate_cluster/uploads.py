@@ -29,7 +29,7 @@ from scmigrate.spool import Spool
 
 from .dialects import Dialect
 from .http import ClusterHttp, HttpError, Recovered
-from .streams import MultipartBody
+from .streams import multipart_body
 
 __all__ = ["ITEM_FAULTS", "MediaUploads"]
 
@@ -78,7 +78,7 @@ class MediaUploads:
         what = f"{m.dataset}/{filename}"
         try:
             resp = self.http.request(
-                "POST", path, body=lambda: MultipartBody(spool, filename, ctype, boundary=fixed),
+                "POST", path, body=lambda: multipart_body(spool, filename, ctype, fixed),
                 headers={"Content-Type": f"multipart/form-data; boundary={fixed}"},
                 idempotent=False, on_unknown=lambda: self._look(key, what),
             )

@@ -248,3 +248,17 @@ def test_auto_training_restored_when_the_run_fails(clusters: Any, registry: Any)
     with pytest.raises(Stop):
         transfer("memory:seed", "a", registry=registry, quiet=True, workers=1)
     assert api.auto_training(api.project("Cats")) is True
+
+
+def test_a_restore_reads_each_configuration_document_once(clusters: Any, registry: Any) -> None:
+    """The writer's begin asks for project_configuration once (auto_training() reuses what the settings
+    read), and the one read after its own PATCH is not served from the stale copy."""
+    a = clusters("a")
+    put_memory("seed", detection_project("Once"), detection_items(2))
+    a.admin.clear_counters()
+    report = transfer("memory:seed", "a", registry=registry, quiet=True)
+    assert report.complete
+    assert a.admin.count("GET", "/project_configuration") == 1
+    assert a.admin.count("GET", "/training_configuration") == 1
+    assert a.admin.count("PATCH", "/project_configuration") == 2  # off for the upload, back on after
+    assert Api(a).auto_training(Api(a).project("Once")) is True  # the source's switch, restored

@@ -38,3 +38,24 @@ def test_large_video_streams_cluster_to_cluster(clusters: Any, registry: Any) ->
     (entry,) = snapshot("b", "Big")["media"][("Dataset", "big.mp4")]
     assert entry["size"] > PADDING
     assert entry == snapshot("a", "Big")["media"][("Dataset", "big.mp4")][0]
+
+
+def test_an_upload_in_memory_is_one_body_with_the_bytes_the_stream_sends() -> None:
+    import io
+
+    from scmigrate.spool import Spool
+    from scmigrate_cluster.streams import MultipartBody, multipart_body
+
+    data = bytes(range(256)) * 700  # 179 KB: several blocks of a streamed body
+    small = Spool(io.BytesIO(data))
+    body = multipart_body(small, 'a "b".jpg', "image/jpeg", "bnd")
+    assert isinstance(body, bytes)
+    streamed = MultipartBody(small, 'a "b".jpg', "image/jpeg", boundary="bnd")
+    assert body == streamed.read() and len(body) == len(streamed)
+    assert body.startswith(b'--bnd\r\nContent-Disposition: form-data; name="file"; filename="a _b_.jpg"\r\n')
+    big = Spool(io.BytesIO(data), max_memory=1 << 16)  # on disk: streamed, never held whole
+    on_disk = multipart_body(big, "x.jpg", "image/jpeg", "bnd")
+    assert isinstance(on_disk, MultipartBody) and on_disk.read() == multipart_body(
+        Spool(io.BytesIO(data)), "x.jpg", "image/jpeg", "bnd")
+    for s in (small, big):
+        s.close()
