@@ -20,9 +20,13 @@ from typing import BinaryIO
 
 from .errors import InputError
 
-__all__ = ["image_size"]
+__all__ = ["MAX_PIXELS", "image_size"]
 
 _HEAD = 64 << 10
+# Pillow refuses an image past twice its MAX_IMAGE_PIXELS (a decompression bomb). The limit is ours,
+# a constant at Pillow's default, because Pillow's is a process-wide setting that any other module
+# may switch off (the emulator does, for its own 20,000 px check) and a size must not depend on that.
+MAX_PIXELS = 2 * 89_478_485
 _PNG = b"\x89PNG\r\n\x1a\n"
 # start-of-frame markers: every SOFn except DHT (C4), JPG (C8) and DAC (CC), which share the range
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -78,12 +82,9 @@ def _jpeg(head: bytes) -> tuple[int, int] | None:
 
 
 def _plausible(size: tuple[int, int]) -> bool:
-    """Sizes Pillow would accept without a warning; anything else is left to Pillow to judge."""
-    from PIL import Image
-
+    """A size this module accepts from a header; anything else is left to Pillow to judge."""
     w, h = size
-    limit = Image.MAX_IMAGE_PIXELS
-    return w > 0 and h > 0 and (limit is None or w * h <= limit)
+    return w > 0 and h > 0 and w * h <= MAX_PIXELS
 
 
 def _pillow(f: BinaryIO, name: str) -> tuple[int, int]:
@@ -91,8 +92,12 @@ def _pillow(f: BinaryIO, name: str) -> tuple[int, int]:
 
     try:
         with Image.open(f) as im:  # reads the header only
-            return int(im.width), int(im.height)
+            w, h = int(im.width), int(im.height)
     except UnidentifiedImageError:  # its message shows the file object's repr, not the file
         raise InputError(f"{name}: not a readable image (not a format Pillow recognises)") from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"{name}: not a readable image ({exc})") from None
+    if w * h > MAX_PIXELS:
+        raise InputError(f"{name}: not a readable image ({w}x{h} is {w * h:,} pixels, past the limit of "
+                         f"{MAX_PIXELS:,} that guards against decompression bombs)")
+    return w, h
