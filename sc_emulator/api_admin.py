@@ -85,7 +85,7 @@ def counters(call: Call) -> dict:
     return call.emu.book.counters()
 
 
-@endpoint
+@endpoint(offload=True)  # removes every blob
 def reset(call: Call) -> dict:
     call.emu.store.reset()
     call.emu.book.reset()

@@ -8,7 +8,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from PIL import Image
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from . import sc1
@@ -27,7 +27,7 @@ from .mediainfo import (
 from .records import dataset_record, delete_media_rows, frame_index, media_record, project_record
 from .scenes import IMAGE_FRAME, SceneSummary, build_scene, empty_states, media_state, media_summary, save_scene
 from .store import Store, dumps
-from .web import DS, Call, endpoint, upload_endpoint
+from .web import DS, Call, endpoint, file_response, upload_endpoint
 
 MIN_FREE_BYTES = 64 * 1024 * 1024
 
@@ -150,7 +150,7 @@ def _store_media(call: Call, kind: str) -> dict[str, Any]:
 
 
 upload_image = upload_endpoint(lambda call: _store_media(call, "image"), _precheck)
-upload_video = upload_endpoint(lambda call: _store_media(call, "video"), _precheck)
+upload_video = upload_endpoint(lambda call: _store_media(call, "video"), _precheck, offload=True)  # probes
 
 
 def _media(call: Call, kind: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
@@ -188,10 +188,10 @@ def delete_video(call: Call) -> dict:
     return _delete(call, "video")
 
 
-def _original(call: Call, kind: str) -> FileResponse:
+def _original(call: Call, kind: str) -> Response:
     row, info, _ = _media(call, kind)
     # The original bytes with the original content type (the real media service streams the stored object).
-    return FileResponse(call.emu.store.blob_path(info["blob"]), media_type=info["content_type"])
+    return file_response(call.emu.store.blob_path(info["blob"]), info["content_type"])
 
 
 @endpoint
@@ -209,7 +209,7 @@ def _reencoded(path: Path) -> bytes:
 
 
 @endpoint
-def video_stream(call: Call) -> FileResponse:
+def video_stream(call: Call) -> Response:
     return _original(call, "video")
 
 
@@ -219,10 +219,10 @@ def _cached_jpeg(call: Call, key: str, make: Any) -> Response:
         tmp = path.with_suffix(f".{object_id()}.tmp")
         tmp.write_bytes(make())
         tmp.replace(path)
-    return FileResponse(path, media_type="image/jpeg")
+    return file_response(path, "image/jpeg")
 
 
-@endpoint
+@endpoint(offload=True)  # decodes (once: cached)
 def image_thumb(call: Call) -> Response:
     row, info, _ = _media(call, "image")
     return _cached_jpeg(call, f"{row['id']}-thumb", lambda: image_thumbnail(call.emu.store.blob_path(info["blob"])))
@@ -232,21 +232,21 @@ def _frame_jpeg(call: Call, info: dict[str, Any], index: int, max_side: int | No
     return jpeg_bytes(video_frame(call.emu.store.blob_path(info["blob"]), index, info["fps"]), max_side)
 
 
-@endpoint
+@endpoint(offload=True)  # decodes (once: cached)
 def video_thumb(call: Call) -> Response:
     row, info, _ = _media(call, "video")
     middle = info["frame_count"] // 2
     return _cached_jpeg(call, f"{row['id']}-thumb", lambda: _frame_jpeg(call, info, middle, 256))
 
 
-@endpoint
+@endpoint(offload=True)  # decodes (once: cached)
 def frame_full(call: Call) -> Response:
     row, info, _ = _media(call, "video")
     index = frame_index(call, info)
     return _cached_jpeg(call, f"{row['id']}-f{index}", lambda: _frame_jpeg(call, info, index, None))
 
 
-@endpoint
+@endpoint(offload=True)  # decodes (once: cached)
 def frame_thumb(call: Call) -> Response:
     row, info, _ = _media(call, "video")
     index = frame_index(call, info)

@@ -92,7 +92,7 @@ def edit_project(call: Call) -> dict:
     return project_body(call, row, new_doc)
 
 
-@endpoint
+@endpoint(offload=True)  # every media's blob checked and removed
 def delete_project(call: Call) -> dict:
     row, _ = project_record(call)
     store = call.emu.store
@@ -124,7 +124,7 @@ def project_status(call: Call) -> dict:
     return sc1.status(body) if call.emu.dialect.is_sc1 else body
 
 
-@endpoint
+@endpoint(offload=True)  # decodes
 def project_thumbnail(call: Call) -> Response:
     row, _ = project_record(call)
     store = call.emu.store
@@ -196,7 +196,7 @@ def rename_dataset(call: Call) -> dict:
     return dataset_body(store.one("SELECT * FROM datasets WHERE id = ?", (ds["id"],)))
 
 
-@endpoint
+@endpoint(offload=True)  # every media's blob checked and removed
 def delete_dataset(call: Call) -> dict:
     project_record(call)
     ds = dataset_record(call)

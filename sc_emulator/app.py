@@ -137,7 +137,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Starlette) -> AsyncIterator[None]:
-    # Endpoints run in the thread pool; size it for the 64+ concurrent keep-alive clients we promise.
+    # Offloaded endpoints and upload batches run in the thread pool (sc_emulator.web); size it for the
+    # 64+ concurrent keep-alive clients we promise.
     anyio.to_thread.current_default_thread_limiter().total_tokens = 96
     yield
 

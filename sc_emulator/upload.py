@@ -130,7 +130,8 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
     batch = bytearray()
     try:
         # Parsing, hashing and writing run in a worker thread, one ~1 MB batch at a time: a 1 GB upload
-        # then neither blocks the event loop nor sits in memory.
+        # then neither blocks the event loop nor sits in memory. The last, smaller batch (all of a
+        # typical image) is parsed on the loop: the hop to a thread costs more than that work.
         async for chunk in request.stream():
             batch += chunk
             if len(batch) >= BATCH_BYTES:
@@ -139,7 +140,7 @@ async def receive_upload(request: Request, tmp_dir: Path, max_bytes: int) -> Upl
                 if sink.too_large:
                     raise _too_large(max_bytes)
         if batch:
-            await anyio.to_thread.run_sync(parser.write, bytes(batch))
+            parser.write(bytes(batch))
         if sink.too_large:
             raise _too_large(max_bytes)
         parser.finalize()

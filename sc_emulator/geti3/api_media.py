@@ -149,7 +149,7 @@ def delete_media(call: Call, project_id: str, media_ids: list[str]) -> None:
         call.store.drop_blob_if_unused(digest)
 
 
-@endpoint
+@endpoint(offload=True)  # every media's blob checked and removed
 def bulk_delete(call: Call) -> Any:
     project = get_project(call)
     check = Check()
@@ -171,13 +171,13 @@ def one_media(call: Call) -> Any:
     return media_view(call, media)
 
 
-@endpoint
+@endpoint(offload=True)  # re-encodes images as PNG, decodes video frames
 def binary(call: Call) -> Any:
     project = get_project(call)
     return binary_response(call, get_media_row(call, project["id"], call.path_uuid("media_id")))
 
 
-@endpoint
+@endpoint(offload=True)  # decodes (once: cached)
 def thumbnail(call: Call) -> Any:
     project = get_project(call)
     media = get_media_row(call, project["id"], call.path_uuid("media_id"))

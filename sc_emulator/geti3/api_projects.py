@@ -218,7 +218,7 @@ def _strip_labels(call: Call, conn: sqlite3.Connection, project: dict[str, Any],
                          (dumps(kept), dumps(label_ids), row["media_id"]))
 
 
-@endpoint
+@endpoint(offload=True)  # decodes
 def thumbnail(call: Call) -> Any:
     project = get_project(call)
     row = call.store.one("SELECT id FROM media WHERE project_id = ? ORDER BY seq LIMIT 1", (project["id"],))

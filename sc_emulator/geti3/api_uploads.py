@@ -244,7 +244,7 @@ async def one_upload(request: Request) -> Any:
     return Response(status_code=204, headers=_state_headers(upload))
 
 
-@endpoint
+@endpoint(offload=True)  # probes the media (PyAV for a video)
 def media_from_upload(call: Call) -> Any:
     project = get_project(call)
     check = Check()

@@ -101,14 +101,18 @@ def _error(exc: Exception) -> Response:
     return detail_response(500, f"{type(exc).__name__}: {exc}")
 
 
-def endpoint(fn: Callable[[Call], Any]) -> Callable[[Request], Any]:
-    """Wrap a sync endpoint function (body read first, DELETE bodies too; work in a worker thread)."""
-    return shared.endpoint(fn, call=Call, error=_error, body_methods=("POST", "PUT", "PATCH", "DELETE"))
+def endpoint(fn: Callable[[Call], Any] | None = None, *, offload: bool = False) -> Any:
+    """Wrap a sync endpoint function (body read first, DELETE bodies too); ``offload``: in a worker
+    thread (``sc_emulator.web``: for the functions that decode media). ``@endpoint`` or
+    ``@endpoint(offload=True)``."""
+    return shared.endpoint(fn, call=Call, error=_error, body_methods=("POST", "PUT", "PATCH", "DELETE"),
+                           offload=offload)
 
 
 def upload_endpoint(fn: Callable[[Call], Any], precheck: Callable[[Call], None]) -> Callable[[Request], Any]:
-    """Multipart upload: ``precheck`` (404s) first, then the ``file`` part streamed to disk."""
-    return shared.upload_endpoint(fn, precheck, call=Call, error=_error)
+    """Multipart upload: ``precheck`` (404s) first, then the ``file`` part streamed to disk and
+    handed to ``fn`` in a worker thread (it probes the media: PyAV for a video)."""
+    return shared.upload_endpoint(fn, precheck, call=Call, error=_error, offload=True)
 
 
 def stream_endpoint(fn: Callable[[Request], Any]) -> Callable[[Request], Any]:

@@ -32,6 +32,28 @@ def test_image_upload_get_display_delete(api):
     assert gone.status_code == 404 and gone.json()["error_code"] == "image_not_found"
 
 
+@pytest.mark.parametrize("side", [64, 900], ids=["answered-from-memory", "streamed"])
+def test_display_full_gives_the_uploaded_bytes_small_or_large(api, side):
+    # up to 1 MiB a file is answered from memory, larger ones are streamed: both give the same bytes
+    from sc_emulator.web import SMALL_FILE_BYTES
+
+    data = image_bytes(side, side, "PNG") if side < 100 else _noise_png(side)
+    assert (len(data) > SMALL_FILE_BYTES) == (side > 100)
+    project = api.create_project(f"display full {side}")
+    image = api.upload(project, "big.png", data).json()
+    full = api.get(image["media_information"]["display_url"])
+    assert full.status_code == 200 and full.headers["content-type"] == "image/png"
+    assert int(full.headers["content-length"]) == len(data) and full.content == data
+
+
+def _noise_png(side: int) -> bytes:
+    import os
+
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, "PNG")
+    return out.getvalue()
+
+
 def test_upload_errors(api):
     project = api.create_project("media errors")
     r = api.upload(project, "notes.txt", b"hello")
