@@ -34,6 +34,7 @@ from .ids import new_token, new_uuid, now_iso, object_id, token_well_formed
 from .legacy import DoubleSlashMiddleware, legacy_routes
 from .login import PASSWORD_FILE, Sessions, load_or_create_password, login_routes
 from .store import Store
+from .web import RouteIndex
 
 TOKEN_FILE = "token.txt"
 
@@ -154,7 +155,8 @@ def create_app(settings: Settings) -> Any:
                  + api_models.ROUTES + api_models.ADMIN_ROUTES)
     own = login_routes(emulator.dialect) + legacy_routes(emulator.dialect)
     routes = route_table(emulator.dialect, canonical, own)
-    app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={404: _not_found, HTTPException: _http_error})
+    app = Starlette(routes=[RouteIndex(routes)], lifespan=_lifespan,
+                    exception_handlers={404: _not_found, HTTPException: _http_error})
     app.state.emulator = emulator
     stack: Any = AuthMiddleware(app, emulator)
     stack = FaultMiddleware(stack, emulator.book, app.router)

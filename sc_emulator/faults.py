@@ -208,7 +208,10 @@ class FaultBook:
 def route_template(app: Any, scope: Scope) -> str:
     """``"METHOD /path/{template}"`` of the route that will serve this request (or the raw path)."""
     for route in getattr(app, "routes", []):
-        match, _ = route.matches(scope)
+        if hasattr(route, "lookup"):  # a RouteIndex (sc_emulator.web): the template is its route's
+            match, route, _ = route.lookup(scope)
+        else:
+            match, _ = route.matches(scope)
         if match == Match.FULL:
             return f"{scope['method']} {route.path}"
     return f"{scope['method']} {scope['path']}"

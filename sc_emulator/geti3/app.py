@@ -24,6 +24,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import api_admin
+from .. import web as shared_web
 from ..faults import ADMIN_PREFIX, FaultBook, FaultMiddleware, Knobs
 from . import api_annotations, api_media, api_projects, api_training, api_uploads, api_views
 from .store import Geti3Store
@@ -137,7 +138,8 @@ def build_app(settings: Geti3Settings) -> Any:
     routes = admin + [openapi, docs] + served
     if settings.spa:
         routes.append(Route("/{path:path}", lambda request: HTMLResponse(UI_PAGE), methods=["GET"], name="ui"))
-    app = Starlette(routes=routes, lifespan=_lifespan, exception_handlers={HTTPException: _http_error})
+    app = Starlette(routes=[shared_web.RouteIndex(routes)], lifespan=_lifespan,
+                    exception_handlers={HTTPException: _http_error})
     app.state.emulator = emulator
     stack: Any = HeadersMiddleware(app, settings.tus)
     stack = FaultMiddleware(stack, emulator.book, app.router, error_body=_injected)
