@@ -33,6 +33,7 @@ PUBLIC_MODULES: tuple[str, ...] = (
     "scmigrate.config",
     "scmigrate.spool",
     "scmigrate.imagesize",
+    "scmigrate.scratch",
     "scmigrate.storage",
     "scmigrate.testing",
     "scmigrate.testing.coco",

@@ -29,14 +29,30 @@ __all__ = ["CHUNK", "Spool"]
 CHUNK = 1 << 20
 
 
+def _ask(size: int, expected: int | None) -> int:
+    """How many bytes to ask the stream for after ``size`` of them.
+
+    A stream's ``read(n)`` may set aside ``n`` bytes before it knows how many there are (a raw
+    stream zero-fills a buffer of ``n``; an HTTP body allocates ``n``): asked for a fixed 1 MiB,
+    every 2 KB thumbnail cost two such buffers, churning the allocator (memory the process keeps)
+    and CPU. With the size the source declared, the bytes are asked for as they are, then one byte
+    to see the stream end; a stream longer than declared is read on by chunks (:meth:`check` says so).
+    """
+    if expected is None or size > expected:
+        return CHUNK
+    return min(CHUNK, expected - size) or 1
+
+
 class Spool:
     """The bytes of ``stream``, copied once (the stream is closed), with their size and sha256.
 
+    ``expected`` is the size the source declared, if it did: the stream is read in steps of that
+    size (see :func:`_ask`), which changes nothing of what is copied or checked.
     ``file`` is positioned at 0 after the copy; :meth:`rewind` puts it back there for another
     read. Use it as a context manager, or call :meth:`close`, to free the temporary file.
     """
 
-    def __init__(self, stream: BinaryIO, max_memory: int = 4 << 20) -> None:
+    def __init__(self, stream: BinaryIO, max_memory: int = 4 << 20, expected: int | None = None) -> None:
         digest = hashlib.sha256()
         parts: list[bytes] = []
         size = 0
@@ -44,7 +60,7 @@ class Spool:
         try:
             with stream:
                 while True:
-                    chunk = stream.read(CHUNK)
+                    chunk = stream.read(_ask(size, expected))
                     if not chunk:
                         break
                     digest.update(chunk)

@@ -15,13 +15,12 @@ from __future__ import annotations
 import codecs
 import json
 import re
-import sqlite3
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from scmigrate import schema
+from scmigrate import schema, scratch
 from scmigrate.errors import InputError
 
 __all__ = ["CHUNK", "IndexEntries", "in_file_order", "read_index"]
@@ -57,15 +56,14 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
     """Index entries by member name; ``entries[name]`` is a fresh dict each time (read-only).
 
     One bytes row per member holds its numbers, hashes and names (~150 bytes for an item's entry,
-    against ~600 as a dict of Python objects), kept in a private temporary SQLite database (the empty
-    file name: on disk past SQLite's page cache of ~2 MB, removed when the connection closes), so the
-    reader's memory does not grow with the archive's member count. Readers look members up from
-    several threads: one lock serialises the connection's use.
+    against ~600 as a dict of Python objects), kept in a private temporary SQLite database
+    (:func:`scmigrate.scratch.connect`: on disk past a small page cache, removed when the
+    connection closes), so the reader's memory does not grow with the archive's member count.
+    Readers look members up from several threads: one lock serialises the connection's use.
     """
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db = scratch.connect()
         self._db.execute("CREATE TABLE rows (seq INTEGER PRIMARY KEY, name BLOB UNIQUE NOT NULL, "
                          "offset INTEGER NOT NULL, row BLOB NOT NULL)")
         self._lock = threading.Lock()

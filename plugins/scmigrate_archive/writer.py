@@ -29,6 +29,7 @@ from scmigrate import schema
 from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError
 from scmigrate.model import Item, ModelArtifact, Project
+from scmigrate.scratch import KeySet
 from scmigrate.spool import Spool
 from scmigrate.storage import StorageError, split_location
 
@@ -61,9 +62,11 @@ class ArchiveWriter(Writer):
         self._lock = threading.Lock()
         self._mtime = int(time.time())
         self._pos = 0
-        self._blobs: set[str] = set()
-        self._done: set[str] = set()
-        self._models: set[str] = set()
+        # member names and keys held (one per item, two with its blob): past a few thousand,
+        # on disk (scmigrate.scratch), so a backup's memory does not grow with the project
+        self._blobs = KeySet()
+        self._done = KeySet()
+        self._models = KeySet()
         self._counts = {"members": 0, "items": 0, "models": 0}
         self._has: set[str] = set()  # manifest / project present
         self._project_name: str | None = None
@@ -113,7 +116,7 @@ class ArchiveWriter(Writer):
                     key = doc["media"]["key"] if ev.name.startswith("items/") else doc["key"]
                     want = item_member(key) if ev.name.startswith("items/") else model_member(key)
                     blobs = [doc["blob"]] if ev.name.startswith("items/") else [f["blob"] for f in doc["files"]]
-                    if ev.name != want or not set(blobs) <= self._blobs:
+                    if ev.name != want or not all(b in self._blobs for b in blobs):
                         cut = ev.offset  # not what this writer would have written: keep what precedes it
                         break
                     blob = doc.get("blob")
@@ -262,7 +265,7 @@ class ArchiveWriter(Writer):
                 return WriteResult(ids={"member": member}, skipped=True)
         if PROJECT not in self._has:
             raise RuntimeError("ArchiveWriter.begin() must be called before write()")
-        with Spool(item.open(), max_memory=_SPOOL) as spool:
+        with Spool(item.open(), max_memory=_SPOOL, expected=item.media.size) as spool:
             media = item.media
             # what the source said the bytes are is what the archive's index will promise
             spool.check(media.sha256, media.size, what=f"{key}: media bytes")
@@ -290,7 +293,7 @@ class ArchiveWriter(Writer):
                 return WriteResult(ids={"member": member}, skipped=True)
         files, total = [], 0
         for f in model.files:
-            with Spool(f.open(), max_memory=_SPOOL) as spool:
+            with Spool(f.open(), max_memory=_SPOOL, expected=f.size) as spool:
                 size, sha = spool.size, spool.sha256
                 files.append({"name": f.name, "blob": self._add_blob(spool, f.name), "size": size,
                               "sha256": sha})

@@ -55,19 +55,33 @@ class DownloadStream(io.RawIOBase):
         return True
 
     def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        """Up to ``size`` bytes, as the connection hands them over.
+
+        Not :class:`io.RawIOBase`'s own ``read``, which zero-fills a buffer of ``size`` to read
+        into: asked for 1 MiB, each small image cost two of them. Never more than the rest of
+        the body is asked for (its length is known), so urllib3 sets aside no more than that.
+        """
+        if size is None or size < 0:
+            return self.readall()
         while True:
-            if self._resp is None and self._expected is not None and self._pos >= self._expected:
-                return 0
+            if self._expected is not None:
+                size = min(size, self._expected - self._pos)
+            if size <= 0:
+                return b""
             try:
                 assert self._resp is not None
-                data = self._resp.raw.read(len(b), decode_content=True)
+                data = self._resp.raw.read(size, decode_content=True)
                 if not data and self._expected is not None and self._pos < self._expected:
                     raise OSError(f"connection closed at byte {self._pos} of {self._expected}")
                 n = len(data)
-                b[:n] = data
                 self._pos += n
                 self._http.stats.add("bytes_received", n)
-                return n
+                return data
             except (OSError, requests.exceptions.RequestException, Exception) as exc:  # noqa: BLE001
                 # urllib3 raises ProtocolError/IncompleteRead/ReadTimeoutError on a dropped body
                 self._failures += 1
@@ -80,7 +94,7 @@ class DownloadStream(io.RawIOBase):
                     self._resp.close()
                     self._resp = None
                 if self._expected is not None and self._pos >= self._expected:
-                    return 0  # everything arrived; only the connection's end was lost
+                    return b""  # everything arrived; only the connection's end was lost
                 self._open()
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ import requests
 
 from scmigrate.errors import InputError, PluginError
 from scmigrate.model import Media
+from scmigrate.scratch import KeySet
 from scmigrate.spool import Spool
 
 from .dialects import Dialect
@@ -45,7 +46,8 @@ class MediaUploads:
         self._lock = threading.Lock()
         #: (dataset path, kind) → media name → [(size, id, media document)] already on the target
         self._existing: dict[tuple[str, str], dict[str, list[tuple[Any, str, dict[str, Any]]]]] = {}
-        self._claimed: set[str] = set()
+        #: the ids of the media this run uploaded or took as its own: one per item, on disk past a bound
+        self._claimed = KeySet()
         #: (dataset path, kind, name, size) → one lock per media identity being uploaded (see the module
         #: docstring) and how many uploads hold or wait for it
         self._keys: dict[tuple[str, str, str, int], list[Any]] = {}

@@ -259,7 +259,7 @@ class ClusterWriter(Writer):
             doc = self._uploaded.get(item.key)  # a retried item: its media arrived, its scenes did not
         size = 0
         if doc is None:
-            with Spool(item.open()) as spool:
+            with Spool(item.open(), expected=m.size) as spool:
                 # the bytes sent are the bytes the source vouched for, or the item fails naming them
                 spool.check(m.sha256, what=f"{m.dataset}/{filename}: media bytes")
                 doc = self.media.upload(dpath, m, filename, stem, spool)

@@ -125,7 +125,7 @@ class RepoWriter(Writer):
         if prev is not None:
             size, sha, blob, new = prev["media"]["size"], prev["media"]["sha256"], prev["blob"], False
         else:
-            with Spool(item.open(), max_memory=_SPOOL) as spool:
+            with Spool(item.open(), max_memory=_SPOOL, expected=media.size) as spool:
                 spool.check(media.sha256, media.size, what=f"{key}: media bytes")
                 size, sha = spool.size, spool.sha256
                 blob, added = self.repo.put_blob_file(spool.file, sha)

@@ -23,7 +23,7 @@ def run_summary(report: Any) -> dict[str, Any]:
         return {"source": report.source, "sink": report.sink, "dry_run": report.dry_run,
                 "complete": report.complete, "failed": list(report.failed),
                 "projects": [run_summary(e) if not isinstance(e, dict) else dict(e) for e in report.entries]}
-    data = report.to_dict()
+    data = report.to_dict(id_map=False)  # left out below: not read back from disk for nothing
     out = {k: data[k] for k in ("source", "sink", "project", "target_project", "dry_run", "complete", "interrupted",
                                 "total", "counts", "bytes", "duration_s", "skipped", "conversions", "sink_facts",
                                 "retry_passes")}

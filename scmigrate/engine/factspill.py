@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import itertools
 import pickle
-import sqlite3
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from .. import scratch
 
 __all__ = ["FactSpill"]
 
@@ -40,15 +39,11 @@ class FactSpill:
     """A temporary database of ``(group, side, entry)`` rows; ``side`` is 0 (source) or 1 (destination).
 
     Entries are pickled: they are this process's own objects, written and read back by it alone,
-    in a private temporary directory removed by :meth:`close`.
+    in a private temporary database (:func:`scmigrate.scratch.connect`) removed by :meth:`close`.
     """
 
     def __init__(self) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="scmigrate-check-")
-        self._db = sqlite3.connect(Path(self._dir.name) / "facts.sqlite3", isolation_level=None)
-        # a scratch file: nothing survives a crash, so no journal and no fsync
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
+        self._db = scratch.connect()
         self._db.execute("CREATE TABLE facts (dataset BLOB, name BLOB, kind BLOB, side INTEGER, seq INTEGER, "
                          "entry BLOB, PRIMARY KEY (dataset, name, kind, side, seq)) WITHOUT ROWID")
         self._pending: list[tuple[bytes, bytes, bytes, int, int, bytes]] = []
@@ -81,7 +76,6 @@ class FactSpill:
 
     def close(self) -> None:
         self._db.close()
-        self._dir.cleanup()
 
     def __enter__(self) -> FactSpill:
         return self

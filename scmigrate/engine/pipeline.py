@@ -109,7 +109,7 @@ class _Run:
         self.has_report = has_report  # whether "see the report" points at a file the user asked for
         self.failure_lines = 0  # "failed: ..." lines shown in this pass
         self.model_failures: list[Failure] = []
-        self.accepted: set[str] = set()
+        self.accepted: set[str] = set()  # with --max-items: the keys admitted so far
         self.limit_hit = False
         self.done: set[str] = set()
         self.journal: Journal | None = None
@@ -259,10 +259,11 @@ class _Run:
                 return SKIP
         if selected is not None or not self.selection.drops_items:
             limit = self.options.max_items
-            with self.lock:
-                if limit is not None and len(self.accepted) >= limit:
-                    return STOP
-                self.accepted.add(key)
+            if limit is not None:  # without --max-items nothing asks which keys were admitted
+                with self.lock:
+                    if len(self.accepted) >= limit:
+                        return STOP
+                    self.accepted.add(key)
         return item, selected
 
     # ------------------------------------------------------------------ one item
@@ -319,9 +320,10 @@ class _Run:
     def _admit(self, key: str) -> bool:
         """``--max-items`` for items selected in a worker (lazily loaded annotations)."""
         limit = self.options.max_items
+        if limit is None:
+            return True
         with self.lock:
-            if key in self.accepted or limit is None:
-                self.accepted.add(key)
+            if key in self.accepted:
                 return True
             if len(self.accepted) >= limit:
                 self.limit_hit = True

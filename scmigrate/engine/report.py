@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..scratch import KeyMap
 
 __all__ = ["STDOUT", "Failure", "ProjectsReport", "Report", "write_json", "write_text"]
 
@@ -46,7 +47,8 @@ class Report:
     bytes: int = 0
     duration: float = 0.0
     failures: list[Failure] = field(default_factory=list)
-    id_map: dict[str, Any] = field(default_factory=dict)
+    #: source id -> the target's id(s); on disk past a few thousand items (:mod:`scmigrate.scratch`)
+    id_map: KeyMap = field(default_factory=KeyMap)
     conversions: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
     sink_facts: dict[str, Any] = field(default_factory=dict)
@@ -92,7 +94,8 @@ class Report:
             line += "; " + self.sink_facts["summary"]
         return line
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, id_map: bool = True) -> dict[str, Any]:
+        """The report as JSON holds it; without ``id_map``, the map (one entry per item) is left empty."""
         return {
             "source": self.source,
             "sink": self.sink,
@@ -106,7 +109,7 @@ class Report:
             "bytes": self.bytes,
             "duration_s": round(self.duration, 3),
             "failures": [f.to_dict() for f in self.failures],
-            "id_map": dict(self.id_map),
+            "id_map": dict(self.id_map.items()) if id_map else {},
             "conversions": self.conversions,
             "skipped": dict(self.skipped),
             "sink_facts": self.sink_facts,

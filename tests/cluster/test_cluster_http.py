@@ -11,6 +11,7 @@ import pytest
 from cluster_helpers import detection_items, detection_project
 
 from scmigrate.engine.facade import transfer
+from scmigrate.spool import Spool
 from scmigrate.testing import put_memory
 from scmigrate_cluster.http import ClusterHttp, HttpError
 from scmigrate_cluster.limiter import AdaptiveLimiter
@@ -86,7 +87,9 @@ def test_not_retried_when_the_answer_is_final(clusters: Any) -> None:
     assert info.value.status == 404 and http.stats.to_dict()["retries_total"] == 0
 
 
-def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any) -> None:
+@pytest.mark.parametrize("spooled", [False, True])
+def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any, spooled: bool) -> None:
+    """Read whole, or as a sink reads it: a Spool asking for the size the source declared, then one byte."""
     c = clusters("a")
     items = detection_items(2)
     put_memory("seed", detection_project("Dogs"), items)
@@ -98,11 +101,18 @@ def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any) -
     did = doc["datasets"][0]["id"]
     path = f"{c.base()[len(c.url):]}/projects/{pid}/datasets/{did}/media/images/{new_id}/display/full"
     c.admin.drop("GET", r"/display/full$", nth=1, when="after")
+    want = items[0].open().read()
     stream = DownloadStream(http, path)
-    data = stream.read()
+    if spooled:
+        with Spool(stream, expected=len(want)) as spool:
+            data = spool.file.read()
+        assert stream.read(1 << 20) == b""  # the body ended: nothing asked of the connection
+    else:
+        data = stream.read()
     stream.close()
-    assert hashlib.sha256(data).hexdigest() == hashlib.sha256(items[0].open().read()).hexdigest()
+    assert hashlib.sha256(data).hexdigest() == hashlib.sha256(want).hexdigest()
     assert http.stats.to_dict()["retries"].get("download resumed") == 1
+    assert http.stats.to_dict()["bytes_received"] >= len(want)
 
 
 def test_ca_bundle_not_replaced_by_environment(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:

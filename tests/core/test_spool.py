@@ -26,3 +26,35 @@ def test_a_declaration_the_bytes_do_not_match_names_the_item():
             spool.check("0" * 64, what="Dataset/a.jpg")
         with pytest.raises(InputError, match=r"^k: the 3 bytes read do not match the 4 the source declared"):
             spool.check(None, 4, what="k")
+
+
+class _Asked(io.BytesIO):
+    """A stream that records the sizes it is asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, n: int | None = -1) -> bytes:
+        self.asked.append(-1 if n is None else n)
+        return super().read(n)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2048, 3 << 20])
+def test_a_declared_size_is_asked_for_as_it_is_then_one_byte(size):
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    stream = _Asked(data)
+    with Spool(stream, max_memory=1 << 20, expected=size) as spool:
+        assert spool.size == size and spool.file.read() == data
+    assert sum(stream.asked[:-1]) == size and stream.asked[-1] == 1
+    assert max(stream.asked) <= 1 << 20  # never more than a chunk at once
+
+
+@pytest.mark.parametrize("declared", [10, 5000, 6000])
+def test_a_stream_longer_or_shorter_than_declared_is_copied_whole_and_check_says_so(declared):
+    data = b"y" * 5000
+    with Spool(_Asked(data), expected=declared) as spool:
+        assert spool.size == 5000 and spool.file.read() == data
+        if declared != 5000:
+            with pytest.raises(InputError, match=f"the 5000 bytes read do not match the {declared}"):
+                spool.check(None, declared, what="k")

@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from scmigrate.model import Shape
+from scmigrate.scratch import KeySet
 
 if TYPE_CHECKING:
     from ..http import ClusterHttp
@@ -114,8 +115,11 @@ class CurrentDialect(Dialect):
     #: ... but the first page, which only has to say the total, is small: it comes back sooner, and
     #: what the caller does with the first media (their downloads) starts sooner
     first_page_size = 100
-    #: listing pages fetched at once after the first
-    pages_ahead = 4
+    #: listing pages asked for ahead of the one being handed on. Each holds a page of parsed media
+    #: (~2.5 KB apiece): four held 13 MB at 20,000 media, where a listing of 2,000 holds at most
+    #: 5 MB. One fetched while the caller works through the other keeps far ahead of the downloads
+    #: (1,000 media per 20 ms request against ~300 downloaded per second)
+    pages_ahead = 1
     #: the whole-video annotation GET returns at most this many frames per call
     video_annotation_page = 500
 
@@ -199,14 +203,14 @@ class CurrentDialect(Dialect):
                     return
                 ahead.append(pool.submit(page, skip))
 
-        seen: set[str] = set()
+        seen = KeySet()  # one per media: past a few thousand, on disk
 
         def unseen(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            for m in batch:
-                if str(m.get("id")) not in seen:
-                    seen.add(str(m.get("id")))
-                    if m.get("type", kind) == kind:
-                        yield m
+            batch.reverse()
+            while batch:  # popped as handed on: a page's media are freed as the caller drops them
+                m = batch.pop()
+                if seen.add(str(m.get("id"))) and m.get("type", kind) == kind:
+                    yield m
 
         try:
             refill()
@@ -222,7 +226,7 @@ class CurrentDialect(Dialect):
             yield from self._walk(http, path, body, kind, total_key, seen)
 
     def _walk(self, http: ClusterHttp, path: str, body: dict[str, Any], kind: str, total_key: str,
-              seen: set[str]) -> Iterator[dict[str, Any]]:
+              seen: KeySet) -> Iterator[dict[str, Any]]:
         """Follow ``next_page`` with the same body from the first page, yielding media not in ``seen``."""
         params: dict[str, Any] | None = {"limit": self.page_size, "skip": 0, "sort_by": "media_upload_date"}
         count = 0

@@ -20,6 +20,7 @@ from typing import Any
 from scmigrate.api import RunOptions, Writer, WriteResult
 from scmigrate.errors import InputError, PluginError
 from scmigrate.model import Item, ModelArtifact, Project
+from scmigrate.scratch import KeySet
 from scmigrate.spool import Spool
 
 from ..connection import opt
@@ -78,7 +79,7 @@ class Geti3Writer(Writer):
         self.notes: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._existing: dict[str, dict[str, list[tuple[Any, str]]]] = {}
-        self._claimed: set[str] = set()
+        self._claimed = KeySet()  # the ids of the media this run uploaded or took: on disk past a bound
         #: (item key, target id) → media document: an item retried after its annotations failed
         #: keeps the media it uploaded instead of uploading it again
         self._uploaded: dict[tuple[str, str], dict[str, Any]] = {}
@@ -207,7 +208,7 @@ class Geti3Writer(Writer):
                     doc = self._find_existing(t, stem, m.size)
                 if doc is None:
                     if spool is None:
-                        spool = Spool(item.open())
+                        spool = Spool(item.open(), expected=m.size)
                         # the bytes sent are the bytes the source vouched for, or the item fails naming them
                         spool.check(m.sha256, what=f"{what}: media bytes")
                     doc = upload(self.http, self.conn.media(t.id), spool, filename, what, self.conn.dialect.tus,
