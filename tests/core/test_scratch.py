@@ -68,3 +68,17 @@ def test_threads_adding_the_same_keys_see_each_new_once():
     for t in threads:
         t.join()
     assert sorted(new) == sorted(f"k{i}" for i in range(500)) and len(ks) == 500
+
+
+def test_no_key_in_the_database_is_ever_taken_for_new_across_filter_rebuilds():
+    """The filter in front of the database may say "maybe" for a new key, never "no" for a held one:
+    a held key taken for new would be written twice."""
+    ks, km = KeySet(spill=7), KeyMap(spill=7)
+    keys = [f"media-{i}" for i in range(5000)]  # the filter is rebuilt larger several times
+    for k in keys:
+        ks.add(k)
+        km[k] = k.upper()
+    assert not any(ks.add(k) for k in keys) and len(ks) == 5000
+    assert all(km[k] == k.upper() for k in keys[::7]) and len(km) == 5000
+    km[keys[0]] = "again"  # an update, not a second row
+    assert len(km) == 5000 and km[keys[0]] == "again"
