@@ -62,7 +62,7 @@ class ArchiveWriter(Writer):
         self._lock = threading.Lock()
         self._mtime = int(time.time())
         self._pos = 0
-        # member names and keys held (one per item, two with its blob): past a few thousand,
+        # member names and keys held (one per item, two with its blob): past 1,024 of each,
         # on disk (scmigrate.scratch), so a backup's memory does not grow with the project
         self._blobs = KeySet()
         self._done = KeySet()

@@ -47,7 +47,7 @@ class Report:
     bytes: int = 0
     duration: float = 0.0
     failures: list[Failure] = field(default_factory=list)
-    #: source id -> the target's id(s); on disk past a few thousand items (:mod:`scmigrate.scratch`)
+    #: source id -> the target's id(s); on disk past 1,024 items (:mod:`scmigrate.scratch`)
     id_map: KeyMap = field(default_factory=KeyMap)
     conversions: dict[str, dict[str, int]] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)

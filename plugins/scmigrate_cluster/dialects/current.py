@@ -203,7 +203,7 @@ class CurrentDialect(Dialect):
                     return
                 ahead.append(pool.submit(page, skip))
 
-        seen = KeySet()  # one per media: past a few thousand, on disk
+        seen = KeySet()  # one per media: past 1,024, on disk
 
         def unseen(batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             batch.reverse()
