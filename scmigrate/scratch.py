@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
 __all__ = ["CACHE_KIB", "SPILL", "KeyMap", "KeySet", "connect"]
@@ -58,10 +58,8 @@ class _Filter:
     """Which keys the database may hold: a Bloom filter, 16 bits and 4 probes per key (about 0.24 %
     false positives), rebuilt four times larger when it fills.
 
-    Most keys a run asks about are new ones, and the filter answers for them without a query: a
-    query releases the GIL, and the thread that made it waits to take it back while holding its
-    caller's lock (an upload table's, the report's), so every lookup that reached SQLite made the
-    other workers queue (a 2,000-image restore spent ~0.5 s more CPU and up to 1.4 s more time).
+    Most keys a run asks about are new ones, and the filter answers for them without a query, which
+    would release the GIL while the caller's lock is held (see :meth:`_Spilled._move`).
     """
 
     BITS = 16
@@ -95,7 +93,7 @@ class _Spilled:
         self._db: sqlite3.Connection | None = None
         self._stored = 0  # rows in the database
         self._moves = 0  # batches moved to the database: an iteration that sees one ends in an error
-        self._filter = _Filter(4 * self._spill)
+        self._filter = _Filter(0)  # made to size at the first move
         self._lock = threading.RLock()
 
     def _open(self) -> sqlite3.Connection:
@@ -130,7 +128,7 @@ class _Spilled:
         self._stored += len(keys)
         self._moves += 1
         if self._stored > self._filter.capacity:
-            self._filter = _Filter(4 * self._stored)
+            self._filter = _Filter(4 * max(self._stored, self._spill))
             for (raw,) in db.execute("SELECT k FROM t"):
                 self._filter.add(raw)
         else:
@@ -170,17 +168,18 @@ class _Spilled:
                 return
             last = page[-1][0]
 
-    def close(self) -> None:
+    def __iter__(self) -> Iterator[str]:
         with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            mem, moves = list(self._mem), self._moves
+        yield from mem
+        for row in self._rows(moves):
+            yield _s(row[0])
 
 
 class KeySet(_Spilled):
     """A set of strings; thread-safe. :meth:`add` says whether the key was new."""
 
-    def __init__(self, keys: Iterator[str] | list[str] | set[str] = (), spill: int = SPILL) -> None:  # type: ignore[assignment]
+    def __init__(self, keys: Iterable[str] = (), spill: int = SPILL) -> None:
         super().__init__(spill)
         self._mem: set[str] = set()
         for k in keys:
@@ -197,16 +196,10 @@ class KeySet(_Spilled):
                 self._mem = set()
             return True
 
-    def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            mem, moves = list(self._mem), self._moves
-        yield from mem
-        for (k,) in self._rows(moves):
-            yield _s(k)
-
 
 class KeyMap(_Spilled, MutableMapping[str, Any]):
-    """A dict of strings to JSON values; thread-safe. A value read back is a copy."""
+    """A dict of strings to JSON values; thread-safe. A value read back from the database is a
+    copy: a value is changed by setting it again, not in place."""
 
     _table = ", v TEXT NOT NULL"
 
@@ -244,13 +237,6 @@ class KeyMap(_Spilled, MutableMapping[str, Any]):
             assert self._db is not None
             self._db.execute("DELETE FROM t WHERE k = ?", (_b(key),))
             self._stored -= 1
-
-    def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            mem, moves = list(self._mem), self._moves
-        yield from mem
-        for k, _v in self._rows(moves):
-            yield _s(k)
 
     def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
         """Each pair once, read in one pass (not a lookup per key)."""

@@ -87,32 +87,55 @@ def test_not_retried_when_the_answer_is_final(clusters: Any) -> None:
     assert info.value.status == 404 and http.stats.to_dict()["retries_total"] == 0
 
 
-@pytest.mark.parametrize("spooled", [False, True])
-def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any, spooled: bool) -> None:
-    """Read whole, or as a sink reads it: a Spool asking for the size the source declared, then one byte."""
-    c = clusters("a")
+def _an_image_on(c: Any, name: str, registry: Any) -> tuple[ClusterHttp, str, bytes]:
+    """A session to cluster ``c`` (configured as ``name``), the ``display/full`` path of an image put
+    there, and its bytes."""
     items = detection_items(2)
     put_memory("seed", detection_project("Dogs"), items)
-    report = transfer("memory:seed", "a", registry=registry, quiet=True)
+    report = transfer("memory:seed", name, registry=registry, quiet=True)
     new_id = report.id_map[items[0].media.source_id]
-    pid, did = report.sink_facts["project_id"], None
+    pid = report.sink_facts["project_id"]
     http = ClusterHttp(c.url, c.token)
     doc = http.get_json(f"/api/v1/organizations/{c.org_id}/workspaces/{c.workspace_id}/projects/{pid}")
     did = doc["datasets"][0]["id"]
     path = f"{c.base()[len(c.url):]}/projects/{pid}/datasets/{did}/media/images/{new_id}/display/full"
+    return http, path, items[0].open().read()
+
+
+@pytest.mark.parametrize("spooled", [False, True])
+def test_download_resumes_after_a_cut_connection(clusters: Any, registry: Any, spooled: bool) -> None:
+    """Read whole, or as a sink reads it: a Spool asking for the size the source declared, then one byte."""
+    c = clusters("a")
+    http, path, want = _an_image_on(c, "a", registry)
     c.admin.drop("GET", r"/display/full$", nth=1, when="after")
-    want = items[0].open().read()
     stream = DownloadStream(http, path)
     if spooled:
         with Spool(stream, expected=len(want)) as spool:
             data = spool.file.read()
-        assert stream.read(1 << 20) == b""  # the body ended: nothing asked of the connection
     else:
         data = stream.read()
     stream.close()
     assert hashlib.sha256(data).hexdigest() == hashlib.sha256(want).hexdigest()
     assert http.stats.to_dict()["retries"].get("download resumed") == 1
     assert http.stats.to_dict()["bytes_received"] >= len(want)
+
+
+def test_a_download_asks_the_connection_for_no_more_than_the_body(clusters: Any, registry: Any) -> None:
+    """Asked for 1 MiB, the stream asks urllib3 for the body's length, and once it is read, for nothing."""
+    http, path, want = _an_image_on(clusters("a"), "a", registry)
+    stream = DownloadStream(http, path)
+    assert stream._resp is not None
+    raw, asked = stream._resp.raw, []
+    read = raw.read
+
+    def spy(amt: int | None = None, **kw: Any) -> bytes:
+        asked.append(amt)
+        return read(amt, **kw)
+
+    raw.read = spy
+    assert stream.read(1 << 20) == want and asked == [len(want)]
+    assert stream.read(1 << 20) == b"" and asked == [len(want)]  # the end is known: not asked again
+    stream.close()
 
 
 def test_ca_bundle_not_replaced_by_environment(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
