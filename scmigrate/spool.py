@@ -8,6 +8,10 @@ request). :class:`Spool` copies a source stream once into a temporary file, kept
 goes, and can then :meth:`~Spool.check` what it copied against the size and sha256 the source
 declared. Memory stays flat whatever the media's size.
 
+A source whose streams check their own bytes (an archive member is read against its sha256) hands
+out a :class:`CheckedReader`: the spool then takes the digest from it instead of computing it a
+second time (a restore hashed every image twice).
+
     with Spool(item.open()) as spool:
         spool.check(item.media.sha256, item.media.size, what=item.key)
         send(spool.file, spool.size)
@@ -23,10 +27,23 @@ from typing import IO, BinaryIO
 
 from .errors import InputError
 
-__all__ = ["CHUNK", "Spool"]
+__all__ = ["CHUNK", "CheckedReader", "Spool"]
 
 #: bytes read from the source per call
 CHUNK = 1 << 20
+
+
+class CheckedReader(io.BufferedReader):
+    """A buffered stream over ``raw`` whose end is only reached when its bytes have ``sha256``.
+
+    The promise is the raw stream's: reading it to its end raises (an ``OSError`` or an
+    ``InputError`` naming what is damaged) instead of returning the last empty read when the bytes
+    do not match. :class:`Spool` reads every stream to its end, so it can take :attr:`sha256` from
+    here; a stream that only claims a digest it does not check must not be one of these."""
+
+    def __init__(self, raw: io.RawIOBase, sha256: str, buffer_size: int = 1 << 16) -> None:
+        super().__init__(raw, buffer_size=buffer_size)
+        self.sha256 = sha256
 
 
 def _ask(size: int, expected: int | None) -> int:
@@ -53,7 +70,8 @@ class Spool:
     """
 
     def __init__(self, stream: BinaryIO, max_memory: int = 4 << 20, expected: int | None = None) -> None:
-        digest = hashlib.sha256()
+        checked = stream.sha256 if isinstance(stream, CheckedReader) else None
+        digest = None if checked else hashlib.sha256()
         parts: list[bytes] = []
         size = 0
         spilled: IO[bytes] | None = None
@@ -63,7 +81,8 @@ class Spool:
                     chunk = stream.read(_ask(size, expected))
                     if not chunk:
                         break
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     size += len(chunk)
                     if spilled is not None:
                         spilled.write(chunk)
@@ -78,7 +97,11 @@ class Spool:
                 spilled.close()
             raise
         self.size = size
-        self.sha256 = digest.hexdigest()
+        if digest is not None:
+            checked = digest.hexdigest()
+        # (read to its end, a checked stream has raised unless its bytes are its sha256)
+        assert checked is not None
+        self.sha256: str = checked
         #: the bytes themselves when they fit in ``max_memory`` (most media do), else None: a
         #: sink that sends or compresses them in one call saves the copies a file costs
         self.data: bytes | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import sqlite3
 import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +24,7 @@ from typing import Any
 from scmigrate import schema, scratch
 from scmigrate.errors import InputError
 
-__all__ = ["CHUNK", "IndexEntries", "in_file_order", "read_index"]
+__all__ = ["CHUNK", "DuplicateEntry", "IndexEntries", "in_file_order", "read_index"]
 
 _WS = json.decoder.WHITESPACE  # type: ignore[attr-defined]  # the decoder's own whitespace rule
 _FIELDS = ("offset", "length", "size", "crc32")
@@ -52,6 +53,10 @@ def _unpacked_name(packed: bytes) -> str:
     return kind + packed[1:33].hex() + packed[33:].decode()
 
 
+class DuplicateEntry(KeyError):
+    """:meth:`IndexEntries.add` of a name it holds already."""
+
+
 class IndexEntries(Mapping[str, dict[str, Any]]):
     """Index entries by member name; ``entries[name]`` is a fresh dict each time (read-only).
 
@@ -64,8 +69,10 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
 
     def __init__(self) -> None:
         self._db = scratch.connect()
+        # item and blob (an item's blob, packed) and size beside the row: what size_hint sums in one query
         self._db.execute("CREATE TABLE rows (seq INTEGER PRIMARY KEY, name BLOB UNIQUE NOT NULL, "
-                         "offset INTEGER NOT NULL, row BLOB NOT NULL)")
+                         "offset INTEGER NOT NULL, row BLOB NOT NULL, item INTEGER NOT NULL, blob BLOB, "
+                         "size INTEGER NOT NULL)")
         self._lock = threading.Lock()
         self._count = 0
         self._in_order = True  # listed in file order (as writers do): iterating by offset needs no sort
@@ -77,10 +84,15 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
         # int(): the schema's integers include 5.0 (JSON Schema counts it as one)
         row = b"".join((_ROW.pack(*(int(e[f]) for f in _FIELDS), bytes.fromhex(e["sha256"])),
                         len(blob).to_bytes(1, "big"), blob, b"" if key is None else b"\x01" + key))
-        with self._lock:
-            self._db.execute("INSERT INTO rows (name, offset, row) VALUES (?, ?, ?)",
-                             (_packed_name(e["name"]), int(e["offset"]), row))
-            self._count += 1
+        item = e["name"].startswith("items/")
+        try:
+            with self._lock:
+                self._db.execute("INSERT INTO rows (name, offset, row, item, blob, size) VALUES (?, ?, ?, ?, ?, ?)",
+                                 (_packed_name(e["name"]), int(e["offset"]), row, item,
+                                  blob if item and blob else None, int(e["size"])))
+                self._count += 1
+        except sqlite3.IntegrityError:  # the name's UNIQUE: the one look-up a listing needs, made by SQLite
+            raise DuplicateEntry(e["name"]) from None
         self._in_order = self._in_order and int(e["offset"]) > self._last
         self._last = max(self._last, int(e["offset"]))
 
@@ -140,6 +152,12 @@ class IndexEntries(Mapping[str, dict[str, Any]]):
     def __len__(self) -> int:
         return self._count
 
+    def item_totals(self) -> tuple[int, int]:
+        """How many items are listed, and the sizes of their blobs summed (once per item that holds one)."""
+        [(items, held)] = self._query("SELECT count(*), coalesce(sum(b.size), 0) FROM rows AS i "
+                                      "LEFT JOIN rows AS b ON b.name = i.blob WHERE i.item")
+        return int(items), int(held)
+
     def by_offset(self, prefix: str = "") -> Iterator[dict[str, Any]]:
         """The entries whose name starts with ``prefix``, in file order, one at a time."""
         kind = _packed_name(prefix + "0" * 64)[:1] if prefix else b""
@@ -177,9 +195,10 @@ def read_index(chunks: Iterator[bytes], version: str, where: str) -> tuple[dict[
             schema.validate("index", {"format_version": version, "members": [doc]}, version, where=where)
         except InputError as e:  # named by its place in the index, as a whole-document check would
             raise InputError(str(e).replace(f"{where}: members/0", f"{where}: members/{n}", 1)) from None
-        if doc["name"] in entries:
-            raise InputError(f"{where}: lists {doc['name']} twice")
-        entries.add(doc)
+        try:
+            entries.add(doc)
+        except DuplicateEntry:
+            raise InputError(f"{where}: lists {doc['name']} twice") from None
         n += 1
 
     if not parser.consume("}"):

@@ -49,6 +49,8 @@ _TRAILER_ID = b"SCZINDEX"
 _TRAILER = struct.Struct("<II8sQQQII")  # frame magic, payload size, id, offsets/lengths, crcs
 TRAILER_SIZE = _TRAILER.size + 4  # + CRC-32 of the payload
 _MAX_BLOCK = 128 << 10
+#: the largest step a member stream reads and decodes at once
+_ONE_READ = 256 << 10
 
 
 class FrameError(ValueError):
@@ -70,6 +72,13 @@ class EndOfArchive(Exception):
 def decompressor() -> zstandard.ZstdDecompressor:
     """A decompressor whose window (the memory a frame can demand) is capped."""
     return zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW)
+
+
+#: decompressors of finished member streams, for the next ones: a new one costs a context
+#: allocation (~8 µs), twice per item a restore reads. A decompressor serves one stream at a time
+#: (its streams share its context), so one is only put here when its stream has ended.
+_IDLE: list[zstandard.ZstdDecompressor] = []
+_IDLE_MAX = 64
 
 
 def is_skippable(read_at: ReadAt, offset: int) -> bool:
@@ -118,8 +127,10 @@ def frame_length(read_at: ReadAt, offset: int, end: int) -> int:
 class RangeReader(io.RawIOBase):
     """A byte range of the archive as a stream; keeps the CRC-32 of what passed through."""
 
-    def __init__(self, read_at: ReadAt, offset: int, length: int, chunk: int = 1 << 16) -> None:
+    def __init__(self, read_at: ReadAt, offset: int, length: int, chunk: int = 1 << 16, crc: bool = True) -> None:
         self._read_at, self._pos, self._left, self._chunk = read_at, offset, length, chunk
+        self._crc = crc
+        #: the CRC-32 of what was read (0 throughout with ``crc=False``)
         self.crc32 = 0
 
     def readable(self) -> bool:
@@ -130,7 +141,8 @@ class RangeReader(io.RawIOBase):
         data = self._read_at(self._pos, n) if n else b""
         self._pos += len(data)
         self._left -= len(data)
-        self.crc32 = zlib.crc32(data, self.crc32)
+        if self._crc:
+            self.crc32 = zlib.crc32(data, self.crc32)
         return data
 
     def readinto(self, buf: bytearray) -> int:  # type: ignore[override]
@@ -147,13 +159,22 @@ class RangeReader(io.RawIOBase):
 
 
 class MemberStream(io.RawIOBase):
-    """One member's data, decoded from its frame; checks padding, sizes and (optionally) sha256."""
+    """One member's data, decoded from its frame; checks padding, sizes and (optionally) sha256.
 
-    def __init__(self, read_at: ReadAt, offset: int, length: int, expect_sha256: str | None = None) -> None:
-        self.range = RangeReader(read_at, offset, length)
+    ``crc=False`` leaves ``range.crc32`` at 0: for a reader that trusts the sha256 and the frame's
+    own checksum, not the CRC-32 of its compressed bytes (which verify and the index check)."""
+
+    def __init__(self, read_at: ReadAt, offset: int, length: int, expect_sha256: str | None = None,
+                 crc: bool = True) -> None:
+        # a frame up to _ONE_READ is read in one call (an image: one pread, one decoder step)
+        step = max(1 << 16, min(length, _ONE_READ))
+        self.range = RangeReader(read_at, offset, length, chunk=step, crc=crc)
+        try:
+            self._dctx: zstandard.ZstdDecompressor | None = _IDLE.pop()
+        except IndexError:
+            self._dctx = decompressor()
         # zstandard only calls read(); its stubs ask for IO[bytes], which a RawIOBase is not by name
-        self._z = decompressor().stream_reader(cast(IO[bytes], self.range), read_size=1 << 16,
-                                               read_across_frames=False)
+        self._z = self._dctx.stream_reader(cast(IO[bytes], self.range), read_size=step, read_across_frames=False)
         self._sha = hashlib.sha256()
         self._expect = expect_sha256
         block = self._exact(BLOCK, "tar header")
@@ -210,6 +231,10 @@ class MemberStream(io.RawIOBase):
             raise MemberDamaged("frame holds more data than the member's declared size")
         self.range.drain()
         self.sha256 = self._sha.hexdigest()
+        # decoded to its end, and (sha256 set) never read from again: its decompressor is free
+        if self._dctx is not None and len(_IDLE) < _IDLE_MAX:
+            _IDLE.append(self._dctx)
+        self._dctx = None
         if self._expect is not None and self.sha256 != self._expect:
             raise MemberDamaged("sha256 of the data does not match")
 

@@ -21,6 +21,7 @@ from scmigrate import schema
 from scmigrate.api import Reader, SizeHint
 from scmigrate.errors import InputError
 from scmigrate.model import Item, Media, ModelArtifact, ModelFile, Project, RangeLabel, Scene, read_empty_mark
+from scmigrate.spool import CheckedReader
 from scmigrate.storage import split_location
 
 from .entries import CHUNK as INDEX_CHUNK
@@ -205,15 +206,19 @@ class ArchiveReader(Reader):
     def _stream(self, entry: dict[str, Any]) -> MemberStream:
         """Open one member's frame, checking its header against the index entry."""
         try:
-            stream = MemberStream(self.read_at, entry["offset"], entry["length"], expect_sha256=entry["sha256"])
+            # the sha256 and the frame's checksum check what is read: the CRC-32 is for verify
+            stream = MemberStream(self.read_at, entry["offset"], entry["length"], expect_sha256=entry["sha256"],
+                                  crc=False)
         except (MemberDamaged, EndOfArchive, zstandard.ZstdError) as e:
             raise self._fail(entry["name"], f"damaged ({e}); run scmigrate verify") from None
         if stream.name != entry["name"] or stream.size != entry["size"]:
             raise self._fail(entry["name"], "damaged (its header does not match the index); run scmigrate verify")
         return stream
 
-    def _json(self, name: str, kind: str) -> Any:
-        entry = self.entries.get(name)
+    def _json(self, name: str, kind: str, entry: dict[str, Any] | None = None) -> Any:
+        """The member ``name`` parsed and checked against the schema of ``kind``; ``entry``: its
+        index entry when the caller has it already."""
+        entry = self.entries.get(name) if entry is None else entry
         if entry is None:
             raise self._fail(name, "missing from the archive")
         if entry["size"] > MAX_JSON:
@@ -244,7 +249,7 @@ class ArchiveReader(Reader):
         def fail(e: Exception) -> Exception:
             return self._fail(where, f"damaged ({e}); run scmigrate verify")
 
-        return io.BufferedReader(NamedDamage(self._stream(entry), fail), buffer_size=1 << 16)
+        return CheckedReader(NamedDamage(self._stream(entry), fail), entry["sha256"])
 
     # ----------------------------------------------------------------------- Reader API
 
@@ -262,7 +267,7 @@ class ArchiveReader(Reader):
         self._ready()
         for entry in in_file_order(self.entries, "items/"):
             try:
-                item = self._item(entry["name"])
+                item = self._item(entry["name"], entry)
             except InputError as e:
                 if self.salvaged is None:
                     raise
@@ -300,8 +305,8 @@ class ArchiveReader(Reader):
             self._project, self._facts = doc, ProjectFacts.of(doc)
         return self._project
 
-    def _item(self, name: str) -> Item:
-        doc = self._json(name, "item")
+    def _item(self, name: str, entry: dict[str, Any] | None = None) -> Item:
+        doc = self._json(name, "item", entry)
         self._project_doc()
         assert self._facts is not None
         blob = doc["blob"]
@@ -335,7 +340,10 @@ class ArchiveReader(Reader):
     def size_hint(self) -> SizeHint:
         if self.problem:
             return SizeHint()
-        items = held = 0
+        if isinstance(self.entries, IndexEntries):
+            items, held = self.entries.item_totals()
+            return SizeHint(items=items, bytes=held)
+        items = held = 0  # entries a walk of the frames found (--salvage)
         for e in in_file_order(self.entries, "items/"):
             items += 1
             held += self.entries[e["blob"]]["size"] if e.get("blob") in self.entries else 0

@@ -175,7 +175,7 @@ class ClusterHttp:
         # every permit the limiter can grant needs its own kept-alive connection, plus a few for the
         # requests that run outside the workers (listing pages, the reader thread's size hint)
         pool = self.limiter.maximum + 4
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
+        adapter = prepared.PoolAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update(

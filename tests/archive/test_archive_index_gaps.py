@@ -122,3 +122,31 @@ def test_salvage_reads_the_complete_members_of_a_cut_archive(six, tmp_path: Path
         notes = reader.notes()
     assert len(got) == 3 and all(originals[k] == v for k, v in got.items())
     assert any("cut short" in n for n in notes) and "3 item(s) found" in notes[0]
+
+
+def test_an_index_that_lists_a_member_twice_is_refused_naming_it(six, tmp_path: Path) -> None:
+    """Found by the entries' own table (its names are unique), not by a look-up per entry."""
+    path, _ = six
+    bad = tmp_path / "twice.scz"
+    twice: list[str] = []
+
+    def repeat_an_item(doc: dict) -> None:
+        entry = next(e for e in doc["members"] if e["name"].startswith("items/"))
+        twice.append(entry["name"])
+        doc["members"].append(dict(entry))
+
+    rewrite_index(path, bad, repeat_an_item)
+    with pytest.raises(InputError, match=rf"^{bad}: index.json: lists {twice[0]} twice$"):
+        open_archive(bad).project()
+
+
+def test_the_size_hint_counts_each_item_with_its_blob(tmp_path: Path) -> None:
+    """One query over the entries: an image two items share counts twice, as two uploads send it."""
+    its = items(5, dup_every=2, side=24)  # items 1 and 3 repeat the images of 0 and 2
+    path = tmp_path / "dup.scz"
+    write_archive(path, its)
+    with open_archive(path) as reader:
+        hint = reader.size_hint()
+        blobs = sum(1 for n in reader.entries if n.startswith("blobs/"))
+    assert (hint.items, blobs) == (5, 3)
+    assert hint.bytes == sum(len(it.open().read()) for it in its)

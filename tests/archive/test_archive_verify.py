@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from archive_helpers import items, open_archive, write_archive
+import zstandard
+from archive_helpers import item, items, open_archive, write_archive
 
 from scmigrate.errors import InputError
+from scmigrate.spool import Spool
 from scmigrate_archive.frames import TRAILER_SIZE
 
 
@@ -107,6 +111,34 @@ def test_damaged_media_is_named_with_its_item(tmp_path: Path) -> None:
         assert line.startswith(f"{blob['name']} (media of item {its[0].key!r}): ")
         with pytest.raises(InputError, match=rf"{blob['name']} \(media of item .*damaged"):
             next(iter(reader.items())).open().read()
+
+
+def test_media_whose_frame_is_sound_but_whose_bytes_are_not_is_refused(tmp_path: Path) -> None:
+    """Bytes changed and the frame made again around them (its zstd checksum right, its CRC-32 the
+    index's concern): only the sha256 can tell. A sink's Spool takes the digest from the member's
+    stream instead of hashing again, so the stream itself must refuse them at its end."""
+    its = [item("noise", os.urandom(200_000))]  # incompressible: raw zstd blocks, the same length again
+    path = tmp_path / "m.scz"
+    write_archive(path, its)
+    with open_archive(path) as reader:
+        blob = next(e for n, e in reader.entries.items() if n.startswith("blobs/"))
+    data = bytearray(path.read_bytes())
+    frame = bytes(data[blob["offset"]: blob["offset"] + blob["length"]])
+    plain = bytearray(zstandard.ZstdDecompressor().decompressobj().decompress(frame))
+    plain[512 + 1000] ^= 1  # in the media's bytes, past the tar header
+    remade = zstandard.ZstdCompressor(level=1, write_checksum=True).compress(bytes(plain))
+    assert len(remade) == len(frame)
+    data[blob["offset"]: blob["offset"] + blob["length"]] = remade
+    path.write_bytes(data)
+    with open_archive(path) as reader:
+        [it] = reader.items()
+        with pytest.raises(InputError, match=rf"{blob['name']} \(media of item 'noise'\): damaged \(sha256"):
+            Spool(it.open(), expected=it.media.size)
+        assert [line.split(": ", 1)[0] for line in reader.verify()] == [f"{blob['name']} (media of item 'noise')"]
+    # an intact one: the digest the spool reports is the member's, checked on the way
+    write_archive(tmp_path / "intact.scz", its)
+    with open_archive(tmp_path / "intact.scz") as reader, Spool(next(iter(reader.items())).open()) as spool:
+        assert spool.sha256 == hashlib.sha256(its[0].open().read()).hexdigest() == blob["sha256"]
 
 
 def test_a_cut_member_is_named_even_when_its_header_is_lost(tmp_path: Path) -> None:

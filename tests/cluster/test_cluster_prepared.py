@@ -86,3 +86,56 @@ def test_same_request_on_the_wire(server: str, call: dict[str, Any]) -> None:
     sent = got[1][0][0][2]
     assert sent["cookie"] == "sess=abc"
     assert ("x-api-key" in sent) == ("x-api-key" not in (call.get("headers") or {}))
+
+
+URLS = ["https://127.0.0.1:46227/api/v1/projects/6b13/media", "https://Example.COM/a/b", "https://example.com:443/a",
+        "http://h/a/./b", "http://h/a/../b", "http://h", "http://h/", "http://h/a b", "http://h/a%41", "http://h/a?x=1",
+        "http://h/a#f", "https://bücher.de/a", "http://h/.x", "http://h/a//b", "http://[::1]:8080/a", "HTTP://h/a",
+        "http://user:pw@h/a", "http://h/a~b_c-d.e/"]
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_url_taken_as_it_is_is_the_url_prepare_url_makes(url: str) -> None:
+    """The fast path takes plain URLs as they are: for every URL it must give what prepare_url does
+    (dot segments removed, host lowercased and IDNA-encoded, quoting, the root path added)."""
+    full, fast = requests.PreparedRequest(), requests.PreparedRequest()
+    full.prepare_url(url, None)
+    prepared._prepare_url(fast, url, None)
+    assert fast.url == full.url
+    with_params = requests.PreparedRequest()
+    prepared._prepare_url(with_params, url.split("?")[0].split("#")[0], {"limit": 5})
+    assert "limit=5" in with_params.url
+
+
+def test_the_pool_adapter_keeps_each_origins_pool_and_reads_the_bundle_once(tmp_path) -> None:
+    """Over TLS with a private CA: two requests share one pool; a bundle moved away after the first
+    request no longer stops the run (requests would look it up, and fail, on every request); a closed
+    pool is replaced; a bundle that was never there is still refused."""
+    import shutil
+
+    from sc_emulator import running
+
+    with running(tmp_path / "emu", tls=True) as emu:
+        bundle = tmp_path / "ca.pem"
+        shutil.copy(emu.ca_bundle, bundle)
+        s = _session()
+        adapter = prepared.PoolAdapter(max_retries=0)
+        s.mount("https://", adapter)
+
+        def get() -> requests.Response:
+            resp = prepared.send(s, "GET", emu.url + "/api/v1/product_info", timeout=10, verify=str(bundle))
+            assert resp.status_code == 200
+            return resp
+
+        get()
+        [pool] = adapter._pools.values()
+        bundle.rename(tmp_path / "moved.pem")
+        get()
+        assert list(adapter._pools.values()) == [pool]
+        adapter.poolmanager.clear()  # as adapter.close() does; urllib3 1.x also closes what it drops
+        pool.close()
+        (tmp_path / "moved.pem").rename(bundle)
+        get()
+        assert list(adapter._pools.values()) != [pool]
+        with pytest.raises(OSError, match="invalid path"):
+            prepared.send(s, "GET", emu.url + "/api/v1/product_info", timeout=10, verify=str(tmp_path / "none.pem"))

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from scmigrate.errors import InputError
-from scmigrate.spool import Spool
+from scmigrate.spool import CheckedReader, Spool
 
 
 def test_spool_copies_hashes_and_rewinds():
@@ -58,3 +58,34 @@ def test_a_stream_longer_or_shorter_than_declared_is_copied_whole_and_check_says
         if declared != 5000:
             with pytest.raises(InputError, match=f"the 5000 bytes read do not match the {declared}"):
                 spool.check(None, declared, what="k")
+
+
+class _EndsBadly(io.RawIOBase):
+    """A raw stream that checks its bytes at its end, as an archive member does, and finds them wrong."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+        n = self._data.readinto(buf)
+        if n == 0:
+            raise InputError("m.scz: blobs/x: damaged (sha256 of the data does not match)")
+        return n
+
+
+def test_a_checked_stream_gives_its_digest_and_its_damage_to_the_spool():
+    data = b"x" * 300_000
+    # the digest comes from the stream (its promise), not from hashing the bytes again: a claimed
+    # one that is not theirs shows which of the two the spool reports
+    claimed = hashlib.sha256(b"something else").hexdigest()
+    with Spool(CheckedReader(io.BytesIO(data), claimed), expected=len(data)) as spool:  # type: ignore[arg-type]
+        assert (spool.size, spool.sha256) == (len(data), claimed)
+        assert spool.file.read() == data
+    with pytest.raises(InputError, match="sha256 of the data does not match"):
+        Spool(CheckedReader(_EndsBadly(data), hashlib.sha256(data).hexdigest()), expected=len(data))
+    # any other stream is hashed as it is copied
+    with Spool(io.BufferedReader(io.BytesIO(data)), expected=len(data)) as spool:  # type: ignore[arg-type]
+        assert spool.sha256 == hashlib.sha256(data).hexdigest()
