@@ -25,6 +25,16 @@ from ..model import Annotation, Item, Label, Project, RangeLabel, Scene, ScoredL
 __all__ = ["Selection", "parse_label_map"]
 
 
+def _as_selected(item: Item) -> bool:
+    """Whether a selection that keeps every label leaves ``item``'s scenes and ranges as they are:
+    it drops an annotation or range without labels and a label named twice in one of them."""
+    for scene in item.scenes or []:
+        for ann in scene.annotations:
+            if not ann.labels or (len(ann.labels) > 1 and len({sl.name for sl in ann.labels}) < len(ann.labels)):
+                return False
+    return all(rng.labels and len(set(rng.labels)) == len(rng.labels) for rng in item.ranges or [])
+
+
 def parse_label_map(pairs: list[str] | tuple[str, ...] | str | None) -> dict[str, str]:
     """``["old=new", "a=b"]`` (or ``"old=new,a=b"``) → ``{"old": "new", "a": "b"}``."""
     if not pairs:
@@ -135,6 +145,11 @@ class Selection:
 
         ``item`` must be resolved; it is not modified (a failed item is retried from it).
         """
+        if self.keeps_scenes and _as_selected(item):
+            # nothing to choose or rename and nothing to drop: the same scenes (the model's objects
+            # are values, no one changes them in place), without a copy of every label of every box
+            return Item(media=item.media, open=item.open, scenes=list(item.scenes or []),
+                        ranges=list(item.ranges or []), annotation_revision=item.annotation_revision)
         scenes: list[Scene] = []
         any_real = False
         for scene in item.scenes or []:

@@ -112,3 +112,23 @@ def test_unknown_label_fails_before_anything_is_written(pets, make_registry):
         transfer(TransferRequest("memory:src", "memory:dst", RunOptions(labels=["zebra"]), registry=make_registry(),
                                  progress=QUIET))
     assert memory_target("dst").items == {} and memory_target("dst").project is None
+
+
+def test_a_selection_that_keeps_everything_gives_what_the_full_one_does():
+    """Without --labels, --label-map or --keep-empty the scenes pass as they are (no copy per label),
+    except what any selection drops: an annotation or range without labels, a label named twice."""
+    from scmigrate.model import Item
+
+    plain = Selection.build(_project(), RunOptions())
+    media = Media("k", "image", "k", "k.jpg", width=10, height=10)
+    box = Shape.rectangle(0, 0, 1, 1)
+    clean = Item(media, lambda: None, [Scene([Annotation(box, [ScoredLabel("dog"), ScoredLabel("cat")])])],
+                 [RangeLabel(0, 3, ["dog"])], annotation_revision="r1")
+    out = plain.apply(clean)
+    assert out is not clean and out.scenes == clean.scenes and out.ranges == clean.ranges
+    assert out.annotation_revision == "r1" and out.scenes is not clean.scenes  # a list of its own
+    messy = Item(media, lambda: None, [Scene([Annotation(box, []), Annotation(box, [ScoredLabel("dog")] * 2)])],
+                 [RangeLabel(0, 3, []), RangeLabel(4, 5, ["cat", "cat"])])
+    out = plain.apply(messy)
+    assert [a.label_names for a in out.scenes[0].annotations] == [["dog"]]
+    assert out.ranges == [RangeLabel(4, 5, ["cat"])]
