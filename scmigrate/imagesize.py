@@ -15,6 +15,7 @@ its images' sizes here.
 
 from __future__ import annotations
 
+import io
 import struct
 from typing import BinaryIO
 
@@ -51,6 +52,14 @@ def image_size(f: BinaryIO, name: str) -> tuple[int, int]:
     if size is not None and _plausible(size):
         return size
     f.seek(0)
+    if isinstance(f, io.RawIOBase):
+        # an unbuffered file (one system call per read: the fast path reads once or twice); Pillow
+        # reads a header in many small steps
+        buffered = io.BufferedReader(f)
+        try:
+            return _pillow(buffered, name)
+        finally:
+            buffered.detach()  # the caller's file stays open, as it was given
     return _pillow(f, name)
 
 

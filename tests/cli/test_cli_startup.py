@@ -67,7 +67,8 @@ def test_a_valid_document_is_checked_without_jsonschema():
 def test_an_invalid_document_still_gets_jsonschema_s_verdict():
     code = ("from scmigrate import schema\nfrom scmigrate.errors import InputError\n"
             "try:\n    schema.validate('manifest', {'format_version': 1}, '1.0')\n"
-            "except InputError as e:\n    assert 'required property' in str(e), e\nelse:\n    raise SystemExit('accepted')")
+            "except InputError as e:\n    assert 'required property' in str(e), e\n"
+            "else:\n    raise SystemExit('accepted')")
     assert "referencing" in _modules(code, "referencing")
 
 

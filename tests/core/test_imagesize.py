@@ -130,3 +130,16 @@ def test_a_frame_header_past_the_first_read_is_still_found_without_pillow() -> N
     f = _Reads(data)
     assert image_size(f, "x") == (123, 45)
     assert len(f.asked) == 2 and sum(f.asked) == 64 << 10  # header walk over 64 KiB, no seek back for Pillow
+
+
+@pytest.mark.parametrize("name", ["bmp", "tiff", "webp", "gif"])
+def test_an_unbuffered_file_goes_to_pillow_buffered_and_stays_open(name: str, tmp_path) -> None:
+    path = tmp_path / f"image.{name}"
+    path.write_bytes(CASES[name])
+    with Image.open(path) as im:
+        want = im.size
+    with open(path, "rb", buffering=0) as f:
+        assert image_size(f, str(path)) == want
+        assert not f.closed
+        f.seek(0)
+        assert f.read() == CASES[name]
