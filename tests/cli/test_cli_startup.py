@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+
+import pytest
 
 _PROBE = """
 import sys
@@ -76,3 +79,15 @@ def test_the_arena_cap_does_not_search_for_libc():
     # ctypes.util's search imports subprocess (~10 ms of every command's start-up)
     code = "from scmigrate.cli.arenas import limit_malloc_arenas\nassert limit_malloc_arenas()"
     assert _modules(code, "ctypes.util", "subprocess") == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads counted in /proc")
+def test_numpy_imported_after_the_cli_started_spins_no_blas_threads():
+    # OpenBLAS's threads, one for each core but one, each spun ~0.1 s of CPU at every run that imported numpy
+    code = ("import os\nfrom scmigrate.cli import main\n"
+            "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+            "import numpy\nprint(len(os.listdir('/proc/self/task')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "1"
