@@ -104,30 +104,18 @@ def test_a_bomb_only_pillow_can_size_is_refused_too(monkeypatch) -> None:
         image_size(io.BytesIO(bytes(big)), "big.bmp")
 
 
-class _Reads(io.BytesIO):
-    """A stream that records what it was asked for."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self.asked: list[int] = []
-
-    def read(self, n: int | None = -1) -> bytes:
-        self.asked.append(-1 if n is None else n)
-        return super().read(n)
-
-
-def test_a_header_in_the_first_kilobytes_is_all_that_is_read() -> None:
+def test_a_header_in_the_first_kilobytes_is_all_that_is_read(recording) -> None:
     # the whole 64 KiB was read (copied) for a header that ends a few hundred bytes in
-    f = _Reads(CASES["baseline jpeg"] + bytes(100_000))
+    f = recording(CASES["baseline jpeg"] + bytes(100_000))
     assert image_size(f, "x") == (641, 479)
     assert sum(f.asked) <= 4096
 
 
-def test_a_frame_header_past_the_first_read_is_still_found_without_pillow() -> None:
+def test_a_frame_header_past_the_first_read_is_still_found_without_pillow(recording) -> None:
     body = _encoded("JPEG", (123, 45))
     comment = b"x" * 20_000  # a COM segment pushes the SOF ~20 KB in
     data = body[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + body[2:]
-    f = _Reads(data)
+    f = recording(data)
     assert image_size(f, "x") == (123, 45)
     assert len(f.asked) == 2 and sum(f.asked) == 64 << 10  # header walk over 64 KiB, no seek back for Pillow
 
