@@ -162,22 +162,30 @@ def supported_majors() -> list[int]:
 
 
 @cache
-def _registry(major: int) -> tuple[Any, dict[str, str]]:
-    """All schemas of one major version as a registry, plus kind → ``$id``."""
-    from referencing import Registry, Resource
-
+def _documents(major: int) -> tuple[dict[str, Any], dict[str, str]]:
+    """All schemas of one major version by ``$id``, plus kind → ``$id``."""
     from archive_spec import schema_dir
 
     folder = schema_dir(major)
     if not folder.is_dir():
         raise InputError(f"no schemas for format version {major}.x (this scmigrate has {supported_majors()})")
-    resources = []
+    documents: dict[str, Any] = {}
     ids: dict[str, str] = {}
     for path in sorted(folder.glob("*.schema.json")):
         doc = json.loads(path.read_text(encoding="utf-8"))
         ids[path.name[: -len(".schema.json")]] = doc["$id"]
-        resources.append((doc["$id"], Resource.from_contents(doc)))
-    return Registry().with_resources(resources), ids
+        documents[doc["$id"]] = doc
+    return documents, ids
+
+
+@cache
+def _registry(major: int) -> tuple[Any, dict[str, str]]:
+    """The schemas of :func:`_documents` as a ``referencing`` registry, for jsonschema: imported only
+    when a document fails the compiled predicate (~25 ms of start-up otherwise)."""
+    from referencing import Registry, Resource
+
+    documents, ids = _documents(major)
+    return Registry().with_resources((uri, Resource.from_contents(doc)) for uri, doc in documents.items()), ids
 
 
 @cache
@@ -194,8 +202,7 @@ def _validator(kind: str, major: int) -> Any:
 
 @cache
 def _fast(kind: str, major: int) -> Check | None:
-    registry, ids = _registry(major)
-    documents = {uri: registry.contents(uri) for uri in ids.values()}
+    documents, ids = _documents(major)
     try:
         return _Compiler(documents).ref(ids[kind])
     except _Unsupported:

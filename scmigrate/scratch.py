@@ -70,17 +70,28 @@ class _Filter:
         self._m = capacity * self.BITS
         self._bits = bytearray(self._m // 8 + 1)
 
-    def _probes(self, raw: str) -> Iterator[int]:
+    def _hashes(self, raw: str) -> tuple[int, int]:
+        """The double hashing's two values: probe ``i`` is bit ``(h1 + i * h2) % m``."""
         h = hash(raw) & 0xFFFF_FFFF_FFFF_FFFF  # this process's hash: the filter never leaves it
-        h1, h2 = h & 0xFFFF_FFFF, (h >> 32) | 1
-        return ((h1 + i * h2) % self._m for i in range(self.PROBES))
+        return h & 0xFFFF_FFFF, (h >> 32) | 1
 
     def add(self, raw: str) -> None:
-        for p in self._probes(raw):
-            self._bits[p >> 3] |= 1 << (p & 7)
+        h1, h2 = self._hashes(raw)
+        m, bits = self._m, self._bits
+        for i in range(self.PROBES):
+            p = (h1 + i * h2) % m
+            bits[p >> 3] |= 1 << (p & 7)
 
     def may_hold(self, raw: str) -> bool:
-        return all(self._bits[p >> 3] >> (p & 7) & 1 for p in self._probes(raw))
+        # a plain loop that stops at the first clear bit (most keys asked about are new): asked for
+        # every item a writer stores, a generator under all() cost ~1.3 us, this ~0.45 us
+        h1, h2 = self._hashes(raw)
+        m, bits = self._m, self._bits
+        for i in range(self.PROBES):
+            p = (h1 + i * h2) % m
+            if not bits[p >> 3] >> (p & 7) & 1:
+                return False
+        return True
 
 
 class _Spilled:

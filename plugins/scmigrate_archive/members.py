@@ -33,8 +33,12 @@ _SPOOL = 1 << 20  # per-worker memory before a temporary file spills to disk
 _local = threading.local()
 
 
+# made once: json.dumps with any option builds a new encoder per call
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
 def json_bytes(doc: Any) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False).encode("utf-8")
+    return _ENCODER.encode(doc).encode("utf-8")
 
 
 def _compressor(level: int) -> zstandard.ZstdCompressor:

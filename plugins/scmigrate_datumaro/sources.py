@@ -92,7 +92,7 @@ class CocoSource(Source):
         root = self._images_root(path, options, probe)
         index = check_coco(doc, path, root, hint="" if options.get("images") else
                            f" (images are looked for in {root}; name their folder with --images DIR)")
-        from .reader import Categories, DatumaroReader, Entry  # numpy: only once a location is opened
+        from .reader import Categories, DatumaroReader, Entry, path_name  # numpy: only once a location is opened
 
         if plain(doc, path, index):
             items, labels = read_plain(doc, index)
@@ -103,7 +103,7 @@ class CocoSource(Source):
             del doc  # Datumaro parses the file itself; keep one copy in memory, not two
             by_id, categories = _datumaro_coco(path, index)
         entries = [
-            Entry(by_id(im.id), im.file_name, PurePosixPath(im.file_name).name, "Dataset", im.path, size=im.size)
+            Entry(by_id(im.id), im.file_name, path_name(im.file_name), "Dataset", im.path, size=im.size)
             for im in index.images
         ]
         notes = [f"COCO file {path}, images from {root}: {len(entries)} images, "

@@ -77,6 +77,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run the CLI and map every error to one line and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     limit_malloc_arenas()  # before any worker thread exists
+    # numpy's OpenBLAS starts a thread for each core but one at import, and each spins ~0.1 s waiting
+    # for work that never comes (scmigrate does no linear algebra): CPU taken from the cores the run
+    # needs. Read by OpenBLAS when it loads, so set before any import of numpy; the environment wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     debug = "--debug" in args or os.environ.get("SCMIGRATE_DEBUG", "") not in ("", "0", "false")
     code: Any = 0
     try:

@@ -11,7 +11,6 @@ contend for an arena. ``MALLOC_ARENA_MAX`` in the environment, read by glibc at 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 
@@ -27,8 +26,9 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
     if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # the process's own symbols, libc's among them: ctypes.util's search for the library
+        # (and the subprocess module it imports) cost ~10 ms of every command's start-up
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # musl and others: no mallopt, and no per-thread arenas to cap
         return False
     return bool(mallopt(_M_ARENA_MAX, arenas))

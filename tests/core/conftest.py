@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import pytest
@@ -51,3 +52,21 @@ def pets() -> Callable[..., object]:
         return put_memory(name, _project(), items, **knobs)
 
     return build
+
+
+class RecordingStream(io.BytesIO):
+    """A stream over bytes that records the sizes it is asked for (``asked``; -1 for "all")."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, n: int | None = -1) -> bytes:
+        self.asked.append(-1 if n is None else n)
+        return super().read(n)
+
+
+@pytest.fixture
+def recording() -> type[RecordingStream]:
+    """``recording(data)``: a :class:`RecordingStream` over ``data``."""
+    return RecordingStream

@@ -102,3 +102,32 @@ def test_a_bomb_only_pillow_can_size_is_refused_too(monkeypatch) -> None:
     big[18:26] = (20_000).to_bytes(4, "little") + (20_000).to_bytes(4, "little")  # 400 megapixels
     with pytest.raises(InputError, match=r"big.bmp: not a readable image \(20000x20000 is 400,000,000 pixels"):
         image_size(io.BytesIO(bytes(big)), "big.bmp")
+
+
+def test_a_header_in_the_first_kilobytes_is_all_that_is_read(recording) -> None:
+    # the whole 64 KiB was read (copied) for a header that ends a few hundred bytes in
+    f = recording(CASES["baseline jpeg"] + bytes(100_000))
+    assert image_size(f, "x") == (641, 479)
+    assert sum(f.asked) <= 4096
+
+
+def test_a_frame_header_past_the_first_read_is_still_found_without_pillow(recording) -> None:
+    body = _encoded("JPEG", (123, 45))
+    comment = b"x" * 20_000  # a COM segment pushes the SOF ~20 KB in
+    data = body[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + body[2:]
+    f = recording(data)
+    assert image_size(f, "x") == (123, 45)
+    assert len(f.asked) == 2 and sum(f.asked) == 64 << 10  # header walk over 64 KiB, no seek back for Pillow
+
+
+@pytest.mark.parametrize("name", ["bmp", "tiff", "webp", "gif"])
+def test_an_unbuffered_file_goes_to_pillow_buffered_and_stays_open(name: str, tmp_path) -> None:
+    path = tmp_path / f"image.{name}"
+    path.write_bytes(CASES[name])
+    with Image.open(path) as im:
+        want = im.size
+    with open(path, "rb", buffering=0) as f:
+        assert image_size(f, str(path)) == want
+        assert not f.closed
+        f.seek(0)
+        assert f.read() == CASES[name]

@@ -28,22 +28,10 @@ def test_a_declaration_the_bytes_do_not_match_names_the_item():
             spool.check(None, 4, what="k")
 
 
-class _Asked(io.BytesIO):
-    """A stream that records the sizes it is asked for."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self.asked: list[int] = []
-
-    def read(self, n: int | None = -1) -> bytes:
-        self.asked.append(-1 if n is None else n)
-        return super().read(n)
-
-
 @pytest.mark.parametrize("size", [0, 1, 2048, 3 << 20])
-def test_a_declared_size_is_asked_for_as_it_is_then_one_byte(size):
+def test_a_declared_size_is_asked_for_as_it_is_then_one_byte(size, recording):
     data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
-    stream = _Asked(data)
+    stream = recording(data)
     with Spool(stream, max_memory=1 << 20, expected=size) as spool:
         assert spool.size == size and spool.file.read() == data
     assert sum(stream.asked[:-1]) == size and stream.asked[-1] == 1
@@ -51,9 +39,9 @@ def test_a_declared_size_is_asked_for_as_it_is_then_one_byte(size):
 
 
 @pytest.mark.parametrize("declared", [10, 5000, 6000])
-def test_a_stream_longer_or_shorter_than_declared_is_copied_whole_and_check_says_so(declared):
+def test_a_stream_longer_or_shorter_than_declared_is_copied_whole_and_check_says_so(declared, recording):
     data = b"y" * 5000
-    with Spool(_Asked(data), expected=declared) as spool:
+    with Spool(recording(data), expected=declared) as spool:
         assert spool.size == 5000 and spool.file.read() == data
         if declared != 5000:
             with pytest.raises(InputError, match=f"the 5000 bytes read do not match the {declared}"):
