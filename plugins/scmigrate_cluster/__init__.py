@@ -33,7 +33,7 @@ _CONNECT_OPTIONS: tuple[PluginOption, ...] = (
 
 
 def _claims(location: str) -> bool:
-    from .connection import configured, is_url
+    from .locations import configured, is_url
 
     return is_url(location) or configured(location) is not None
 

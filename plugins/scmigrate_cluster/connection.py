@@ -21,6 +21,7 @@ from scmigrate.errors import InputError
 
 from .dialects import SC1_PREFIX, Dialect, parse_version, pick
 from .http import ClusterHttp, ClusterUnreachable, HttpError
+from .locations import configured, is_url
 from .logins import login_for
 
 if TYPE_CHECKING:
@@ -41,27 +42,6 @@ def opt(options: RunOptions, name: str, default: Any = None) -> Any:
         if value is not None:
             return value
     return default
-
-
-def is_url(location: str) -> bool:
-    return location.startswith(("https://", "http://"))
-
-
-def configured(name: str) -> Any:
-    """The named cluster's config, or None (not a cluster name, no such name, unreadable file).
-
-    A cluster name has no '.', ':' or '/' (``scmigrate clusters add`` refuses them): a location with
-    one is a file (``x.scz``) or a scheme (``coco:...``) that another plugin claims, so it is never
-    looked up, even if a hand-edited config holds such a name (the location would be ambiguous).
-    """
-    if not name or any(c in name for c in "./:"):
-        return None
-    try:
-        from scmigrate import config
-
-        return config.get_cluster(name)
-    except Exception:  # noqa: BLE001 - claims() must never fail: "not mine" is the answer
-        return None
 
 
 def _read_stdin_token() -> str:

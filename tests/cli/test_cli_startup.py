@@ -91,3 +91,24 @@ def test_numpy_imported_after_the_cli_started_spins_no_blas_threads():
                          env={k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "1"
+
+
+def test_resolving_a_dataset_or_archive_location_does_not_import_the_http_stack():
+    """Every plugin is asked whether it claims a location; the cluster plugin's answer for a file or a
+    ``coco:`` location must not cost the import of requests (~50 ms of a local run's start-up)."""
+    code = ("from scmigrate.registry import get_registry\n"
+            "r = get_registry()\n"
+            "r.resolve_source('coco:instances.json'); r.resolve_sink('out.scz')")
+    assert _modules(code, "requests", "urllib3") == []
+
+
+def test_a_configured_clusters_name_is_still_claimed(tmp_path, monkeypatch):
+    """The light check must still know the clusters of the config file (and only by their names)."""
+    from scmigrate.config import ClusterConfig, save_cluster
+    from scmigrate.registry import get_registry
+
+    monkeypatch.setenv("SCMIGRATE_CONFIG", str(tmp_path / "config.json"))
+    save_cluster(ClusterConfig(name="lab", url="https://lab.example", token_env="LAB_TOKEN"))
+    reg = get_registry()
+    assert reg.resolve_sink("lab").name == reg.resolve_sink("https://other.example").name == "cluster"
+    assert reg.resolve_sink("lab.scz").name == "archive"
