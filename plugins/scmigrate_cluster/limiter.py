@@ -14,7 +14,8 @@ thread's. Two modes:
   is still looking for its level (*slow start*), by a quarter after. A growth's window starts when
   its new permits are all taken (the climb to them is not the new level's throughput) and is
   twice as long; it checks that the throughput rose with the limit against the old level's
-  smoothed throughput, else the step is undone, held for a while, and the slow start is over.
+  smoothed throughput (by a quarter of the step's size, a tenth in the slow start), else the step
+  is undone, held for a while, and the slow start is over.
   Latency that has tripled, or server errors (5xx, timeouts, dropped connections), take a quarter
   off, never below ``start``, and end the slow start too; the level they left is regained by
   halves once the latency holds again, since on a loaded client machine a few slow windows may be
@@ -60,8 +61,12 @@ class AdaptiveLimiter:
     #: back off when it is above this multiple (a client on a busy machine sees its own scheduling
     #: delays as latency too: a lower threshold would back off because of its neighbours)
     BACK_OFF_ABOVE = 3.0
-    #: a growth that raised the throughput by less than this fraction of its own size did not pay
+    #: a growth that raised the throughput by less than this fraction of its own size did not pay ...
     MIN_GAIN = 0.25
+    #: ... or, in the slow start, this fraction: far below its level, a step of half the limit that
+    #: gains little is more often a noisy window than a full server (which gains nothing), and undoing
+    #: it ends the slow start: the run then climbs by quarters, a second or so per step
+    SLOW_START_MIN_GAIN = 0.1
     #: windows to wait, after a growth that did not pay, before probing again
     HOLD_WINDOWS = 8
     #: the growth of one step in the slow start, as a fraction of the limit (after it: a quarter)
@@ -212,7 +217,8 @@ class AdaptiveLimiter:
             self._grew_from = None
             expected = self.limit / old_limit - 1
             # (still settling: the new permits were never all taken, so the demand was not there)
-            if self._settling or not full or throughput < old_tput * (1 + self.MIN_GAIN * expected):
+            gain = self.SLOW_START_MIN_GAIN if self._slow_start else self.MIN_GAIN
+            if self._settling or not full or throughput < old_tput * (1 + gain * expected):
                 self._set(old_limit)
                 self._hold = self.HOLD_WINDOWS
                 self._settling = self._slow_start = False
