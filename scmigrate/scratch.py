@@ -17,10 +17,12 @@ use it too.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 __all__ = ["CACHE_KIB", "SPILL", "KeyMap", "KeySet", "connect"]
 
@@ -38,6 +40,8 @@ def connect() -> sqlite3.Connection:
 
     The connection may be used from any thread, one at a time: its owner holds a lock.
     """
+    import sqlite3  # here: a run that never spills never needs it (~4 ms of import)
+
     db = sqlite3.connect("", check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=OFF")  # scratch: nothing to recover after a crash
     db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")

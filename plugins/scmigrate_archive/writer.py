@@ -217,10 +217,13 @@ class ArchiveWriter(Writer):
                     stack.enter_context(frame)
                 with self._lock:
                     if name not in self._blobs:  # another thread may have stored the same bytes meanwhile
-                        offset = self._append(frame, length)
-                        self._record(name, offset, length, size, sha, crc)
-                        self._blobs.add(name)
+                        self._record_blob(name, self._append(frame, length), length, size, sha, crc)
         return name
+
+    def _record_blob(self, name: str, offset: int, length: int, size: int, sha: str, crc: int) -> None:
+        """(lock held) Index the blob frame just appended at ``offset``."""
+        self._record(name, offset, length, size, sha, crc)
+        self._blobs.add(name)
 
     # ----------------------------------------------------------------------- Writer API
 
@@ -295,15 +298,12 @@ class ArchiveWriter(Writer):
                     blob_frame = None  # another thread stored the same bytes meanwhile
                 if isinstance(blob_frame, bytes):
                     # blob and item in one write: one system call (and one release of the GIL) fewer
-                    offset = self._append(blob_frame + frame, blob_len + len(frame))
-                    self._record(blob, offset, blob_len, size, sha, blob_crc)
-                    self._blobs.add(blob)
-                    offset += blob_len
+                    at = self._append(blob_frame + frame, blob_len + len(frame))
+                    self._record_blob(blob, at, blob_len, size, sha, blob_crc)
+                    offset = at + blob_len
                 else:
                     if blob_frame is not None:
-                        offset = self._append(blob_frame, blob_len)
-                        self._record(blob, offset, blob_len, size, sha, blob_crc)
-                        self._blobs.add(blob)
+                        self._record_blob(blob, self._append(blob_frame, blob_len), blob_len, size, sha, blob_crc)
                     offset = self._append(frame, len(frame))
                 self._record(member, offset, len(frame), len(data), item_sha, crc, key, blob)
                 self._done.add(key)

@@ -16,6 +16,8 @@ from typing import Any
 
 from scmigrate.errors import InputError
 
+from .filenames import plain_parts, posix_key
+
 __all__ = ["CocoImage", "CocoIndex", "load_coco", "check_coco", "safe_file_name"]
 
 #: coordinates may exceed the image by this much (COCO's own files have half-pixel overshoots)
@@ -77,28 +79,13 @@ def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _plain_parts(name: str) -> list[str] | None:
-    """The parts of ``name`` (``\\`` read as ``/``) when they are what ``PurePosixPath`` would make of
-    it, unchanged (no empty or "." part, so nothing absolute either); else None. Building the path
-    object for each image, twice, cost more than the rest of its check."""
-    parts = name.replace("\\", "/").split("/")
-    return None if "" in parts or "." in parts else parts
-
-
 def safe_file_name(name: str) -> bool:
     """A relative path that stays inside the images folder (no absolute path, no '..', no drive)."""
-    plain = _plain_parts(name)
+    plain = plain_parts(name)
     if plain is not None:
         return ".." not in plain and ":" not in plain[0]
     p = PurePosixPath(name.replace("\\", "/"))
     return bool(name) and not p.is_absolute() and ".." not in p.parts and ":" not in p.parts[0]
-
-
-def _posix_key(name: str) -> str:
-    """``name`` as a POSIX relative path: ``PurePosixPath(name.replace("\\", "/")).as_posix()``."""
-    if _plain_parts(name) is not None:
-        return name.replace("\\", "/")
-    return PurePosixPath(name.replace("\\", "/")).as_posix()
 
 
 def _rle_counts(text: str) -> list[int] | None:
@@ -158,7 +145,7 @@ def check_coco(doc: dict[str, Any], path: Path, images_root: Path, hint: str = "
         w, h = im.get("width"), im.get("height")
         if w is not None and (not isinstance(w, int) or w <= 0) or h is not None and (not isinstance(h, int) or h <= 0):
             raise InputError(f"{path}: image {iid} ({fname}): width and height must be positive integers")
-        key = _posix_key(fname)
+        key = posix_key(fname)
         if key in by_key:  # one file, two entries: the second would overwrite the first's annotations
             raise InputError(f"{path}: images {by_key[key]} and {iid} are the same file {key!r}")
         by_key[key] = iid

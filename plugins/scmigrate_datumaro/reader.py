@@ -25,11 +25,11 @@ from scmigrate.errors import InputError
 from scmigrate.imagesize import image_size
 from scmigrate.model import Dataset, Item, Label, Media, Project, Scene, Task
 
+from .filenames import path_stem
 from .groups import classification_groups
 from .mapping import MAPPED, MappingStats, keypoint_names, map_annotations, outlined
 
-__all__ = ["Categories", "Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type", "path_name",
-           "path_stem"]
+__all__ = ["Categories", "Entry", "DatumaroReader", "distinct_names", "label_colour", "guess_task_type"]
 
 _TITLES = {
     "detection": "Detection",
@@ -70,20 +70,6 @@ class Entry:
     path: Path | None = None  # the original file; None for media that exist only in memory
     data: Callable[[], bytes] | None = None  # encoded bytes of in-memory media
     size: int | None = None
-
-
-def path_name(filename: str) -> str:
-    """``PurePosixPath(filename).name``, building the path only for a name it would change (a
-    trailing "/" or "."): one costs ~3 µs, and a reader asked for several per image."""
-    last = filename.rpartition("/")[2]
-    return last if last not in ("", ".") else PurePosixPath(filename).name
-
-
-def path_stem(filename: str) -> str:
-    """``PurePosixPath(filename).stem`` (see :func:`path_name`)."""
-    name = path_name(filename)
-    dot = name.rfind(".")
-    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def distinct_names(entries: list[Entry]) -> int:

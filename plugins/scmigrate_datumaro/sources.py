@@ -18,6 +18,7 @@ from scmigrate.errors import InputError
 from .coco_check import CocoIndex, check_coco, load_coco, safe_file_name
 from .coco_native import plain, read_plain
 from .dmlogs import datumaro_logs
+from .filenames import path_name
 
 if TYPE_CHECKING:
     from .reader import Categories
@@ -92,7 +93,7 @@ class CocoSource(Source):
         root = self._images_root(path, options, probe)
         index = check_coco(doc, path, root, hint="" if options.get("images") else
                            f" (images are looked for in {root}; name their folder with --images DIR)")
-        from .reader import Categories, DatumaroReader, Entry, path_name  # numpy: only once a location is opened
+        from .reader import Categories, DatumaroReader, Entry  # numpy: only once a location is opened
 
         if plain(doc, path, index):
             items, labels = read_plain(doc, index)

@@ -6,8 +6,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from scmigrate_datumaro.coco_check import _posix_key, safe_file_name
-from scmigrate_datumaro.reader import path_name, path_stem
+from scmigrate_datumaro.coco_check import safe_file_name
+from scmigrate_datumaro.filenames import path_name, path_stem, posix_key
 
 NAMES = ["a.jpg", "dir/a.jpg", "dir/sub/a.b.jpg", ".hidden", "a.", "..", "../a.jpg", "a/../b.jpg", "/abs.jpg",
          "//two.jpg", "a//b.jpg", "a/./b.jpg", "./a.jpg", "a/", "a/.", ".", "", "c:/x.jpg", "c:x.jpg", "dir\\a.jpg",
@@ -28,4 +28,4 @@ def test_names_and_stems_as_pathlib(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "."])  # pathlib itself fails on "."
 def test_safe_names_and_keys_as_pathlib(name: str) -> None:
     assert safe_file_name(name) == _safe_by_pathlib(name)
-    assert _posix_key(name) == PurePosixPath(name.replace("\\", "/")).as_posix()
+    assert posix_key(name) == PurePosixPath(name.replace("\\", "/")).as_posix()
