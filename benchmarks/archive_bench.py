@@ -8,10 +8,12 @@
 2. Packing, ``--reps`` times, the order rotating each repetition, on the same files: the archive
    writer (``--workers`` threads, as the engine would; sealed and fsynced), ``tar --zstd -cf`` (as
    is, and followed by an fsync of its file, the writer's durability),
-   and ``scmigrate run --from coco:instances.json --to x.scz`` (its own process: timed whole,
-   and minus the same command on a one-image COCO file, i.e. without start-up, imports and
-   plugin loading). Medians, min–max, the ratio to tar per repetition, and the load average; also
-   the CPU seconds of each (threads and child processes included), which neighbours disturb less.
+   ``scmigrate run --from coco:instances.json --to x.scz`` (its own process: timed whole, and
+   minus the same command on a one-image COCO file, i.e. without start-up, imports and plugin
+   loading), and ``packing_floor.py`` (the format's per-byte work and nothing else, two threads,
+   then two processes: the ceiling of a packer in Python). Medians, min–max, the ratio to tar
+   per repetition, and the load average; also the CPU seconds of each (threads and child
+   processes included), which neighbours disturb less.
 3. Reads every item of the archive back (project, scenes, every media byte), verifies it, runs
    ``tar --zstd -xOf`` (to /dev/null) and ``tar --zstd -xf`` on the same files for comparison,
    ``tar --zstd -xf`` on the archive, and times opening the archive and reading one item by key.
@@ -159,8 +161,16 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
                     os.close(fd)
         return timed(run)
 
+    floor_script = str(Path(__file__).with_name("packing_floor.py"))
+
+    def floor(how: str) -> float:
+        """The format's per-byte work with the least Python around it (packing_floor.py), 2-way."""
+        return timed(lambda: subprocess.run([sys.executable, floor_script, str(images), str(work / "floor.out"),
+                                             f"--{how}", "2"], check=True))
+
     cases = {"scz": scz, "tar": tar, "tar_fsync": lambda: tar(True), "coco": lambda: coco("instances.json"),
-             "coco_one": lambda: coco("one.json")}
+             "coco_one": lambda: coco("one.json"), "floor_threads": lambda: floor("threads"),
+             "floor_processes": lambda: floor("processes")}
     runs: dict[str, list[float]] = {k: [] for k in cases}
     # CPU seconds next to the wall clock: on a shared machine the wall clock measures the neighbours too
     cpus: dict[str, list[float]] = {k: [] for k in cases}
@@ -185,9 +195,12 @@ def packing(images: Path, work: Path, workers: int, reps: int) -> dict[str, Any]
 
     return {"reps": reps, "load_min": round(min(loads), 1), "load_max": round(max(loads), 1),
             "tar": summary(runs["tar"]), "tar_fsync": summary(runs["tar_fsync"]), "scz_writer": summary(runs["scz"]),
-            "coco_run": summary(runs["coco"]), "coco_run_minus_one_image": summary(marginal), "speed_vs_tar": {
+            "coco_run": summary(runs["coco"]), "coco_run_minus_one_image": summary(marginal),
+            "floor_threads": summary(runs["floor_threads"]), "floor_processes": summary(runs["floor_processes"]),
+            "speed_vs_tar": {
                 "scz_writer": ratios(runs["scz"]), "scz_writer_vs_tar_fsync": ratios(runs["scz"], "tar_fsync"),
-                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal)},
+                "coco_run": ratios(runs["coco"]), "coco_run_minus_one_image": ratios(marginal),
+                "floor_threads": ratios(runs["floor_threads"]), "floor_processes": ratios(runs["floor_processes"])},
             "cpu_s": {k: summary(v) for k, v in cpus.items()},
             "cpu_vs_tar": {k: round(median(cpus["tar"]) / median(v), 2) for k, v in cpus.items()}}
 
@@ -238,7 +251,8 @@ def throughput(n: int, workers: int, reps: int, work: Path) -> dict[str, Any]:
         "items": n, "media_MB": round(media_bytes / MB, 1), "workers": workers,
         "packing": {**packed, "MB_per_s_median": {
             k: round(media_bytes / MB / packed[k]["median_s"], 1)
-            for k in ("tar", "tar_fsync", "scz_writer", "coco_run", "coco_run_minus_one_image")}},
+            for k in ("tar", "tar_fsync", "scz_writer", "coco_run", "coco_run_minus_one_image", "floor_threads",
+                      "floor_processes")}},
         "scz": {"size_MB": round(archive.stat().st_size / MB, 1), "read": rates(r_s),
                 "verify": rates(v_s), "tar_xf": rates(s_x), "open_and_read_one_item_ms": round(one * 1000, 1)},
         "tar_zstd": {"size_MB": round(tarball.stat().st_size / MB, 1),
