@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import os
 import threading
+import traceback
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,15 +69,15 @@ def processes(folder: str, names: list[str], target: str, n: int) -> None:
     children = []
     for i, segment in enumerate(segments):
         pid = os.fork()
-        if pid == 0:
-            code = 1
+        if pid == 0:  # the child never returns into the parent's code
             try:
                 out = os.open(segment, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
                 pack(folder, names[i::n], out, None, threading.local())
                 os.close(out)
-                code = 0
-            finally:
-                os._exit(code)
+            except BaseException:
+                traceback.print_exc()
+                os._exit(1)
+            os._exit(0)
         children.append(pid)
     for pid in children:
         if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:

@@ -145,14 +145,17 @@ class FsspecStorage(Storage):
     def piece(self, name: str, offset: int) -> str:
         return f"{name}{PARTIAL}/{offset:015d}"
 
-    def check_append(self, name: str, resume: bool) -> bool:
+    def check_writable(self, name: str) -> None:
         bucket = self.path.split("/")[0]
-        try:  # a missing bucket or refused credentials: say so now, not at the first full piece
+        try:
             self.fs.info(bucket)
         except FileNotFoundError:
             raise StorageError(f"{self.url(name)}: cannot write (bucket {bucket} does not exist)") from None
         except Exception as e:
             raise self._fail(name, "write", e) from None
+
+    def check_append(self, name: str, resume: bool) -> bool:
+        self.check_writable(name)  # a missing bucket or refused credentials: now, not at the first full piece
         there = bool(self.pieces(name)) or self.exists(name)
         if there and not resume:
             if self.pieces(name):

@@ -161,6 +161,10 @@ class Storage(ABC):
     def check_append(self, name: str, resume: bool) -> bool:
         """What ``open_append`` would refuse, raised now, writing nothing; True if it would continue something."""
 
+    def check_writable(self, name: str) -> None:
+        """What would refuse a first write of ``name`` here (a local folder that cannot be made, an object
+        store's missing bucket or refused credentials), raised now, writing nothing."""
+
     def _exists_refusal(self, name: str) -> StorageError:
         return StorageError(f"{self.url(name)}: already exists; run with --resume to continue it, or remove it")
 
@@ -275,6 +279,15 @@ class LocalStorage(Storage):
             os.makedirs(self.folder, exist_ok=True)
         except OSError as e:
             raise StorageError(f"{self.root}: cannot create the folder ({reason(e)})") from None
+
+    def check_writable(self, name: str) -> None:
+        there = os.path.abspath(self.folder)  # the folder, or the nearest of its parents that exists
+        while not os.path.exists(there):
+            there = os.path.dirname(there)
+        if not os.path.isdir(there):
+            raise StorageError(f"{self.url(name)}: cannot write ({there} is not a folder)")
+        if not os.access(there, os.W_OK | os.X_OK):
+            raise StorageError(f"{self.url(name)}: cannot write (permission denied on {there})")
 
     def check_append(self, name: str, resume: bool) -> bool:
         path, folder = self._path(name), self.folder

@@ -113,8 +113,9 @@ class RepoSink(Sink):
 
     def preflight(self, location: str, target: Any, options: RunOptions) -> list[str]:
         from scmigrate.errors import InputError
+        from scmigrate.storage import storage_for
 
-        from .layout import Repository
+        from .layout import CONFIG, Repository
 
         path = self._path(location)
         try:
@@ -122,6 +123,8 @@ class RepoSink(Sink):
         except InputError:
             if _has_files(path):
                 raise
+            # the real run's first write would fail on a missing bucket: -n says so, not "would be made"
+            storage_for(path).check_writable(CONFIG)
             return [f"{path}: a new repository would be made"]
         infos = repo.infos(target.name)
         return [f"{path}: snapshot {len(infos) + 1} of {target.name!r}" +

@@ -93,3 +93,19 @@ def test_one_lock_for_the_repository_backups_and_prune(registry: Any, tmp_path: 
             raise AssertionError("a second backup into a locked repository was not refused")
         code, _, _ = cli(capsys, "prune", f"repo:{root}", "-n")  # a dry run changes nothing, takes no lock
         assert code == 0
+
+
+def test_dry_run_to_a_repo_that_cannot_be_made_says_so(tmp_path: Path, capsys: Any) -> None:
+    """`-n` refuses a repository folder under a file, as the run does, in one line naming the file;
+    a folder that can be made is still "a new repository would be made", and -n makes nothing."""
+    from scmigrate.testing.coco import make_coco
+
+    coco = make_coco(tmp_path / "coco", images=1, seed=8, image_size=(32, 24))
+    src = ["run", "--from", coco.location, "--images", str(coco.images_dir), "--project-type", "detection"]
+    (tmp_path / "a-file").write_text("not a folder")
+    for extra in (["-n"], []):
+        code, _, err = cli(capsys, *src, "--to", f"repo:{tmp_path / 'a-file' / 'repo'}", *extra)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "a-file" in err, err
+    code, out, err = cli(capsys, *src, "--to", f"repo:{tmp_path / 'new' / 'repo'}", "-n")
+    assert code == 0 and "a new repository would be made" in out + err, err
+    assert not (tmp_path / "new").exists()

@@ -20,6 +20,7 @@ from repo_helpers import counting_opens, entries_in, held, item, project
 
 from scmigrate.engine.facade import transfer
 from scmigrate.testing import put_memory
+from scmigrate.testing.coco import make_coco
 
 HERE = Path(__file__).resolve().parent
 SCMIGRATE = Path(sys.executable).with_name("scmigrate")
@@ -221,3 +222,19 @@ def test_kill_9_mid_upload_of_a_large_blob_leaves_no_upload_after_the_next_backu
     sizes = sorted(s3.head_object(Bucket="backups", Key=f"{prefix}/{k}")["ContentLength"] for k in blobs)
     assert sizes[-1] >= SIZE  # the media's blob, whole (zstd adds a few bytes to random data)
     assert held(registry, repo) == held(registry, "memory:big")
+
+
+def test_dry_run_to_a_repo_in_a_missing_bucket_says_what_the_run_would(s3: Any, tmp_path: Path) -> None:
+    """`-n` names the missing bucket in one line, exit 2, as the run itself refuses it; it used to
+    answer "a new repository would be made", a promise the run could not keep."""
+    coco = make_coco(tmp_path / "coco", images=1, seed=7, image_size=(32, 24))
+    src = ["run", "--from", coco.location, "--images", str(coco.images_dir), "--project-type", "detection"]
+    for extra in (["-n"], []):
+        result = _run(*src, "--to", "repo:s3://no-such-bucket/r", *extra)
+        err = result.stderr.strip()
+        assert result.returncode == 2 and "\n" not in err and "Traceback" not in err, err
+        assert "no-such-bucket" in err and "does not exist" in err, err
+    assert "no-such-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    # an existing bucket with no repository yet is still a repository to be made
+    fresh = _run(*src, "--to", f"repo:s3://backups/new-{uuid.uuid4().hex[:8]}", "-n")
+    assert fresh.returncode == 0 and "a new repository would be made" in fresh.stdout + fresh.stderr, fresh.stderr
