@@ -123,7 +123,7 @@ class RepoSink(Sink):
         except InputError:
             if _has_files(path):
                 raise
-            # the real run's first write would fail on a missing bucket: -n says so, not "would be made"
+            # what the run's first write would refuse (a missing bucket, a folder under a file): -n says it too
             storage_for(path).check_writable(CONFIG)
             return [f"{path}: a new repository would be made"]
         infos = repo.infos(target.name)
