@@ -281,13 +281,14 @@ class LocalStorage(Storage):
             raise StorageError(f"{self.root}: cannot create the folder ({reason(e)})") from None
 
     def check_writable(self, name: str) -> None:
-        there = os.path.abspath(self.folder)  # the folder, or the nearest of its parents that exists
+        folder = there = os.path.abspath(self.folder)  # the folder, or the nearest of its parents that exists
         while not os.path.exists(there):
             there = os.path.dirname(there)
         if not os.path.isdir(there):
             raise StorageError(f"{self.url(name)}: cannot write ({there} is not a folder)")
         if not os.access(there, os.W_OK | os.X_OK):
-            raise StorageError(f"{self.url(name)}: cannot write (permission denied on {there})")
+            on = "" if there == folder else f" on {there}"
+            raise StorageError(f"{self.url(name)}: cannot write (permission denied{on})")
 
     def check_append(self, name: str, resume: bool) -> bool:
         path, folder = self._path(name), self.folder
@@ -297,8 +298,7 @@ class LocalStorage(Storage):
         exists = os.path.exists(path)
         if exists and not resume:
             raise self._exists_refusal(name)
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise StorageError(f"{self.url(name)}: cannot write (permission denied)")
+        self.check_writable(name)  # the folder exists: its permissions
         return exists
 
     def open_append(self, name: str, resume: bool) -> Appender:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scmigrate
 from scmigrate.api import PluginOption, Reader, RunOptions, Sink, Source, Writer
+
+if TYPE_CHECKING:
+    from scmigrate.storage import Storage
 
 __all__ = ["RepoSink", "RepoSource", "parse_location", "register_sinks", "register_sources"]
 
@@ -121,10 +124,11 @@ class RepoSink(Sink):
         try:
             repo = Repository.open(path)
         except InputError:
-            if _has_files(path):
+            storage = storage_for(path)
+            if _has_files(path, storage):
                 raise
             # what the run's first write would refuse (a missing bucket, a folder under a file): -n says it too
-            storage_for(path).check_writable(CONFIG)
+            storage.check_writable(CONFIG)
             return [f"{path}: a new repository would be made"]
         infos = repo.infos(target.name)
         return [f"{path}: snapshot {len(infos) + 1} of {target.name!r}" +
@@ -140,14 +144,12 @@ class RepoSink(Sink):
         return path
 
 
-def _has_files(path: str) -> bool:
+def _has_files(path: str, storage: Storage) -> bool:
     import os
-
-    from scmigrate.storage import storage_for
 
     if os.path.exists(path) and not os.path.isdir(path):
         return True
-    return any(True for _ in storage_for(path).list())
+    return any(True for _ in storage.list())
 
 
 @scmigrate.hookimpl
